@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test`. Each installs
+# what is missing (tools/setup.sh), configures and builds first.
+BUILD ?= build
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all setup build test demo bench asan clean
+
+all: build
+
+setup:
+	@tools/setup.sh
+
+$(BUILD)/CMakeCache.txt: | setup
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+
+build: setup $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+demo: build
+	tools/demo.sh $(BUILD)/cli/vecgate
+
+bench:
+	@tools/setup.sh --bench
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
+	bench/run_all.sh $(BUILD)
+
+# The sanitizer build; the tests pass under it too.
+asan:
+	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DVECGATE_SANITIZE=ON -DVECGATE_BUILD_BENCHMARKS=OFF"
+
+clean:
+	rm -rf $(BUILD) build-asan

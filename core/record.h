@@ -1,0 +1,123 @@
+// The record model shared by every store, validator and report.
+//
+// Embedding layout (documented once, used everywhere): a RecordBatch keeps all
+// embedding components of its rows in one contiguous float32 array, row after
+// row. Row i occupies values[offsets[i], offsets[i+1]). In the normal case every
+// row has the collection's dimension d, offsets[i] == i*d, and the block can be
+// mapped as a row-major n x d matrix (see UniformDimension()). A row of length
+// zero has no embedding. Rows of other lengths exist only in damaged data and
+// are kept as they are so that validators can report them.
+#ifndef VECGATE_CORE_RECORD_H_
+#define VECGATE_CORE_RECORD_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace vecgate {
+
+// Distance space of a collection, as Chroma's hnsw:space names it.
+enum class DistanceSpace { kCosine, kL2, kIp };
+const char* DistanceSpaceName(DistanceSpace space);  // "cosine", "l2", "ip"
+std::optional<DistanceSpace> ParseDistanceSpace(const std::string& name);
+
+// A metadata value: null, string, int64, double or bool.
+using MetadataValue =
+    std::variant<std::monostate, std::string, int64_t, double, bool>;
+using Metadata = std::map<std::string, MetadataValue>;
+
+// "null", "string", "int", "float" or "bool".
+const char* MetadataTypeName(const MetadataValue& value);
+// A short human-readable rendering for reports ("\"en\"", "0.75", "true").
+std::string MetadataValueToString(const MetadataValue& value);
+
+// What a collection is, independent of its records.
+struct CollectionInfo {
+  std::string name;
+  Metadata metadata;
+  // The store's configuration object as JSON text (e.g. Chroma's
+  // configuration_json), kept verbatim so a snapshot can recreate it.
+  std::string configuration_json = "{}";
+  DistanceSpace space = DistanceSpace::kL2;
+  // Embedding dimension; 0 when the store does not know (empty collection).
+  int64_t dimension = 0;
+};
+
+// A page of records of one collection. Columns are parallel arrays.
+class RecordBatch {
+ public:
+  RecordBatch() { offsets_.push_back(0); }
+
+  size_t size() const { return ids_.size(); }
+  bool empty() const { return ids_.empty(); }
+  void Clear();
+  void Reserve(size_t rows, size_t dimension);
+
+  // Appends one record. `embedding` may be null (no embedding) with `dim` 0.
+  void Add(std::string id, std::optional<std::string> document,
+           std::optional<Metadata> metadata, const float* embedding,
+           size_t dim);
+  // Appends row `i` of another batch.
+  void AddFrom(const RecordBatch& other, size_t i);
+
+  const std::string& id(size_t i) const { return ids_[i]; }
+  const std::optional<std::string>& document(size_t i) const {
+    return documents_[i];
+  }
+  const std::optional<Metadata>& metadata(size_t i) const {
+    return metadatas_[i];
+  }
+  // Pointer to the first component of row i and its length.
+  const float* embedding(size_t i) const { return values_.data() + offsets_[i]; }
+  float* mutable_embedding(size_t i) { return values_.data() + offsets_[i]; }
+  size_t embedding_size(size_t i) const { return offsets_[i + 1] - offsets_[i]; }
+  bool has_embedding(size_t i) const { return embedding_size(i) != 0; }
+
+  // d if every row has exactly d components (d > 0), else 0.
+  size_t UniformDimension() const;
+
+  const std::vector<std::string>& ids() const { return ids_; }
+  const std::vector<float>& values() const { return values_; }
+  const std::vector<size_t>& offsets() const { return offsets_; }
+
+  // Direct column access for decoders and fault injection.
+  std::vector<std::string>& mutable_ids() { return ids_; }
+  std::vector<std::optional<std::string>>& mutable_documents() {
+    return documents_;
+  }
+  std::vector<std::optional<Metadata>>& mutable_metadatas() {
+    return metadatas_;
+  }
+  // Replaces row i's embedding (any length). O(total components).
+  void SetEmbedding(size_t i, const float* embedding, size_t dim);
+
+  // Appends raw columns; used by page decoders that parse straight into the
+  // contiguous block. `AppendRow` closes a row whose components were pushed
+  // with `PushComponent`.
+  void PushComponent(float v) { values_.push_back(v); }
+  std::vector<float>& mutable_values() { return values_; }
+  void AppendRowMeta(std::string id, std::optional<std::string> document,
+                     std::optional<Metadata> metadata);
+
+ private:
+  std::vector<std::string> ids_;
+  std::vector<std::optional<std::string>> documents_;
+  std::vector<std::optional<Metadata>> metadatas_;
+  std::vector<float> values_;
+  std::vector<size_t> offsets_;  // size() + 1 entries
+};
+
+// Which columns a read should return. Ids are always returned.
+struct Include {
+  bool documents = true;
+  bool metadatas = true;
+  bool embeddings = true;
+};
+
+}  // namespace vecgate
+
+#endif  // VECGATE_CORE_RECORD_H_

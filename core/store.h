@@ -1,0 +1,110 @@
+// The store interface: what vecgate needs from a vector database.
+//
+// Every adapter (chroma://, jsonl:, snapshot:) implements Store, and one
+// conformance suite (tests/store_conformance_test.cc) runs against each.
+// Reads stream records in pages (RecordBatch, embeddings as one contiguous
+// float32 block, see core/record.h). Writable stores also create, rename and
+// delete collections and add records; some stores answer top-k queries.
+//
+// Errors: every method returns a Status naming the store (without
+// credentials), the collection and what went wrong. A read that fails part
+// way reports the failure; it never returns a short result as if complete.
+// Thread safety: a Store is used from one thread at a time.
+#ifndef VECGATE_CORE_STORE_H_
+#define VECGATE_CORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+#include "core/status.h"
+
+namespace vecgate {
+
+struct ScanOptions {
+  size_t page_size = 1000;  // records per page
+  Include include;
+};
+
+// Result of a top-k query: for each query row, up to k ids with distances
+// (smaller is nearer, in the collection's distance space).
+struct QueryResult {
+  std::vector<std::vector<std::string>> ids;
+  std::vector<std::vector<float>> distances;
+};
+
+// Called once per page. Returning a non-OK Status stops the scan and the scan
+// returns that Status. The batch may be moved from.
+using PageSink = std::function<Status(RecordBatch& page)>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The store's URI without credentials, for messages and reports.
+  virtual std::string Describe() const = 0;
+
+  virtual Result<std::vector<CollectionInfo>> ListCollections() = 0;
+  // NotFound if the collection does not exist.
+  virtual Result<CollectionInfo> GetCollection(const std::string& name) = 0;
+  virtual Result<int64_t> Count(const std::string& collection) = 0;
+
+  // Streams every record of `collection` in pages, in a stable order.
+  virtual Status Scan(const std::string& collection, const ScanOptions& options,
+                      const PageSink& sink) = 0;
+
+  // Records with the given ids; ids that do not exist are absent from the
+  // result (order of the result is unspecified).
+  virtual Result<RecordBatch> Get(const std::string& collection,
+                                  const std::vector<std::string>& ids,
+                                  const Include& include) = 0;
+
+  // --- Writable stores. The defaults return Unimplemented. ---
+  virtual bool writable() const { return false; }
+  // AlreadyExists if a collection of that name exists.
+  virtual Status CreateCollection(const CollectionInfo& info);
+  virtual Status RenameCollection(const std::string& from, const std::string& to);
+  virtual Status DeleteCollection(const std::string& name);
+  // Adds every record of `batch`, splitting it as the store requires. Either
+  // all records are added or an error names the first batch that failed.
+  virtual Status Add(const std::string& collection, const RecordBatch& batch);
+
+  // --- Stores with a live index. ---
+  virtual bool can_query() const { return false; }
+  // `queries` is a row-major n x dim block.
+  virtual Result<QueryResult> Query(const std::string& collection,
+                                    const float* queries, size_t n, size_t dim,
+                                    size_t k);
+};
+
+struct OpenOptions {
+  double timeout_seconds = 30.0;  // per HTTP request
+  int max_retries = 4;            // connection errors and 5xx
+  // Directory that `snapshot:ID` is resolved against.
+  std::string snapshot_dir;
+};
+
+// Opens a store by URI: chroma://HOST:PORT[/TENANT/DATABASE],
+// chromas://..., jsonl:PATH[.gz], snapshot:ID or snapshot:PATH.
+// InvalidArgument for a malformed URI; Unavailable if the server is down.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
+                                         const OpenOptions& options);
+
+// Signature of a per-scheme opener, registered with RegisterStoreScheme.
+using StoreOpener = std::function<Result<std::unique_ptr<Store>>(
+    const std::string& uri, const OpenOptions& options)>;
+// Makes OpenStore route URIs that start with `prefix` (e.g. "snapshot:") to
+// `opener`. Called once at start-up by modules that provide stores.
+void RegisterStoreScheme(const std::string& prefix, StoreOpener opener);
+
+// Helper for stores: reads a whole collection into memory. Only for small
+// collections (tests, fixtures); validators stream.
+Result<RecordBatch> ReadAll(Store& store, const std::string& collection,
+                            const Include& include = Include());
+
+}  // namespace vecgate
+
+#endif  // VECGATE_CORE_STORE_H_

@@ -1,0 +1,16 @@
+// Routes store URIs to their adapters.
+#include "stores/register.h"
+
+#include "core/store.h"
+#include "stores/chroma_store.h"
+#include "stores/jsonl_store.h"
+
+namespace vecgate {
+
+void RegisterBuiltinStores() {
+  RegisterStoreScheme("chroma://", OpenChromaStore);
+  RegisterStoreScheme("chromas://", OpenChromaStore);
+  RegisterStoreScheme("jsonl:", OpenJsonlStore);
+}
+
+}  // namespace vecgate

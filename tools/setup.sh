@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what vecgate needs to build, test and demo on Debian 12, and only
+# what is missing: Debian packages via apt-get (as root, or with sudo), and
+# the pinned Chroma server via `npm ci` in tools/chroma. Safe to run again.
+# Usage: tools/setup.sh [--bench]   (--bench adds the benchmark-only peers)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+packages=(build-essential cmake pkg-config curl ca-certificates
+  googletest libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
+  libcurl4-openssl-dev libcli11-dev libsimdjson-dev libdeflate-dev)
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(libfaiss-dev python3-numpy hyperfine)
+fi
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+chroma="$root/tools/chroma"
+stamp="$chroma/node_modules/.vecgate-lock-sha"
+want=$(sha256sum "$chroma/package-lock.json" | cut -d' ' -f1)
+if [ ! -x "$chroma/node_modules/.bin/chroma" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the pinned Chroma server (npm ci in tools/chroma)"
+  (cd "$chroma" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+fi
