@@ -1,0 +1,63 @@
+// Shared pieces of the vecgate command line: the subcommand table entry,
+// global options, exit codes (SPEC.md section 6) and error printing.
+#ifndef VECGATE_CLI_CLI_H_
+#define VECGATE_CLI_CLI_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "core/status.h"
+#include "core/store.h"
+
+namespace vecgate::cli {
+
+// Exit codes, after Soda Core's convention for data-quality gates.
+enum ExitCode {
+  kExitPassed = 0,
+  kExitWarning = 1,
+  kExitFailed = 2,
+  kExitError = 3,           // could not complete: bad input, unreachable store, I/O
+  kExitRollbackFailed = 4,  // failed, and the rollback failed too
+};
+
+// Options every subcommand understands.
+struct GlobalOptions {
+  bool quiet = false;  // nothing on stderr but errors
+  bool json = false;   // machine-readable output on stdout
+  double timeout_seconds = 30.0;
+};
+
+using Runner = std::function<int()>;
+
+// One row of the subcommand table: `setup` adds the subcommand's options to
+// `app` and returns what to run once the command line is parsed.
+struct Subcommand {
+  const char* name;
+  const char* summary;
+  Runner (*setup)(CLI::App& app, const GlobalOptions& global);
+};
+
+// Prints "vecgate: error: MESSAGE" (and a hint) to stderr; returns kExitError.
+int ReportError(const Status& status, const std::string& hint = "");
+
+// Opens a store URI with the global options; `what` names its role
+// ("--old", "--store") for the error message.
+Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
+                                            const std::string& what,
+                                            const GlobalOptions& global);
+
+// Default store URI: $CHROMADB_URL turned into chroma://HOST:PORT, else "".
+std::string DefaultStoreUri();
+
+// Adds "Example:" text to a subcommand's --help.
+void SetExample(CLI::App& app, const std::string& example);
+
+// The subcommands, one per file.
+Runner SetupFixtures(CLI::App& app, const GlobalOptions& global);
+Runner SetupInspect(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace vecgate::cli
+
+#endif  // VECGATE_CLI_CLI_H_

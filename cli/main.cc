@@ -1,0 +1,69 @@
+// vecgate: gates vector-database migrations. The subcommands are listed in
+// one table below; each lives in a file of its own (cmd_*.cc).
+#include <iostream>
+#include <vector>
+
+#include "cli/cli.h"
+#include "stores/register.h"
+
+namespace vecgate::cli {
+namespace {
+
+const Subcommand kSubcommands[] = {
+    {"inspect", "List a store's collections with their counts, space and dimension",
+     SetupInspect},
+    {"fixtures", "Generate, load or fault-inject the bundled fixture corpus",
+     SetupFixtures},
+};
+
+int Main(int argc, char** argv) {
+  RegisterBuiltinStores();
+  CLI::App app{
+      "vecgate " VECGATE_VERSION
+      " - gates vector-database migrations: eight checks on the old and new\n"
+      "stores, Markdown/JSON/JUnit reports, PASSED/WARNING/FAILED with a CI exit\n"
+      "code, and rollback from a verified snapshot.\n\n"
+      "Exit codes: 0 passed, 1 warnings, 2 failed, 3 could not complete,\n"
+      "4 failed and rollback failed.",
+      "vecgate"};
+  app.set_version_flag("--version", "vecgate " VECGATE_VERSION);
+  app.require_subcommand(1);
+  app.footer("Run 'vecgate COMMAND --help' for a command's options and an example.");
+
+  GlobalOptions global;
+  app.add_flag("-q,--quiet", global.quiet, "Print nothing but errors on stderr")
+      ->configurable(false);
+  app.add_flag("--json", global.json, "Machine-readable output on stdout");
+  app.add_option("--timeout", global.timeout_seconds,
+                 "Seconds to wait for each request to a store")
+      ->check(CLI::PositiveNumber);
+
+  std::vector<std::pair<CLI::App*, Runner>> runners;
+  for (const Subcommand& sub : kSubcommands) {
+    CLI::App* sub_app = app.add_subcommand(sub.name, sub.summary);
+    runners.emplace_back(sub_app, sub.setup(*sub_app, global));
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "vecgate: error: " << e.what() << "\n";
+    std::cerr << "Run 'vecgate --help' or 'vecgate COMMAND --help' for usage.\n";
+    return kExitError;
+  }
+  for (auto& [sub_app, runner] : runners) {
+    if (sub_app->parsed() && runner) return runner();
+  }
+  return kExitError;
+}
+
+}  // namespace
+}  // namespace vecgate::cli
+
+int main(int argc, char** argv) { return vecgate::cli::Main(argc, argv); }

@@ -1,0 +1,76 @@
+// Unit tests of the POSIX Env: atomic writes, locks.
+#include "core/env.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace vecgate {
+namespace {
+
+std::string TempDir() {
+  char tmpl[] = "/tmp/vecgate_env_XXXXXX";
+  return ::mkdtemp(tmpl);
+}
+
+TEST(EnvTest, WriteFileAtomicallyReplacesContentAndLeavesNoTemp) {
+  Env* env = Env::Default();
+  std::string dir = TempDir();
+  std::string path = dir + "/a.json";
+  ASSERT_TRUE(WriteFileAtomically(env, path, "first").ok());
+  ASSERT_TRUE(WriteFileAtomically(env, path, "second").ok());
+  EXPECT_EQ(*env->ReadFile(path), "second");
+  auto names = env->ListDir(dir);
+  ASSERT_TRUE(names.ok());
+  EXPECT_EQ(*names, std::vector<std::string>{"a.json"});
+}
+
+TEST(EnvTest, MissingFileIsNotFoundWithItsPath) {
+  auto r = Env::Default()->ReadFile("/nonexistent/vecgate/file");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(r.status().message().find("/nonexistent/vecgate/file"), std::string::npos);
+}
+
+TEST(EnvTest, SecondLockerWaitsThenIsRefusedWithTheHolder) {
+  Env* env = Env::Default();
+  std::string path = TempDir() + "/LOCK";
+  auto held = env->LockFile(path, 0);
+  ASSERT_TRUE(held.ok());
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto again = Env::Default()->LockFile(path, 0.2);
+    bool refused = !again.ok() && again.status().code() == StatusCode::kAborted &&
+                   again.status().message().find(std::to_string(::getppid())) !=
+                       std::string::npos;
+    ::_exit(refused ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(EnvTest, LockOfAKilledProcessIsReleased) {
+  std::string path = TempDir() + "/LOCK";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    auto held = Env::Default()->LockFile(path, 0);
+    char c = held.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  EXPECT_FALSE(Env::Default()->LockFile(path, 0).ok());
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(Env::Default()->LockFile(path, 1.0).ok());
+}
+
+}  // namespace
+}  // namespace vecgate

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# CTest fixture: starts one real Chroma server for the test run and stops it.
+#   chroma_fixture.sh start STATE_DIR   -> writes STATE_DIR/port and STATE_DIR/pid
+#   chroma_fixture.sh stop STATE_DIR
+# Tests read STATE_DIR from VECGATE_TEST_CHROMA_STATE; each test works in a
+# database of its own, so tests may run in parallel on the one server.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cmd=${1:?start|stop}
+state=${2:?STATE_DIR}
+case "$cmd" in
+  start)
+    if [ -f "$state/pid" ]; then "$here/tools/chroma/stop.sh" "$(cat "$state/pid")" || true; fi
+    rm -rf "$state"
+    mkdir -p "$state"
+    read -r port pid < <("$here/tools/chroma/start.sh" "$state/data" "" "$state/chroma.log")
+    echo "$port" >"$state/port"
+    echo "$pid" >"$state/pid"
+    echo "Chroma test server on 127.0.0.1:$port (pid $pid)"
+    ;;
+  stop)
+    if [ -f "$state/pid" ]; then
+      "$here/tools/chroma/stop.sh" "$(cat "$state/pid")"
+      rm -f "$state/pid" "$state/port"
+    fi
+    ;;
+  *) echo "usage: $0 start|stop STATE_DIR" >&2; exit 2 ;;
+esac

@@ -1,0 +1,61 @@
+// The real Chroma server for tests.
+//
+// Tests never talk to a mock: they get a real server, either the one the
+// `chroma` CTest fixture started (found through VECGATE_TEST_CHROMA_STATE) or,
+// when a test binary runs by hand, one started on a free port for this
+// process and stopped at exit. Each test gets a fresh database on it so tests
+// can run in parallel without seeing each other's collections.
+#ifndef VECGATE_TESTS_CHROMA_TEST_ENV_H_
+#define VECGATE_TESTS_CHROMA_TEST_ENV_H_
+
+#include <memory>
+#include <string>
+
+#include "core/store.h"
+
+namespace vecgate::testing {
+
+class ChromaTestServer {
+ public:
+  // The process-wide server; starts one if needed. Aborts the test program
+  // with a clear message if no server can be had.
+  static ChromaTestServer& Get();
+
+  int port() const { return port_; }
+  // "127.0.0.1:PORT"
+  std::string HostPort() const;
+  // chroma://127.0.0.1:PORT/default_tenant/DB for a new, empty database
+  // named after `hint` plus a unique suffix.
+  std::string NewDatabaseUri(const std::string& hint);
+  // Opens a store on a new empty database.
+  std::unique_ptr<Store> NewDatabase(const std::string& hint);
+
+  // Stops a server this process started (no-op for the fixture's server).
+  void StopOwned();
+
+ private:
+  ChromaTestServer() = default;
+  void Start();
+
+  int port_ = 0;
+  long owned_pid_ = 0;
+  std::string owned_dir_;
+};
+
+// A temporary directory removed at destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs a shell command, returns its exit code; stdout+stderr in *output.
+int RunCommand(const std::string& command, std::string* output);
+
+}  // namespace vecgate::testing
+
+#endif  // VECGATE_TESTS_CHROMA_TEST_ENV_H_

@@ -1,0 +1,326 @@
+// One conformance suite for the Store interface, run against every adapter:
+// the real Chroma server (chroma://), jsonl: and jsonl: with gzip. A store
+// that passes it can be used as the old or new side of a migration gate.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "core/store.h"
+#include "tests/chroma_test_env.h"
+
+namespace vecgate {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ChromaTestServer;
+using testing::TempDir;
+
+struct StoreKind {
+  std::string name;
+  // Opens a fresh, empty, writable store; `dir` lives as long as the test.
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open_empty;
+  bool enforces_dimension;  // refuses an embedding of another length
+  bool supports_rename;
+  bool supports_query;
+};
+
+std::unique_ptr<Store> MustOpen(const std::string& uri) {
+  auto s = OpenStore(uri, OpenOptions());
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? std::move(s).value() : nullptr;
+}
+
+std::vector<StoreKind> Kinds() {
+  return {
+      {"chroma",
+       [](const std::string&) {
+         return ChromaTestServer::Get().NewDatabase("conformance");
+       },
+       true, true, true},
+      {"jsonl", [](const std::string& dir) { return MustOpen("jsonl:" + dir + "/s.jsonl"); },
+       false, false, false},
+      {"jsonl_gz",
+       [](const std::string& dir) { return MustOpen("jsonl:" + dir + "/s.jsonl.gz"); },
+       false, false, false},
+  };
+}
+
+CollectionInfo Info(const std::string& name, DistanceSpace space = DistanceSpace::kCosine) {
+  CollectionInfo info;
+  info.name = name;
+  info.space = space;
+  info.metadata["owner"] = std::string("conformance");
+  info.metadata["version"] = int64_t{3};
+  return info;
+}
+
+// n records of dimension d with every metadata type, unicode text, and
+// components that do not survive a round trip through decimal text unless it
+// is exact.
+RecordBatch MakeRecords(size_t n, size_t d, const std::string& prefix = "rec") {
+  RecordBatch batch;
+  std::vector<float> e(d);
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t k = 0; k < d; ++k) {
+      e[k] = std::nextafter(static_cast<float>(std::sin(0.37 * (i + 1) * (k + 3))), 2.0f) /
+             3.0f;
+    }
+    Metadata m;
+    m["source_line"] = static_cast<int64_t>(i * 1000003);
+    m["authenticity_score"] = 0.1 * static_cast<double>(i % 10) + 0.05;
+    m["disputed"] = (i % 3 == 0);
+    m["language"] = std::string(i % 2 ? "es" : "en");
+    m["whole_float"] = 2.0;
+    std::string id = prefix + "-" + std::to_string(i);
+    if (i == 1) id = prefix + "-ñandú-東京";
+    std::optional<std::string> doc;
+    if (i % 5 != 4) doc = "document " + std::to_string(i) + " «señor» \"quoted\"\n\ttab";
+    batch.Add(id, doc, i % 7 == 6 ? std::nullopt : std::optional<Metadata>(m), e.data(), d);
+  }
+  return batch;
+}
+
+std::map<std::string, size_t> IndexById(const RecordBatch& b) {
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < b.size(); ++i) index[b.id(i)] = i;
+  return index;
+}
+
+void ExpectSameRecords(const RecordBatch& want, const RecordBatch& got) {
+  ASSERT_EQ(want.size(), got.size());
+  auto got_index = IndexById(got);
+  for (size_t i = 0; i < want.size(); ++i) {
+    auto it = got_index.find(want.id(i));
+    ASSERT_NE(it, got_index.end()) << "missing id " << want.id(i);
+    size_t j = it->second;
+    EXPECT_EQ(want.document(i), got.document(j)) << want.id(i);
+    // A record without metadata may come back as null or as an empty map.
+    Metadata want_m = want.metadata(i).value_or(Metadata());
+    Metadata got_m = got.metadata(j).value_or(Metadata());
+    EXPECT_EQ(want_m, got_m) << want.id(i);
+    ASSERT_EQ(want.embedding_size(i), got.embedding_size(j)) << want.id(i);
+    EXPECT_EQ(0, std::memcmp(want.embedding(i), got.embedding(j),
+                             want.embedding_size(i) * sizeof(float)))
+        << "embedding of " << want.id(i) << " is not bit-for-bit equal";
+  }
+}
+
+class StoreConformanceTest : public ::testing::TestWithParam<StoreKind> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().open_empty(dir_.path());
+    ASSERT_NE(store_, nullptr);
+    ASSERT_TRUE(store_->writable());
+  }
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_P(StoreConformanceTest, CreatedCollectionIsListedWithItsInfo) {
+  ASSERT_TRUE(store_->CreateCollection(Info("alpha_coll")).ok());
+  ASSERT_TRUE(store_->CreateCollection(Info("beta_coll", DistanceSpace::kL2)).ok());
+  ASSERT_TRUE(store_->Add("alpha_coll", MakeRecords(3, 8)).ok());
+  auto list = store_->ListCollections();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  std::set<std::string> names;
+  for (const auto& c : *list) names.insert(c.name);
+  EXPECT_EQ(names, (std::set<std::string>{"alpha_coll", "beta_coll"}));
+
+  auto alpha = store_->GetCollection("alpha_coll");
+  ASSERT_TRUE(alpha.ok()) << alpha.status().ToString();
+  EXPECT_EQ(alpha->space, DistanceSpace::kCosine);
+  EXPECT_EQ(alpha->dimension, 8);
+  EXPECT_EQ(alpha->metadata, Info("alpha_coll").metadata);
+  auto beta = store_->GetCollection("beta_coll");
+  ASSERT_TRUE(beta.ok());
+  EXPECT_EQ(beta->space, DistanceSpace::kL2);
+}
+
+TEST_P(StoreConformanceTest, ScanReturnsEveryRecordExactlyOnceAcrossPages) {
+  ASSERT_TRUE(store_->CreateCollection(Info("paged_coll")).ok());
+  RecordBatch records = MakeRecords(53, 12);
+  ASSERT_TRUE(store_->Add("paged_coll", records).ok());
+  auto count = store_->Count("paged_coll");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 53);
+
+  ScanOptions options;
+  options.page_size = 10;
+  RecordBatch all;
+  std::vector<size_t> page_sizes;
+  Status s = store_->Scan("paged_coll", options, [&](RecordBatch& page) {
+    page_sizes.push_back(page.size());
+    EXPECT_EQ(page.UniformDimension(), 12u);
+    for (size_t i = 0; i < page.size(); ++i) all.AddFrom(page, i);
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(page_sizes, (std::vector<size_t>{10, 10, 10, 10, 10, 3}));
+  ExpectSameRecords(records, all);
+}
+
+TEST_P(StoreConformanceTest, ScanOrderIsStable) {
+  ASSERT_TRUE(store_->CreateCollection(Info("stable_coll")).ok());
+  ASSERT_TRUE(store_->Add("stable_coll", MakeRecords(25, 4)).ok());
+  auto first = ReadAll(*store_, "stable_coll");
+  auto second = ReadAll(*store_, "stable_coll");
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_EQ(first->ids(), second->ids());
+}
+
+TEST_P(StoreConformanceTest, ScanStopsWhenTheSinkFails) {
+  ASSERT_TRUE(store_->CreateCollection(Info("sink_coll")).ok());
+  ASSERT_TRUE(store_->Add("sink_coll", MakeRecords(30, 4)).ok());
+  ScanOptions options;
+  options.page_size = 10;
+  int pages = 0;
+  Status s = store_->Scan("sink_coll", options, [&](RecordBatch&) {
+    ++pages;
+    return Aborted("stop here");
+  });
+  EXPECT_EQ(s.code(), StatusCode::kAborted);
+  EXPECT_EQ(pages, 1);
+}
+
+TEST_P(StoreConformanceTest, ScanCanLeaveOutEmbeddings) {
+  ASSERT_TRUE(store_->CreateCollection(Info("noemb_coll")).ok());
+  ASSERT_TRUE(store_->Add("noemb_coll", MakeRecords(5, 4)).ok());
+  Include include;
+  include.embeddings = false;
+  auto all = ReadAll(*store_, "noemb_coll", include);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  for (size_t i = 0; i < all->size(); ++i) EXPECT_FALSE(all->has_embedding(i));
+}
+
+TEST_P(StoreConformanceTest, GetReturnsOnlyExistingIds) {
+  ASSERT_TRUE(store_->CreateCollection(Info("get_coll")).ok());
+  RecordBatch records = MakeRecords(20, 6);
+  ASSERT_TRUE(store_->Add("get_coll", records).ok());
+  auto got = store_->Get("get_coll", {records.id(3), "no-such-id", records.id(1)},
+                         Include());
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  RecordBatch want;
+  want.AddFrom(records, 3);
+  want.AddFrom(records, 1);
+  ExpectSameRecords(want, *got);
+}
+
+TEST_P(StoreConformanceTest, EmptyCollectionHasNoRecords) {
+  ASSERT_TRUE(store_->CreateCollection(Info("empty_coll")).ok());
+  auto count = store_->Count("empty_coll");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 0);
+  int pages_with_rows = 0;
+  Status s = store_->Scan("empty_coll", ScanOptions(), [&](RecordBatch& page) {
+    if (!page.empty()) ++pages_with_rows;
+    return Status::Ok();
+  });
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(pages_with_rows, 0);
+}
+
+TEST_P(StoreConformanceTest, UnknownCollectionIsNotFoundAndNamed) {
+  auto info = store_->GetCollection("does_not_exist");
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(info.status().message(), HasSubstr("does_not_exist"));
+  Status s = store_->Scan("does_not_exist", ScanOptions(),
+                          [](RecordBatch&) { return Status::Ok(); });
+  EXPECT_EQ(s.code(), StatusCode::kNotFound);
+  EXPECT_FALSE(store_->Count("does_not_exist").ok());
+}
+
+TEST_P(StoreConformanceTest, CreatingAnExistingCollectionIsRefused) {
+  ASSERT_TRUE(store_->CreateCollection(Info("twice_coll")).ok());
+  Status s = store_->CreateCollection(Info("twice_coll"));
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+}
+
+TEST_P(StoreConformanceTest, EmbeddingOfAnotherLengthIsRefusedOrKeptAsIs) {
+  ASSERT_TRUE(store_->CreateCollection(Info("dims_coll")).ok());
+  ASSERT_TRUE(store_->Add("dims_coll", MakeRecords(4, 8, "good")).ok());
+  RecordBatch odd = MakeRecords(2, 5, "odd");
+  Status s = store_->Add("dims_coll", odd);
+  if (GetParam().enforces_dimension) {
+    EXPECT_FALSE(s.ok());
+    EXPECT_THAT(s.message(), HasSubstr("odd-0"));
+    auto count = store_->Count("dims_coll");
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ(*count, 4) << "a refused add must not add part of the batch";
+  } else {
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto got = store_->Get("dims_coll", {"odd-0"}, Include());
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), 1u);
+    EXPECT_EQ(got->embedding_size(0), 5u);
+  }
+}
+
+TEST_P(StoreConformanceTest, LargeMetadataValuesRoundTrip) {
+  ASSERT_TRUE(store_->CreateCollection(Info("big_coll")).ok());
+  RecordBatch batch;
+  float e[3] = {0.25f, -1.5f, 3.0e-7f};
+  Metadata m;
+  m["text"] = std::string(100000, 'x') + "é";
+  m["max_int"] = std::numeric_limits<int64_t>::max();
+  m["neg"] = -0.000123456789;
+  batch.Add("big", std::string(50000, 'y'), m, e, 3);
+  ASSERT_TRUE(store_->Add("big_coll", batch).ok());
+  auto all = ReadAll(*store_, "big_coll");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ExpectSameRecords(batch, *all);
+}
+
+TEST_P(StoreConformanceTest, RenameKeepsRecordsUnderTheNewName) {
+  if (!GetParam().supports_rename) {
+    Status s = store_->RenameCollection("a_coll", "b_coll");
+    EXPECT_EQ(s.code(), StatusCode::kUnimplemented) << s.ToString();
+    return;
+  }
+  ASSERT_TRUE(store_->CreateCollection(Info("old_name")).ok());
+  RecordBatch records = MakeRecords(7, 4);
+  ASSERT_TRUE(store_->Add("old_name", records).ok());
+  ASSERT_TRUE(store_->RenameCollection("old_name", "new_name").ok());
+  EXPECT_EQ(store_->GetCollection("old_name").status().code(), StatusCode::kNotFound);
+  auto all = ReadAll(*store_, "new_name");
+  ASSERT_TRUE(all.ok());
+  ExpectSameRecords(records, *all);
+  ASSERT_TRUE(store_->DeleteCollection("new_name").ok());
+  EXPECT_EQ(store_->GetCollection("new_name").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(StoreConformanceTest, QueryFindsARecordByItsOwnEmbedding) {
+  if (!GetParam().supports_query) {
+    EXPECT_FALSE(store_->can_query());
+    return;
+  }
+  ASSERT_TRUE(store_->CreateCollection(Info("query_coll")).ok());
+  RecordBatch records = MakeRecords(40, 8);
+  ASSERT_TRUE(store_->Add("query_coll", records).ok());
+  ASSERT_TRUE(store_->can_query());
+  auto result = store_->Query("query_coll", records.embedding(5), 1, 8, 3);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->ids.size(), 1u);
+  ASSERT_EQ(result->ids[0].size(), 3u);
+  EXPECT_EQ(result->ids[0][0], records.id(5));
+  EXPECT_NEAR(result->distances[0][0], 0.0f, 1e-5);
+}
+
+TEST_P(StoreConformanceTest, DescribeNamesTheStore) {
+  EXPECT_FALSE(store_->Describe().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformanceTest, ::testing::ValuesIn(Kinds()),
+                         [](const ::testing::TestParamInfo<StoreKind>& info) {
+                           return info.param.name;
+                         });
+
+}  // namespace
+}  // namespace vecgate
