@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev libcli11-dev libsimdjson-dev libdeflate-dev)
+  libcurl4-openssl-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev)
 if [ "${1:-}" = "--bench" ]; then
   packages+=(libfaiss-dev python3-numpy hyperfine)
 fi

@@ -1,0 +1,151 @@
+// Suites: what a migration must satisfy, as a JSON file (SPEC.md section 4).
+//
+// A suite names the required metadata fields, the type rules per field, the
+// mapping of old collections to new ones (with optional expected counts), the
+// thresholds of every check, where query vectors come from and k, and an
+// optional registry of known citations. Every threshold has the default of
+// SPEC.md section 3, so an empty suite `{}` is valid and checks the seeds'
+// defaults with identity mapping. The file format is documented in
+// suites/README.md; shipped suites live beside it.
+#ifndef VECGATE_SUITES_SUITE_H_
+#define VECGATE_SUITES_SUITE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vecgate {
+
+// Type and value rules of one metadata field (check 7, field_types).
+struct FieldRule {
+  std::string field;
+  std::string type;  // "string", "int", "float" (an int is accepted), "bool"
+  std::optional<double> min;  // inclusive range for int/float
+  std::optional<double> max;
+  std::vector<std::string> allowed;  // enumeration for strings; empty = any
+  std::string pattern;               // ECMAScript regex a string must match fully
+};
+
+// Old collections whose records must land in one new collection.
+struct CollectionMapping {
+  std::vector<std::string> sources;  // old collection names
+  std::string target;                // new collection name
+  std::optional<int64_t> expected_count;
+};
+
+struct CountThresholds {
+  int64_t tolerance = 0;            // missing ids allowed before FAIL
+  double data_loss_fail_percent = 5.0;
+  bool extra_ids_fail = false;      // ids in new that are not in old: WARN, or FAIL
+};
+
+struct EmbeddingThresholds {
+  double warn_percent = 0.0;   // corrupt > this -> WARN (0 corrupt = PASS)
+  double fail_percent = 0.1;   // corrupt > this -> FAIL
+  std::vector<int64_t> allowed_dimensions = {384, 768, 1024, 1536};
+  bool require_allowed_dimension = false;  // only the collection's dimension by default
+  // Drift of the same id between old and new. A pair drifts when its cosine
+  // similarity is below min_cosine or a component differs by more than
+  // max_abs_diff (absolute, scaled by the vector's max magnitude).
+  double drift_min_cosine = 0.9999;
+  double drift_max_abs_diff = 1e-4;
+};
+
+struct MetadataThresholds {
+  double pass_percent = 100.0;  // every field at least this complete -> PASS
+  double warn_percent = 99.0;   // at least this -> WARN, below -> FAIL
+};
+
+struct DivergenceThresholds {
+  double warn_percent = 10.0;
+  double fail_percent = 20.0;
+  // Live index of the new store (where it answers queries).
+  double min_recall = 0.9;           // below -> WARN
+  double min_self_retrieval = 0.99;  // below -> FAIL
+  bool check_live_index = true;
+};
+
+struct DistributionThresholds {
+  bool unexpected_collections_fail = false;  // WARN by default
+};
+
+struct DuplicateThresholds {
+  bool check_documents = true;
+  bool check_embeddings = true;
+  // Near-duplicates: pairs with cosine >= this, among sampled records. 0 = off.
+  double near_duplicate_cosine = 0.0;
+  int64_t near_duplicate_sample = 2000;
+  double warn_percent = 0.0;  // duplicate documents/embeddings above -> WARN
+  double fail_percent = 1.0;  // above -> FAIL; any duplicate id -> FAIL
+};
+
+struct FieldTypeThresholds {
+  double warn_percent = 0.0;  // violations above -> WARN
+  double fail_percent = 0.1;  // above -> FAIL
+};
+
+struct CitationThresholds {
+  std::string field = "if_citation_uri";
+  double warn_percent = 0.0;
+  double fail_percent = 0.1;
+};
+
+struct QuerySource {
+  std::string queries_file;  // JSONL or JSON array of vectors; empty = sample
+  int64_t sample_count = 200;   // queries sampled from old records per target
+  int64_t k = 10;
+  uint64_t seed = 20251130;
+  int64_t self_retrieval_sample = 200;
+};
+
+struct Suite {
+  std::string name = "default";
+  std::string description;
+  std::string path;  // file it was loaded from ("" for built-in)
+
+  std::vector<std::string> required_fields;
+  std::vector<FieldRule> field_rules;
+  std::vector<CollectionMapping> mappings;  // empty: identity by name
+  // When true, collections of the new store that no mapping names are
+  // reported by collection_distribution.
+  bool strict_collections = true;
+
+  CountThresholds count;
+  EmbeddingThresholds embedding;
+  MetadataThresholds metadata;
+  DivergenceThresholds divergence;
+  DistributionThresholds distribution;
+  DuplicateThresholds duplicates;
+  FieldTypeThresholds field_types;
+  CitationThresholds citations;
+  QuerySource queries;
+
+  std::vector<std::string> citation_registry;  // known URIs; empty = not checked
+  std::string citation_registry_file;          // one URI a line, resolved at load
+
+  // Checks switched off by the suite ("checks": {"duplicates": false}).
+  std::map<std::string, bool> enabled_checks;
+  bool IsEnabled(const std::string& check) const {
+    auto it = enabled_checks.find(check);
+    return it == enabled_checks.end() || it->second;
+  }
+
+  int64_t max_findings = 50;  // offending ids listed per check (count is full)
+};
+
+// Loads and validates a suite file. Rejects a bad suite before any store is
+// touched: InvalidArgument naming the file, the JSON path (e.g.
+// "$.thresholds.semantic_divergence.fail_percent") and what is wrong.
+Result<Suite> LoadSuite(const std::string& path);
+// Same, from JSON text; `origin` names it in messages.
+Result<Suite> ParseSuite(const std::string& json_text, const std::string& origin);
+// The built-in default: the seeds' 12-field schema and thresholds.
+Suite DefaultSuite();
+
+}  // namespace vecgate
+
+#endif  // VECGATE_SUITES_SUITE_H_

@@ -1,0 +1,169 @@
+// The common interface of the eight checks (SPEC.md section 3).
+//
+// The runner (harness/) streams each store once and feeds every enabled
+// check the same pages, so adding a check does not add a pass over the data.
+// For each target group (one new collection and the old collections mapped to
+// it) the order of calls is:
+//
+//   BeginRun(run)                                 once
+//   BeginGroup(group)                             per target group
+//     OnOldPage(group, page, source_index)...     every old record, once
+//     OnNewPage(group, page, joined)...           every new record, once
+//     EndGroup(group)                             after both scans
+//   Finish(run) -> CheckResult                    once
+//
+// Joins between the stores go through OldIndex: a compact digest of every old
+// record (hashes, not embeddings), so memory grows with the number of records,
+// never with the bytes of their embeddings. A check that needs old vectors
+// again (drift of a changed embedding) fetches them by id from the old store.
+//
+// Errors: a Status returned by any hook aborts the run with that Status (the
+// gate then exits 3: it never decides on data it did not fully read). Checks
+// are used from one thread.
+#ifndef VECGATE_VALIDATORS_VALIDATOR_H_
+#define VECGATE_VALIDATORS_VALIDATOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/record.h"
+#include "core/status.h"
+#include "core/store.h"
+#include "suites/suite.h"
+
+namespace vecgate {
+
+enum class CheckStatus { kPass, kWarn, kFail };
+const char* CheckStatusName(CheckStatus s);  // "PASS", "WARN", "FAIL"
+
+// One offending record (or collection, when id is empty).
+struct Finding {
+  std::string collection;
+  std::string id;
+  std::string problem;  // short, e.g. "nan", "missing_in_new", "dimension 380 != 384"
+};
+
+// What a check concluded.
+struct CheckResult {
+  std::string name;     // "count", "embedding_integrity", ...
+  std::string title;    // "Record counts"
+  CheckStatus status = CheckStatus::kPass;
+  std::string summary;  // one line for the terminal and tables
+  nlohmann::json metrics = nlohmann::json::object();
+  std::vector<Finding> findings;  // at most suite.max_findings
+  int64_t findings_total = 0;     // all offending records, not capped
+  // Old collections whose records this check found at fault (used for
+  // partial rollback from the gate).
+  std::vector<std::string> failed_collections;
+  double elapsed_seconds = 0;
+};
+
+// Collects findings up to a cap while counting all of them.
+class FindingList {
+ public:
+  explicit FindingList(int64_t cap) : cap_(cap) {}
+  void Add(const std::string& collection, const std::string& id,
+           const std::string& problem);
+  int64_t total() const { return total_; }
+  // Moves the findings and total into `result`.
+  void MoveTo(CheckResult& result);
+
+ private:
+  int64_t cap_;
+  int64_t total_ = 0;
+  std::vector<Finding> findings_;
+};
+
+// Digest of one old record, for joins with the new store.
+struct OldRecordDigest {
+  uint64_t embedding_hash = 0;  // of the float32 bytes; 0 = no embedding
+  uint64_t document_hash = 0;   // 0 = no document
+  uint64_t metadata_hash = 0;
+  uint64_t citation_hash = 0;   // of the citation field's string; 0 = absent
+  uint32_t source_index = 0;    // which of the group's old collections
+  uint32_t dimension = 0;
+  bool seen_in_new = false;
+};
+
+using OldIndex = std::unordered_map<std::string, OldRecordDigest>;
+
+// 64-bit hash (XXH3-like quality, stable across runs) of bytes.
+uint64_t HashBytes(const void* data, size_t n);
+uint64_t HashMetadataValue(const MetadataValue& value);
+
+// One target group: a new collection and the old collections mapped to it.
+struct GroupContext {
+  std::string target;                    // new collection name
+  std::vector<std::string> sources;      // old collection names
+  std::vector<CollectionInfo> old_info;  // parallel to sources
+  CollectionInfo new_info;
+  bool new_exists = true;                // false: target missing in new store
+  int64_t expected_count = -1;           // from the suite, -1 = not given
+  int64_t old_count = 0;                 // records read from the sources
+  int64_t new_count = 0;                 // records read from the target
+  const OldIndex* old_index = nullptr;   // complete once the old scans are done
+};
+
+// The whole run.
+struct RunContext {
+  const Suite* suite = nullptr;
+  Store* old_store = nullptr;
+  Store* new_store = nullptr;
+  std::vector<CollectionInfo> old_collections;  // every collection in old
+  std::vector<CollectionInfo> new_collections;  // every collection in new
+  std::vector<GroupContext>* groups = nullptr;  // every target group
+};
+
+// For each row of a new page, the old record with the same id in this group
+// (nullptr when the id is not in old).
+struct JoinedPage {
+  std::vector<const OldRecordDigest*> old;
+};
+
+class Validator {
+ public:
+  virtual ~Validator() = default;
+  virtual const char* name() const = 0;   // "count"
+  virtual const char* title() const = 0;  // "Record counts"
+
+  virtual Status BeginRun(const RunContext& run) {
+    run_ = &run;
+    return Status::Ok();
+  }
+  virtual Status BeginGroup(const GroupContext&) { return Status::Ok(); }
+  virtual Status OnOldPage(const GroupContext&, const RecordBatch&, size_t /*source_index*/) {
+    return Status::Ok();
+  }
+  virtual Status OnNewPage(const GroupContext&, const RecordBatch&, const JoinedPage&) {
+    return Status::Ok();
+  }
+  virtual Status EndGroup(const GroupContext&) { return Status::Ok(); }
+  virtual Result<CheckResult> Finish() = 0;
+
+ protected:
+  const RunContext* run_ = nullptr;
+  const Suite& suite() const { return *run_->suite; }
+};
+
+// The eight checks, in report order. `only` limits them to the named ones
+// (empty = all enabled in the suite).
+std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite);
+
+// Factories, one per file.
+std::unique_ptr<Validator> NewCountValidator();
+std::unique_ptr<Validator> NewEmbeddingIntegrityValidator();
+std::unique_ptr<Validator> NewMetadataCompletenessValidator();
+std::unique_ptr<Validator> NewSemanticDivergenceValidator();
+std::unique_ptr<Validator> NewCollectionDistributionValidator();
+std::unique_ptr<Validator> NewDuplicatesValidator();
+std::unique_ptr<Validator> NewFieldTypesValidator();
+std::unique_ptr<Validator> NewCitationsValidator();
+
+}  // namespace vecgate
+
+#endif  // VECGATE_VALIDATORS_VALIDATOR_H_
