@@ -57,6 +57,7 @@ void SetExample(CLI::App& app, const std::string& example);
 // The subcommands, one per file.
 Runner SetupFixtures(CLI::App& app, const GlobalOptions& global);
 Runner SetupInspect(CLI::App& app, const GlobalOptions& global);
+Runner SetupValidate(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace vecgate::cli
 

@@ -10,6 +10,8 @@ namespace vecgate::cli {
 namespace {
 
 const Subcommand kSubcommands[] = {
+    {"validate", "Run the eight checks on a migration and decide PASSED/WARNING/FAILED",
+     SetupValidate},
     {"inspect", "List a store's collections with their counts, space and dimension",
      SetupInspect},
     {"fixtures", "Generate, load or fault-inject the bundled fixture corpus",

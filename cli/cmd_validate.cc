@@ -1,0 +1,83 @@
+// `vecgate validate`: runs the eight checks on a migration, writes the
+// reports, prints a one-screen summary and exits with the gate's code.
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "harness/runner.h"
+#include "reports/report.h"
+#include "suites/suite.h"
+
+namespace vecgate::cli {
+
+namespace {
+
+struct ValidateArgs {
+  std::string old_uri;
+  std::string new_uri;
+  std::string suite_path;
+  std::string report_dir = "vecgate_reports";
+  std::string fail_on = "failure";
+  size_t page_size = 1000;
+};
+
+}  // namespace
+
+Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<ValidateArgs>();
+  app.add_option("--old", args->old_uri, "Store before the migration (URI)")->required();
+  app.add_option("--new", args->new_uri, "Store after the migration (URI)")->required();
+  app.add_option("--suite", args->suite_path,
+                 "Suite file (JSON); default: the built-in seeds suite");
+  app.add_option("--report-dir", args->report_dir, "Where the reports are written")
+      ->capture_default_str();
+  app.add_option("--fail-on", args->fail_on,
+                 "'failure' (default) or 'warning': exit 2 on warnings too")
+      ->check(CLI::IsMember({"failure", "warning"}));
+  app.add_option("--page-size", args->page_size, "Records per page read from a store")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  SetExample(app,
+             "vecgate validate --old chroma://127.0.0.1:8000 "
+             "--new chroma://127.0.0.1:8001 --suite suites/seeds.json "
+             "--report-dir reports/");
+  return [args, &global]() -> int {
+    // The suite first: a bad suite is rejected before any store is touched.
+    Suite suite = DefaultSuite();
+    if (!args->suite_path.empty()) {
+      auto loaded = LoadSuite(args->suite_path);
+      if (!loaded.ok()) return ReportError(loaded.status());
+      suite = std::move(loaded).value();
+    }
+    auto old_store = OpenStoreFor(args->old_uri, "--old", global);
+    if (!old_store.ok()) return ReportError(old_store.status());
+    auto new_store = OpenStoreFor(args->new_uri, "--new", global);
+    if (!new_store.ok()) return ReportError(new_store.status());
+
+    Progress progress(global.quiet || global.json);
+    RunOptions options;
+    options.page_size = args->page_size;
+    options.fail_on_warning = args->fail_on == "warning";
+    options.progress = [&progress](const std::string& stage, int64_t done, int64_t total) {
+      progress.Update(stage, done, total);
+    };
+    auto report = RunGate(**old_store, **new_store, suite, options, nullptr);
+    progress.Finish();
+    if (!report.ok()) {
+      return ReportError(report.status(),
+                         "the validation could not read everything, so it decided "
+                         "nothing; fix the cause and run it again");
+    }
+    auto written = WriteReports(Env::Default(), args->report_dir, *report);
+    if (!written.ok()) return ReportError(written.status());
+    if (global.json) {
+      std::cout << NewJsonReporter()->Render(*report);
+    } else if (!global.quiet) {
+      std::cout << RenderTerminalSummary(*report, args->report_dir, UseColor(1));
+    }
+    return report->exit_code;
+  };
+}
+
+}  // namespace vecgate::cli

@@ -1,0 +1,323 @@
+// The validation runner: groups, one streaming pass per store, verdict.
+#include "harness/runner.h"
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <set>
+
+#include "validators/validator.h"
+
+namespace vecgate {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+uint64_t MetadataHash(const Metadata& m) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (const auto& [key, value] : m) {
+    uint64_t kh = HashBytes(key.data(), key.size());
+    h ^= kh + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= HashMetadataValue(value) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+  return h == 0 ? 1 : h;
+}
+
+OldRecordDigest DigestRow(const RecordBatch& page, size_t i,
+                          const std::string& citation_field, uint32_t source) {
+  OldRecordDigest d;
+  d.source_index = source;
+  if (page.has_embedding(i)) {
+    d.embedding_hash = HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float));
+    d.dimension = static_cast<uint32_t>(page.embedding_size(i));
+  }
+  if (page.document(i)) {
+    d.document_hash = HashBytes(page.document(i)->data(), page.document(i)->size());
+  }
+  if (page.metadata(i)) {
+    d.metadata_hash = MetadataHash(*page.metadata(i));
+    auto it = page.metadata(i)->find(citation_field);
+    if (it != page.metadata(i)->end() && it->second.index() != 0) {
+      std::string text = it->second.index() == 1 ? std::get<std::string>(it->second)
+                                                 : MetadataValueToString(it->second);
+      d.citation_hash = HashBytes(text.data(), text.size());
+    }
+  }
+  return d;
+}
+
+// Groups from the suite's mapping, or identity by name.
+Result<std::vector<GroupContext>> BuildGroups(const Suite& suite,
+                                              const std::vector<CollectionInfo>& old_cols,
+                                              const std::vector<CollectionInfo>& new_cols,
+                                              const std::string& old_desc) {
+  std::map<std::string, const CollectionInfo*> old_by_name, new_by_name;
+  for (const auto& c : old_cols) old_by_name[c.name] = &c;
+  for (const auto& c : new_cols) new_by_name[c.name] = &c;
+  std::vector<CollectionMapping> mappings = suite.mappings;
+  if (mappings.empty()) {
+    for (const auto& c : old_cols) mappings.push_back({{c.name}, c.name, std::nullopt});
+  }
+  std::vector<GroupContext> groups;
+  for (const auto& m : mappings) {
+    GroupContext g;
+    g.target = m.target;
+    g.sources = m.sources;
+    g.expected_count = m.expected_count.value_or(-1);
+    for (const auto& s : m.sources) {
+      auto it = old_by_name.find(s);
+      if (it == old_by_name.end()) {
+        std::string names;
+        for (const auto& c : old_cols) names += (names.empty() ? "" : ", ") + c.name;
+        return InvalidArgument("the suite maps old collection '" + s + "' to '" + m.target +
+                               "', but " + old_desc + " has no such collection (it has: " +
+                               (names.empty() ? "none" : names) +
+                               "); fix the mapping in the suite");
+      }
+      g.old_info.push_back(*it->second);
+    }
+    auto nit = new_by_name.find(m.target);
+    g.new_exists = nit != new_by_name.end();
+    if (g.new_exists) {
+      g.new_info = *nit->second;
+    } else {
+      g.new_info.name = m.target;
+    }
+    groups.push_back(std::move(g));
+  }
+  return groups;
+}
+
+// Time spent in each check's hooks, so the report can show it per check.
+class TimedChecks {
+ public:
+  explicit TimedChecks(std::vector<std::unique_ptr<Validator>> checks)
+      : checks_(std::move(checks)), seconds_(checks_.size(), 0.0) {}
+
+  template <typename F>
+  Status ForEach(F&& f) {
+    for (size_t i = 0; i < checks_.size(); ++i) {
+      auto start = Clock::now();
+      Status s = f(*checks_[i]);
+      seconds_[i] += SecondsSince(start);
+      if (!s.ok()) return s.WithContext(std::string("check ") + checks_[i]->name());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<CheckResult>> Finish() {
+    std::vector<CheckResult> results;
+    for (size_t i = 0; i < checks_.size(); ++i) {
+      auto start = Clock::now();
+      auto r = checks_[i]->Finish();
+      if (!r.ok()) return r.status().WithContext(std::string("check ") + checks_[i]->name());
+      r->name = checks_[i]->name();
+      if (r->title.empty()) r->title = checks_[i]->title();
+      r->elapsed_seconds = seconds_[i] + SecondsSince(start);
+      results.push_back(std::move(r).value());
+    }
+    return results;
+  }
+
+ private:
+  std::vector<std::unique_ptr<Validator>> checks_;
+  std::vector<double> seconds_;
+};
+
+// Scans one collection, reporting progress per page.
+Status ScanWithProgress(Store& store, const std::string& collection, int64_t expected,
+                        const std::string& stage, const RunOptions& options,
+                        const std::function<Status(RecordBatch&)>& sink) {
+  ScanOptions scan;
+  scan.page_size = options.page_size;
+  int64_t done = 0;
+  if (options.progress) options.progress(stage, 0, expected);
+  Status s = store.Scan(collection, scan, [&](RecordBatch& page) {
+    RETURN_IF_ERROR(sink(page));
+    done += static_cast<int64_t>(page.size());
+    if (options.progress) options.progress(stage, done, expected);
+    return Status::Ok();
+  });
+  if (!s.ok()) {
+    return s.WithContext("reading " + collection + " from " + store.Describe() +
+                         " stopped after " + std::to_string(done) + " records");
+  }
+  return Status::Ok();
+}
+
+double MetricOr(const CheckResult& r, const char* key, double fallback) {
+  auto it = r.metrics.find(key);
+  if (it == r.metrics.end() || !it->is_number()) return fallback;
+  return it->get<double>();
+}
+
+}  // namespace
+
+std::string NowIso8601() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
+                                       const Suite& suite, const RunOptions& options) {
+  auto start = Clock::now();
+  ValidationReport report;
+  report.tool_version = VECGATE_VERSION;
+  report.started_at = NowIso8601();
+  report.old_store = old_store.Describe();
+  report.new_store = new_store.Describe();
+  report.suite_name = suite.name;
+  report.suite_path = suite.path;
+
+  RunContext run;
+  run.suite = &suite;
+  run.old_store = &old_store;
+  run.new_store = &new_store;
+  {
+    auto old_cols = old_store.ListCollections();
+    if (!old_cols.ok()) return old_cols.status().WithContext("listing " + report.old_store);
+    run.old_collections = std::move(old_cols).value();
+    auto new_cols = new_store.ListCollections();
+    if (!new_cols.ok()) return new_cols.status().WithContext("listing " + report.new_store);
+    run.new_collections = std::move(new_cols).value();
+  }
+  ASSIGN_OR_RETURN(std::vector<GroupContext> groups,
+                   BuildGroups(suite, run.old_collections, run.new_collections,
+                               report.old_store));
+  run.groups = &groups;
+
+  TimedChecks checks(MakeValidators(suite));
+  RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginRun(run); }));
+
+  const std::string& citation_field = suite.citations.field;
+  for (GroupContext& group : groups) {
+    OldIndex index;
+    group.old_index = &index;
+    RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginGroup(group); }));
+    for (size_t s = 0; s < group.sources.size(); ++s) {
+      const std::string& source = group.sources[s];
+      auto expected = old_store.Count(source);
+      if (!expected.ok()) return expected.status().WithContext("counting old " + source);
+      RETURN_IF_ERROR(ScanWithProgress(
+          old_store, source, *expected, "old " + source, options, [&](RecordBatch& page) {
+            for (size_t i = 0; i < page.size(); ++i) {
+              index[page.id(i)] =
+                  DigestRow(page, i, citation_field, static_cast<uint32_t>(s));
+            }
+            group.old_count += static_cast<int64_t>(page.size());
+            return checks.ForEach(
+                [&](Validator& v) { return v.OnOldPage(group, page, s); });
+          }));
+    }
+    if (group.new_exists) {
+      auto expected = new_store.Count(group.target);
+      if (!expected.ok()) return expected.status().WithContext("counting new " + group.target);
+      JoinedPage joined;
+      RETURN_IF_ERROR(ScanWithProgress(
+          new_store, group.target, *expected, "new " + group.target, options,
+          [&](RecordBatch& page) {
+            joined.old.assign(page.size(), nullptr);
+            for (size_t i = 0; i < page.size(); ++i) {
+              auto it = index.find(page.id(i));
+              if (it != index.end()) {
+                it->second.seen_in_new = true;
+                joined.old[i] = &it->second;
+              }
+            }
+            group.new_count += static_cast<int64_t>(page.size());
+            return checks.ForEach(
+                [&](Validator& v) { return v.OnNewPage(group, page, joined); });
+          }));
+    }
+    RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.EndGroup(group); }));
+    group.old_index = nullptr;
+    report.old_records += group.old_count;
+    report.new_records += group.new_count;
+  }
+
+  ASSIGN_OR_RETURN(report.checks, checks.Finish());
+  report.elapsed_seconds = SecondsSince(start);
+  DecideVerdict(report, options.fail_on_warning);
+  return report;
+}
+
+void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
+  bool any_fail = false, any_warn = false;
+  for (const auto& c : report.checks) {
+    any_fail |= c.status == CheckStatus::kFail;
+    any_warn |= c.status == CheckStatus::kWarn;
+    if (c.name == "count") {
+      report.data_loss_percentage = MetricOr(c, "data_loss_percentage", 0);
+    } else if (c.name == "semantic_divergence") {
+      report.semantic_divergence_percentage =
+          MetricOr(c, "semantic_divergence_percentage", 0);
+    }
+  }
+  report.overall_status = any_fail   ? OverallStatus::kFailed
+                          : any_warn ? OverallStatus::kWarning
+                                     : OverallStatus::kPassed;
+  report.rollback_triggered = any_fail;
+  // Reasons in the seeds' order (seed 001), most specific first.
+  std::vector<std::string> reasons;
+  auto failed = [&](const std::string& name) {
+    for (const auto& c : report.checks) {
+      if (c.name == name) return c.status == CheckStatus::kFail;
+    }
+    return false;
+  };
+  if (any_fail) {
+    if (report.data_loss_percentage > 5.0) reasons.push_back("Data Loss Detected");
+    if (report.semantic_divergence_percentage > 20.0 || failed("semantic_divergence")) {
+      reasons.push_back("Search Results Diverged");
+    }
+    if (failed("count")) reasons.push_back("Chunk Count Mismatch");
+    if (failed("embedding_integrity")) reasons.push_back("Embedding Corruption");
+    if (failed("metadata_completeness")) reasons.push_back("Schema Violation");
+    if (failed("duplicates")) reasons.push_back("Duplicate IDs Found");
+    if (failed("collection_distribution")) reasons.push_back("Collection Distribution Mismatch");
+    if (failed("field_types")) reasons.push_back("Field Type Violation");
+    if (failed("citations")) reasons.push_back("Citation Integrity Failure");
+  }
+  report.rollback_reason.clear();
+  for (const auto& r : reasons) {
+    report.rollback_reason += (report.rollback_reason.empty() ? "" : "; ") + r;
+  }
+  switch (report.overall_status) {
+    case OverallStatus::kPassed: report.exit_code = 0; break;
+    case OverallStatus::kWarning: report.exit_code = fail_on_warning ? 2 : 1; break;
+    case OverallStatus::kFailed: report.exit_code = 2; break;
+  }
+}
+
+std::vector<std::string> CollectionsToRollBack(const ValidationReport& report) {
+  std::set<std::string> names;
+  for (const auto& c : report.checks) {
+    if (c.status != CheckStatus::kFail) continue;
+    if (c.failed_collections.empty()) return {};  // a check that blames everything
+    names.insert(c.failed_collections.begin(), c.failed_collections.end());
+  }
+  return {names.begin(), names.end()};
+}
+
+Result<ValidationReport> RunGate(Store& old_store, Store& new_store, const Suite& suite,
+                                 const RunOptions& options, const RollbackHook& on_fail) {
+  ASSIGN_OR_RETURN(ValidationReport report,
+                   RunValidation(old_store, new_store, suite, options));
+  if (report.overall_status == OverallStatus::kFailed && on_fail) {
+    report.rollback = on_fail(report, CollectionsToRollBack(report));
+    if (!report.rollback->succeeded) report.exit_code = 4;
+  }
+  return report;
+}
+
+}  // namespace vecgate
