@@ -208,11 +208,19 @@ Env* Env::Default() {
 Status WriteFileAtomically(Env* env, const std::string& path,
                            std::string_view data) {
   std::string tmp = path + ".tmp";
-  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
-  RETURN_IF_ERROR(file->Append(data));
-  RETURN_IF_ERROR(file->Sync());
-  RETURN_IF_ERROR(file->Close());
-  RETURN_IF_ERROR(env->RenameFile(tmp, path));
+  auto write = [&]() -> Status {
+    ASSIGN_OR_RETURN(auto file, env->NewWritableFile(tmp));
+    RETURN_IF_ERROR(file->Append(data));
+    RETURN_IF_ERROR(file->Sync());
+    RETURN_IF_ERROR(file->Close());
+    return env->RenameFile(tmp, path);
+  };
+  Status s = write();
+  if (!s.ok()) {
+    // Leave nothing half-written behind; the old file (if any) is intact.
+    if (env->FileExists(tmp)) (void)env->RemoveFile(tmp);
+    return s;
+  }
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
   if (dir.empty()) dir = "/";

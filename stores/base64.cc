@@ -62,8 +62,8 @@ size_t Base64Encode(const uint8_t* data, size_t size, char* out) {
   char* o = out;
   size_t i = 0;
   for (; i + 3 <= size; i += 3) {
-    const uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) |
-                       uint32_t{data[i + 2]};
+    const uint32_t v = (uint32_t{data[i]} << 16) |
+                       (uint32_t{data[i + 1]} << 8) | uint32_t{data[i + 2]};
     std::memcpy(o, &pairs[v >> 12], 2);
     std::memcpy(o + 2, &pairs[v & 0xFFF], 2);
     o += 4;
@@ -147,10 +147,9 @@ Result<std::vector<float>> Base64DecodeFloat32(std::string_view text) {
   }
   std::vector<float> values(bytes.size() / 4);
   for (size_t k = 0; k < values.size(); ++k) {
-    const uint32_t bits = uint32_t{bytes[4 * k]} |
-                          (uint32_t{bytes[4 * k + 1]} << 8) |
-                          (uint32_t{bytes[4 * k + 2]} << 16) |
-                          (uint32_t{bytes[4 * k + 3]} << 24);
+    const uint32_t bits =
+        uint32_t{bytes[4 * k]} | (uint32_t{bytes[4 * k + 1]} << 8) |
+        (uint32_t{bytes[4 * k + 2]} << 16) | (uint32_t{bytes[4 * k + 3]} << 24);
     std::memcpy(&values[k], &bits, 4);
   }
   return values;

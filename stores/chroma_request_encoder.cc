@@ -23,7 +23,13 @@ inline bool NeedsEscape(unsigned char c) {
 // Length of the escape sequence for a byte that NeedsEscape.
 inline size_t EscapeSize(unsigned char c) {
   switch (c) {
-    case '"': case '\\': case '\b': case '\f': case '\n': case '\r': case '\t':
+    case '"':
+    case '\\':
+    case '\b':
+    case '\f':
+    case '\n':
+    case '\r':
+    case '\t':
       return 2;
     default:
       return 6;  // \u00XX
@@ -85,15 +91,30 @@ void AppendJsonString(std::string_view text, std::string* out) {
     out->append(text.data() + run_start, i - run_start);
     run_start = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default: {
-        const char escape[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
+        const char escape[6] = {'\\', 'u',          '0',
+                                '0',  kHex[c >> 4], kHex[c & 15]};
         out->append(escape, 6);
       }
     }
@@ -177,7 +198,8 @@ Result<size_t> AddRecordJsonSize(const RecordBatch& batch, size_t i) {
   const auto& metadata = batch.metadata(i);
   if (metadata) {
     std::string scratch;
-    RETURN_IF_ERROR(AppendMetadataJson(*metadata, RecordName(batch, i), &scratch));
+    RETURN_IF_ERROR(
+        AppendMetadataJson(*metadata, RecordName(batch, i), &scratch));
     size += scratch.size();
   } else {
     size += 4;
@@ -195,8 +217,8 @@ Result<std::vector<AddBatchRange>> PlanAddBatches(const RecordBatch& batch,
   for (size_t i = 0; i < batch.size(); ++i) {
     ASSIGN_OR_RETURN(const size_t record_bytes, AddRecordJsonSize(batch, i));
     const size_t rows = current.end - current.begin;
-    const size_t grown =
-        current.body_bytes + record_bytes + (rows > 0 ? kSeparatorsPerRecord : 0);
+    const size_t grown = current.body_bytes + record_bytes +
+                         (rows > 0 ? kSeparatorsPerRecord : 0);
     if (rows > 0 && (rows >= max_records || grown > max_body_bytes)) {
       ranges.push_back(current);
       current.begin = current.end = i;
@@ -254,7 +276,8 @@ Status BuildAddBody(const RecordBatch& batch, size_t begin, size_t end,
     if (i > begin) body->push_back(',');
     const auto& metadata = batch.metadata(i);
     if (metadata) {
-      RETURN_IF_ERROR(AppendMetadataJson(*metadata, RecordName(batch, i), body));
+      RETURN_IF_ERROR(
+          AppendMetadataJson(*metadata, RecordName(batch, i), body));
     } else {
       body->append("null");
     }

@@ -83,10 +83,14 @@ std::string Excerpt(std::string_view text, size_t max_chars) {
 
 const char* HttpMethodName(HttpMethod method) {
   switch (method) {
-    case HttpMethod::kGet: return "GET";
-    case HttpMethod::kPost: return "POST";
-    case HttpMethod::kPut: return "PUT";
-    case HttpMethod::kDelete: return "DELETE";
+    case HttpMethod::kGet:
+      return "GET";
+    case HttpMethod::kPost:
+      return "POST";
+    case HttpMethod::kPut:
+      return "PUT";
+    case HttpMethod::kDelete:
+      return "DELETE";
   }
   return "GET";
 }
@@ -243,9 +247,9 @@ Result<HttpResponse> HttpClient::Send(HttpMethod method,
       }
       return response;
     }
-    const double delay = std::min(
-        5.0, options_.initial_backoff_seconds * double(1 << std::min(attempt, 10)) *
-                 Jitter());
+    const double delay =
+        std::min(5.0, options_.initial_backoff_seconds *
+                          double(1 << std::min(attempt, 10)) * Jitter());
     std::this_thread::sleep_for(std::chrono::duration<double>(delay));
   }
 }

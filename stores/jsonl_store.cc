@@ -305,7 +305,7 @@ Status ParseMetadata(od::value value, const LineContext& ctx,
   if (auto e = value.get_object().get(obj)) return ctx.JsonError(what, e);
   for (auto field_result : obj) {
     od::field field;
-    if (auto e = field_result.get(field)) return ctx.JsonError(what, e);
+    if (auto e = std::move(field_result).get(field)) return ctx.JsonError(what, e);
     std::string_view key_view;
     if (auto e = field.unescaped_key().get(key_view)) {
       return ctx.JsonError(what, e);
@@ -364,6 +364,12 @@ Status ParseMetadata(od::value value, const LineContext& ctx,
   return Status::Ok();
 }
 
+// Whether the On Demand iterator consumed the whole line (nothing follows
+// the top-level value).
+bool AtEnd(od::document& doc) {
+  return doc.current_location().error() == simdjson::OUT_OF_BOUNDS;
+}
+
 // Reads a string value (`field` names it in errors).
 Status ParseString(od::value value, const LineContext& ctx, const char* field,
                    std::string* out) {
@@ -389,7 +395,7 @@ Status ParseHeader(od::value value, const LineContext& ctx,
   bool has_name = false;
   for (auto field_result : obj) {
     od::field field;
-    if (auto e = field_result.get(field)) return ctx.JsonError("_collection", e);
+    if (auto e = std::move(field_result).get(field)) return ctx.JsonError("_collection", e);
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) {
       return ctx.JsonError("_collection", e);
@@ -486,10 +492,9 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
   bool has_collection = false;
   bool has_id = false;
   bool embedding_seen = false;
-  od::value embedding;
   for (auto field_result : obj) {
     od::field field;
-    if (auto e = field_result.get(field)) return ctx.JsonError("not JSON", e);
+    if (auto e = std::move(field_result).get(field)) return ctx.JsonError("not JSON", e);
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) {
       return ctx.JsonError("not JSON", e);
@@ -507,10 +512,8 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
       if (id.empty()) return ctx.Error("\"id\" is empty");
       has_id = true;
     } else if (key == "embedding") {
-      // The collection may not be known yet: count after the loop would need
-      // a second walk, so count now when the collection is already known not
-      // to need it only if it was seen; otherwise count always (cheap: no
-      // number parsing).
+      // Counting elements skips the numbers without parsing them; it is only
+      // done while the collection's dimension is unknown.
       od::value v = field.value();
       od::json_type type;
       if (auto e = v.type().get(type)) return ctx.JsonError("embedding", e);
@@ -533,8 +536,7 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
       }
     }
   }
-  (void)embedding;
-  if (!doc.at_end()) return ctx.Error("unexpected text after the JSON object");
+  if (!AtEnd(doc)) return ctx.Error("unexpected text after the JSON object");
   if (out->is_header) return Status::Ok();
   if (!has_collection) return ctx.Error("record has no \"collection\"");
   if (!has_id) return ctx.Error("record has no \"id\"");
@@ -576,7 +578,7 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
   std::optional<Metadata> metadata;
   for (auto field_result : obj) {
     od::field field;
-    if (auto e = field_result.get(field)) {
+    if (auto e = std::move(field_result).get(field)) {
       return rollback(ctx.JsonError("not JSON", e));
     }
     std::string_view key;
@@ -640,13 +642,11 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
       if (!ParseFloatArray(raw, &values, &what)) return rollback(ctx.Error(what));
     }
   }
-  if (!doc.at_end()) {
+  if (!AtEnd(doc)) {
     return rollback(ctx.Error("unexpected text after the JSON object"));
   }
   if (!has_collection) {
-    return rollback(line_collection.empty() && !has_id
-                        ? ctx.Error("record has no \"collection\"")
-                        : ctx.Error("record has no \"collection\""));
+    return rollback(ctx.Error("record has no \"collection\""));
   }
   if (!has_id) return rollback(ctx.Error("record has no \"id\""));
   batch->AppendRowMeta(std::move(id), std::move(document), std::move(metadata));
@@ -894,8 +894,10 @@ class JsonlStoreImpl : public JsonlStore {
     bool has_header = false;
     int64_t header_line = 0;
     int64_t count = 0;
-    uint64_t begin = 0;      // offset of the collection's first line
-    uint64_t end = 0;        // offset just past its last line
+    // The lines of the collection's records lie in [begin, end) (other
+    // lines may be interleaved); begin is valid once count > 0.
+    uint64_t begin = 0;
+    uint64_t end = 0;
     int64_t begin_line = 0;  // line number at `begin`
   };
 
@@ -915,20 +917,20 @@ class JsonlStoreImpl : public JsonlStore {
     return &entries_[it->second];
   }
 
-  Entry& EntryFor(const std::string& name, uint64_t offset, int64_t line) {
+  Entry& EntryFor(const std::string& name) {
     auto it = by_name_.find(name);
     if (it != by_name_.end()) return entries_[it->second];
     by_name_.emplace(name, entries_.size());
     entries_.emplace_back();
     Entry& e = entries_.back();
     e.info.name = name;
-    e.begin = offset;
-    e.begin_line = line;
     return e;
   }
 
-  // Appends complete lines (each ending in '\n', `lines` of them).
-  Status AppendLines(const std::string& text, int64_t lines);
+  // Appends complete lines (each ending in '\n', `lines` of them). Sets
+  // *offset and *line_number to where the first of them starts.
+  Status AppendLines(const std::string& text, int64_t lines, uint64_t* offset,
+                     int64_t* line_number);
   Status WritePending(bool finish_member);
 
   std::string path_;
@@ -983,8 +985,7 @@ Status JsonlStoreImpl::BuildIndex() {
     if (parsed.blank) continue;
     const std::string& name =
         parsed.is_header ? parsed.header.name : parsed.collection;
-    Entry& e = EntryFor(name, offset, reader->line_number());
-    e.end = reader->position();
+    Entry& e = EntryFor(name);
     if (parsed.is_header) {
       if (e.has_header) {
         return ctx.Error("second \"_collection\" header for collection '" +
@@ -998,7 +999,12 @@ Status JsonlStoreImpl::BuildIndex() {
       e.header_line = reader->line_number();
       if (e.info.dimension > 0) known_dims[name] = e.info.dimension;
     } else {
+      if (e.count == 0) {
+        e.begin = offset;
+        e.begin_line = reader->line_number();
+      }
       ++e.count;
+      e.end = reader->position();
       if (e.info.dimension == 0 && parsed.embedding_size > 0) {
         e.info.dimension = static_cast<int64_t>(parsed.embedding_size);
         known_dims[name] = parsed.embedding_size;
@@ -1087,14 +1093,13 @@ Status JsonlStoreImpl::CreateCollection(const CollectionInfo& info) {
   }
   std::string text;
   RETURN_IF_ERROR(AppendHeaderLine(info, &text));
-  const uint64_t offset = size_ + (needs_newline_ ? 1 : 0);
-  const int64_t line = lines_ + 1;
-  RETURN_IF_ERROR(AppendLines(text, 1));
-  Entry& e = EntryFor(info.name, offset, line);
+  uint64_t offset = 0;
+  int64_t line = 0;
+  RETURN_IF_ERROR(AppendLines(text, 1, &offset, &line));
+  Entry& e = EntryFor(info.name);
   e.info = info;
   e.has_header = true;
   e.header_line = line;
-  e.end = size_;
   return Status::Ok();
 }
 
@@ -1111,8 +1116,15 @@ Status JsonlStoreImpl::Add(const std::string& collection,
   for (size_t i = 0; i < batch.size(); ++i) {
     RETURN_IF_ERROR(AppendRecordLine(collection, batch, i, &text));
   }
-  RETURN_IF_ERROR(AppendLines(text, static_cast<int64_t>(batch.size())));
+  uint64_t offset = 0;
+  int64_t line = 0;
+  RETURN_IF_ERROR(
+      AppendLines(text, static_cast<int64_t>(batch.size()), &offset, &line));
   Entry& e = entries_[it->second];
+  if (e.count == 0) {
+    e.begin = offset;
+    e.begin_line = line;
+  }
   e.count += static_cast<int64_t>(batch.size());
   e.end = size_;
   if (e.info.dimension == 0) {
@@ -1126,7 +1138,8 @@ Status JsonlStoreImpl::Add(const std::string& collection,
   return Status::Ok();
 }
 
-Status JsonlStoreImpl::AppendLines(const std::string& text, int64_t lines) {
+Status JsonlStoreImpl::AppendLines(const std::string& text, int64_t lines,
+                                   uint64_t* offset, int64_t* line_number) {
   if (out_ == nullptr) {
     ASSIGN_OR_RETURN(out_, env_->NewAppendableFile(path_));
     exists_ = true;
@@ -1136,6 +1149,8 @@ Status JsonlStoreImpl::AppendLines(const std::string& text, int64_t lines) {
     ++size_;
     needs_newline_ = false;
   }
+  *offset = size_;
+  *line_number = lines_ + 1;
   pending_.append(text);
   size_ += text.size();
   lines_ += lines;

@@ -1,0 +1,172 @@
+// `vecgate fixtures generate | load | migrate`: the bundled fixture corpus
+// (the seeds' four collections, 9,832 records) and fault injection, for
+// demos, tests and benchmarks.
+#include <iostream>
+
+#include "cli/cli.h"
+#include "core/env.h"
+#include "fixtures/faults.h"
+#include "fixtures/generator.h"
+#include "stores/chroma_store.h"
+
+namespace vecgate::cli {
+
+namespace {
+
+struct FixtureArgs {
+  CorpusOptions corpus;
+  std::string store_uri;
+  std::string from_uri;
+  std::string to_uri;
+  std::string out_path;
+  std::string inject;
+  std::string fault_log;
+  std::vector<std::string> collections;
+  uint64_t fault_seed = 7;
+  bool create_database = false;
+};
+
+void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
+  app.add_option("--seed", args.corpus.seed, "Seed of the generator")->capture_default_str();
+  app.add_option("--scale", args.corpus.scale,
+                 "Fraction of the seeds' 9,832 records (1.0 = all)")
+      ->check(CLI::Range(0.0001, 1000.0))
+      ->capture_default_str();
+  app.add_option("--dimension", args.corpus.dimension, "Embedding dimension")
+      ->check(CLI::Range(2, 65536))
+      ->capture_default_str();
+}
+
+int64_t CorpusTotal(const CorpusOptions& options) {
+  int64_t total = 0;
+  for (const auto& c : CorpusCollections(options)) total += CorpusRecordCount(options, c.name);
+  return total;
+}
+
+// For chroma:// stores with --create-database: makes the tenant's database.
+Status MaybeCreateDatabase(Store& store, bool create) {
+  if (!create) return Status::Ok();
+  if (auto* chroma = dynamic_cast<ChromaStore*>(&store)) return chroma->EnsureDatabase();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<FixtureArgs>();
+  app.require_subcommand(1);
+  SetExample(app, "vecgate fixtures load --store chroma://127.0.0.1:8000 --scale 0.1");
+
+  CLI::App* generate = app.add_subcommand("generate", "Write the corpus to a JSONL file");
+  AddCorpusOptions(*generate, *args);
+  generate->add_option("--out", args->out_path, "Output file (.jsonl or .jsonl.gz)")
+      ->required();
+  SetExample(*generate, "vecgate fixtures generate --out corpus.jsonl.gz --dimension 384");
+
+  CLI::App* load = app.add_subcommand("load", "Create the corpus's collections in a store");
+  AddCorpusOptions(*load, *args);
+  load->add_option("--store", args->store_uri, "Store URI (default: $CHROMADB_URL)");
+  load->add_flag("--create-database", args->create_database,
+                 "Create the Chroma tenant database of the URI if missing");
+  SetExample(*load,
+             "vecgate fixtures load --store chroma://127.0.0.1:8000/default_tenant/old "
+             "--create-database");
+
+  CLI::App* migrate = app.add_subcommand(
+      "migrate", "Copy every collection of one store into another, with injected faults");
+  migrate->add_option("--from", args->from_uri, "Source store URI")->required();
+  migrate->add_option("--to", args->to_uri, "Destination store URI")->required();
+  migrate->add_option("--inject", args->inject,
+                      "Faults as FAULT:RATE,... (drop, nan, wrong_dimension, "
+                      "missing_field, wrong_type, out_of_range, duplicate_content, "
+                      "perturbed_embedding, swapped_embeddings, misrouted_collection, "
+                      "broken_citation); empty = a clean copy");
+  migrate->add_option("--fault-seed", args->fault_seed, "Seed of the fault selection")
+      ->capture_default_str();
+  migrate->add_option("--fault-log", args->fault_log,
+                      "Write the exact list of injected faults (JSON) here");
+  migrate->add_option("--collections", args->collections, "Only these collections")
+      ->delimiter(',');
+  migrate->add_flag("--create-database", args->create_database,
+                    "Create the destination Chroma database if missing");
+  SetExample(*migrate,
+             "vecgate fixtures migrate --from chroma://127.0.0.1:8000/default_tenant/old "
+             "--to chroma://127.0.0.1:8000/default_tenant/new --create-database "
+             "--inject nan:0.01,drop:0.02 --fault-log faults.json");
+
+  return [args, generate, load, migrate, &global]() -> int {
+    if (generate->parsed()) {
+      if (Status s = ValidateCorpusOptions(args->corpus); !s.ok()) return ReportError(s);
+      std::string uri = "jsonl:" + args->out_path;
+      if (Env::Default()->FileExists(args->out_path)) {
+        return ReportError(AlreadyExists(args->out_path + " exists"),
+                           "remove it or choose another --out");
+      }
+      auto store = OpenStoreFor(uri, "--out", global);
+      if (!store.ok()) return ReportError(store.status());
+      if (Status s = LoadCorpus(args->corpus, **store); !s.ok()) return ReportError(s);
+      if (!global.quiet) {
+        std::cerr << "vecgate: wrote " << CorpusTotal(args->corpus)
+                  << " records to " << args->out_path << "\n";
+      }
+      return kExitPassed;
+    }
+    if (load->parsed()) {
+      if (Status s = ValidateCorpusOptions(args->corpus); !s.ok()) return ReportError(s);
+      std::string uri = args->store_uri.empty() ? DefaultStoreUri() : args->store_uri;
+      auto store = OpenStoreFor(uri, "--store", global);
+      if (!store.ok()) return ReportError(store.status());
+      if (Status s = MaybeCreateDatabase(**store, args->create_database); !s.ok()) {
+        return ReportError(s);
+      }
+      if (Status s = LoadCorpus(args->corpus, **store); !s.ok()) {
+        return ReportError(s, "load into an empty database (or delete the collections)");
+      }
+      if (!global.quiet) {
+        std::cerr << "vecgate: loaded " << CorpusTotal(args->corpus)
+                  << " records into " << (*store)->Describe() << "\n";
+      }
+      return kExitPassed;
+    }
+    // migrate
+    FaultSpec spec;
+    if (!args->inject.empty()) {
+      auto parsed = ParseFaultSpec(args->inject);
+      if (!parsed.ok()) return ReportError(parsed.status());
+      spec = std::move(parsed).value();
+    }
+    auto from = OpenStoreFor(args->from_uri, "--from", global);
+    if (!from.ok()) return ReportError(from.status());
+    auto to = OpenStoreFor(args->to_uri, "--to", global);
+    if (!to.ok()) return ReportError(to.status());
+    if (Status s = MaybeCreateDatabase(**to, args->create_database); !s.ok()) {
+      return ReportError(s);
+    }
+    MigrateOptions options;
+    options.collections = args->collections;
+    auto log = MigrateWithFaults(**from, **to, spec, args->fault_seed, options);
+    if (!log.ok()) return ReportError(log.status());
+    if (!args->fault_log.empty()) {
+      if (Status s = WriteFileAtomically(Env::Default(), args->fault_log, log->ToJson());
+          !s.ok()) {
+        return ReportError(s);
+      }
+    }
+    if (global.json) {
+      std::cout << log->ToJson() << "\n";
+    } else if (!global.quiet) {
+      int64_t written = 0;
+      for (const auto& [name, n] : log->written_counts) written += n;
+      std::cerr << "vecgate: migrated " << written << " records from "
+                << (*from)->Describe() << " to " << (*to)->Describe();
+      if (!spec.rates.empty()) {
+        std::cerr << " with " << log->events.size() << " injected faults (" << spec.ToString()
+                  << ")";
+      }
+      std::cerr << "\n";
+    }
+    return kExitPassed;
+  };
+}
+
+}  // namespace vecgate::cli

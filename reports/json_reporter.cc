@@ -1,0 +1,110 @@
+// The machine-readable report, validation_report.json (SPEC.md section 5).
+//
+// Keys keep a fixed order (nlohmann::ordered_json) so that reports diff
+// cleanly between runs. The layout is versioned by "schema_version"; a field
+// is only ever added, never renamed or given a new meaning, without bumping
+// it. Strings from stores are kept verbatim except that invalid UTF-8 is
+// replaced by U+FFFD, so the file is always valid JSON.
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "reports/report.h"
+#include "reports/report_text.h"
+
+namespace vecgate {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Elapsed times to the millisecond: finer digits are noise.
+double Seconds(double seconds) { return std::round(seconds * 1000.0) / 1000.0; }
+
+Json NullIfEmpty(const std::string& s) {
+  return s.empty() ? Json(nullptr) : Json(s);
+}
+
+Json CheckToJson(const CheckResult& check) {
+  Json j;
+  j["name"] = check.name;
+  j["title"] = check.title;
+  j["status"] = CheckStatusName(check.status);
+  j["summary"] = check.summary;
+  j["metrics"] = Json(check.metrics);
+  Json findings = Json::array();
+  for (const Finding& f : check.findings) {
+    Json finding;
+    finding["collection"] = f.collection;
+    finding["id"] = f.id;
+    finding["problem"] = f.problem;
+    findings.push_back(std::move(finding));
+  }
+  j["findings"] = std::move(findings);
+  const int64_t listed = static_cast<int64_t>(check.findings.size());
+  j["findings_total"] = std::max(check.findings_total, listed);
+  j["findings_truncated"] = check.findings_total > listed;
+  j["failed_collections"] = check.failed_collections;
+  j["elapsed_seconds"] = Seconds(check.elapsed_seconds);
+  return j;
+}
+
+class JsonReporter : public Reporter {
+ public:
+  std::string format() const override { return "json"; }
+  std::string file_name() const override { return "validation_report.json"; }
+
+  std::string Render(const ValidationReport& report) const override {
+    Json j;
+    j["schema_version"] = ValidationReport::kSchemaVersion;
+    j["tool"] = {{"name", "vecgate"}, {"version", report.tool_version}};
+    j["started_at"] = report.started_at;
+    j["elapsed_seconds"] = Seconds(report.elapsed_seconds);
+    j["old_store"] = report.old_store;
+    j["new_store"] = report.new_store;
+    j["suite"] = {{"name", report.suite_name},
+                  {"path", NullIfEmpty(report.suite_path)}};
+    j["overall_status"] = OverallStatusName(report.overall_status);
+    j["rollback_triggered"] = report.rollback_triggered;
+    j["rollback_reason"] = NullIfEmpty(report.rollback_reason);
+    j["data_loss_percentage"] = report.data_loss_percentage;
+    j["semantic_divergence_percentage"] = report.semantic_divergence_percentage;
+    j["records"] = {{"old", report.old_records}, {"new", report.new_records}};
+
+    int64_t passed = 0, warnings = 0, failed = 0;
+    Json checks = Json::array();
+    for (const CheckResult& check : report.checks) {
+      passed += check.status == CheckStatus::kPass;
+      warnings += check.status == CheckStatus::kWarn;
+      failed += check.status == CheckStatus::kFail;
+      checks.push_back(CheckToJson(check));
+    }
+    j["summary"] = {{"total_tests", static_cast<int64_t>(report.checks.size())},
+                    {"passed", passed},
+                    {"warnings", warnings},
+                    {"failed", failed}};
+    j["checks"] = std::move(checks);
+
+    if (report.rollback) {
+      const RollbackOutcome& r = *report.rollback;
+      j["rollback"] = {{"snapshot_id", r.snapshot_id},
+                       {"dry_run", r.dry_run},
+                       {"succeeded", r.succeeded},
+                       {"collections", r.collections},
+                       {"message", r.message},
+                       {"elapsed_seconds", Seconds(r.elapsed_seconds)}};
+    } else {
+      j["rollback"] = nullptr;
+    }
+    j["exit_code"] = report.exit_code;
+    // NaN/Inf become null; invalid UTF-8 becomes U+FFFD: never throws.
+    return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Reporter> NewJsonReporter() {
+  return std::make_unique<JsonReporter>();
+}
+
+}  // namespace vecgate

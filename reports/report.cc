@@ -1,0 +1,50 @@
+// The pieces of reports/report.h shared by every format: status names, the
+// list of file reporters, and writing them all to a directory atomically.
+#include "reports/report.h"
+
+#include <utility>
+
+namespace vecgate {
+
+const char* OverallStatusName(OverallStatus s) {
+  switch (s) {
+    case OverallStatus::kPassed:
+      return "PASSED";
+    case OverallStatus::kWarning:
+      return "WARNING";
+    case OverallStatus::kFailed:
+      return "FAILED";
+  }
+  return "FAILED";
+}
+
+std::vector<std::unique_ptr<Reporter>> AllFileReporters() {
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  reporters.push_back(NewJsonReporter());
+  reporters.push_back(NewMarkdownReporter());
+  reporters.push_back(NewJUnitReporter());
+  return reporters;
+}
+
+Result<std::vector<std::string>> WriteReports(Env* env, const std::string& dir,
+                                              const ValidationReport& report) {
+  Status s = env->CreateDirs(dir);
+  if (!s.ok()) {
+    return IoError("cannot create report directory " + dir + ": " +
+                   s.message());
+  }
+  std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
+  std::vector<std::string> paths;
+  for (const auto& reporter : AllFileReporters()) {
+    const std::string path = prefix + reporter->file_name();
+    s = WriteFileAtomically(env, path, reporter->Render(report));
+    if (!s.ok()) {
+      // The report itself is untouched (old version or none).
+      return IoError("cannot write report " + path + ": " + s.message());
+    }
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+}  // namespace vecgate

@@ -1,0 +1,576 @@
+// Tests of the reporters: golden files for JSON, Markdown and JUnit built from
+// one fixed report (every check, findings, a rollback, a unicode id, a `|` in
+// a summary); the JSON carries every SPEC.md section 5 field; damaged strings
+// never break a format; WriteReports is atomic under a failing Env.
+//
+// Regenerate the golden files after an intended change with
+//   VECGATE_UPDATE_GOLDEN=1 ./reports_unit_test
+// and review the diff of reports/testdata/.
+#include "reports/report.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace vecgate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+CheckResult Check(const std::string& name, const std::string& title,
+                  CheckStatus status, const std::string& summary,
+                  nlohmann::json metrics, double elapsed) {
+  CheckResult c;
+  c.name = name;
+  c.title = title;
+  c.status = status;
+  c.summary = summary;
+  c.metrics = std::move(metrics);
+  c.elapsed_seconds = elapsed;
+  return c;
+}
+
+// A failed migration: three records lost in one collection, two warnings,
+// rolled back successfully. Fixed, so its renderings are golden.
+ValidationReport GoldenReport() {
+  ValidationReport r;
+  r.tool_version = "0.1.0";
+  r.started_at = "2026-11-21T23:57:17Z";
+  r.elapsed_seconds = 32.4512;
+  r.old_store = "chroma://10.0.0.5:8000/default_tenant/default_database";
+  r.new_store = "chroma://localhost:8000";
+  r.suite_name = "seeds";
+  r.suite_path = "suites/seeds.json";
+
+  CheckResult count = Check(
+      "count", "Record counts", CheckStatus::kFail,
+      "9,832 old / 9,829 new: 3 ids missing in new (0.03 % data loss), 0 extra",
+      {{"old_total", 9832},
+       {"new_total", 9829},
+       {"missing_in_new", 3},
+       {"extra_in_new", 0},
+       {"data_loss_percentage", 100.0 * 3 / 9832},
+       {"collections",
+        {{"sergio_corpus", {{"old", 7532}, {"new", 7529}, {"missing", 3}}},
+         {"sergio_humor", {{"old", 800}, {"new", 800}, {"missing", 0}}}}}},
+      0.412);
+  count.findings = {{"sergio_corpus", "corpus_000412", "missing_in_new"},
+                    {"sergio_corpus", "文档-42 · chunk 3", "missing_in_new"},
+                    {"sergio_corpus", "rhetoric|017", "missing_in_new"}};
+  count.findings_total = 3;
+  count.failed_collections = {"sergio_corpus"};
+  r.checks.push_back(count);
+
+  r.checks.push_back(Check("embedding_integrity", "Embedding integrity",
+                           CheckStatus::kPass,
+                           "9,829 embeddings of dimension 1,536: none missing, "
+                           "NaN/Inf, zero or drifted",
+                           {{"checked", 9829},
+                            {"corrupt", 0},
+                            {"drifted", 0},
+                            {"min_cosine", 0.99999994},
+                            {"dimensions", {1536}}},
+                           1.837));
+
+  CheckResult metadata = Check(
+      "metadata_completeness", "Metadata completeness", CheckStatus::kWarn,
+      "authenticity_score is 99.88 % complete (12 records lack it); the other "
+      "11 "
+      "fields are 100 %",
+      {{"records", 9829},
+       {"fields", {{"authenticity_score", 99.877912}, {"source", 100.0}}},
+       {"min_completeness_percent", 99.877912}},
+      0.208);
+  metadata.findings = {
+      {"sergio_humor", "humor_0007", "missing authenticity_score"},
+      {"sergio_humor", "humor_0019", "missing authenticity_score"}};
+  metadata.findings_total = 12;
+  r.checks.push_back(metadata);
+
+  r.checks.push_back(Check(
+      "semantic_divergence", "Semantic divergence", CheckStatus::kPass,
+      "4.2 % mean top-10 divergence over 200 queries; live index recall 0.97, "
+      "self-retrieval 100 %",
+      {{"queries", 200},
+       {"k", 10},
+       {"divergence_percentage", 4.2},
+       {"live_recall", 0.97},
+       {"self_retrieval", 1.0}},
+      6.02));
+  r.checks.push_back(Check(
+      "collection_distribution", "Collection distribution", CheckStatus::kPass,
+      "4 of 4 expected collections present, none unexpected",
+      {{"expected", 4},
+       {"present", 4},
+       {"unexpected", nlohmann::json::array()}},
+      0.001));
+  r.checks.push_back(Check("duplicates", "Duplicates", CheckStatus::kPass,
+                           "no duplicate ids, documents or embeddings",
+                           {{"duplicate_ids", 0},
+                            {"duplicate_documents", 0},
+                            {"duplicate_embeddings", 0}},
+                           0.95));
+
+  CheckResult types = Check(
+      "field_types", "Field types", CheckStatus::kWarn,
+      "language: 2 values not ISO 639-1 | confidence_level: 1 value not in "
+      "{high, medium, low}",
+      {{"violations", 3}, {"violation_percent", 0.0305219}}, 0.311);
+  types.findings = {{"sergio_rhetorical", "rhet_0101",
+                     "language \"EN\" does not match ^[a-z]{2}$"},
+                    {"sergio_rhetorical", "rhet_0102",
+                     "language \"eng\" does not match ^[a-z]{2}$"},
+                    {"sergio_personality", "pers_0003",
+                     "confidence_level \"certain\" not allowed"}};
+  types.findings_total = 3;
+  r.checks.push_back(types);
+
+  r.checks.push_back(
+      Check("citations", "Citations", CheckStatus::kPass,
+            "9,829 citations well-formed and unchanged",
+            {{"checked", 9829}, {"malformed", 0}, {"changed", 0}}, 0.12));
+
+  r.overall_status = OverallStatus::kFailed;
+  r.rollback_triggered = true;
+  r.rollback_reason = "Chunk Count Mismatch";
+  r.data_loss_percentage = 100.0 * 3 / 9832;
+  r.semantic_divergence_percentage = 4.2;
+  r.old_records = 9832;
+  r.new_records = 9829;
+  RollbackOutcome rollback;
+  rollback.snapshot_id = "snapshot_20261121_235501";
+  rollback.succeeded = true;
+  rollback.collections = {"sergio_corpus", "sergio_humor", "sergio_personality",
+                          "sergio_rhetorical"};
+  rollback.message =
+      "restored 4 collections (9,832 records, sample verified); the failed "
+      "migration is kept as *__failed_20261121_235717";
+  rollback.elapsed_seconds = 12.3456;
+  r.rollback = rollback;
+  r.exit_code = 2;
+  return r;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+void ExpectGolden(const Reporter& reporter, const std::string& golden_name) {
+  const std::string path =
+      std::string(VECGATE_SOURCE_DIR) + "/reports/testdata/" + golden_name;
+  const std::string rendered = reporter.Render(GoldenReport());
+  const char* update = std::getenv("VECGATE_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << rendered;
+    ASSERT_TRUE(out.good()) << "cannot write " << path;
+    return;
+  }
+  std::ifstream probe(path);
+  ASSERT_TRUE(probe.good())
+      << path << " is missing; run with VECGATE_UPDATE_GOLDEN=1";
+  const std::string golden = ReadAll(path);
+  if (rendered == golden) return;
+  // Point at the first differing line rather than dumping both files.
+  std::istringstream want(golden), got(rendered);
+  std::string want_line, got_line;
+  int line = 0;
+  while (true) {
+    ++line;
+    bool more_want = static_cast<bool>(std::getline(want, want_line));
+    bool more_got = static_cast<bool>(std::getline(got, got_line));
+    if (!more_want && !more_got) break;
+    if (!more_want) want_line = "<end of file>";
+    if (!more_got) got_line = "<end of output>";
+    if (want_line != got_line || !more_want || !more_got) break;
+  }
+  ADD_FAILURE() << "the " << reporter.format() << " rendering differs from "
+                << path << " at line " << line << ":\n  golden:   " << want_line
+                << "\n  rendered: " << got_line
+                << "\nIf the change is intended, regenerate with "
+                   "VECGATE_UPDATE_GOLDEN=1 and review the diff.";
+}
+
+TEST(GoldenTest, Json) {
+  ExpectGolden(*NewJsonReporter(), "golden_report.json");
+}
+TEST(GoldenTest, Markdown) {
+  ExpectGolden(*NewMarkdownReporter(), "golden_report.md");
+}
+TEST(GoldenTest, JUnit) {
+  ExpectGolden(*NewJUnitReporter(), "golden_report.junit.xml");
+}
+
+TEST(ReporterTest, FileNamesAndFormats) {
+  auto reporters = AllFileReporters();
+  ASSERT_EQ(reporters.size(), 3u);
+  EXPECT_EQ(reporters[0]->file_name(), "validation_report.json");
+  EXPECT_EQ(reporters[1]->file_name(), "validation_report.md");
+  EXPECT_EQ(reporters[2]->file_name(), "validation_report.junit.xml");
+  EXPECT_EQ(reporters[0]->format(), "json");
+  EXPECT_EQ(reporters[1]->format(), "markdown");
+  EXPECT_EQ(reporters[2]->format(), "junit");
+  EXPECT_STREQ(OverallStatusName(OverallStatus::kPassed), "PASSED");
+  EXPECT_STREQ(OverallStatusName(OverallStatus::kWarning), "WARNING");
+  EXPECT_STREQ(OverallStatusName(OverallStatus::kFailed), "FAILED");
+}
+
+TEST(JsonReportTest, HasEverySpecSection5Field) {
+  nlohmann::json j =
+      nlohmann::json::parse(NewJsonReporter()->Render(GoldenReport()));
+  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["tool"]["name"], "vecgate");
+  EXPECT_EQ(j["tool"]["version"], "0.1.0");
+  EXPECT_EQ(j["overall_status"], "FAILED");
+  EXPECT_EQ(j["rollback_triggered"], true);
+  EXPECT_EQ(j["rollback_reason"], "Chunk Count Mismatch");
+  EXPECT_NEAR(j["data_loss_percentage"].get<double>(), 0.0305, 1e-4);
+  EXPECT_DOUBLE_EQ(j["semantic_divergence_percentage"].get<double>(), 4.2);
+  EXPECT_DOUBLE_EQ(j["elapsed_seconds"].get<double>(), 32.451);
+  EXPECT_EQ(j["started_at"], "2026-11-21T23:57:17Z");
+  EXPECT_EQ(j["old_store"],
+            "chroma://10.0.0.5:8000/default_tenant/default_database");
+  EXPECT_EQ(j["new_store"], "chroma://localhost:8000");
+  EXPECT_EQ(j["suite"]["name"], "seeds");
+  EXPECT_EQ(j["records"]["old"], 9832);
+  EXPECT_EQ(j["records"]["new"], 9829);
+  EXPECT_EQ(j["summary"]["total_tests"], 8);
+  EXPECT_EQ(j["summary"]["passed"], 5);
+  EXPECT_EQ(j["summary"]["warnings"], 2);
+  EXPECT_EQ(j["summary"]["failed"], 1);
+  EXPECT_EQ(j["exit_code"], 2);
+  ASSERT_EQ(j["checks"].size(), 8u);
+  for (const auto& check : j["checks"]) {
+    SCOPED_TRACE(check.dump());
+    for (const char* key : {"name", "title", "status", "summary", "metrics",
+                            "findings", "findings_total", "findings_truncated",
+                            "failed_collections", "elapsed_seconds"}) {
+      EXPECT_TRUE(check.contains(key)) << key;
+    }
+    EXPECT_THAT(check["status"].get<std::string>(),
+                ::testing::AnyOf("PASS", "WARN", "FAIL"));
+  }
+  const auto& count = j["checks"][0];
+  EXPECT_EQ(count["name"], "count");
+  EXPECT_EQ(count["metrics"]["missing_in_new"], 3);
+  EXPECT_EQ(count["findings"][1]["id"], "文档-42 · chunk 3");
+  EXPECT_EQ(count["failed_collections"][0], "sergio_corpus");
+  EXPECT_EQ(j["checks"][2]["findings_total"], 12);
+  EXPECT_EQ(j["checks"][2]["findings_truncated"], true);
+  EXPECT_EQ(count["findings_truncated"], false);
+  EXPECT_EQ(j["rollback"]["snapshot_id"], "snapshot_20261121_235501");
+  EXPECT_EQ(j["rollback"]["succeeded"], true);
+  EXPECT_EQ(j["rollback"]["collections"].size(), 4u);
+}
+
+TEST(JsonReportTest, NoneIsNull) {
+  ValidationReport r;
+  r.suite_name = "seeds";
+  nlohmann::json j = nlohmann::json::parse(NewJsonReporter()->Render(r));
+  EXPECT_TRUE(j["rollback_reason"].is_null());
+  EXPECT_TRUE(j["rollback"].is_null());
+  EXPECT_TRUE(j["suite"]["path"].is_null());
+  EXPECT_EQ(j["overall_status"], "PASSED");
+  EXPECT_EQ(j["summary"]["total_tests"], 0);
+}
+
+TEST(JsonReportTest, KeysKeepTheDocumentedOrder) {
+  std::string text = NewJsonReporter()->Render(GoldenReport());
+  size_t last = 0;
+  for (const char* key :
+       {"\"schema_version\"", "\"tool\"", "\"started_at\"",
+        "\"elapsed_seconds\"", "\"old_store\"", "\"new_store\"", "\"suite\"",
+        "\"overall_status\"", "\"rollback_triggered\"", "\"rollback_reason\"",
+        "\"data_loss_percentage\"", "\"semantic_divergence_percentage\"",
+        "\"records\"", "\"summary\"", "\"checks\"", "\"rollback\": {",
+        "\"exit_code\""}) {
+    size_t at = text.find(key, last);
+    ASSERT_NE(at, std::string::npos) << key << " missing or out of order";
+    last = at;
+  }
+}
+
+// Ids from a damaged store: invalid UTF-8, control characters, markup.
+ValidationReport DamagedReport() {
+  ValidationReport r = GoldenReport();
+  r.checks[0].findings.push_back(
+      {"sergio_corpus", std::string("bad\xff\xfe id\x01\nline2 <&> `tick`"),
+       "missing_in_new"});
+  r.checks[0].findings_total = 4;
+  r.checks[0].summary += "\nsecond line";
+  return r;
+}
+
+TEST(JsonReportTest, DamagedStringsStillGiveValidJson) {
+  std::string text = NewJsonReporter()->Render(DamagedReport());
+  nlohmann::json j;
+  ASSERT_NO_THROW(j = nlohmann::json::parse(text));
+  EXPECT_EQ(j["checks"][0]["findings"][3]["id"],
+            "bad\xEF\xBF\xBD\xEF\xBF\xBD id\x01\nline2 <&> `tick`");
+}
+
+TEST(JUnitReportTest, OneTestCasePerCheckAndFailuresOnlyForFail) {
+  std::string xml = NewJUnitReporter()->Render(GoldenReport());
+  auto occurrences = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = xml.find(needle); at != std::string::npos;
+         at = xml.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(occurrences("<testcase "), 8u);
+  EXPECT_EQ(occurrences("<failure "), 1u);
+  EXPECT_THAT(
+      xml, HasSubstr("<testsuite name=\"vecgate\" tests=\"8\" failures=\"1\""));
+  EXPECT_THAT(
+      xml, HasSubstr(
+               "classname=\"vecgate.chroma://localhost:8000\" name=\"count\""));
+  EXPECT_EQ(occurrences("WARNING (not a failure"), 2u);
+}
+
+TEST(JUnitReportTest, DropsCharactersXmlCannotCarry) {
+  std::string xml = NewJUnitReporter()->Render(DamagedReport());
+  for (unsigned char c : xml) {
+    EXPECT_FALSE(c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+        << "control character " << static_cast<int>(c) << " in XML";
+  }
+  // The summary with a line break is an attribute: the break is a reference.
+  EXPECT_THAT(xml, HasSubstr("0 extra&#10;second line\""));
+  EXPECT_THAT(
+      xml,
+      HasSubstr("bad\xEF\xBF\xBD\xEF\xBF\xBD id\\x01\\nline2 &lt;&amp;&gt;"));
+  EXPECT_THAT(xml, Not(HasSubstr("<&>")));
+}
+
+TEST(MarkdownReportTest, SummaryBlockOfTheSeeds) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  for (const char* line :
+       {"Total tests: 8\n", "Passed: 5\n", "Warnings: 2\n", "Failed: 1\n",
+        "Elapsed time: 32.45s\n", "Overall status: FAILED\n",
+        "Rollback triggered: YES\n", "Rollback reason: Chunk Count Mismatch\n",
+        "Data loss: 0.03 %\n", "Semantic divergence: 4.2 %\n"}) {
+    EXPECT_THAT(md, HasSubstr(line));
+  }
+  EXPECT_THAT(md, HasSubstr("showing 2 of 12"));
+  EXPECT_THAT(md, HasSubstr("| **FAILED** \xE2\x97\x80 this run | YES |"));
+}
+
+// Splits a Markdown table row on unescaped pipes.
+size_t CellCount(const std::string& row) {
+  size_t pipes = 0;
+  for (size_t i = 0; i < row.size(); ++i) {
+    if (row[i] == '\\') {
+      ++i;
+    } else if (row[i] == '|') {
+      ++pipes;
+    }
+  }
+  return pipes - 1;
+}
+
+TEST(MarkdownReportTest, TableRowsKeepTheirColumnsWhateverTheContent) {
+  std::string md = NewMarkdownReporter()->Render(DamagedReport());
+  std::istringstream lines(md);
+  std::string line;
+  size_t expected_cells = 0;  // of the table being read; 0 outside tables
+  size_t rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '|') {
+      expected_cells = 0;
+      continue;
+    }
+    if (expected_cells == 0) {
+      expected_cells = CellCount(line);
+      continue;
+    }
+    EXPECT_EQ(CellCount(line), expected_cells) << line;
+    ++rows;
+  }
+  EXPECT_GT(rows, 30u);
+  // The unicode id is kept; the damaged one is visible, not raw.
+  EXPECT_THAT(md, HasSubstr("`文档-42 · chunk 3`"));
+  EXPECT_THAT(md, HasSubstr("`rhetoric\\|017`"));
+  EXPECT_THAT(
+      md, HasSubstr("bad\xEF\xBF\xBD\xEF\xBF\xBD id\\x01\\nline2 <&> `tick`"));
+}
+
+TEST(MarkdownReportTest, RollbackCalledForButNotRequestedSaysWhatToDo) {
+  ValidationReport r = GoldenReport();
+  r.rollback.reset();
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("## Rollback"));
+  EXPECT_THAT(md, HasSubstr("none was requested"));
+  EXPECT_THAT(md, HasSubstr("vecgate rollback SNAPSHOT_ID"));
+}
+
+TEST(MarkdownReportTest, FailedRollbackAsksForManualIntervention) {
+  ValidationReport r = GoldenReport();
+  r.rollback->succeeded = false;
+  r.rollback->message = "snapshot checksum mismatch; nothing restored";
+  r.exit_code = 4;
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("The rollback failed: manual intervention needed"));
+  EXPECT_THAT(md,
+              HasSubstr("- **Exit code:** 4 (failed and the rollback failed"));
+  EXPECT_THAT(md, HasSubstr("snapshot checksum mismatch"));
+}
+
+TEST(MarkdownReportTest, PassedRunHasNoRollbackSection) {
+  ValidationReport r;
+  r.suite_name = "seeds";
+  r.checks.push_back(Check("count", "Record counts", CheckStatus::kPass,
+                           "9,832 old / 9,832 new", {{"missing_in_new", 0}},
+                           0.5));
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md,
+              HasSubstr("# Migration validation report: \xE2\x9C\x85 PASSED"));
+  EXPECT_THAT(md, HasSubstr("safe to cut over"));
+  EXPECT_THAT(md, Not(HasSubstr("## Rollback")));
+  EXPECT_THAT(md, HasSubstr("No offending records."));
+  EXPECT_THAT(md, HasSubstr("| **PASSED** \xE2\x97\x80 this run | NO |"));
+}
+
+TEST(TerminalSummaryTest, OneLinePerCheckAndWhereTheReportsAre) {
+  std::string text =
+      RenderTerminalSummary(GoldenReport(), "out/reports", false);
+  EXPECT_THAT(text,
+              HasSubstr("vecgate: FAILED - do not cut over (exit 2: failed)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "  FAIL  count                    0.41s    9,832 old / 9,829 new"));
+  EXPECT_THAT(text, HasSubstr("  WARN  field_types  "));
+  EXPECT_THAT(text,
+              HasSubstr("Data loss: 0.03 %    Semantic divergence: 4.2 %"));
+  EXPECT_THAT(text,
+              HasSubstr("Rollback triggered: YES (Chunk Count Mismatch)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "Rollback: restored 4 collection(s) from snapshot_20261121_235501"));
+  EXPECT_THAT(text, HasSubstr("Reports: out/reports/validation_report.json\n"));
+  EXPECT_THAT(text, HasSubstr("out/reports/validation_report.junit.xml\n"));
+  EXPECT_EQ(text.find('\033'), std::string::npos)
+      << "colour without color=true";
+  std::istringstream lines(text);
+  std::string line;
+  size_t check_lines = 0;
+  while (std::getline(lines, line)) {
+    if (std::regex_search(line, std::regex("^  (PASS|WARN|FAIL)  ")))
+      ++check_lines;
+  }
+  EXPECT_EQ(check_lines, 8u);
+}
+
+TEST(TerminalSummaryTest, ColourOnlyWhenAsked) {
+  std::string text = RenderTerminalSummary(GoldenReport(), "", true);
+  EXPECT_THAT(text, HasSubstr("\033[31mFAIL\033[0m"));
+  EXPECT_THAT(text, HasSubstr("\033[32mPASS\033[0m"));
+  EXPECT_THAT(text, Not(HasSubstr("Reports:")));
+}
+
+std::string TempDir(const std::string& name) {
+  return ::testing::TempDir() + "vecgate_reports_" + name + "_" +
+         std::to_string(::getpid());
+}
+
+TEST(WriteReportsTest, WritesEveryFormatIntoANewDirectory) {
+  const std::string dir = TempDir("write") + "/nested/reports";
+  Result<std::vector<std::string>> paths =
+      WriteReports(Env::Default(), dir, GoldenReport());
+  ASSERT_TRUE(paths.ok()) << paths.status().ToString();
+  ASSERT_EQ(paths->size(), 3u);
+  auto reporters = AllFileReporters();
+  for (size_t i = 0; i < reporters.size(); ++i) {
+    EXPECT_EQ((*paths)[i], dir + "/" + reporters[i]->file_name());
+    EXPECT_EQ(ReadAll((*paths)[i]), reporters[i]->Render(GoldenReport()));
+    EXPECT_FALSE(Env::Default()->FileExists((*paths)[i] + ".tmp"));
+  }
+}
+
+// Fails creating or renaming files whose name contains `target`.
+class FailingEnv : public EnvWrapper {
+ public:
+  FailingEnv(std::string target, bool fail_rename)
+      : EnvWrapper(Env::Default()),
+        target_(std::move(target)),
+        fail_rename_(fail_rename) {}
+
+  Result<std::unique_ptr<WritableFile>> NewWritableFile(
+      const std::string& path) override {
+    if (!fail_rename_ && path.find(target_) != std::string::npos) {
+      return IoError("open " + path + ": No space left on device");
+    }
+    return EnvWrapper::NewWritableFile(path);
+  }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    if (fail_rename_ && to.find(target_) != std::string::npos) {
+      return IoError("rename " + from + ": Input/output error");
+    }
+    return EnvWrapper::RenameFile(from, to);
+  }
+
+ private:
+  std::string target_;
+  bool fail_rename_;
+};
+
+class WriteReportsFailureTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(WriteReportsFailureTest, LeavesNoPartialFileAndNamesIt) {
+  const bool fail_rename = GetParam();
+  const std::string dir = TempDir(fail_rename ? "rename" : "open");
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir).ok());
+  const std::string md = dir + "/validation_report.md";
+  // A report from an earlier run must survive intact.
+  ASSERT_TRUE(
+      WriteFileAtomically(Env::Default(), md, "previous report\n").ok());
+
+  FailingEnv env("validation_report.md", fail_rename);
+  Result<std::vector<std::string>> paths =
+      WriteReports(&env, dir, GoldenReport());
+  ASSERT_FALSE(paths.ok());
+  EXPECT_EQ(paths.status().code(), StatusCode::kIoError);
+  EXPECT_THAT(paths.status().message(), HasSubstr(md));
+  EXPECT_EQ(ReadAll(md), "previous report\n");
+  EXPECT_FALSE(Env::Default()->FileExists(md + ".tmp"));
+  Result<std::vector<std::string>> entries = Env::Default()->ListDir(dir);
+  ASSERT_TRUE(entries.ok());
+  for (const auto& name : *entries) {
+    EXPECT_THAT(name, Not(HasSubstr(".tmp"))) << "left behind in " << dir;
+  }
+  // The JUnit file after the failing one was not attempted.
+  EXPECT_FALSE(
+      Env::Default()->FileExists(dir + "/validation_report.junit.xml"));
+}
+
+INSTANTIATE_TEST_SUITE_P(OpenAndRename, WriteReportsFailureTest,
+                         ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "RenameFails" : "OpenFails";
+                         });
+
+TEST(WriteReportsTest, UncreatableDirectoryIsAnIoErrorNamingIt) {
+  const std::string file = TempDir("notadir");
+  ASSERT_TRUE(WriteFileAtomically(Env::Default(), file, "x").ok());
+  Result<std::vector<std::string>> paths =
+      WriteReports(Env::Default(), file + "/reports", GoldenReport());
+  ASSERT_FALSE(paths.ok());
+  EXPECT_EQ(paths.status().code(), StatusCode::kIoError);
+  EXPECT_THAT(paths.status().message(), HasSubstr(file + "/reports"));
+}
+
+}  // namespace
+}  // namespace vecgate

@@ -1,0 +1,825 @@
+// The chroma:// adapter; see chroma_store.h.
+#include "stores/chroma_store.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <future>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "stores/chroma_request_encoder.h"
+
+namespace vecgate {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr char kExpectedForm[] =
+    "expected chroma://HOST:PORT[/TENANT/DATABASE] (chromas:// for TLS), "
+    "e.g. chroma://localhost:8000 or chroma://localhost:8000/default_tenant/"
+    "default_database";
+constexpr char kHeartbeatPath[] = "/api/v2/heartbeat";
+constexpr char kPreflightPath[] = "/api/v2/pre-flight-checks";
+// Collections listed per request by ListCollections.
+constexpr int kListPageSize = 100;
+// Queries per `query` request.
+constexpr size_t kQueriesPerRequest = 100;
+
+Status BadUri(const std::string& uri, const std::string& what) {
+  return InvalidArgument("invalid Chroma URI '" + uri + "': " + what + "; " +
+                         kExpectedForm);
+}
+
+bool IsNameChar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+         c == '-';
+}
+
+bool IsPathName(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), IsNameChar);
+}
+
+bool IsSuccess(long status) { return status >= 200 && status < 300; }
+
+std::string Excerpt(const std::string& text, size_t max_chars = 120) {
+  if (text.size() <= max_chars) return text;
+  return text.substr(0, max_chars) + "...";
+}
+
+Result<Json> ParseJson(const std::string& text, const std::string& where) {
+  try {
+    return Json::parse(text);
+  } catch (const std::exception& e) {
+    return Corruption(where + " answered with something that is not JSON (" +
+                      e.what() + "): '" + Excerpt(text) + "'");
+  }
+}
+
+Result<MetadataValue> JsonToMetadataValue(const Json& value,
+                                          const std::string& where) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return MetadataValue();
+    case Json::value_t::string:
+      return MetadataValue(value.get<std::string>());
+    case Json::value_t::boolean:
+      return MetadataValue(value.get<bool>());
+    case Json::value_t::number_integer:
+      return MetadataValue(value.get<int64_t>());
+    case Json::value_t::number_unsigned: {
+      const uint64_t u = value.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return MetadataValue(static_cast<int64_t>(u));
+      }
+      return MetadataValue(static_cast<double>(u));
+    }
+    case Json::value_t::number_float:
+      return MetadataValue(value.get<double>());
+    default:
+      return Corruption(where +
+                        " is an object or array (expected a string, "
+                        "number, boolean or null)");
+  }
+}
+
+Result<Metadata> JsonToMetadata(const Json& object, const std::string& where) {
+  Metadata metadata;
+  for (const auto& [key, value] : object.items()) {
+    ASSIGN_OR_RETURN(MetadataValue parsed,
+                     JsonToMetadataValue(value, where + ", key '" + key + "'"));
+    metadata.insert_or_assign(key, std::move(parsed));
+  }
+  return metadata;
+}
+
+// The "include" list of a get request.
+std::string IncludeJson(const Include& include) {
+  std::string out = "[";
+  auto add = [&](const char* name) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += name;
+    out += '"';
+  };
+  if (include.embeddings) add("embeddings");
+  if (include.documents) add("documents");
+  if (include.metadatas) add("metadatas");
+  return out + "]";
+}
+
+std::string RowRangeName(const RecordBatch& batch, size_t begin, size_t end) {
+  return "records " + std::to_string(begin) + ".." + std::to_string(end - 1) +
+         " ('" + batch.id(begin) + "'..'" + batch.id(end - 1) + "')";
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- URIs
+
+std::string ChromaUri::ToString() const {
+  return std::string(tls ? "chromas://" : "chroma://") + host + ":" +
+         std::to_string(port) + "/" + tenant + "/" + database;
+}
+
+std::string ChromaUri::BaseUrl() const {
+  return std::string(tls ? "https://" : "http://") + host + ":" +
+         std::to_string(port);
+}
+
+Result<ChromaUri> ParseChromaUri(const std::string& uri) {
+  ChromaUri parsed;
+  std::string rest;
+  if (uri.rfind("chroma://", 0) == 0) {
+    rest = uri.substr(9);
+  } else if (uri.rfind("chromas://", 0) == 0) {
+    parsed.tls = true;
+    rest = uri.substr(10);
+  } else {
+    return InvalidArgument("not a Chroma URI: " + std::string(kExpectedForm));
+  }
+  const size_t slash = rest.find('/');
+  std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "" : rest.substr(slash);
+  if (authority.find('@') != std::string::npos) {
+    // Never echo the URI: what precedes '@' may be a secret.
+    return InvalidArgument(
+        "a Chroma URI must not contain credentials (user:password@ or "
+        "token@); remove them and set CHROMA_TOKEN (sent as x-chroma-token) "
+        "or CHROMA_AUTH_TOKEN (sent as Authorization: Bearer) instead; " +
+        std::string(kExpectedForm));
+  }
+  if (rest.find_first_of("?#") != std::string::npos) {
+    return BadUri(uri, "query strings and fragments are not supported");
+  }
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return BadUri(uri, "unclosed '[' in host");
+    parsed.host = authority.substr(0, close + 1);
+    if (close + 1 >= authority.size() || authority[close + 1] != ':') {
+      return BadUri(uri, "missing port");
+    }
+    port_text = authority.substr(close + 2);
+  } else {
+    const size_t colon = authority.find(':');
+    if (colon == std::string::npos) return BadUri(uri, "missing port");
+    parsed.host = authority.substr(0, colon);
+    port_text = authority.substr(colon + 1);
+    if (!IsPathName(parsed.host)) return BadUri(uri, "missing or invalid host");
+  }
+  if (port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(),
+                   [](char c) { return c >= '0' && c <= '9'; })) {
+    return BadUri(uri, "port must be a number from 1 to 65535");
+  }
+  parsed.port = std::stoi(port_text);
+  if (parsed.port < 1 || parsed.port > 65535) {
+    return BadUri(uri, "port must be a number from 1 to 65535");
+  }
+  if (path.size() > 1) {
+    std::string inner = path.substr(1);
+    if (!inner.empty() && inner.back() == '/') inner.pop_back();
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+      const size_t next = inner.find('/', start);
+      parts.push_back(inner.substr(start, next - start));
+      if (next == std::string::npos) break;
+      start = next + 1;
+    }
+    if (parts.size() != 2) {
+      return BadUri(uri, "the path must be /TENANT/DATABASE or nothing");
+    }
+    for (const std::string& part : parts) {
+      if (!IsPathName(part)) {
+        return BadUri(uri, "tenant and database names use [A-Za-z0-9._-]");
+      }
+    }
+    parsed.tenant = parts[0];
+    parsed.database = parts[1];
+  }
+  return parsed;
+}
+
+bool IsValidChromaCollectionName(const std::string& name) {
+  if (name.size() < 3 || name.size() > 512) return false;
+  if (!std::all_of(name.begin(), name.end(), IsNameChar)) return false;
+  auto alnum = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+  };
+  return alnum(name.front()) && alnum(name.back());
+}
+
+// ------------------------------------------------------------ Open, calls
+
+ChromaStore::ChromaStore(ChromaUri uri, const OpenOptions& options,
+                         std::unique_ptr<HttpClient> http)
+    : uri_(std::move(uri)), options_(options), http_(std::move(http)) {}
+
+Result<std::unique_ptr<ChromaStore>> ChromaStore::Open(
+    const std::string& uri, const OpenOptions& options) {
+  ASSIGN_OR_RETURN(ChromaUri parsed, ParseChromaUri(uri));
+  HttpClientOptions http_options;
+  http_options.base_url = parsed.BaseUrl();
+  http_options.timeout_seconds = options.timeout_seconds;
+  http_options.max_retries = options.max_retries;
+  ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http,
+                   HttpClient::Create(http_options));
+  std::unique_ptr<ChromaStore> store(
+      new ChromaStore(std::move(parsed), options, std::move(http)));
+  RETURN_IF_ERROR(store->Handshake());
+  return store;
+}
+
+Result<std::unique_ptr<Store>> OpenChromaStore(const std::string& uri,
+                                               const OpenOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ChromaStore> store,
+                   ChromaStore::Open(uri, options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::string> ChromaStore::CreateDatabaseUri(
+    const std::string& base_uri, const std::string& database) {
+  ASSIGN_OR_RETURN(ChromaUri parsed, ParseChromaUri(base_uri));
+  if (!IsPathName(database)) {
+    return InvalidArgument("invalid Chroma database name '" + database +
+                           "': use [A-Za-z0-9._-]");
+  }
+  parsed.database = database;
+  return parsed.ToString();
+}
+
+std::string ChromaStore::CollectionsPath() const {
+  return "/api/v2/tenants/" + uri_.tenant + "/databases/" + uri_.database +
+         "/collections";
+}
+
+Status ChromaStore::Call(HttpClient& http, HttpMethod method,
+                         const std::string& path, std::string_view request,
+                         std::string* body, const RequestPolicy& policy) {
+  Result<HttpResponse> response =
+      http.Send(method, path, request, body, policy);
+  if (!response.ok()) {
+    return Status(response.status().code(),
+                  Prefix() + response.status().message());
+  }
+  const long status = response->status;
+  if (IsSuccess(status)) return Status::Ok();
+  const std::string message =
+      Prefix() + DescribeHttpError(method, path, status, *body);
+  if (status == 401 || status == 403) {
+    return FailedPrecondition(
+        message + " (check the token in CHROMA_TOKEN or CHROMA_AUTH_TOKEN)");
+  }
+  if (status == 404) return NotFound(message);
+  if (status == 409) return AlreadyExists(message);
+  if (status >= 400 && status < 500 && status != 408 && status != 413 &&
+      status != 429) {
+    return InvalidArgument(message);
+  }
+  return Unavailable(message);
+}
+
+Status ChromaStore::Handshake() {
+  const std::string where = uri_.host + ":" + std::to_string(uri_.port);
+  Status s = Call(*http_, HttpMethod::kGet, kHeartbeatPath, {}, &response_);
+  if (!s.ok()) {
+    if (s.code() == StatusCode::kFailedPrecondition) return s;
+    return Unavailable(s.message() + "; is the server running at " + where +
+                       "?");
+  }
+  {
+    ASSIGN_OR_RETURN(Json heartbeat,
+                     ParseJson(response_, Prefix() + "GET " + kHeartbeatPath));
+    if (!heartbeat.is_object() || !heartbeat.contains("nanosecond heartbeat")) {
+      return Corruption(Prefix() + "GET " + kHeartbeatPath +
+                        " answered without \"nanosecond heartbeat\": '" +
+                        Excerpt(response_) + "'; is this a Chroma server?");
+    }
+  }
+  RETURN_IF_ERROR(
+      Call(*http_, HttpMethod::kGet, kPreflightPath, {}, &response_));
+  ASSIGN_OR_RETURN(Json preflight,
+                   ParseJson(response_, Prefix() + "GET " + kPreflightPath));
+  if (!preflight.is_object() || !preflight.contains("max_batch_size") ||
+      !preflight["max_batch_size"].is_number_integer() ||
+      preflight["max_batch_size"].get<int64_t>() <= 0) {
+    return Corruption(Prefix() + "GET " + kPreflightPath +
+                      " answered without a positive \"max_batch_size\": '" +
+                      Excerpt(response_) + "'");
+  }
+  max_batch_size_ = preflight["max_batch_size"].get<int64_t>();
+  auto base64 = preflight.find("supports_base64_encoding");
+  supports_base64_ =
+      base64 != preflight.end() && base64->is_boolean() && base64->get<bool>();
+  return Status::Ok();
+}
+
+Status ChromaStore::EnsureDatabase() {
+  const std::string tenant_path = "/api/v2/tenants/" + uri_.tenant;
+  Status s = Call(*http_, HttpMethod::kGet, tenant_path, {}, &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    std::string body = "{\"name\":";
+    AppendJsonString(uri_.tenant, &body);
+    body += "}";
+    s = Call(*http_, HttpMethod::kPost, "/api/v2/tenants", body, &response_);
+    if (s.code() == StatusCode::kAlreadyExists) s = Status::Ok();
+  }
+  RETURN_IF_ERROR(s);
+  const std::string databases_path = tenant_path + "/databases";
+  s = Call(*http_, HttpMethod::kGet, databases_path + "/" + uri_.database, {},
+           &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    std::string body = "{\"name\":";
+    AppendJsonString(uri_.database, &body);
+    body += "}";
+    s = Call(*http_, HttpMethod::kPost, databases_path, body, &response_);
+    if (s.code() == StatusCode::kAlreadyExists) s = Status::Ok();
+  }
+  return s;
+}
+
+// ------------------------------------------------------------ Collections
+
+namespace {
+
+// Reads one collection object of Chroma's answer.
+Status ParseCollection(const Json& json, const std::string& where,
+                       std::string* id, CollectionInfo* info) {
+  if (!json.is_object() || !json.contains("id") || !json["id"].is_string() ||
+      !json.contains("name") || !json["name"].is_string()) {
+    return Corruption(where +
+                      ": a collection without string \"id\" and "
+                      "\"name\"");
+  }
+  *id = json["id"].get<std::string>();
+  info->name = json["name"].get<std::string>();
+  const std::string context = where + ", collection '" + info->name + "'";
+  info->space = DistanceSpace::kL2;
+  info->configuration_json = "{}";
+  auto configuration = json.find("configuration_json");
+  if (configuration != json.end() && configuration->is_object()) {
+    info->configuration_json = configuration->dump();
+    for (const char* index : {"hnsw", "spann"}) {
+      auto section = configuration->find(index);
+      if (section == configuration->end() || !section->is_object()) continue;
+      auto space = section->find("space");
+      if (space == section->end() || !space->is_string()) continue;
+      auto parsed = ParseDistanceSpace(space->get<std::string>());
+      if (!parsed) {
+        return Corruption(context + ": unknown distance space '" +
+                          space->get<std::string>() + "'");
+      }
+      info->space = *parsed;
+      break;
+    }
+  }
+  info->metadata.clear();
+  auto metadata = json.find("metadata");
+  if (metadata != json.end() && metadata->is_object()) {
+    ASSIGN_OR_RETURN(info->metadata,
+                     JsonToMetadata(*metadata, context + ", metadata"));
+  }
+  info->dimension = 0;
+  auto dimension = json.find("dimension");
+  if (dimension != json.end() && dimension->is_number_integer()) {
+    info->dimension = dimension->get<int64_t>();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ChromaStore::CollectionEntry> ChromaStore::FetchCollection(
+    const std::string& name) {
+  if (!IsValidChromaCollectionName(name)) {
+    return NotFound(Prefix() + "collection '" + name +
+                    "' does not exist (not a valid Chroma collection name: "
+                    "3-512 characters of [a-zA-Z0-9._-], starting and ending "
+                    "with a letter or digit)");
+  }
+  const std::string path = CollectionsPath() + "/" + name;
+  Status s = Call(*http_, HttpMethod::kGet, path, {}, &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    ids_by_name_.erase(name);
+    return NotFound(Prefix() + "collection '" + name + "' does not exist");
+  }
+  RETURN_IF_ERROR(s);
+  const std::string where = Prefix() + "GET " + path;
+  ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+  CollectionEntry entry;
+  RETURN_IF_ERROR(ParseCollection(json, where, &entry.id, &entry.info));
+  ids_by_name_[entry.info.name] = entry.id;
+  return entry;
+}
+
+Result<std::string> ChromaStore::CollectionId(const std::string& name) {
+  auto cached = ids_by_name_.find(name);
+  if (cached != ids_by_name_.end()) return cached->second;
+  ASSIGN_OR_RETURN(CollectionEntry entry, FetchCollection(name));
+  return entry.id;
+}
+
+Result<std::vector<CollectionInfo>> ChromaStore::ListCollections() {
+  std::vector<CollectionInfo> collections;
+  for (int offset = 0;; offset += kListPageSize) {
+    const std::string path = CollectionsPath() +
+                             "?limit=" + std::to_string(kListPageSize) +
+                             "&offset=" + std::to_string(offset);
+    RETURN_IF_ERROR(Call(*http_, HttpMethod::kGet, path, {}, &response_));
+    const std::string where = Prefix() + "GET " + path;
+    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+    if (!json.is_array()) {
+      return Corruption(where +
+                        " answered with something that is not a "
+                        "list of collections: '" +
+                        Excerpt(response_) + "'");
+    }
+    for (const Json& item : json) {
+      std::string id;
+      CollectionInfo info;
+      RETURN_IF_ERROR(ParseCollection(item, where, &id, &info));
+      ids_by_name_[info.name] = id;
+      collections.push_back(std::move(info));
+    }
+    if (json.size() < static_cast<size_t>(kListPageSize)) break;
+  }
+  return collections;
+}
+
+Result<CollectionInfo> ChromaStore::GetCollection(const std::string& name) {
+  ASSIGN_OR_RETURN(CollectionEntry entry, FetchCollection(name));
+  return std::move(entry.info);
+}
+
+Result<int64_t> ChromaStore::Count(const std::string& collection) {
+  ASSIGN_OR_RETURN(std::string id, CollectionId(collection));
+  std::string path = CollectionsPath() + "/" + id + "/count";
+  Status s = Call(*http_, HttpMethod::kGet, path, {}, &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    // The cached id is stale (collection deleted or recreated): look again.
+    ids_by_name_.erase(collection);
+    ASSIGN_OR_RETURN(id, CollectionId(collection));
+    path = CollectionsPath() + "/" + id + "/count";
+    s = Call(*http_, HttpMethod::kGet, path, {}, &response_);
+  }
+  RETURN_IF_ERROR(s);
+  errno = 0;
+  char* end = nullptr;
+  const long long count = std::strtoll(response_.c_str(), &end, 10);
+  while (end != nullptr && std::isspace(static_cast<unsigned char>(*end)))
+    ++end;
+  if (errno != 0 || end == response_.c_str() || *end != '\0' || count < 0) {
+    return Corruption(Prefix() + "GET " + path +
+                      " answered with something that is not a count: '" +
+                      Excerpt(response_) + "'");
+  }
+  return static_cast<int64_t>(count);
+}
+
+Status ChromaStore::CreateCollection(const CollectionInfo& info) {
+  if (!IsValidChromaCollectionName(info.name)) {
+    return InvalidArgument(
+        Prefix() + "cannot create collection '" + info.name +
+        "': Chroma names are 3-512 characters of [a-zA-Z0-9._-], starting "
+        "and ending with a letter or digit");
+  }
+  Json hnsw = Json::object();
+  hnsw["space"] = DistanceSpaceName(info.space);
+  try {
+    const Json configuration = Json::parse(info.configuration_json);
+    if (!configuration.is_object()) {
+      return InvalidArgument(Prefix() + "collection '" + info.name +
+                             "': configuration_json is not a JSON object");
+    }
+    auto source = configuration.find("hnsw");
+    if (source != configuration.end() && source->is_object()) {
+      // The settings Chroma's create accepts; others are server-managed.
+      for (const char* key : {"ef_construction", "ef_search", "max_neighbors",
+                              "resize_factor", "sync_threshold"}) {
+        auto value = source->find(key);
+        if (value != source->end() && value->is_number()) hnsw[key] = *value;
+      }
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument(Prefix() + "collection '" + info.name +
+                           "': configuration_json is not JSON (" + e.what() +
+                           ")");
+  }
+  std::string body = "{\"name\":";
+  AppendJsonString(info.name, &body);
+  body += ",\"metadata\":";
+  RETURN_IF_ERROR(AppendMetadataJson(
+      info.metadata, Prefix() + "collection '" + info.name + "'", &body));
+  body += ",\"configuration\":{\"hnsw\":" + hnsw.dump() +
+          "},\"get_or_create\":false}";
+  Status s =
+      Call(*http_, HttpMethod::kPost, CollectionsPath(), body, &response_);
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return AlreadyExists(Prefix() + "collection '" + info.name +
+                         "' already exists");
+  }
+  RETURN_IF_ERROR(s);
+  ASSIGN_OR_RETURN(
+      Json json, ParseJson(response_, Prefix() + "POST " + CollectionsPath()));
+  if (json.is_object() && json.contains("id") && json["id"].is_string()) {
+    ids_by_name_[info.name] = json["id"].get<std::string>();
+  }
+  return Status::Ok();
+}
+
+Status ChromaStore::RenameCollection(const std::string& from,
+                                     const std::string& to) {
+  if (!IsValidChromaCollectionName(to)) {
+    return InvalidArgument(
+        Prefix() + "cannot rename collection '" + from + "' to '" + to +
+        "': Chroma names are 3-512 characters of [a-zA-Z0-9._-], starting "
+        "and ending with a letter or digit");
+  }
+  ids_by_name_.erase(from);
+  ASSIGN_OR_RETURN(std::string id, CollectionId(from));
+  // Chroma answers a rename onto an existing name with a 500; ask first.
+  Result<CollectionEntry> existing = FetchCollection(to);
+  if (existing.ok()) {
+    return AlreadyExists(Prefix() + "cannot rename collection '" + from +
+                         "' to '" + to + "': '" + to + "' already exists");
+  }
+  if (existing.status().code() != StatusCode::kNotFound) {
+    return existing.status();
+  }
+  std::string body = "{\"new_name\":";
+  AppendJsonString(to, &body);
+  body += "}";
+  ids_by_name_.erase(from);
+  ids_by_name_.erase(to);
+  Status s = Call(*http_, HttpMethod::kPut, CollectionsPath() + "/" + id, body,
+                  &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    return NotFound(Prefix() + "collection '" + from + "' does not exist");
+  }
+  return s;
+}
+
+Status ChromaStore::DeleteCollection(const std::string& name) {
+  if (!IsValidChromaCollectionName(name)) {
+    return NotFound(Prefix() + "collection '" + name + "' does not exist");
+  }
+  ids_by_name_.erase(name);
+  Status s = Call(*http_, HttpMethod::kDelete, CollectionsPath() + "/" + name,
+                  {}, &response_);
+  if (s.code() == StatusCode::kNotFound) {
+    return NotFound(Prefix() + "collection '" + name + "' does not exist");
+  }
+  return s;
+}
+
+// ------------------------------------------------------------------ Reads
+
+Status ChromaStore::Scan(const std::string& collection,
+                         const ScanOptions& options, const PageSink& sink) {
+  if (scanning_) {
+    return FailedPrecondition(Prefix() + "Scan called from inside a Scan");
+  }
+  const size_t page_size = std::max<size_t>(options.page_size, 1);
+  ASSIGN_OR_RETURN(const int64_t count, Count(collection));
+  ASSIGN_OR_RETURN(const std::string id, CollectionId(collection));
+  if (scan_http_ == nullptr) {
+    HttpClientOptions http_options;
+    http_options.base_url = uri_.BaseUrl();
+    http_options.timeout_seconds = options_.timeout_seconds;
+    http_options.max_retries = options_.max_retries;
+    ASSIGN_OR_RETURN(scan_http_, HttpClient::Create(http_options));
+  }
+  scanning_ = true;
+  struct ScanningGuard {
+    bool* flag;
+    ~ScanningGuard() { *flag = false; }
+  } guard{&scanning_};
+
+  const std::string path = CollectionsPath() + "/" + id + "/get";
+  const std::string include = IncludeJson(options.include);
+  // Two buffers: one is decoded while the next page arrives in the other.
+  // Declared before `pending` so that a pending fetch finishes (the future's
+  // destructor waits) before they go away on an early return.
+  std::string buffers[2];
+  std::future<Status> pending;
+  auto fetch = [this, &path, &include, page_size](int64_t offset,
+                                                  std::string* buffer) {
+    const std::string request = "{\"include\":" + include +
+                                ",\"limit\":" + std::to_string(page_size) +
+                                ",\"offset\":" + std::to_string(offset) + "}";
+    return Call(*scan_http_, HttpMethod::kPost, path, request, buffer);
+  };
+  auto start_fetch = [&](int64_t offset, std::string* buffer) {
+    pending = std::async(std::launch::async, fetch, offset, buffer);
+  };
+
+  RecordBatch page;
+  PageContext context;
+  context.collection = collection;
+  int64_t rows_read = 0;
+  int64_t offset = 0;
+  int slot = 0;
+  start_fetch(0, &buffers[0]);
+  while (pending.valid()) {
+    Status fetched = pending.get();
+    if (!fetched.ok()) {
+      return fetched.WithContext("scanning collection '" + collection +
+                                 "' at offset " + std::to_string(offset));
+    }
+    std::string& body = buffers[slot];
+    const int64_t next_offset = offset + static_cast<int64_t>(page_size);
+    bool prefetching = false;
+    if (next_offset < count) {
+      start_fetch(next_offset, &buffers[1 - slot]);
+      prefetching = true;
+    }
+    page.Clear();
+    context.offset = offset;
+    size_t rows = 0;
+    RETURN_IF_ERROR(
+        decoder_.Decode(body, options.include, context, &page, &rows));
+    if (rows == 0) break;
+    rows_read += static_cast<int64_t>(rows);
+    RETURN_IF_ERROR(sink(page));
+    if (!prefetching && rows_read < count) {
+      // A short page before the count was reached: keep asking until an
+      // empty page proves the end.
+      start_fetch(next_offset, &buffers[1 - slot]);
+    }
+    offset = next_offset;
+    slot = 1 - slot;
+  }
+  if (pending.valid()) pending.wait();
+  if (rows_read < count) {
+    return Corruption(Prefix() + "scan of collection '" + collection +
+                      "' read " + std::to_string(rows_read) +
+                      " records but the collection counted " +
+                      std::to_string(count) +
+                      " when the scan started (a page came back short; was "
+                      "the collection changed during the scan?)");
+  }
+  return Status::Ok();
+}
+
+Result<RecordBatch> ChromaStore::Get(const std::string& collection,
+                                     const std::vector<std::string>& ids,
+                                     const Include& include) {
+  RecordBatch result;
+  if (ids.empty()) return result;
+  ASSIGN_OR_RETURN(const std::string id, CollectionId(collection));
+  const std::string path = CollectionsPath() + "/" + id + "/get";
+  const std::string include_json = IncludeJson(include);
+  PageContext context;
+  context.collection = collection;
+  std::string request;
+  for (size_t begin = 0; begin < ids.size(); begin += kGetIdsChunk) {
+    const size_t end = std::min(ids.size(), begin + kGetIdsChunk);
+    request = "{\"ids\":[";
+    for (size_t i = begin; i < end; ++i) {
+      if (i > begin) request += ',';
+      AppendJsonString(ids[i], &request);
+    }
+    request += "],\"include\":" + include_json + "}";
+    Status s = Call(*http_, HttpMethod::kPost, path, request, &response_);
+    if (s.code() == StatusCode::kNotFound) {
+      return NotFound(Prefix() + "collection '" + collection +
+                      "' does not exist");
+    }
+    RETURN_IF_ERROR(s);
+    size_t rows = 0;
+    RETURN_IF_ERROR(
+        decoder_.Decode(response_, include, context, &result, &rows));
+  }
+  return result;
+}
+
+// ----------------------------------------------------------------- Writes
+
+Status ChromaStore::AddRange(const std::string& collection,
+                             const std::string& id, const RecordBatch& batch,
+                             size_t begin, size_t end, std::string* body) {
+  RETURN_IF_ERROR(BuildAddBody(batch, begin, end, body));
+  const std::string path = CollectionsPath() + "/" + id + "/add";
+  RequestPolicy policy;
+  // A refused large body is halved rather than resent many times.
+  if (end - begin > 1) policy.max_retries = std::min(1, options_.max_retries);
+  Status s = Call(*http_, HttpMethod::kPost, path, *body, &response_, policy);
+  if (s.ok()) return s;
+  const bool refused = s.code() == StatusCode::kUnavailable;
+  if (refused && end - begin > 1) {
+    const size_t middle = begin + (end - begin) / 2;
+    RETURN_IF_ERROR(AddRange(collection, id, batch, begin, middle, body));
+    return AddRange(collection, id, batch, middle, end, body);
+  }
+  return s.WithContext("adding " + RowRangeName(batch, begin, end) +
+                       " to collection '" + collection + "'");
+}
+
+Status ChromaStore::Add(const std::string& collection,
+                        const RecordBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  if (!supports_base64_) {
+    return Unimplemented(Prefix() +
+                         "the server does not accept base64 embeddings "
+                         "(supports_base64_encoding is false); vecgate needs "
+                         "Chroma 1.0 or later");
+  }
+  ASSIGN_OR_RETURN(CollectionEntry entry, FetchCollection(collection));
+  size_t expected = static_cast<size_t>(entry.info.dimension);
+  std::string expected_from = "the collection's dimension";
+  if (expected == 0) {
+    expected = batch.embedding_size(0);
+    expected_from = "the first record's ('" + batch.id(0) + "')";
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch.has_embedding(i)) {
+      return InvalidArgument(Prefix() + "record '" + batch.id(i) +
+                             "' has no embedding; Chroma needs one to add a "
+                             "record to collection '" +
+                             collection + "'");
+    }
+    if (batch.embedding_size(i) != expected) {
+      return InvalidArgument(
+          Prefix() + "record '" + batch.id(i) + "' has an embedding of " +
+          std::to_string(batch.embedding_size(i)) +
+          " components but collection '" + collection + "' expects " +
+          std::to_string(expected) + " (" + expected_from +
+          "); nothing "
+          "was added");
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<AddBatchRange> ranges,
+                   PlanAddBatches(batch, static_cast<size_t>(max_batch_size_),
+                                  add_body_budget_));
+  std::string body;
+  for (const AddBatchRange& range : ranges) {
+    RETURN_IF_ERROR(
+        AddRange(collection, entry.id, batch, range.begin, range.end, &body));
+  }
+  return Status::Ok();
+}
+
+Result<QueryResult> ChromaStore::Query(const std::string& collection,
+                                       const float* queries, size_t n,
+                                       size_t dim, size_t k) {
+  QueryResult result;
+  if (n == 0) return result;
+  if (dim == 0 || k == 0) {
+    return InvalidArgument(Prefix() + "query of collection '" + collection +
+                           "' needs dim > 0 and k > 0");
+  }
+  ASSIGN_OR_RETURN(const std::string id, CollectionId(collection));
+  const std::string path = CollectionsPath() + "/" + id + "/query";
+  const std::string where = Prefix() + "POST " + path;
+  std::string request;
+  for (size_t begin = 0; begin < n; begin += kQueriesPerRequest) {
+    const size_t end = std::min(n, begin + kQueriesPerRequest);
+    request = "{\"query_embeddings\":[";
+    for (size_t q = begin; q < end; ++q) {
+      if (q > begin) request += ',';
+      request += '[';
+      for (size_t c = 0; c < dim; ++c) {
+        if (c > 0) request += ',';
+        const float v = queries[q * dim + c];
+        if (!std::isfinite(v)) {
+          return InvalidArgument(Prefix() + "query " + std::to_string(q) +
+                                 " has a NaN or infinite component");
+        }
+        AppendJsonFloat(v, &request);
+      }
+      request += ']';
+    }
+    request += "],\"n_results\":" + std::to_string(k) +
+               ",\"include\":[\"distances\"]}";
+    RETURN_IF_ERROR(Call(*http_, HttpMethod::kPost, path, request, &response_));
+    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+    try {
+      const Json& ids = json.at("ids");
+      const Json& distances = json.at("distances");
+      if (!ids.is_array() || !distances.is_array() ||
+          ids.size() != end - begin || distances.size() != end - begin) {
+        return Corruption(where + ": expected " + std::to_string(end - begin) +
+                          " rows of \"ids\" and \"distances\"");
+      }
+      for (size_t q = 0; q < ids.size(); ++q) {
+        if (ids[q].size() != distances[q].size()) {
+          return Corruption(where + ": query " + std::to_string(begin + q) +
+                            " has different numbers of ids and distances");
+        }
+        result.ids.push_back(ids[q].get<std::vector<std::string>>());
+        result.distances.push_back(distances[q].get<std::vector<float>>());
+      }
+    } catch (const std::exception& e) {
+      return Corruption(where + ": unexpected answer (" + e.what() + ")");
+    }
+  }
+  return result;
+}
+
+}  // namespace vecgate

@@ -1,0 +1,1002 @@
+// Suite loading: turns a suite file (JSON, format in suites/README.md) into a
+// validated Suite, and provides the built-in default suite.
+//
+// Validation is strict so that a typo never silently weakens a gate: unknown
+// keys, duplicate keys, wrong types and out-of-range values are errors. Every
+// error names the file, the JSON path ("$.thresholds.count.tolerance") or the
+// line and column of a syntax error, what is wrong and what is expected.
+// nlohmann_json exceptions are caught here and never leave this file.
+#include "suites/suite.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <initializer_list>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <utility>
+
+#include "core/env.h"
+
+namespace vecgate {
+namespace {
+
+// Ordered so that field rules keep the order of the file.
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kCheckNames[] = {"count",
+                                       "embedding_integrity",
+                                       "metadata_completeness",
+                                       "semantic_divergence",
+                                       "collection_distribution",
+                                       "duplicates",
+                                       "field_types",
+                                       "citations"};
+
+std::string FormatNumber(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", v);
+  return buf;
+}
+
+// A short rendering of a JSON value for "got ..." in messages.
+std::string Describe(const Json& j) {
+  std::string text = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > 60) text = text.substr(0, 57) + "...";
+  if (j.is_object()) return "an object " + text;
+  if (j.is_array()) return "an array " + text;
+  return text;
+}
+
+bool IsIdentifier(const std::string& key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+// "$.a" + "b" -> "$.a.b"; keys that are not identifiers are quoted.
+std::string Child(const std::string& path, const std::string& key) {
+  if (IsIdentifier(key)) return path + "." + key;
+  return path + "[" +
+         Json(key).dump(-1, ' ', false, Json::error_handler_t::replace) + "]";
+}
+
+std::string Child(const std::string& path, size_t index) {
+  return path + "[" + std::to_string(index) + "]";
+}
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Directory(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// Resolves `file` relative to the directory of the suite file.
+std::string ResolveRelative(const std::string& origin,
+                            const std::string& file) {
+  if (file.empty() || file[0] == '/') return file;
+  std::string dir = Directory(origin);
+  if (dir.empty()) return file;
+  return dir == "/" ? "/" + file : dir + "/" + file;
+}
+
+// The suite name used when the file does not give one: its file stem.
+std::string StemOf(const std::string& origin) {
+  size_t slash = origin.rfind('/');
+  std::string base =
+      slash == std::string::npos ? origin : origin.substr(slash + 1);
+  size_t dot = base.rfind('.');
+  if (dot != std::string::npos && dot > 0) base = base.substr(0, dot);
+  return base.empty() ? "default" : base;
+}
+
+// Reads one suite. Each method returns InvalidArgument naming the origin and
+// the JSON path on the first problem found.
+class SuiteParser {
+ public:
+  explicit SuiteParser(std::string origin) : origin_(std::move(origin)) {}
+
+  Status Error(const std::string& path, const std::string& what) const {
+    return InvalidArgument("suite " + origin_ + ": " + path + ": " + what);
+  }
+
+  // Rejects a value that is not an object or has keys outside `allowed`.
+  Status CheckObject(const Json& j, const std::string& path,
+                     std::initializer_list<const char*> allowed) const {
+    if (!j.is_object()) {
+      return Error(path, "expected an object, got " + Describe(j));
+    }
+    for (const auto& item : j.items()) {
+      bool known = false;
+      for (const char* name : allowed) known = known || item.key() == name;
+      if (known) continue;
+      std::string message = "unknown key \"" + item.key() + "\"";
+      const char* best = nullptr;
+      size_t best_distance = 3;  // suggest only close matches
+      for (const char* name : allowed) {
+        size_t d = EditDistance(item.key(), name);
+        if (d < best_distance) best = name, best_distance = d;
+      }
+      if (best != nullptr) {
+        message += "; did you mean \"" + std::string(best) + "\"?";
+      } else {
+        message += "; expected one of: ";
+        bool first = true;
+        for (const char* name : allowed) {
+          message += (first ? "" : ", ") + std::string(name);
+          first = false;
+        }
+      }
+      return Error(Child(path, item.key()), message);
+    }
+    return Status::Ok();
+  }
+
+  Status Number(const Json& j, const std::string& path, double min, double max,
+                double* out) const {
+    if (!j.is_number() || !std::isfinite(j.get<double>()) ||
+        j.get<double>() < min || j.get<double>() > max) {
+      std::string range;
+      const double inf = std::numeric_limits<double>::infinity();
+      if (min == -inf && max == inf) {
+        range = "a number";
+      } else if (max == inf) {
+        range = "a number >= " + FormatNumber(min);
+      } else {
+        range = "a number between " + FormatNumber(min) + " and " +
+                FormatNumber(max);
+      }
+      return Error(path, "expected " + range + ", got " + Describe(j));
+    }
+    *out = j.get<double>();
+    return Status::Ok();
+  }
+
+  Status Percent(const Json& j, const std::string& path, double* out) const {
+    return Number(j, path, 0, 100, out);
+  }
+
+  Status Integer(const Json& j, const std::string& path, int64_t min,
+                 int64_t* out) const {
+    bool ok = false;
+    int64_t value = 0;
+    if (j.is_number_unsigned()) {
+      uint64_t u = j.get<uint64_t>();
+      ok = u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+      value = static_cast<int64_t>(u);
+    } else if (j.is_number_integer()) {
+      ok = true;
+      value = j.get<int64_t>();
+    } else if (j.is_number_float()) {
+      double d = j.get<double>();
+      ok = std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15;
+      value = static_cast<int64_t>(d);
+    }
+    if (!ok || value < min) {
+      return Error(path, "expected an integer >= " + std::to_string(min) +
+                             ", got " + Describe(j));
+    }
+    *out = value;
+    return Status::Ok();
+  }
+
+  Status Unsigned(const Json& j, const std::string& path, uint64_t* out) const {
+    if (j.is_number_unsigned()) {
+      *out = j.get<uint64_t>();
+      return Status::Ok();
+    }
+    int64_t value = 0;
+    RETURN_IF_ERROR(Integer(j, path, 0, &value));
+    *out = static_cast<uint64_t>(value);
+    return Status::Ok();
+  }
+
+  Status Bool(const Json& j, const std::string& path, bool* out) const {
+    if (!j.is_boolean()) {
+      return Error(path, "expected true or false, got " + Describe(j));
+    }
+    *out = j.get<bool>();
+    return Status::Ok();
+  }
+
+  Status String(const Json& j, const std::string& path, bool allow_empty,
+                std::string* out) const {
+    if (!j.is_string() || (!allow_empty && j.get<std::string>().empty())) {
+      return Error(path,
+                   std::string(allow_empty ? "expected a string"
+                                           : "expected a non-empty string") +
+                       ", got " + Describe(j));
+    }
+    *out = j.get<std::string>();
+    return Status::Ok();
+  }
+
+  // A list of distinct non-empty strings.
+  Status StringList(const Json& j, const std::string& path,
+                    std::vector<std::string>* out) const {
+    if (!j.is_array()) {
+      return Error(path, "expected an array of strings, got " + Describe(j));
+    }
+    std::vector<std::string> values;
+    std::set<std::string> seen;
+    for (size_t i = 0; i < j.size(); ++i) {
+      std::string value;
+      RETURN_IF_ERROR(String(j[i], Child(path, i), false, &value));
+      if (!seen.insert(value).second) {
+        return Error(Child(path, i), "\"" + value + "\" is listed twice");
+      }
+      values.push_back(std::move(value));
+    }
+    *out = std::move(values);
+    return Status::Ok();
+  }
+
+  // `warn` must not exceed `fail` (both percentages of bad records).
+  Status WarnNotAboveFail(const std::string& path, double warn,
+                          double fail) const {
+    if (warn > fail) {
+      return Error(Child(path, "warn_percent"),
+                   "warn_percent (" + FormatNumber(warn) +
+                       ") must not be above fail_percent (" +
+                       FormatNumber(fail) + "); a value above fail_percent " +
+                       "already fails");
+    }
+    return Status::Ok();
+  }
+
+  Status Parse(const Json& root, Suite* suite) const;
+
+ private:
+  Status ParseFieldRules(const Json& j, const std::string& path,
+                         Suite* suite) const;
+  Status ParseMappings(const Json& j, const std::string& path,
+                       Suite* suite) const;
+  Status ParseThresholds(const Json& j, const std::string& path,
+                         Suite* suite) const;
+  Status ParseQueries(const Json& j, const std::string& path,
+                      Suite* suite) const;
+  Status ParseChecks(const Json& j, const std::string& path,
+                     Suite* suite) const;
+  Status LoadRegistryFile(const std::string& path, Suite* suite) const;
+
+  std::string origin_;
+};
+
+Status SuiteParser::Parse(const Json& root, Suite* suite) const {
+  const std::string path = "$";
+  RETURN_IF_ERROR(
+      CheckObject(root, path,
+                  {"$schema", "name", "description", "required_fields",
+                   "field_rules", "mappings", "strict_collections",
+                   "thresholds", "queries", "citation_registry",
+                   "citation_registry_file", "checks", "max_findings"}));
+  suite->name = StemOf(origin_);
+  if (root.contains("$schema")) {
+    std::string ignored;
+    RETURN_IF_ERROR(
+        String(root["$schema"], Child(path, "$schema"), true, &ignored));
+  }
+  if (root.contains("name")) {
+    RETURN_IF_ERROR(
+        String(root["name"], Child(path, "name"), false, &suite->name));
+  }
+  if (root.contains("description")) {
+    RETURN_IF_ERROR(String(root["description"], Child(path, "description"),
+                           true, &suite->description));
+  }
+  if (root.contains("required_fields")) {
+    RETURN_IF_ERROR(StringList(root["required_fields"],
+                               Child(path, "required_fields"),
+                               &suite->required_fields));
+  }
+  if (root.contains("field_rules")) {
+    RETURN_IF_ERROR(ParseFieldRules(root["field_rules"],
+                                    Child(path, "field_rules"), suite));
+  }
+  if (root.contains("mappings")) {
+    RETURN_IF_ERROR(
+        ParseMappings(root["mappings"], Child(path, "mappings"), suite));
+  }
+  if (root.contains("strict_collections")) {
+    RETURN_IF_ERROR(Bool(root["strict_collections"],
+                         Child(path, "strict_collections"),
+                         &suite->strict_collections));
+  }
+  if (root.contains("thresholds")) {
+    RETURN_IF_ERROR(
+        ParseThresholds(root["thresholds"], Child(path, "thresholds"), suite));
+  }
+  if (root.contains("queries")) {
+    RETURN_IF_ERROR(
+        ParseQueries(root["queries"], Child(path, "queries"), suite));
+  }
+  if (root.contains("citation_registry")) {
+    RETURN_IF_ERROR(StringList(root["citation_registry"],
+                               Child(path, "citation_registry"),
+                               &suite->citation_registry));
+  }
+  if (root.contains("citation_registry_file")) {
+    std::string file;
+    std::string file_path = Child(path, "citation_registry_file");
+    RETURN_IF_ERROR(
+        String(root["citation_registry_file"], file_path, false, &file));
+    suite->citation_registry_file = ResolveRelative(origin_, file);
+    RETURN_IF_ERROR(LoadRegistryFile(file_path, suite));
+  }
+  if (root.contains("checks")) {
+    RETURN_IF_ERROR(ParseChecks(root["checks"], Child(path, "checks"), suite));
+  }
+  if (root.contains("max_findings")) {
+    RETURN_IF_ERROR(Integer(root["max_findings"], Child(path, "max_findings"),
+                            0, &suite->max_findings));
+  }
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseFieldRules(const Json& j, const std::string& path,
+                                    Suite* suite) const {
+  if (!j.is_object()) {
+    return Error(path, "expected an object mapping field names to rules, got " +
+                           Describe(j));
+  }
+  std::vector<FieldRule> rules;
+  for (const auto& item : j.items()) {
+    const std::string rule_path = Child(path, item.key());
+    const Json& r = item.value();
+    RETURN_IF_ERROR(CheckObject(r, rule_path,
+                                {"type", "min", "max", "allowed", "pattern"}));
+    FieldRule rule;
+    rule.field = item.key();
+    if (rule.field.empty()) return Error(rule_path, "field name is empty");
+    if (!r.contains("type")) {
+      return Error(Child(rule_path, "type"),
+                   "missing; expected one of \"string\", \"int\", \"float\", "
+                   "\"bool\"");
+    }
+    const Json& type = r["type"];
+    if (!type.is_string() || (type != "string" && type != "int" &&
+                              type != "float" && type != "bool")) {
+      return Error(Child(rule_path, "type"),
+                   "expected one of \"string\", \"int\", \"float\", \"bool\", "
+                   "got " +
+                       Describe(type));
+    }
+    rule.type = type.get<std::string>();
+    const bool numeric = rule.type == "int" || rule.type == "float";
+    const double inf = std::numeric_limits<double>::infinity();
+    for (const char* bound : {"min", "max"}) {
+      if (!r.contains(bound)) continue;
+      if (!numeric) {
+        return Error(Child(rule_path, bound),
+                     "only int and float fields have a range; this field is " +
+                         rule.type);
+      }
+      double value = 0;
+      RETURN_IF_ERROR(
+          Number(r[bound], Child(rule_path, bound), -inf, inf, &value));
+      (std::string(bound) == "min" ? rule.min : rule.max) = value;
+    }
+    if (rule.min && rule.max && *rule.min > *rule.max) {
+      return Error(Child(rule_path, "max"), "max (" + FormatNumber(*rule.max) +
+                                                ") is below min (" +
+                                                FormatNumber(*rule.min) + ")");
+    }
+    for (const char* key : {"allowed", "pattern"}) {
+      if (r.contains(key) && rule.type != "string") {
+        return Error(Child(rule_path, key),
+                     "only string fields have \"" + std::string(key) +
+                         "\"; this field is " + rule.type);
+      }
+    }
+    if (r.contains("allowed")) {
+      RETURN_IF_ERROR(
+          StringList(r["allowed"], Child(rule_path, "allowed"), &rule.allowed));
+      if (rule.allowed.empty()) {
+        return Error(Child(rule_path, "allowed"),
+                     "expected at least one allowed value (omit the key to "
+                     "allow any string)");
+      }
+    }
+    if (r.contains("pattern")) {
+      const std::string pattern_path = Child(rule_path, "pattern");
+      RETURN_IF_ERROR(String(r["pattern"], pattern_path, false, &rule.pattern));
+      try {
+        std::regex compiled(rule.pattern, std::regex::ECMAScript);
+        (void)compiled;
+      } catch (const std::regex_error& e) {
+        return Error(pattern_path,
+                     "not a valid ECMAScript regular expression (" +
+                         std::string(e.what()) +
+                         "): " + Describe(r["pattern"]));
+      }
+    }
+    rules.push_back(std::move(rule));
+  }
+  suite->field_rules = std::move(rules);
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseMappings(const Json& j, const std::string& path,
+                                  Suite* suite) const {
+  if (!j.is_array()) {
+    return Error(path,
+                 "expected an array of {\"sources\": [...], \"target\": "
+                 "...} objects, got " +
+                     Describe(j));
+  }
+  std::vector<CollectionMapping> mappings;
+  std::map<std::string, size_t> target_at;  // target -> mapping index
+  std::map<std::string, size_t> source_at;  // source -> mapping index
+  for (size_t i = 0; i < j.size(); ++i) {
+    const std::string mpath = Child(path, i);
+    const Json& m = j[i];
+    RETURN_IF_ERROR(CheckObject(
+        m, mpath, {"sources", "source", "target", "expected_count"}));
+    CollectionMapping mapping;
+    if (m.contains("sources") && m.contains("source")) {
+      return Error(mpath, "give either \"source\" or \"sources\", not both");
+    }
+    if (m.contains("sources")) {
+      RETURN_IF_ERROR(
+          StringList(m["sources"], Child(mpath, "sources"), &mapping.sources));
+      if (mapping.sources.empty()) {
+        return Error(Child(mpath, "sources"),
+                     "expected at least one old collection name");
+      }
+    } else if (m.contains("source")) {
+      std::string source;
+      RETURN_IF_ERROR(
+          String(m["source"], Child(mpath, "source"), false, &source));
+      mapping.sources.push_back(std::move(source));
+    } else {
+      return Error(mpath,
+                   "missing \"sources\" (old collection names) or "
+                   "\"source\" (one old collection name)");
+    }
+    if (!m.contains("target")) {
+      return Error(Child(mpath, "target"),
+                   "missing; expected the new collection's name");
+    }
+    RETURN_IF_ERROR(
+        String(m["target"], Child(mpath, "target"), false, &mapping.target));
+    if (m.contains("expected_count")) {
+      int64_t count = 0;
+      RETURN_IF_ERROR(Integer(m["expected_count"],
+                              Child(mpath, "expected_count"), 0, &count));
+      mapping.expected_count = count;
+    }
+    auto [t, new_target] = target_at.emplace(mapping.target, i);
+    if (!new_target) {
+      return Error(Child(mpath, "target"),
+                   "target \"" + mapping.target +
+                       "\" is already the target of " + Child(path, t->second) +
+                       "; list all its sources in one mapping");
+    }
+    for (size_t k = 0; k < mapping.sources.size(); ++k) {
+      const std::string& source = mapping.sources[k];
+      auto [s, new_source] = source_at.emplace(source, i);
+      if (!new_source) {
+        std::string source_path = m.contains("sources")
+                                      ? Child(Child(mpath, "sources"), k)
+                                      : Child(mpath, "source");
+        return Error(source_path, "source \"" + source +
+                                      "\" is already mapped by " +
+                                      Child(path, s->second) +
+                                      "; an old collection goes to one target");
+      }
+    }
+    mappings.push_back(std::move(mapping));
+  }
+  suite->mappings = std::move(mappings);
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
+                                    Suite* suite) const {
+  RETURN_IF_ERROR(
+      CheckObject(j, path,
+                  {"count", "embedding_integrity", "metadata_completeness",
+                   "semantic_divergence", "collection_distribution",
+                   "duplicates", "field_types", "citations"}));
+  const double inf = std::numeric_limits<double>::infinity();
+
+  if (j.contains("count")) {
+    const Json& c = j["count"];
+    const std::string p = Child(path, "count");
+    RETURN_IF_ERROR(CheckObject(
+        c, p, {"tolerance", "data_loss_fail_percent", "extra_ids_fail"}));
+    CountThresholds& t = suite->count;
+    if (c.contains("tolerance")) {
+      RETURN_IF_ERROR(
+          Integer(c["tolerance"], Child(p, "tolerance"), 0, &t.tolerance));
+    }
+    if (c.contains("data_loss_fail_percent")) {
+      RETURN_IF_ERROR(Percent(c["data_loss_fail_percent"],
+                              Child(p, "data_loss_fail_percent"),
+                              &t.data_loss_fail_percent));
+    }
+    if (c.contains("extra_ids_fail")) {
+      RETURN_IF_ERROR(Bool(c["extra_ids_fail"], Child(p, "extra_ids_fail"),
+                           &t.extra_ids_fail));
+    }
+  }
+
+  if (j.contains("embedding_integrity")) {
+    const Json& e = j["embedding_integrity"];
+    const std::string p = Child(path, "embedding_integrity");
+    RETURN_IF_ERROR(
+        CheckObject(e, p,
+                    {"warn_percent", "fail_percent", "allowed_dimensions",
+                     "require_allowed_dimension", "drift_min_cosine",
+                     "drift_max_abs_diff"}));
+    EmbeddingThresholds& t = suite->embedding;
+    if (e.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(e["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (e.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(e["fail_percent"], Child(p, "fail_percent"),
+                              &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+    if (e.contains("allowed_dimensions")) {
+      const Json& dims = e["allowed_dimensions"];
+      const std::string dp = Child(p, "allowed_dimensions");
+      if (!dims.is_array()) {
+        return Error(dp,
+                     "expected an array of dimensions such as [384, 768], "
+                     "got " +
+                         Describe(dims));
+      }
+      std::vector<int64_t> values;
+      for (size_t i = 0; i < dims.size(); ++i) {
+        int64_t d = 0;
+        RETURN_IF_ERROR(Integer(dims[i], Child(dp, i), 1, &d));
+        if (std::find(values.begin(), values.end(), d) != values.end()) {
+          return Error(Child(dp, i), std::to_string(d) + " is listed twice");
+        }
+        values.push_back(d);
+      }
+      t.allowed_dimensions = std::move(values);
+    }
+    if (e.contains("require_allowed_dimension")) {
+      RETURN_IF_ERROR(Bool(e["require_allowed_dimension"],
+                           Child(p, "require_allowed_dimension"),
+                           &t.require_allowed_dimension));
+    }
+    if (t.require_allowed_dimension && t.allowed_dimensions.empty()) {
+      return Error(Child(p, "allowed_dimensions"),
+                   "is empty but require_allowed_dimension is true; every "
+                   "record would fail");
+    }
+    if (e.contains("drift_min_cosine")) {
+      RETURN_IF_ERROR(Number(e["drift_min_cosine"],
+                             Child(p, "drift_min_cosine"), -1, 1,
+                             &t.drift_min_cosine));
+    }
+    if (e.contains("drift_max_abs_diff")) {
+      RETURN_IF_ERROR(Number(e["drift_max_abs_diff"],
+                             Child(p, "drift_max_abs_diff"), 0, inf,
+                             &t.drift_max_abs_diff));
+    }
+  }
+
+  if (j.contains("metadata_completeness")) {
+    const Json& m = j["metadata_completeness"];
+    const std::string p = Child(path, "metadata_completeness");
+    RETURN_IF_ERROR(CheckObject(m, p, {"pass_percent", "warn_percent"}));
+    MetadataThresholds& t = suite->metadata;
+    if (m.contains("pass_percent")) {
+      RETURN_IF_ERROR(Percent(m["pass_percent"], Child(p, "pass_percent"),
+                              &t.pass_percent));
+    }
+    if (m.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(m["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (t.warn_percent > t.pass_percent) {
+      return Error(Child(p, "warn_percent"),
+                   "warn_percent (" + FormatNumber(t.warn_percent) +
+                       ") must not be above pass_percent (" +
+                       FormatNumber(t.pass_percent) +
+                       "): these are minimum completeness percentages");
+    }
+  }
+
+  if (j.contains("semantic_divergence")) {
+    const Json& s = j["semantic_divergence"];
+    const std::string p = Child(path, "semantic_divergence");
+    RETURN_IF_ERROR(CheckObject(s, p,
+                                {"warn_percent", "fail_percent", "min_recall",
+                                 "min_self_retrieval", "check_live_index"}));
+    DivergenceThresholds& t = suite->divergence;
+    if (s.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(s["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (s.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(s["fail_percent"], Child(p, "fail_percent"),
+                              &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+    if (s.contains("min_recall")) {
+      RETURN_IF_ERROR(
+          Number(s["min_recall"], Child(p, "min_recall"), 0, 1, &t.min_recall));
+    }
+    if (s.contains("min_self_retrieval")) {
+      RETURN_IF_ERROR(Number(s["min_self_retrieval"],
+                             Child(p, "min_self_retrieval"), 0, 1,
+                             &t.min_self_retrieval));
+    }
+    if (s.contains("check_live_index")) {
+      RETURN_IF_ERROR(Bool(s["check_live_index"], Child(p, "check_live_index"),
+                           &t.check_live_index));
+    }
+  }
+
+  if (j.contains("collection_distribution")) {
+    const Json& d = j["collection_distribution"];
+    const std::string p = Child(path, "collection_distribution");
+    RETURN_IF_ERROR(CheckObject(d, p, {"unexpected_collections_fail"}));
+    if (d.contains("unexpected_collections_fail")) {
+      RETURN_IF_ERROR(Bool(d["unexpected_collections_fail"],
+                           Child(p, "unexpected_collections_fail"),
+                           &suite->distribution.unexpected_collections_fail));
+    }
+  }
+
+  if (j.contains("duplicates")) {
+    const Json& d = j["duplicates"];
+    const std::string p = Child(path, "duplicates");
+    RETURN_IF_ERROR(CheckObject(
+        d, p,
+        {"check_documents", "check_embeddings", "near_duplicate_cosine",
+         "near_duplicate_sample", "warn_percent", "fail_percent"}));
+    DuplicateThresholds& t = suite->duplicates;
+    if (d.contains("check_documents")) {
+      RETURN_IF_ERROR(Bool(d["check_documents"], Child(p, "check_documents"),
+                           &t.check_documents));
+    }
+    if (d.contains("check_embeddings")) {
+      RETURN_IF_ERROR(Bool(d["check_embeddings"], Child(p, "check_embeddings"),
+                           &t.check_embeddings));
+    }
+    if (d.contains("near_duplicate_cosine")) {
+      RETURN_IF_ERROR(Number(d["near_duplicate_cosine"],
+                             Child(p, "near_duplicate_cosine"), -1, 1,
+                             &t.near_duplicate_cosine));
+    }
+    if (d.contains("near_duplicate_sample")) {
+      RETURN_IF_ERROR(Integer(d["near_duplicate_sample"],
+                              Child(p, "near_duplicate_sample"), 1,
+                              &t.near_duplicate_sample));
+    }
+    if (d.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(d["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (d.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(d["fail_percent"], Child(p, "fail_percent"),
+                              &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+  }
+
+  if (j.contains("field_types")) {
+    const Json& f = j["field_types"];
+    const std::string p = Child(path, "field_types");
+    RETURN_IF_ERROR(CheckObject(f, p, {"warn_percent", "fail_percent"}));
+    FieldTypeThresholds& t = suite->field_types;
+    if (f.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(f["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (f.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(f["fail_percent"], Child(p, "fail_percent"),
+                              &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+  }
+
+  if (j.contains("citations")) {
+    const Json& c = j["citations"];
+    const std::string p = Child(path, "citations");
+    RETURN_IF_ERROR(
+        CheckObject(c, p, {"field", "warn_percent", "fail_percent"}));
+    CitationThresholds& t = suite->citations;
+    if (c.contains("field")) {
+      RETURN_IF_ERROR(String(c["field"], Child(p, "field"), false, &t.field));
+    }
+    if (c.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(c["warn_percent"], Child(p, "warn_percent"),
+                              &t.warn_percent));
+    }
+    if (c.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(c["fail_percent"], Child(p, "fail_percent"),
+                              &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+  }
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseQueries(const Json& j, const std::string& path,
+                                 Suite* suite) const {
+  RETURN_IF_ERROR(CheckObject(
+      j, path, {"file", "sample_count", "k", "seed", "self_retrieval_sample"}));
+  QuerySource& q = suite->queries;
+  if (j.contains("file")) {
+    std::string file;
+    const std::string p = Child(path, "file");
+    RETURN_IF_ERROR(String(j["file"], p, false, &file));
+    q.queries_file = ResolveRelative(origin_, file);
+    if (!Env::Default()->FileExists(q.queries_file)) {
+      return Error(p, "queries file " + q.queries_file +
+                          " does not exist (a relative path is resolved "
+                          "against the suite file's folder)");
+    }
+  }
+  if (j.contains("sample_count")) {
+    RETURN_IF_ERROR(Integer(j["sample_count"], Child(path, "sample_count"), 0,
+                            &q.sample_count));
+  }
+  if (q.sample_count == 0 && q.queries_file.empty()) {
+    return Error(Child(path, "sample_count"),
+                 "is 0 and no queries file is given, so there would be no "
+                 "queries; set sample_count >= 1 or give \"file\"");
+  }
+  if (j.contains("k")) {
+    RETURN_IF_ERROR(Integer(j["k"], Child(path, "k"), 1, &q.k));
+  }
+  if (j.contains("seed")) {
+    RETURN_IF_ERROR(Unsigned(j["seed"], Child(path, "seed"), &q.seed));
+  }
+  if (j.contains("self_retrieval_sample")) {
+    RETURN_IF_ERROR(Integer(j["self_retrieval_sample"],
+                            Child(path, "self_retrieval_sample"), 0,
+                            &q.self_retrieval_sample));
+  }
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseChecks(const Json& j, const std::string& path,
+                                Suite* suite) const {
+  RETURN_IF_ERROR(CheckObject(
+      j, path,
+      {kCheckNames[0], kCheckNames[1], kCheckNames[2], kCheckNames[3],
+       kCheckNames[4], kCheckNames[5], kCheckNames[6], kCheckNames[7]}));
+  for (const auto& item : j.items()) {
+    bool enabled = true;
+    RETURN_IF_ERROR(Bool(item.value(), Child(path, item.key()), &enabled));
+    suite->enabled_checks[item.key()] = enabled;
+  }
+  return Status::Ok();
+}
+
+Status SuiteParser::LoadRegistryFile(const std::string& path,
+                                     Suite* suite) const {
+  const std::string& file = suite->citation_registry_file;
+  Result<std::string> text = Env::Default()->ReadFile(file);
+  if (!text.ok()) {
+    return Error(path, "cannot read citation registry " + file + " (" +
+                           text.status().message() +
+                           "); a relative path is resolved against the suite "
+                           "file's folder");
+  }
+  std::set<std::string> seen(suite->citation_registry.begin(),
+                             suite->citation_registry.end());
+  size_t start = 0;
+  const std::string& data = *text;
+  while (start < data.size()) {
+    size_t end = data.find('\n', start);
+    if (end == std::string::npos) end = data.size();
+    std::string line = data.substr(start, end - start);
+    start = end + 1;
+    const char* space = " \t\r";
+    size_t first = line.find_first_not_of(space);
+    if (first == std::string::npos) continue;
+    line = line.substr(first, line.find_last_not_of(space) - first + 1);
+    if (line[0] == '#') continue;  // comment
+    if (seen.insert(line).second) suite->citation_registry.push_back(line);
+  }
+  return Status::Ok();
+}
+
+// Rejects duplicate keys, which nlohmann would otherwise resolve silently by
+// keeping the last one. Tracks the JSON path while parsing.
+class DuplicateKeyDetector {
+ public:
+  bool operator()(int /*depth*/, Json::parse_event_t event, Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+      case Json::parse_event_t::array_start:
+        frames_.push_back(
+            {event == Json::parse_event_t::array_start, {}, "", 0});
+        break;
+      case Json::parse_event_t::key: {
+        Frame& top = frames_.back();
+        top.last_key = parsed.get<std::string>();
+        if (!top.keys.insert(top.last_key).second && duplicate_path_.empty()) {
+          duplicate_path_ = Path();
+        }
+        break;
+      }
+      case Json::parse_event_t::object_end:
+      case Json::parse_event_t::array_end:
+        frames_.pop_back();
+        ElementDone();
+        break;
+      case Json::parse_event_t::value:
+        ElementDone();
+        break;
+    }
+    return true;
+  }
+
+  // The path of the first duplicate key, or "" when there was none.
+  const std::string& duplicate_path() const { return duplicate_path_; }
+
+ private:
+  struct Frame {
+    bool is_array;
+    std::set<std::string> keys;
+    std::string last_key;
+    size_t index;  // elements completed, for arrays
+  };
+
+  void ElementDone() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+
+  std::string Path() const {
+    std::string path = "$";
+    for (const Frame& f : frames_) {
+      path = f.is_array ? Child(path, f.index) : Child(path, f.last_key);
+    }
+    return path;
+  }
+
+  std::vector<Frame> frames_;
+  std::string duplicate_path_;
+};
+
+// "[json.exception.parse_error.101] parse error at line 1, column 2: what"
+// -> "what".
+std::string StripNlohmannPrefix(const std::string& message) {
+  size_t colon = message.find(": ");
+  if (message.rfind("[json.exception", 0) == 0 && colon != std::string::npos) {
+    return message.substr(colon + 2);
+  }
+  return message;
+}
+
+}  // namespace
+
+Result<Suite> ParseSuite(const std::string& json_text,
+                         const std::string& origin) {
+  Json root;
+  DuplicateKeyDetector detector;
+  try {
+    root = Json::parse(json_text, std::ref(detector));
+  } catch (const Json::parse_error& e) {
+    // e.byte is the 1-based offset of the last byte read.
+    size_t offset =
+        std::min<size_t>(e.byte == 0 ? 0 : e.byte - 1, json_text.size());
+    size_t line = 1;
+    size_t column = 1;
+    for (size_t i = 0; i < offset; ++i) {
+      if (json_text[i] == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+    }
+    return InvalidArgument("suite " + origin + ":" + std::to_string(line) +
+                           ":" + std::to_string(column) + ": not valid JSON: " +
+                           StripNlohmannPrefix(e.what()));
+  } catch (const std::exception& e) {
+    return InvalidArgument("suite " + origin +
+                           ": cannot parse: " + StripNlohmannPrefix(e.what()));
+  }
+  if (!detector.duplicate_path().empty()) {
+    return InvalidArgument("suite " + origin + ": " +
+                           detector.duplicate_path() +
+                           ": key appears twice; remove one of them");
+  }
+  Suite suite = DefaultSuite();
+  SuiteParser parser(origin);
+  try {
+    RETURN_IF_ERROR(parser.Parse(root, &suite));
+  } catch (const std::exception& e) {
+    // Every access above is type-checked first; this is a safety net.
+    return InvalidArgument("suite " + origin + ": " +
+                           StripNlohmannPrefix(e.what()));
+  }
+  return suite;
+}
+
+Result<Suite> LoadSuite(const std::string& path) {
+  Env* env = Env::Default();
+  if (!env->FileExists(path)) {
+    return NotFound("suite file " + path + " does not exist");
+  }
+  Result<std::string> text = env->ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("reading suite " + path);
+  ASSIGN_OR_RETURN(Suite suite, ParseSuite(*text, path));
+  suite.path = path;
+  return suite;
+}
+
+Suite DefaultSuite() {
+  Suite suite;
+  suite.name = "seeds";
+  suite.description =
+      "The seeds' 12-field metadata schema with the default thresholds of "
+      "SPEC.md section 3; identity mapping of collections.";
+  suite.required_fields = {"source",   "source_file",        "source_line",
+                           "author",   "collection_type",    "category",
+                           "language", "authenticity_score", "confidence_level",
+                           "disputed", "if_citation_uri",    "chunk_index"};
+
+  auto rule = [](std::string field, std::string type) {
+    FieldRule r;
+    r.field = std::move(field);
+    r.type = std::move(type);
+    return r;
+  };
+  FieldRule source_line = rule("source_line", "int");
+  source_line.min = 1;
+  FieldRule collection_type = rule("collection_type", "string");
+  collection_type.allowed = {"personality", "rhetorical", "humor", "corpus"};
+  FieldRule language = rule("language", "string");
+  language.pattern = "^[a-z]{2}$";
+  FieldRule authenticity = rule("authenticity_score", "float");
+  authenticity.min = 0;
+  authenticity.max = 1;
+  FieldRule confidence = rule("confidence_level", "string");
+  confidence.allowed = {"high", "medium", "low"};
+  FieldRule citation = rule("if_citation_uri", "string");
+  citation.pattern = R"(^if://[a-z0-9_-]+/\S+$)";
+  FieldRule chunk_index = rule("chunk_index", "int");
+  chunk_index.min = 0;
+
+  suite.field_rules = {rule("source", "string"),
+                       rule("source_file", "string"),
+                       source_line,
+                       rule("author", "string"),
+                       collection_type,
+                       rule("category", "string"),
+                       language,
+                       authenticity,
+                       confidence,
+                       rule("disputed", "bool"),
+                       citation,
+                       chunk_index};
+  return suite;
+}
+
+}  // namespace vecgate

@@ -1,0 +1,495 @@
+// Tests of the suite loader: the shipped suites load, defaults are the
+// seeds' schema, and every kind of mistake in a suite file is rejected with
+// the file, the JSON path and what was expected.
+#include "suites/suite.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <string>
+
+namespace vecgate {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string SourcePath(const std::string& relative) {
+  return std::string(VECGATE_SOURCE_DIR) + "/" + relative;
+}
+
+// A fresh folder under the test temp dir.
+std::string MakeTempDir(const std::string& name) {
+  std::string dir = ::testing::TempDir() + "vecgate_suite_" + name + "_" +
+                    std::to_string(::getpid());
+  std::string command = "mkdir -p '" + dir + "'";
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  return dir;
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+void ExpectRulesEqual(const FieldRule& a, const FieldRule& b) {
+  SCOPED_TRACE("field rule " + a.field);
+  EXPECT_EQ(a.field, b.field);
+  EXPECT_EQ(a.type, b.type);
+  EXPECT_EQ(a.min, b.min);
+  EXPECT_EQ(a.max, b.max);
+  EXPECT_EQ(a.allowed, b.allowed);
+  EXPECT_EQ(a.pattern, b.pattern);
+}
+
+// Every field of two suites except `path`.
+void ExpectSuitesEqual(const Suite& a, const Suite& b) {
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.description, b.description);
+  EXPECT_EQ(a.required_fields, b.required_fields);
+  ASSERT_EQ(a.field_rules.size(), b.field_rules.size());
+  for (size_t i = 0; i < a.field_rules.size(); ++i) {
+    ExpectRulesEqual(a.field_rules[i], b.field_rules[i]);
+  }
+  ASSERT_EQ(a.mappings.size(), b.mappings.size());
+  for (size_t i = 0; i < a.mappings.size(); ++i) {
+    EXPECT_EQ(a.mappings[i].sources, b.mappings[i].sources);
+    EXPECT_EQ(a.mappings[i].target, b.mappings[i].target);
+    EXPECT_EQ(a.mappings[i].expected_count, b.mappings[i].expected_count);
+  }
+  EXPECT_EQ(a.strict_collections, b.strict_collections);
+
+  EXPECT_EQ(a.count.tolerance, b.count.tolerance);
+  EXPECT_EQ(a.count.data_loss_fail_percent, b.count.data_loss_fail_percent);
+  EXPECT_EQ(a.count.extra_ids_fail, b.count.extra_ids_fail);
+
+  EXPECT_EQ(a.embedding.warn_percent, b.embedding.warn_percent);
+  EXPECT_EQ(a.embedding.fail_percent, b.embedding.fail_percent);
+  EXPECT_EQ(a.embedding.allowed_dimensions, b.embedding.allowed_dimensions);
+  EXPECT_EQ(a.embedding.require_allowed_dimension,
+            b.embedding.require_allowed_dimension);
+  EXPECT_EQ(a.embedding.drift_min_cosine, b.embedding.drift_min_cosine);
+  EXPECT_EQ(a.embedding.drift_max_abs_diff, b.embedding.drift_max_abs_diff);
+
+  EXPECT_EQ(a.metadata.pass_percent, b.metadata.pass_percent);
+  EXPECT_EQ(a.metadata.warn_percent, b.metadata.warn_percent);
+
+  EXPECT_EQ(a.divergence.warn_percent, b.divergence.warn_percent);
+  EXPECT_EQ(a.divergence.fail_percent, b.divergence.fail_percent);
+  EXPECT_EQ(a.divergence.min_recall, b.divergence.min_recall);
+  EXPECT_EQ(a.divergence.min_self_retrieval, b.divergence.min_self_retrieval);
+  EXPECT_EQ(a.divergence.check_live_index, b.divergence.check_live_index);
+
+  EXPECT_EQ(a.distribution.unexpected_collections_fail,
+            b.distribution.unexpected_collections_fail);
+
+  EXPECT_EQ(a.duplicates.check_documents, b.duplicates.check_documents);
+  EXPECT_EQ(a.duplicates.check_embeddings, b.duplicates.check_embeddings);
+  EXPECT_EQ(a.duplicates.near_duplicate_cosine,
+            b.duplicates.near_duplicate_cosine);
+  EXPECT_EQ(a.duplicates.near_duplicate_sample,
+            b.duplicates.near_duplicate_sample);
+  EXPECT_EQ(a.duplicates.warn_percent, b.duplicates.warn_percent);
+  EXPECT_EQ(a.duplicates.fail_percent, b.duplicates.fail_percent);
+
+  EXPECT_EQ(a.field_types.warn_percent, b.field_types.warn_percent);
+  EXPECT_EQ(a.field_types.fail_percent, b.field_types.fail_percent);
+
+  EXPECT_EQ(a.citations.field, b.citations.field);
+  EXPECT_EQ(a.citations.warn_percent, b.citations.warn_percent);
+  EXPECT_EQ(a.citations.fail_percent, b.citations.fail_percent);
+
+  EXPECT_EQ(a.queries.queries_file, b.queries.queries_file);
+  EXPECT_EQ(a.queries.sample_count, b.queries.sample_count);
+  EXPECT_EQ(a.queries.k, b.queries.k);
+  EXPECT_EQ(a.queries.seed, b.queries.seed);
+  EXPECT_EQ(a.queries.self_retrieval_sample, b.queries.self_retrieval_sample);
+
+  EXPECT_EQ(a.citation_registry, b.citation_registry);
+  EXPECT_EQ(a.citation_registry_file, b.citation_registry_file);
+  for (const char* check :
+       {"count", "embedding_integrity", "metadata_completeness",
+        "semantic_divergence", "collection_distribution", "duplicates",
+        "field_types", "citations"}) {
+    EXPECT_EQ(a.IsEnabled(check), b.IsEnabled(check)) << check;
+  }
+  EXPECT_EQ(a.max_findings, b.max_findings);
+}
+
+TEST(DefaultSuiteTest, IsTheSeedsTwelveFieldSchema) {
+  Suite suite = DefaultSuite();
+  EXPECT_EQ(
+      suite.required_fields,
+      (std::vector<std::string>{
+          "source", "source_file", "source_line", "author", "collection_type",
+          "category", "language", "authenticity_score", "confidence_level",
+          "disputed", "if_citation_uri", "chunk_index"}));
+  ASSERT_EQ(suite.field_rules.size(), 12u);
+  std::map<std::string, FieldRule> rules;
+  for (const auto& r : suite.field_rules) rules[r.field] = r;
+  EXPECT_EQ(rules["authenticity_score"].type, "float");
+  EXPECT_EQ(rules["authenticity_score"].min, 0.0);
+  EXPECT_EQ(rules["authenticity_score"].max, 1.0);
+  EXPECT_EQ(rules["chunk_index"].type, "int");
+  EXPECT_EQ(rules["chunk_index"].min, 0.0);
+  EXPECT_EQ(rules["source_line"].min, 1.0);
+  EXPECT_EQ(rules["language"].pattern, "^[a-z]{2}$");
+  EXPECT_EQ(rules["confidence_level"].allowed,
+            (std::vector<std::string>{"high", "medium", "low"}));
+  EXPECT_EQ(rules["collection_type"].allowed,
+            (std::vector<std::string>{"personality", "rhetorical", "humor",
+                                      "corpus"}));
+  EXPECT_EQ(rules["disputed"].type, "bool");
+  EXPECT_EQ(rules["if_citation_uri"].pattern, R"(^if://[a-z0-9_-]+/\S+$)");
+  EXPECT_TRUE(suite.mappings.empty());
+  EXPECT_TRUE(suite.path.empty());
+
+  // Thresholds are the struct defaults (SPEC.md section 3).
+  Suite plain;
+  plain.name = suite.name;
+  plain.description = suite.description;
+  plain.required_fields = suite.required_fields;
+  plain.field_rules = suite.field_rules;
+  ExpectSuitesEqual(suite, plain);
+  EXPECT_EQ(suite.count.data_loss_fail_percent, 5.0);
+  EXPECT_EQ(suite.divergence.fail_percent, 20.0);
+  EXPECT_EQ(suite.queries.k, 10);
+}
+
+TEST(SuiteFilesTest, SeedsJsonIsTheDefaultSuite) {
+  const std::string path = SourcePath("suites/seeds.json");
+  Result<Suite> suite = LoadSuite(path);
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->path, path);
+  ExpectSuitesEqual(*suite, DefaultSuite());
+}
+
+TEST(SuiteFilesTest, MinimalJsonLoads) {
+  Result<Suite> suite = LoadSuite(SourcePath("suites/minimal.json"));
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->name, "minimal");
+  EXPECT_EQ(suite->required_fields,
+            (std::vector<std::string>{"source", "if_citation_uri"}));
+  EXPECT_EQ(suite->field_rules.size(), 2u);
+  EXPECT_FALSE(suite->IsEnabled("duplicates"));
+  EXPECT_TRUE(suite->IsEnabled("count"));
+  EXPECT_EQ(suite->count.tolerance, 10);
+  EXPECT_EQ(suite->divergence.fail_percent, 30.0);
+  EXPECT_FALSE(suite->divergence.check_live_index);
+  EXPECT_EQ(suite->queries.k, 5);
+  EXPECT_EQ(suite->max_findings, 20);
+  // Keys it does not give keep their defaults.
+  EXPECT_EQ(suite->divergence.min_recall, 0.9);
+  EXPECT_EQ(suite->duplicates.fail_percent, 1.0);
+}
+
+TEST(SuiteFilesTest, ReadmeExampleLoads) {
+  std::ifstream in(SourcePath("suites/README.md"));
+  std::string readme((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+  const std::string start_marker = "## A full example\n\n```json\n";
+  size_t start = readme.find(start_marker);
+  ASSERT_NE(start, std::string::npos) << "README has no full example";
+  start += start_marker.size();
+  size_t end = readme.find("```", start);
+  ASSERT_NE(end, std::string::npos);
+
+  const std::string dir = MakeTempDir("readme");
+  WriteFile(dir + "/example.json", readme.substr(start, end - start));
+  WriteFile(dir + "/queries.jsonl", "[0.1, 0.2]\n");
+  WriteFile(dir + "/citations.txt", "if://paper/attention\n");
+  Result<Suite> suite = LoadSuite(dir + "/example.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->name, "sergio-merge");
+  ASSERT_EQ(suite->mappings.size(), 3u);
+  EXPECT_EQ(suite->mappings[0].expected_count, 1800);
+  EXPECT_EQ(suite->citation_registry.size(), 2u);
+}
+
+TEST(ParseSuiteTest, EmptyObjectIsTheDefaultSuiteNamedAfterTheFile) {
+  Result<Suite> suite = ParseSuite("{}", "suites/nightly.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->name, "nightly");
+  Suite expected = DefaultSuite();
+  expected.name = "nightly";
+  ExpectSuitesEqual(*suite, expected);
+}
+
+TEST(ParseSuiteTest, ReadsMappingsInBothForms) {
+  Result<Suite> suite = ParseSuite(R"({
+    "mappings": [
+      {"sources": ["a", "b"], "target": "ab", "expected_count": 1500},
+      {"source": "c", "target": "c"}
+    ],
+    "required_fields": []
+  })",
+                                   "m.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  ASSERT_EQ(suite->mappings.size(), 2u);
+  EXPECT_EQ(suite->mappings[0].sources, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(suite->mappings[0].target, "ab");
+  EXPECT_EQ(suite->mappings[0].expected_count, 1500);
+  EXPECT_EQ(suite->mappings[1].sources, (std::vector<std::string>{"c"}));
+  EXPECT_FALSE(suite->mappings[1].expected_count.has_value());
+  EXPECT_TRUE(suite->required_fields.empty());
+}
+
+TEST(ParseSuiteTest, FieldRulesKeepTheFileOrder) {
+  Result<Suite> suite = ParseSuite(R"({"field_rules": {
+    "zeta": {"type": "bool"},
+    "alpha": {"type": "float", "min": -1.5},
+    "mid": {"type": "string", "allowed": ["x"]}
+  }})",
+                                   "r.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  ASSERT_EQ(suite->field_rules.size(), 3u);
+  EXPECT_EQ(suite->field_rules[0].field, "zeta");
+  EXPECT_EQ(suite->field_rules[1].field, "alpha");
+  EXPECT_EQ(suite->field_rules[1].min, -1.5);
+  EXPECT_FALSE(suite->field_rules[1].max.has_value());
+  EXPECT_EQ(suite->field_rules[2].allowed, (std::vector<std::string>{"x"}));
+}
+
+TEST(ParseSuiteTest, AcceptsIntegralFloatsForIntegers) {
+  Result<Suite> suite =
+      ParseSuite(R"({"queries": {"k": 20.0, "seed": 7}})", "q.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->queries.k, 20);
+  EXPECT_EQ(suite->queries.seed, 7u);
+}
+
+// One malformed suite and what its error must say.
+struct BadSuite {
+  const char* json;
+  const char* path;     // JSON path the message must name
+  const char* problem;  // what the message must say
+};
+
+class BadSuiteTest : public ::testing::TestWithParam<BadSuite> {};
+
+TEST_P(BadSuiteTest, IsRejectedWithFileJsonPathAndReason) {
+  const BadSuite& bad = GetParam();
+  Result<Suite> suite = ParseSuite(bad.json, "suites/bad.json");
+  ASSERT_FALSE(suite.ok()) << "accepted: " << bad.json;
+  EXPECT_EQ(suite.status().code(), StatusCode::kInvalidArgument);
+  const std::string& message = suite.status().message();
+  EXPECT_THAT(message, HasSubstr("suites/bad.json"));
+  EXPECT_THAT(message, HasSubstr(std::string(bad.path) + ":"));
+  EXPECT_THAT(message, HasSubstr(bad.problem));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Errors, BadSuiteTest,
+    ::testing::Values(
+        BadSuite{R"([])", "$", "expected an object, got an array []"},
+        BadSuite{
+            R"({"thresholds": {"semantic_divergence": {"fail_percent": "20%"}}})",
+            "$.thresholds.semantic_divergence.fail_percent",
+            "expected a number between 0 and 100, got \"20%\""},
+        BadSuite{
+            R"({"thresholds": {"count": {"data_loss_fail_percent": 150}}})",
+            "$.thresholds.count.data_loss_fail_percent",
+            "expected a number between 0 and 100, got 150"},
+        BadSuite{R"({"thresholds": {"count": {"tolerence": 3}}})",
+                 "$.thresholds.count.tolerence",
+                 "unknown key \"tolerence\"; did you mean \"tolerance\"?"},
+        BadSuite{R"({"thresholds": {"speed": {}}})", "$.thresholds.speed",
+                 "unknown key \"speed\"; expected one of: count, "
+                 "embedding_integrity"},
+        BadSuite{R"({"max_finding": 3})", "$.max_finding",
+                 "did you mean \"max_findings\"?"},
+        BadSuite{R"({"thresholds": {"count": {"tolerance": -1}}})",
+                 "$.thresholds.count.tolerance",
+                 "expected an integer >= 0, got -1"},
+        BadSuite{R"({"thresholds": {"count": {"extra_ids_fail": "yes"}}})",
+                 "$.thresholds.count.extra_ids_fail",
+                 "expected true or false, got \"yes\""},
+        BadSuite{
+            R"({"thresholds": {"semantic_divergence": {"warn_percent": 30}}})",
+            "$.thresholds.semantic_divergence.warn_percent",
+            "warn_percent (30) must not be above fail_percent (20)"},
+        BadSuite{
+            R"({"thresholds": {"field_types": {"warn_percent": 5, "fail_percent": 1}}})",
+            "$.thresholds.field_types.warn_percent",
+            "must not be above fail_percent (1)"},
+        BadSuite{
+            R"({"thresholds": {"metadata_completeness": {"pass_percent": 90}}})",
+            "$.thresholds.metadata_completeness.warn_percent",
+            "warn_percent (99) must not be above pass_percent (90)"},
+        BadSuite{
+            R"({"thresholds": {"embedding_integrity": {"drift_min_cosine": 1.5}}})",
+            "$.thresholds.embedding_integrity.drift_min_cosine",
+            "expected a number between -1 and 1, got 1.5"},
+        BadSuite{
+            R"({"thresholds": {"embedding_integrity": {"drift_max_abs_diff": -0.1}}})",
+            "$.thresholds.embedding_integrity.drift_max_abs_diff",
+            "expected a number >= 0"},
+        BadSuite{
+            R"({"thresholds": {"embedding_integrity": {"allowed_dimensions": [384, 0]}}})",
+            "$.thresholds.embedding_integrity.allowed_dimensions[1]",
+            "expected an integer >= 1, got 0"},
+        BadSuite{
+            R"({"thresholds": {"semantic_divergence": {"min_recall": 90}}})",
+            "$.thresholds.semantic_divergence.min_recall",
+            "expected a number between 0 and 1, got 90"},
+        BadSuite{
+            R"({"thresholds": {"duplicates": {"near_duplicate_sample": 0}}})",
+            "$.thresholds.duplicates.near_duplicate_sample",
+            "expected an integer >= 1, got 0"},
+        BadSuite{R"({"thresholds": {"citations": {"field": ""}}})",
+                 "$.thresholds.citations.field", "expected a non-empty string"},
+        BadSuite{R"({"queries": {"k": 0}})", "$.queries.k",
+                 "expected an integer >= 1, got 0"},
+        BadSuite{R"({"queries": {"k": 2.5}})", "$.queries.k",
+                 "expected an integer >= 1, got 2.5"},
+        BadSuite{R"({"queries": {"sample_count": 0}})",
+                 "$.queries.sample_count", "no queries file is given"},
+        BadSuite{R"({"queries": {"file": "no/such/queries.jsonl"}})",
+                 "$.queries.file",
+                 "suites/no/such/queries.jsonl does not exist"},
+        BadSuite{R"({"queries": {"seed": -4}})", "$.queries.seed",
+                 "expected an integer >= 0"},
+        BadSuite{R"({"required_fields": "source"})", "$.required_fields",
+                 "expected an array of strings, got \"source\""},
+        BadSuite{R"({"required_fields": ["source", "source"]})",
+                 "$.required_fields[1]", "\"source\" is listed twice"},
+        BadSuite{R"({"required_fields": ["source", 3]})",
+                 "$.required_fields[1]", "expected a non-empty string, got 3"},
+        BadSuite{R"({"field_rules": {"x": {"type": "integer"}}})",
+                 "$.field_rules.x.type",
+                 "expected one of \"string\", \"int\", \"float\", \"bool\", "
+                 "got \"integer\""},
+        BadSuite{R"({"field_rules": {"x": {}}})", "$.field_rules.x.type",
+                 "missing"},
+        BadSuite{R"({"field_rules": {"x": {"type": "string", "patern": "a"}}})",
+                 "$.field_rules.x.patern", "did you mean \"pattern\"?"},
+        BadSuite{
+            R"({"field_rules": {"language": {"type": "string", "pattern": "[a-"}}})",
+            "$.field_rules.language.pattern",
+            "not a valid ECMAScript regular expression"},
+        BadSuite{R"({"field_rules": {"x": {"type": "string", "min": 1}}})",
+                 "$.field_rules.x.min",
+                 "only int and float fields have a range"},
+        BadSuite{R"({"field_rules": {"x": {"type": "int", "allowed": ["1"]}}})",
+                 "$.field_rules.x.allowed",
+                 "only string fields have \"allowed\""},
+        BadSuite{
+            R"({"field_rules": {"x": {"type": "float", "min": 1, "max": 0}}})",
+            "$.field_rules.x.max", "max (0) is below min (1)"},
+        BadSuite{R"({"field_rules": {"x": {"type": "string", "allowed": []}}})",
+                 "$.field_rules.x.allowed",
+                 "expected at least one allowed value"},
+        BadSuite{R"({"field_rules": {"source file": {"type": "str"}}})",
+                 "$.field_rules[\"source file\"].type", "got \"str\""},
+        BadSuite{R"({"mappings": {"a": "b"}})", "$.mappings",
+                 "expected an array"},
+        BadSuite{R"({"mappings": [{"source": "a", "target": ""}]})",
+                 "$.mappings[0].target",
+                 "expected a non-empty string, got \"\""},
+        BadSuite{R"({"mappings": [{"source": "a"}]})", "$.mappings[0].target",
+                 "missing; expected the new collection's name"},
+        BadSuite{R"({"mappings": [{"target": "a"}]})", "$.mappings[0]",
+                 "missing \"sources\""},
+        BadSuite{
+            R"({"mappings": [{"source": "a", "sources": ["b"], "target": "t"}]})",
+            "$.mappings[0]", "either \"source\" or \"sources\", not both"},
+        BadSuite{R"({"mappings": [{"sources": [], "target": "t"}]})",
+                 "$.mappings[0].sources",
+                 "expected at least one old collection"},
+        BadSuite{R"({"mappings": [{"source": "a", "target": "t"},
+                                  {"source": "b", "target": "t"}]})",
+                 "$.mappings[1].target",
+                 "target \"t\" is already the target of $.mappings[0]"},
+        BadSuite{R"({"mappings": [{"source": "a", "target": "t"},
+                                  {"sources": ["b", "a"], "target": "u"}]})",
+                 "$.mappings[1].sources[1]",
+                 "source \"a\" is already mapped by $.mappings[0]"},
+        BadSuite{
+            R"({"mappings": [{"source": "a", "target": "t", "expected_count": -5}]})",
+            "$.mappings[0].expected_count", "expected an integer >= 0, got -5"},
+        BadSuite{
+            R"({"mappings": [{"source": "a", "target": "t", "count": 5}]})",
+            "$.mappings[0].count", "unknown key \"count\""},
+        BadSuite{R"({"checks": {"duplicate": false}})", "$.checks.duplicate",
+                 "did you mean \"duplicates\"?"},
+        BadSuite{R"({"checks": {"count": "off"}})", "$.checks.count",
+                 "expected true or false, got \"off\""},
+        BadSuite{R"({"max_findings": -1})", "$.max_findings",
+                 "expected an integer >= 0, got -1"},
+        BadSuite{R"({"name": ""})", "$.name", "expected a non-empty string"},
+        BadSuite{R"({"citation_registry_file": "missing_registry.txt"})",
+                 "$.citation_registry_file",
+                 "cannot read citation registry suites/missing_registry.txt"},
+        BadSuite{R"({"name": "a", "name": "b"})", "$.name",
+                 "key appears twice"},
+        BadSuite{R"({"mappings": [{"source": "a", "target": "t"},
+                                  {"source": "b", "target": "u", "target": "v"}]})",
+                 "$.mappings[1].target", "key appears twice"}));
+
+TEST(ParseSuiteTest, SyntaxErrorNamesFileLineAndColumn) {
+  Result<Suite> suite = ParseSuite("{\n  \"name\": \"x\",\n  \"k\": ,\n}\n",
+                                   "suites/broken.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(suite.status().message(), HasSubstr("suites/broken.json:3:8: "));
+  EXPECT_THAT(suite.status().message(), HasSubstr("not valid JSON"));
+  EXPECT_THAT(suite.status().message(),
+              ::testing::Not(HasSubstr("json.exception")));
+}
+
+TEST(ParseSuiteTest, TruncatedFileNamesItsEnd) {
+  Result<Suite> suite = ParseSuite("{\"name\": \"x\"", "t.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_THAT(suite.status().message(), HasSubstr("t.json:1:"));
+}
+
+TEST(LoadSuiteTest, MissingFileIsNotFoundWithPath) {
+  Result<Suite> suite = LoadSuite("/nonexistent/dir/suite.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(suite.status().message(),
+              HasSubstr("/nonexistent/dir/suite.json"));
+}
+
+TEST(LoadSuiteTest, ResolvesRegistryAndQueriesRelativeToTheSuiteFile) {
+  const std::string dir = MakeTempDir("relative");
+  WriteFile(dir + "/registry.txt",
+            "# known citations\nif://talk/2019/keynote\n\n  if://book/ch1  \r\n"
+            "if://talk/2019/keynote\n");
+  WriteFile(dir + "/queries.jsonl", "[0.1, 0.2]\n");
+  WriteFile(dir + "/suite.json", R"({
+    "citation_registry": ["if://paper/x"],
+    "citation_registry_file": "registry.txt",
+    "queries": {"file": "queries.jsonl", "sample_count": 0}
+  })");
+  Result<Suite> suite = LoadSuite(dir + "/suite.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->citation_registry_file, dir + "/registry.txt");
+  EXPECT_EQ(suite->citation_registry,
+            (std::vector<std::string>{"if://paper/x", "if://talk/2019/keynote",
+                                      "if://book/ch1"}));
+  EXPECT_EQ(suite->queries.queries_file, dir + "/queries.jsonl");
+  EXPECT_EQ(suite->queries.sample_count, 0);
+  EXPECT_EQ(suite->name, "suite");
+}
+
+TEST(LoadSuiteTest, ErrorsInAFileNameThatFile) {
+  const std::string dir = MakeTempDir("errors");
+  WriteFile(dir + "/gate.json",
+            R"({"thresholds": {"duplicates": {"fail_percent": "1%"}}})");
+  Result<Suite> suite = LoadSuite(dir + "/gate.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_THAT(suite.status().message(), HasSubstr(dir + "/gate.json"));
+  EXPECT_THAT(
+      suite.status().message(),
+      HasSubstr("$.thresholds.duplicates.fail_percent: expected a number "
+                "between 0 and 100, got \"1%\""));
+}
+
+}  // namespace
+}  // namespace vecgate

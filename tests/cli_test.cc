@@ -1,0 +1,115 @@
+// The vecgate command as a user runs it: help and examples, exit codes on bad
+// input, credentials never printed, and the fixture commands against the real
+// Chroma server.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include "tests/chroma_test_env.h"
+
+namespace vecgate {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::ChromaTestServer;
+using testing::RunCommand;
+using testing::TempDir;
+
+std::string Vecgate() { return VECGATE_CLI; }
+
+TEST(CliTest, HelpListsEverySubcommandAndVersionPrints) {
+  std::string out;
+  ASSERT_EQ(RunCommand(Vecgate() + " --help", &out), 0);
+  for (const char* sub : {"validate", "inspect", "fixtures"}) {
+    EXPECT_THAT(out, HasSubstr(sub));
+  }
+  ASSERT_EQ(RunCommand(Vecgate() + " --version", &out), 0);
+  EXPECT_THAT(out, HasSubstr("vecgate " VECGATE_VERSION));
+}
+
+TEST(CliTest, EverySubcommandHelpHasAnExample) {
+  for (const char* sub : {"validate", "inspect", "fixtures", "fixtures load",
+                          "fixtures migrate", "fixtures generate"}) {
+    std::string out;
+    ASSERT_EQ(RunCommand(Vecgate() + " " + sub + " --help", &out), 0) << sub;
+    EXPECT_THAT(out, HasSubstr("Example:")) << sub;
+    EXPECT_THAT(out, HasSubstr("vecgate " + std::string(sub).substr(0, 4))) << sub;
+  }
+}
+
+TEST(CliTest, UnknownOptionsAndMalformedUrisExitThree) {
+  std::string out;
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --no-such-flag", &out), 3);
+  EXPECT_THAT(out, HasSubstr("--no-such-flag"));
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --store chroma://nohost", &out), 3);
+  EXPECT_THAT(out, HasSubstr("chroma://HOST:PORT"));
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --store ftp://x", &out), 3);
+  EXPECT_THAT(out, HasSubstr("unrecognised store URI"));
+}
+
+TEST(CliTest, AJsonlLineThatIsNotJsonIsNamedWithItsLine) {
+  TempDir dir;
+  std::string path = dir.path() + "/bad.jsonl";
+  std::string out;
+  RunCommand("printf '%s\\n%s\\n' '{\"collection\":\"c\",\"id\":\"a\",\"embedding\":[1,2]}' "
+             "'this is not json' > " + path,
+             &out);
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --store jsonl:" + path, &out), 3);
+  EXPECT_THAT(out, HasSubstr(path));
+  EXPECT_THAT(out, HasSubstr("line 2"));
+}
+
+TEST(CliTest, TokenFromTheEnvironmentIsNeverPrinted) {
+  std::string out;
+  std::string port = std::to_string(ChromaTestServer::Get().port());
+  int rc = RunCommand("CHROMA_TOKEN=sekrit-token-42 " + Vecgate() +
+                          " inspect --store chroma://127.0.0.1:" + port +
+                          "/default_tenant/not_there_db",
+                      &out);
+  EXPECT_EQ(rc, 3);
+  EXPECT_THAT(out, Not(HasSubstr("sekrit-token-42")));
+}
+
+TEST(CliTest, FixturesLoadThenInspectReadsTheCountsBack) {
+  std::string uri = ChromaTestServer::Get().NewDatabaseUri("cli_load");
+  std::string out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri +
+                           " --scale 0.02 --dimension 8",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand(Vecgate() + " --json inspect --store " + uri, &out), 0) << out;
+  // 0.02 of 1,000 + 500 + 800 + 7,532.
+  EXPECT_THAT(out, HasSubstr("\"total\": 197"));
+  EXPECT_THAT(out, HasSubstr("sergio_corpus"));
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri + " --scale 0.02", &out),
+            3)
+      << "loading twice must refuse, not duplicate";
+}
+
+TEST(CliTest, FixturesMigrateWritesTheFaultLog) {
+  std::string src = ChromaTestServer::Get().NewDatabaseUri("cli_src");
+  std::string dst = ChromaTestServer::Get().NewDatabaseUri("cli_dst");
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + src +
+                           " --scale 0.02 --dimension 8",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures migrate --from " + src + " --to " + dst +
+                           " --inject drop:0.1 --fault-log " + dir.path() + "/faults.json",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand("grep -c '\"drop\"' " + dir.path() + "/faults.json", &out), 0) << out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures migrate --from " + src + " --to " + dst +
+                           " --inject explode:0.1",
+                       &out),
+            3);
+  EXPECT_THAT(out, HasSubstr("explode"));
+}
+
+}  // namespace
+}  // namespace vecgate

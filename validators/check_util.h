@@ -1,0 +1,105 @@
+// Small helpers shared by the eight checks (internal to validators/).
+//
+// Threshold decisions, the set of old collections at fault (for partial
+// rollback), metadata lookups and type tests shared by metadata_completeness,
+// field_types and citations, number formatting for summaries and findings,
+// and a deterministic bottom-k sample of vectors by id hash (used for query
+// sampling and near-duplicate detection: order-independent, bounded memory).
+#ifndef VECGATE_VALIDATORS_CHECK_UTIL_H_
+#define VECGATE_VALIDATORS_CHECK_UTIL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/record.h"
+#include "validators/validator.h"
+
+namespace vecgate {
+namespace check_util {
+
+// 100 * part / whole, 0 when whole is 0.
+double Percent(int64_t part, int64_t whole);
+
+// The seed decision table for "bad records" percentages: FAIL above
+// fail_percent, WARN above warn_percent (and above 0), else PASS.
+CheckStatus StatusFromBadPercent(double percent, double warn_percent,
+                                 double fail_percent);
+
+// The more severe of two statuses.
+CheckStatus Worse(CheckStatus a, CheckStatus b);
+
+// Shortest "%g"-style rendering that reads back as the same double
+// ("1.7", "0.0001", "nan").
+std::string FormatNumber(double v);
+// Fixed rendering with `digits` decimals ("0.02").
+std::string FormatFixed(double v, int digits);
+
+// Old collections at fault, sorted and unique.
+class FaultSources {
+ public:
+  // The source of `old` when known, else every source of the group.
+  void Mark(const GroupContext& group, const OldRecordDigest* old);
+  void MarkGroup(const GroupContext& group);
+  void Add(const std::string& source) { names_.insert(source); }
+  bool empty() const { return names_.empty(); }
+  std::vector<std::string> ToVector() const {
+    return std::vector<std::string>(names_.begin(), names_.end());
+  }
+
+ private:
+  std::set<std::string> names_;
+};
+
+// The value of `field` in `metadata`, or nullptr when the record has no
+// metadata or no such key.
+const MetadataValue* FindField(const std::optional<Metadata>& metadata,
+                               const std::string& field);
+
+// True when `value` has the type a FieldRule names ("string", "int", "float",
+// "bool"). An int is accepted where a float is expected; a bool is never an
+// int. An unknown type name accepts any non-null value.
+bool HasRuleType(const MetadataValue& value, const std::string& type);
+
+// True when every component is finite.
+bool AllFinite(const float* v, size_t n);
+
+// Keeps the `capacity` rows with the smallest HashBytes(id) ^ seed (ties by
+// id) together with their vectors: a deterministic sample that does not
+// depend on scan order, in O(capacity * dim) memory.
+class BottomKSample {
+ public:
+  BottomKSample(size_t capacity, size_t dim, uint64_t seed)
+      : capacity_(capacity), dim_(dim), seed_(seed) {}
+
+  size_t dim() const { return dim_; }
+  // Offers one row of `dim()` components.
+  void Offer(const std::string& id, const float* vector);
+
+  // The kept rows, in increasing key order. `vectors` is row-major.
+  void Take(std::vector<std::string>* ids, std::vector<float>* vectors) const;
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    uint64_t key;
+    std::string id;
+    size_t slot;  // row in vectors_
+  };
+  static bool Less(const Entry& a, const Entry& b) {
+    return a.key != b.key ? a.key < b.key : a.id < b.id;
+  }
+
+  size_t capacity_;
+  size_t dim_;
+  uint64_t seed_;
+  std::vector<Entry> entries_;  // max-heap by (key, id)
+  std::vector<float> vectors_;
+};
+
+}  // namespace check_util
+}  // namespace vecgate
+
+#endif  // VECGATE_VALIDATORS_CHECK_UTIL_H_

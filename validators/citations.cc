@@ -1,0 +1,144 @@
+// Check 8, citations: the citation field (citations.field, default
+// "if_citation_uri") of every new record.
+//
+// - "malformed": not a string of the form if://KIND/PATH, KIND one or more of
+//   [a-z0-9_-], PATH non-empty with no whitespace or control characters.
+// - "changed": the value differs from the old record of the same id (compared
+//   by hash with the old digest's citation_hash, computed from the same
+//   rendering); a citation present in old and absent in new, or added in
+//   new, is a change.
+// - "unresolved": well-formed but not in the suite's citation registry (the
+//   registry file is loaded into citation_registry by the suite loader);
+//   only checked when the registry is not empty.
+// A record without the field in both stores is not checked here
+// (metadata_completeness reports it). The bad percentage counts records with
+// any problem; above citations.fail_percent FAIL, above warn_percent WARN.
+#include <unordered_set>
+
+#include "validators/check_util.h"
+#include "validators/validator.h"
+
+namespace vecgate {
+namespace {
+
+using check_util::FindField;
+using check_util::FormatFixed;
+using check_util::Percent;
+
+bool IsKindChar(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// True for `if://KIND/PATH` as documented above.
+bool WellFormedCitation(const std::string& uri) {
+  static const std::string kScheme = "if://";
+  if (uri.compare(0, kScheme.size(), kScheme) != 0) return false;
+  size_t pos = kScheme.size();
+  size_t kind_begin = pos;
+  while (pos < uri.size() && IsKindChar(static_cast<unsigned char>(uri[pos]))) ++pos;
+  if (pos == kind_begin || pos >= uri.size() || uri[pos] != '/') return false;
+  ++pos;
+  if (pos >= uri.size()) return false;
+  for (; pos < uri.size(); ++pos) {
+    unsigned char c = static_cast<unsigned char>(uri[pos]);
+    if (c <= 0x20 || c == 0x7f) return false;  // controls and space
+  }
+  return true;
+}
+
+class CitationsValidator : public Validator {
+ public:
+  const char* name() const override { return "citations"; }
+  const char* title() const override { return "Citations"; }
+
+  Status BeginRun(const RunContext& run) override {
+    run_ = &run;
+    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    registry_.clear();
+    registry_.insert(suite().citation_registry.begin(), suite().citation_registry.end());
+    return Status::Ok();
+  }
+
+  Status OnNewPage(const GroupContext& group, const RecordBatch& page,
+                   const JoinedPage& joined) override {
+    const std::string& field = suite().citations.field;
+    for (size_t i = 0; i < page.size(); ++i) {
+      ++records_;
+      const MetadataValue* value = FindField(page.metadata(i), field);
+      const OldRecordDigest* old = joined.old[i];
+      const bool present = value != nullptr && !std::holds_alternative<std::monostate>(*value);
+      bool bad = false;
+      if (present) {
+        ++checked_;
+        const auto* s = std::get_if<std::string>(value);
+        const std::string text = s != nullptr ? *s : MetadataValueToString(*value);
+        const bool well_formed = s != nullptr && WellFormedCitation(*s);
+        if (!well_formed) {
+          ++malformed_;
+          bad = true;
+          findings_->Add(group.target, page.id(i), "malformed");
+        }
+        if (old != nullptr && old->citation_hash != HashBytes(text.data(), text.size())) {
+          ++changed_;
+          bad = true;
+          findings_->Add(group.target, page.id(i), "changed");
+        }
+        if (well_formed && !registry_.empty() && !registry_.count(*s)) {
+          ++unresolved_;
+          bad = true;
+          findings_->Add(group.target, page.id(i), "unresolved");
+        }
+      } else if (old != nullptr && old->citation_hash != 0) {
+        ++changed_;
+        bad = true;
+        findings_->Add(group.target, page.id(i), "changed");
+      }
+      if (bad) {
+        ++bad_records_;
+        faults_.Mark(group, old);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<CheckResult> Finish() override {
+    CheckResult r;
+    r.name = name();
+    r.title = title();
+    const double pct = Percent(bad_records_, records_);
+    r.status = check_util::StatusFromBadPercent(pct, suite().citations.warn_percent,
+                                                suite().citations.fail_percent);
+    r.metrics["field"] = suite().citations.field;
+    r.metrics["records"] = records_;
+    r.metrics["records_with_citation"] = checked_;
+    r.metrics["malformed_count"] = malformed_;
+    r.metrics["changed_count"] = changed_;
+    r.metrics["unresolved_count"] = unresolved_;
+    r.metrics["registry_size"] = static_cast<int64_t>(registry_.size());
+    r.metrics["bad_records"] = bad_records_;
+    r.metrics["bad_percentage"] = pct;
+    r.summary = std::to_string(bad_records_) + " of " + std::to_string(records_) +
+                " records with a bad citation (" + FormatFixed(pct, 3) + " %): " +
+                std::to_string(malformed_) + " malformed, " + std::to_string(changed_) +
+                " changed, " + std::to_string(unresolved_) + " unresolved";
+    if (registry_.empty()) r.summary += " (no registry)";
+    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    findings_->MoveTo(r);
+    return r;
+  }
+
+ private:
+  std::unique_ptr<FindingList> findings_;
+  std::unordered_set<std::string> registry_;
+  int64_t records_ = 0, checked_ = 0, bad_records_ = 0;
+  int64_t malformed_ = 0, changed_ = 0, unresolved_ = 0;
+  check_util::FaultSources faults_;
+};
+
+}  // namespace
+
+std::unique_ptr<Validator> NewCitationsValidator() {
+  return std::make_unique<CitationsValidator>();
+}
+
+}  // namespace vecgate

@@ -1,0 +1,174 @@
+// Check 7, field_types: the suite's type and value rules per metadata field.
+//
+// For each FieldRule and each new record holding the field with a non-null
+// value (absence is metadata_completeness's business): the type ("string",
+// "int", "float" which accepts an int, "bool"; a bool is never an int), the
+// inclusive range [min, max] for numbers, the allowed values (compared with
+// the string, or the rendering of a non-string value), and the pattern (an
+// ECMAScript regex that must match the whole string, compiled once). A value
+// of the wrong type is not checked further. The violation percentage counts
+// records with at least one violation; above field_types.fail_percent FAIL,
+// above warn_percent WARN. Findings: "<field>:wrong_type(float expected, got
+// string)", "<field>:out_of_range(1.7)", "<field>:not_allowed(\"maybe\")",
+// "<field>:pattern".
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <regex>
+
+#include "validators/check_util.h"
+#include "validators/validator.h"
+
+namespace vecgate {
+namespace {
+
+using check_util::FindField;
+using check_util::FormatFixed;
+using check_util::FormatNumber;
+using check_util::HasRuleType;
+using check_util::Percent;
+
+struct CompiledRule {
+  const FieldRule* rule;
+  bool has_pattern = false;
+  std::regex pattern;
+  int64_t wrong_type = 0, out_of_range = 0, not_allowed = 0, pattern_mismatch = 0;
+};
+
+class FieldTypesValidator : public Validator {
+ public:
+  const char* name() const override { return "field_types"; }
+  const char* title() const override { return "Field types and values"; }
+
+  Status BeginRun(const RunContext& run) override {
+    run_ = &run;
+    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    rules_.clear();
+    for (const FieldRule& rule : suite().field_rules) {
+      CompiledRule c;
+      c.rule = &rule;
+      if (!rule.pattern.empty()) {
+        try {
+          c.pattern = std::regex(rule.pattern, std::regex::ECMAScript);
+          c.has_pattern = true;
+        } catch (const std::regex_error& e) {
+          return InvalidArgument("field_types: the pattern of field '" + rule.field +
+                                 "' in suite '" + suite().name + "' is not a valid "
+                                 "ECMAScript regular expression (" + e.what() + "): " +
+                                 rule.pattern);
+        }
+      }
+      rules_.push_back(std::move(c));
+    }
+    return Status::Ok();
+  }
+
+  Status OnNewPage(const GroupContext& group, const RecordBatch& page,
+                   const JoinedPage& joined) override {
+    for (size_t i = 0; i < page.size(); ++i) {
+      ++records_;
+      bool bad = false;
+      for (CompiledRule& c : rules_) {
+        const MetadataValue* value = FindField(page.metadata(i), c.rule->field);
+        if (value == nullptr || std::holds_alternative<std::monostate>(*value)) continue;
+        std::string problem = Check(c, *value);
+        if (problem.empty()) continue;
+        bad = true;
+        findings_->Add(group.target, page.id(i), c.rule->field + ":" + problem);
+      }
+      if (bad) {
+        ++violating_records_;
+        faults_.Mark(group, joined.old[i]);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Result<CheckResult> Finish() override {
+    CheckResult r;
+    r.name = name();
+    r.title = title();
+    const double pct = Percent(violating_records_, records_);
+    r.status = check_util::StatusFromBadPercent(pct, suite().field_types.warn_percent,
+                                                suite().field_types.fail_percent);
+    r.metrics["records"] = records_;
+    r.metrics["violating_records"] = violating_records_;
+    r.metrics["violation_percentage"] = pct;
+    nlohmann::json fields = nlohmann::json::object();
+    for (const CompiledRule& c : rules_) {
+      fields[c.rule->field] = {{"wrong_type", c.wrong_type},
+                               {"out_of_range", c.out_of_range},
+                               {"not_allowed", c.not_allowed},
+                               {"pattern_mismatch", c.pattern_mismatch}};
+    }
+    r.metrics["fields"] = fields;
+    r.summary = std::to_string(violating_records_) + " of " + std::to_string(records_) +
+                " records break a field rule (" + FormatFixed(pct, 3) + " %, " +
+                std::to_string(rules_.size()) + " rules)";
+    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    findings_->MoveTo(r);
+    return r;
+  }
+
+ private:
+  // The problem with `value` under rule `c`, or "" when it complies.
+  static std::string Check(CompiledRule& c, const MetadataValue& value) {
+    const FieldRule& rule = *c.rule;
+    if (!rule.type.empty() && !HasRuleType(value, rule.type)) {
+      ++c.wrong_type;
+      return "wrong_type(" + rule.type + " expected, got " + MetadataTypeName(value) + ")";
+    }
+    if (rule.min || rule.max) {
+      double number = 0;
+      bool numeric = true;
+      if (const auto* i = std::get_if<int64_t>(&value)) {
+        number = static_cast<double>(*i);
+      } else if (const auto* d = std::get_if<double>(&value)) {
+        number = *d;
+      } else {
+        numeric = false;
+      }
+      if (numeric && (std::isnan(number) || (rule.min && number < *rule.min) ||
+                      (rule.max && number > *rule.max))) {
+        ++c.out_of_range;
+        return "out_of_range(" + Render(value) + ")";
+      }
+    }
+    if (!rule.allowed.empty()) {
+      const auto* s = std::get_if<std::string>(&value);
+      std::string text = s != nullptr ? *s : MetadataValueToString(value);
+      if (std::find(rule.allowed.begin(), rule.allowed.end(), text) == rule.allowed.end()) {
+        ++c.not_allowed;
+        return "not_allowed(" + MetadataValueToString(value) + ")";
+      }
+    }
+    if (c.has_pattern) {
+      const auto* s = std::get_if<std::string>(&value);
+      std::string text = s != nullptr ? *s : MetadataValueToString(value);
+      if (!std::regex_match(text, c.pattern)) {
+        ++c.pattern_mismatch;
+        return "pattern";
+      }
+    }
+    return "";
+  }
+
+  static std::string Render(const MetadataValue& value) {
+    if (const auto* d = std::get_if<double>(&value)) return FormatNumber(*d);
+    return MetadataValueToString(value);
+  }
+
+  std::unique_ptr<FindingList> findings_;
+  std::vector<CompiledRule> rules_;
+  int64_t records_ = 0;
+  int64_t violating_records_ = 0;
+  check_util::FaultSources faults_;
+};
+
+}  // namespace
+
+std::unique_ptr<Validator> NewFieldTypesValidator() {
+  return std::make_unique<FieldTypesValidator>();
+}
+
+}  // namespace vecgate

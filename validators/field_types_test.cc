@@ -1,0 +1,91 @@
+// Unit tests of field_types: type (int accepted as float, bool is not int),
+// range, enumeration and pattern, with WARN at a low rate and FAIL above.
+#include <gtest/gtest.h>
+
+#include "validators/validator.h"
+#include "validators/validator_test_util.h"
+
+namespace vecgate {
+namespace {
+
+using testing_util::MakeBatch;
+using testing_util::MemoryStore;
+using testing_util::RunCheck;
+
+Suite RulesSuite() {
+  Suite s;
+  s.field_rules = {
+      {"authenticity_score", "float", 0.0, 1.0, {}, ""},
+      {"confidence_level", "string", std::nullopt, std::nullopt, {"high", "medium", "low"}, ""},
+      {"language", "string", std::nullopt, std::nullopt, {}, "[a-z]{2}"},
+      {"source_line", "int", 1.0, std::nullopt, {}, ""},
+  };
+  return s;
+}
+
+Metadata Good() {
+  return {{"authenticity_score", 0.9}, {"confidence_level", std::string("high")},
+          {"language", std::string("en")}, {"source_line", int64_t{12}}};
+}
+
+Result<CheckResult> RunTypes(size_t n, const std::vector<std::pair<size_t, Metadata>>& edits,
+                             Suite suite = RulesSuite()) {
+  MemoryStore o, nw;
+  RecordBatch b = MakeBatch("c", n, 4, 1, Good());
+  o.AddCollection("c", DistanceSpace::kL2, 4, b);
+  for (const auto& [i, m] : edits) b.mutable_metadatas()[i] = m;
+  nw.AddCollection("c", DistanceSpace::kL2, 4, b);
+  auto v = NewFieldTypesValidator();
+  return RunCheck(*v, suite, o, nw, 100);
+}
+
+Metadata With(const std::string& key, MetadataValue value) {
+  Metadata m = Good();
+  m[key] = std::move(value);
+  return m;
+}
+
+TEST(FieldTypesTest, ConformingValuesPassAndIntIsAFloat) {
+  auto r = RunTypes(50, {{7, With("authenticity_score", int64_t{1})}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->findings_total, 0);
+}
+
+TEST(FieldTypesTest, EachViolationIsNamed) {
+  auto r = RunTypes(100, {{1, With("authenticity_score", std::string("0.5"))},
+                          {2, With("authenticity_score", 1.7)},
+                          {3, With("confidence_level", std::string("maybe"))},
+                          {4, With("language", std::string("english"))},
+                          {5, With("source_line", true)},
+                          {6, With("source_line", int64_t{0})}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  std::map<std::string, std::string> got;
+  for (const auto& f : r->findings) got[f.id] = f.problem;
+  EXPECT_EQ(got["c-1"], "authenticity_score:wrong_type(float expected, got string)");
+  EXPECT_EQ(got["c-2"], "authenticity_score:out_of_range(1.7)");
+  EXPECT_EQ(got["c-3"], "confidence_level:not_allowed(\"maybe\")");
+  EXPECT_EQ(got["c-4"], "language:pattern");
+  EXPECT_EQ(got["c-5"], "source_line:wrong_type(int expected, got bool)");
+  EXPECT_EQ(got["c-6"], "source_line:out_of_range(0)");
+  EXPECT_EQ(r->metrics["violating_records"], 6);
+}
+
+TEST(FieldTypesTest, LowRateWarns) {
+  auto r = RunTypes(2000, {{99, With("language", std::string("EN"))}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kWarn);  // 0.05 %
+}
+
+TEST(FieldTypesTest, BadPatternIsRejected) {
+  Suite s = RulesSuite();
+  s.field_rules[2].pattern = "([a-z";
+  auto r = RunTypes(5, {}, s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("language"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vecgate

@@ -1,0 +1,540 @@
+// Check 4, semantic_divergence: do searches return the same records after
+// the migration?
+//
+// Queries come from suite.queries.queries_file (JSON Lines of arrays, or one
+// JSON array of arrays) or, without a file, are sampled deterministically
+// from each group's old records: the sample_count records with the smallest
+// HashBytes(id) ^ seed (independent of scan order). For each query, the exact
+// top-k (ExactTopK, validators/topk.h) in old and in new under each side's
+// distance space. divergence = 1 - |overlap| / k, where a new result overlaps
+// when its id is in the old top-k or its distance ties the old k-th distance
+// (within kTieEpsilon, relative); k is capped at the number of old results.
+// semantic_divergence_percentage (read by the runner) is the mean over every
+// query of every group, in percent. WARN at >= warn_percent, FAIL at >=
+// fail_percent. Rows with a wrong length or non-finite components are
+// skipped (embedding_integrity reports them).
+//
+// Streaming: old scans precede new scans, so the queries are known before
+// the first new page and the new top-k is computed while the new pages
+// stream. With a queries file the old top-k streams too; with sampled
+// queries the old vectors are kept for one replay in EndGroup (VectorSpool:
+// memory up to kOldVectorBudgetBytes, then a temporary file).
+//
+// Live index: when the new store can answer queries (and
+// divergence.check_live_index), the queries are also sent to it: recall@k of
+// its answer against the exact new top-k (ties-aware) below min_recall WARNs;
+// and up to self_retrieval_sample sampled records present in new are queried
+// with their own new embedding: a record must come back first (or tied at
+// the first distance). A self-retrieval rate below min_self_retrieval FAILs.
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/env.h"
+#include "validators/check_util.h"
+#include "validators/topk.h"
+#include "validators/validator.h"
+
+namespace vecgate {
+namespace {
+
+using check_util::FormatFixed;
+using check_util::Percent;
+
+// Old vectors kept in memory for the replay before spilling to a file.
+constexpr size_t kOldVectorBudgetBytes = 256u << 20;
+// Distances within this (relative to max(1, |d|)) of the k-th are ties.
+constexpr double kTieEpsilon = 1e-6;
+// The same for distances reported by a live store (its own float arithmetic).
+constexpr double kLiveTieEpsilon = 1e-4;
+// Queries per live Query call.
+constexpr size_t kLiveBatch = 100;
+
+bool Tied(double a, double b, double epsilon) {
+  return std::fabs(a - b) <= epsilon * std::max(1.0, std::fabs(b));
+}
+
+struct QueryFile {
+  std::vector<std::vector<float>> vectors;
+  std::vector<std::string> labels;  // "FILE:LINE" or "FILE[INDEX]"
+};
+
+Status ParseQueryVector(const nlohmann::json& j, const std::string& where,
+                        std::vector<float>* out) {
+  if (!j.is_array() || j.empty()) {
+    return InvalidArgument(where + ": a query must be a non-empty array of numbers");
+  }
+  out->clear();
+  for (size_t c = 0; c < j.size(); ++c) {
+    const auto& v = j[c];
+    if (v.is_string()) {
+      return InvalidArgument(where + ": component " + std::to_string(c) + " is \"" +
+                             v.get<std::string>() +
+                             "\"; queries must be finite numbers (NaN and infinity are "
+                             "not valid queries)");
+    }
+    if (!v.is_number()) {
+      return InvalidArgument(where + ": component " + std::to_string(c) +
+                             " is not a number");
+    }
+    double d = v.get<double>();
+    float f = static_cast<float>(d);
+    if (!std::isfinite(d) || !std::isfinite(f)) {
+      return InvalidArgument(where + ": component " + std::to_string(c) +
+                             " is not a finite float32 (NaN or infinity)");
+    }
+    out->push_back(f);
+  }
+  return Status::Ok();
+}
+
+Result<QueryFile> LoadQueryFile(const std::string& path) {
+  auto text = Env::Default()->ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("reading queries file " + path);
+  QueryFile file;
+  // One JSON array of arrays?
+  nlohmann::json whole = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!whole.is_discarded() && whole.is_array() && !whole.empty() && whole[0].is_array()) {
+    for (size_t q = 0; q < whole.size(); ++q) {
+      std::string where = path + " element " + std::to_string(q + 1);
+      std::vector<float> v;
+      RETURN_IF_ERROR(ParseQueryVector(whole[q], where, &v));
+      file.vectors.push_back(std::move(v));
+      file.labels.push_back(path + "[" + std::to_string(q + 1) + "]");
+    }
+    return file;
+  }
+  // JSON Lines: one array a line, blank lines ignored.
+  std::istringstream lines(*text);
+  std::string line;
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::string where = path + " line " + std::to_string(number);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) {
+      return InvalidArgument(where + ": not valid JSON (expected an array of numbers; "
+                             "NaN and Infinity are not JSON)");
+    }
+    std::vector<float> v;
+    RETURN_IF_ERROR(ParseQueryVector(j, where, &v));
+    file.vectors.push_back(std::move(v));
+    file.labels.push_back(path + ":" + std::to_string(number));
+  }
+  if (file.vectors.empty()) {
+    return InvalidArgument(path + ": the queries file holds no query vectors");
+  }
+  return file;
+}
+
+bool ValidRow(const RecordBatch& page, size_t i, size_t dim) {
+  return page.embedding_size(i) == dim && check_util::AllFinite(page.embedding(i), dim);
+}
+
+// Calls sink(first_row, count) for each run of consecutive valid rows (they
+// are contiguous in the page's embedding block).
+template <typename Sink>
+void ForEachValidRun(const RecordBatch& page, size_t dim, Sink sink) {
+  size_t i = 0;
+  while (i < page.size()) {
+    if (!ValidRow(page, i, dim)) {
+      ++i;
+      continue;
+    }
+    size_t start = i;
+    while (i < page.size() && ValidRow(page, i, dim)) ++i;
+    sink(start, i - start);
+  }
+}
+
+struct QueryOutcome {
+  std::string target;
+  std::string query;
+  size_t overlap;
+  size_t k;
+  double divergence;
+};
+
+class SemanticDivergenceValidator : public Validator {
+ public:
+  const char* name() const override { return "semantic_divergence"; }
+  const char* title() const override { return "Semantic divergence"; }
+
+  Status BeginRun(const RunContext& run) override {
+    run_ = &run;
+    const QuerySource& q = suite().queries;
+    if (q.k <= 0) return InvalidArgument("semantic_divergence: k must be positive");
+    if (!q.queries_file.empty()) {
+      auto file = LoadQueryFile(q.queries_file);
+      if (!file.ok()) return file.status();
+      file_ = std::make_unique<QueryFile>(std::move(file).value());
+    }
+    return Status::Ok();
+  }
+
+  Status BeginGroup(const GroupContext& group) override {
+    g_ = std::make_unique<GroupState>();
+    g_->space_old = group.old_info.empty() ? group.new_info.space : group.old_info[0].space;
+    g_->space_new = group.new_exists ? group.new_info.space : g_->space_old;
+    for (const CollectionInfo& info : group.old_info) {
+      if (info.dimension > 0) {
+        g_->dim = static_cast<size_t>(info.dimension);
+        break;
+      }
+    }
+    if (g_->dim == 0 && group.new_info.dimension > 0) {
+      g_->dim = static_cast<size_t>(group.new_info.dimension);
+    }
+    if (g_->dim > 0) RETURN_IF_ERROR(SetDimension(group, g_->dim));
+    return Status::Ok();
+  }
+
+  Status OnOldPage(const GroupContext& group, const RecordBatch& page, size_t) override {
+    if (g_->dim == 0) {
+      for (size_t i = 0; i < page.size(); ++i) {
+        if (page.has_embedding(i)) {
+          RETURN_IF_ERROR(SetDimension(group, page.embedding_size(i)));
+          break;
+        }
+      }
+      if (g_->dim == 0) return Status::Ok();
+    }
+    const size_t dim = g_->dim;
+    Status status;
+    ForEachValidRun(page, dim, [&](size_t start, size_t n) {
+      const float* rows = page.embedding(start);
+      const std::string* ids = page.ids().data() + start;
+      for (size_t r = 0; r < n; ++r) g_->sample->Offer(ids[r], rows + r * dim);
+      if (g_->old_topk) {
+        g_->old_topk->AddBlock(rows, n, ids);
+      } else if (status.ok()) {
+        status = g_->spool->Append(rows, n, ids);
+      }
+    });
+    return status;
+  }
+
+  Status OnNewPage(const GroupContext& group, const RecordBatch& page,
+                   const JoinedPage&) override {
+    FinalizeQueries(group);
+    if (g_->dim == 0 || !g_->new_topk) return Status::Ok();
+    const size_t dim = g_->dim;
+    ForEachValidRun(page, dim, [&](size_t start, size_t n) {
+      g_->new_topk->AddBlock(page.embedding(start), n, page.ids().data() + start);
+      if (g_->self_slot.empty()) return;
+      for (size_t r = start; r < start + n; ++r) {
+        auto it = g_->self_slot.find(page.id(r));
+        if (it == g_->self_slot.end()) continue;
+        const float* v = page.embedding(r);
+        std::copy(v, v + dim, g_->self_vectors.begin() + it->second * dim);
+        g_->self_found[it->second] = true;
+      }
+    });
+    return Status::Ok();
+  }
+
+  Status EndGroup(const GroupContext& group) override {
+    FinalizeQueries(group);
+    GroupState& g = *g_;
+    nlohmann::json gj;
+    gj["target"] = group.target;
+    gj["space_old"] = DistanceSpaceName(g.space_old);
+    gj["space_new"] = DistanceSpaceName(g.space_new);
+    gj["dimension"] = g.dim;
+    if (g.queries.empty() || g.dim == 0) {
+      gj["queries"] = 0;
+      gj["semantic_divergence_percentage"] = 0.0;
+      groups_.push_back(std::move(gj));
+      g_.reset();
+      return Status::Ok();
+    }
+    const size_t nq = g.query_labels.size();
+    if (!g.old_topk) {
+      g.old_topk = std::make_unique<ExactTopK>(g.queries.data(), nq, g.dim, K(), g.space_old);
+      RETURN_IF_ERROR(g.spool->Replay([&](const float* rows, size_t n, const std::string* ids) {
+        g.old_topk->AddBlock(rows, n, ids);
+      }).WithContext("semantic_divergence: replaying old vectors of '" + group.target + "'"));
+    }
+    double group_sum = 0;
+    size_t group_queries = 0;
+    std::vector<std::vector<ExactTopK::Neighbor>> exact_new(nq);
+    for (size_t q = 0; q < nq; ++q) {
+      std::vector<ExactTopK::Neighbor> old_results = g.old_topk->Results(q);
+      exact_new[q] = g.new_topk->Results(q);
+      const size_t k = std::min(K(), old_results.size());
+      if (k == 0) continue;
+      std::unordered_set<std::string> old_ids;
+      for (size_t i = 0; i < k; ++i) old_ids.insert(old_results[i].id);
+      const double kth = old_results[k - 1].distance;
+      size_t overlap = 0;
+      for (size_t i = 0; i < std::min(k, exact_new[q].size()); ++i) {
+        const auto& n = exact_new[q][i];
+        if (old_ids.count(n.id) || Tied(n.distance, kth, kTieEpsilon)) ++overlap;
+      }
+      double divergence = 1.0 - static_cast<double>(overlap) / static_cast<double>(k);
+      group_sum += divergence;
+      ++group_queries;
+      outcomes_.push_back({group.target, g.query_labels[q], overlap, k, divergence});
+    }
+    const double group_pct = group_queries > 0 ? 100.0 * group_sum / group_queries : 0.0;
+    divergence_sum_ += group_sum;
+    query_count_ += group_queries;
+    gj["queries"] = group_queries;
+    gj["semantic_divergence_percentage"] = group_pct;
+    if (group_pct > 0 && group_pct >= suite().divergence.fail_percent) faults_.MarkGroup(group);
+
+    RETURN_IF_ERROR(CheckLiveIndex(group, exact_new, gj));
+    groups_.push_back(std::move(gj));
+    g_.reset();
+    return Status::Ok();
+  }
+
+  Result<CheckResult> Finish() override {
+    CheckResult r;
+    r.name = name();
+    r.title = title();
+    const DivergenceThresholds& t = suite().divergence;
+    const double pct = query_count_ > 0 ? 100.0 * divergence_sum_ / query_count_ : 0.0;
+    if (pct > 0 && pct >= t.fail_percent) {
+      r.status = CheckStatus::kFail;
+    } else if (pct > 0 && pct >= t.warn_percent) {
+      r.status = CheckStatus::kWarn;
+    }
+    r.metrics["semantic_divergence_percentage"] = pct;
+    r.metrics["queries"] = query_count_;
+    r.metrics["k"] = suite().queries.k;
+    r.metrics["query_source"] = file_ ? "file" : "sampled";
+    int64_t diverged = 0;
+    for (const auto& o : outcomes_) diverged += o.divergence > 0;
+    r.metrics["diverged_queries"] = diverged;
+    r.summary = FormatFixed(pct, 2) + " % divergence over " + std::to_string(query_count_) +
+                " queries (k = " + std::to_string(suite().queries.k) + "), " +
+                std::to_string(diverged) + " queries with a different top-k";
+    if (live_queries_ > 0 || self_checked_ > 0) {
+      const double recall = live_queries_ > 0 ? live_recall_sum_ / live_queries_ : 1.0;
+      const double self_rate =
+          self_checked_ > 0 ? static_cast<double>(self_hits_) / self_checked_ : 1.0;
+      r.metrics["live_index_checked"] = true;
+      r.metrics["live_index_recall"] = recall;
+      r.metrics["live_index_queries"] = live_queries_;
+      r.metrics["self_retrieval_rate"] = self_rate;
+      r.metrics["self_retrieval_checked"] = self_checked_;
+      if (recall < t.min_recall) r.status = check_util::Worse(r.status, CheckStatus::kWarn);
+      if (self_checked_ > 0 && self_rate < t.min_self_retrieval) {
+        r.status = CheckStatus::kFail;
+      }
+      r.summary += "; live index recall@k " + FormatFixed(recall, 3) + ", self-retrieval " +
+                   FormatFixed(100.0 * self_rate, 1) + " %";
+    } else {
+      r.metrics["live_index_checked"] = false;
+    }
+    r.metrics["groups"] = groups_;
+    // Worst queries first.
+    std::stable_sort(outcomes_.begin(), outcomes_.end(),
+                     [](const QueryOutcome& a, const QueryOutcome& b) {
+                       return a.divergence > b.divergence;
+                     });
+    FindingList findings(suite().max_findings);
+    for (const auto& o : outcomes_) {
+      if (o.divergence <= 0) break;
+      findings.Add(o.target, o.query,
+                   "overlap " + std::to_string(o.overlap) + "/" + std::to_string(o.k));
+    }
+    for (const auto& f : self_failures_) findings.Add(f.collection, f.id, f.problem);
+    findings.MoveTo(r);
+    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    return r;
+  }
+
+ private:
+  struct GroupState {
+    size_t dim = 0;
+    DistanceSpace space_old = DistanceSpace::kL2;
+    DistanceSpace space_new = DistanceSpace::kL2;
+    std::unique_ptr<check_util::BottomKSample> sample;  // old records
+    std::unique_ptr<VectorSpool> spool;                // sampled mode only
+    bool finalized = false;
+    std::vector<float> queries;  // row-major nq x dim
+    std::vector<std::string> query_labels;
+    std::unique_ptr<ExactTopK> old_topk;
+    std::unique_ptr<ExactTopK> new_topk;
+    // Self-retrieval: sampled ids -> slot, and their new vectors.
+    std::unordered_map<std::string, size_t> self_slot;
+    std::vector<std::string> self_ids;
+    std::vector<float> self_vectors;
+    std::vector<bool> self_found;
+  };
+
+  size_t K() const { return static_cast<size_t>(suite().queries.k); }
+
+  Status SetDimension(const GroupContext& group, size_t dim) {
+    GroupState& g = *g_;
+    g.dim = dim;
+    const QuerySource& q = suite().queries;
+    size_t sample_size = static_cast<size_t>(std::max<int64_t>(
+        file_ ? 0 : q.sample_count, LiveIndexEnabled(group) ? q.self_retrieval_sample : 0));
+    g.sample = std::make_unique<check_util::BottomKSample>(sample_size, dim, q.seed);
+    if (file_) {
+      for (size_t i = 0; i < file_->vectors.size(); ++i) {
+        if (file_->vectors[i].size() != dim) {
+          return InvalidArgument(file_->labels[i] + ": query has " +
+                                 std::to_string(file_->vectors[i].size()) +
+                                 " components but collection '" + group.target +
+                                 "' has dimension " + std::to_string(dim) +
+                                 "; queries must have the collection's dimension");
+        }
+        g.queries.insert(g.queries.end(), file_->vectors[i].begin(), file_->vectors[i].end());
+      }
+      g.query_labels = file_->labels;
+      g.old_topk = std::make_unique<ExactTopK>(g.queries.data(), g.query_labels.size(), dim,
+                                               K(), g.space_old);
+    } else {
+      g.spool = std::make_unique<VectorSpool>(dim, kOldVectorBudgetBytes);
+    }
+    return Status::Ok();
+  }
+
+  bool LiveIndexEnabled(const GroupContext& group) const {
+    return suite().divergence.check_live_index && group.new_exists &&
+           run_->new_store != nullptr && run_->new_store->can_query();
+  }
+
+  // After the old scans: fixes the group's queries and starts the new top-k.
+  void FinalizeQueries(const GroupContext& group) {
+    GroupState& g = *g_;
+    if (g.finalized) return;
+    g.finalized = true;
+    if (g.dim == 0) return;
+    std::vector<std::string> ids;
+    std::vector<float> vectors;
+    g.sample->Take(&ids, &vectors);
+    if (!file_) {
+      size_t n = std::min(ids.size(), static_cast<size_t>(suite().queries.sample_count));
+      g.queries.assign(vectors.begin(), vectors.begin() + n * g.dim);
+      g.query_labels.assign(ids.begin(), ids.begin() + n);
+    }
+    if (LiveIndexEnabled(group)) {
+      size_t n = std::min(ids.size(), static_cast<size_t>(std::max<int64_t>(
+                                          0, suite().queries.self_retrieval_sample)));
+      g.self_ids.assign(ids.begin(), ids.begin() + n);
+      for (size_t i = 0; i < n; ++i) g.self_slot[ids[i]] = i;
+      g.self_vectors.assign(n * g.dim, 0.0f);
+      g.self_found.assign(n, false);
+    }
+    g.new_topk = std::make_unique<ExactTopK>(g.queries.data(), g.query_labels.size(), g.dim,
+                                             K(), g.space_new);
+  }
+
+  Status CheckLiveIndex(const GroupContext& group,
+                        const std::vector<std::vector<ExactTopK::Neighbor>>& exact_new,
+                        nlohmann::json& gj) {
+    if (!LiveIndexEnabled(group)) return Status::Ok();
+    GroupState& g = *g_;
+    Store& store = *run_->new_store;
+    const size_t dim = g.dim, nq = g.query_labels.size();
+    // Recall of the live answer against the exact new top-k.
+    double recall_sum = 0;
+    size_t recall_queries = 0;
+    for (size_t b = 0; b < nq; b += kLiveBatch) {
+      size_t n = std::min(kLiveBatch, nq - b);
+      auto live = store.Query(group.target, g.queries.data() + b * dim, n, dim, K());
+      if (!live.ok()) {
+        return live.status().WithContext("semantic_divergence: querying the live index of '" +
+                                         group.target + "'");
+      }
+      for (size_t i = 0; i < n && i < live->ids.size(); ++i) {
+        const auto& exact = exact_new[b + i];
+        const size_t k = std::min(K(), exact.size());
+        if (k == 0) continue;
+        std::unordered_set<std::string> exact_ids;
+        for (size_t j = 0; j < k; ++j) exact_ids.insert(exact[j].id);
+        const double kth = exact[k - 1].distance;
+        size_t hits = 0;
+        for (size_t j = 0; j < std::min(k, live->ids[i].size()); ++j) {
+          bool tied = j < live->distances[i].size() &&
+                      Tied(live->distances[i][j], kth, kLiveTieEpsilon);
+          if (exact_ids.count(live->ids[i][j]) || tied) ++hits;
+        }
+        recall_sum += static_cast<double>(hits) / static_cast<double>(k);
+        ++recall_queries;
+      }
+    }
+    // Self-retrieval of sampled records present in new.
+    std::vector<size_t> present;
+    for (size_t s = 0; s < g.self_ids.size(); ++s) {
+      if (g.self_found[s]) present.push_back(s);
+    }
+    int64_t hits = 0;
+    for (size_t b = 0; b < present.size(); b += kLiveBatch) {
+      size_t n = std::min(kLiveBatch, present.size() - b);
+      std::vector<float> block;
+      block.reserve(n * dim);
+      for (size_t i = 0; i < n; ++i) {
+        const float* v = g.self_vectors.data() + present[b + i] * dim;
+        block.insert(block.end(), v, v + dim);
+      }
+      auto live = store.Query(group.target, block.data(), n, dim, K());
+      if (!live.ok()) {
+        return live.status().WithContext("semantic_divergence: self-retrieval queries on '" +
+                                         group.target + "'");
+      }
+      for (size_t i = 0; i < n; ++i) {
+        const std::string& id = g.self_ids[present[b + i]];
+        bool found = false;
+        std::string first = "nothing";
+        if (i < live->ids.size() && !live->ids[i].empty()) {
+          first = live->ids[i][0];
+          const auto& ids = live->ids[i];
+          const auto& d = live->distances[i];
+          for (size_t j = 0; j < ids.size() && !found; ++j) {
+            found = ids[j] == id && (j == 0 || (j < d.size() && !d.empty() &&
+                                                Tied(d[j], d[0], kLiveTieEpsilon)));
+          }
+        }
+        if (found) {
+          ++hits;
+        } else {
+          self_failures_.push_back(
+              {group.target, id, "not_self_retrieved(first: " + first + ")"});
+        }
+      }
+    }
+    const double recall = recall_queries > 0 ? recall_sum / recall_queries : 1.0;
+    const double self_rate = present.empty() ? 1.0 : static_cast<double>(hits) / present.size();
+    gj["live_index_recall"] = recall;
+    gj["self_retrieval_rate"] = self_rate;
+    gj["self_retrieval_checked"] = present.size();
+    live_recall_sum_ += recall_sum;
+    live_queries_ += static_cast<int64_t>(recall_queries);
+    self_hits_ += hits;
+    self_checked_ += static_cast<int64_t>(present.size());
+    if (!present.empty() && self_rate < suite().divergence.min_self_retrieval) {
+      faults_.MarkGroup(group);
+    }
+    return Status::Ok();
+  }
+
+  std::unique_ptr<QueryFile> file_;
+  std::unique_ptr<GroupState> g_;
+  std::vector<QueryOutcome> outcomes_;
+  double divergence_sum_ = 0;
+  int64_t query_count_ = 0;
+  double live_recall_sum_ = 0;
+  int64_t live_queries_ = 0;
+  int64_t self_hits_ = 0;
+  int64_t self_checked_ = 0;
+  std::vector<Finding> self_failures_;
+  check_util::FaultSources faults_;
+  nlohmann::json groups_ = nlohmann::json::array();
+};
+
+}  // namespace
+
+std::unique_ptr<Validator> NewSemanticDivergenceValidator() {
+  return std::make_unique<SemanticDivergenceValidator>();
+}
+
+}  // namespace vecgate
