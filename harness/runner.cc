@@ -194,6 +194,11 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   ASSIGN_OR_RETURN(std::vector<GroupContext> groups,
                    BuildGroups(suite, run.old_collections, run.new_collections,
                                report.old_store));
+  if (groups.empty()) {
+    return InvalidArgument(report.old_store +
+                           " has no collections: there is nothing to validate (check the "
+                           "URI's tenant and database)");
+  }
   run.groups = &groups;
 
   TimedChecks checks(MakeValidators(suite));

@@ -9,6 +9,7 @@
 
 #include <simdjson.h>
 
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -177,6 +178,14 @@ class DomPage {
         }
         for (dom::element component : row) {
           double v;
+          // Chroma stores NaN and infinities sent as base64 float32 and
+          // answers them as JSON null: keep them as NaN so that
+          // embedding_integrity reports the record instead of the page
+          // failing to decode.
+          if (component.is_null()) {
+            values.push_back(std::numeric_limits<float>::quiet_NaN());
+            continue;
+          }
           if (auto error = component.get_double().get(v)) {
             return Fail("embedding row " + std::to_string(row_index) +
                             " has a component that is not a number",

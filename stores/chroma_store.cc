@@ -449,6 +449,18 @@ Result<std::vector<CollectionInfo>> ChromaStore::ListCollections() {
     }
     if (json.size() < static_cast<size_t>(kListPageSize)) break;
   }
+  if (collections.empty()) {
+    // Chroma lists no collections for a database that does not exist; a
+    // mistyped URI must not look like an empty store.
+    const std::string db_path = "/api/v2/tenants/" + uri_.tenant + "/databases/" + uri_.database;
+    Status s = Call(*http_, HttpMethod::kGet, db_path, {}, &response_);
+    if (s.code() == StatusCode::kNotFound) {
+      return NotFound("database '" + uri_.database + "' of tenant '" + uri_.tenant +
+                      "' does not exist at " + uri_.ToString() +
+                      " (check the URI; `vecgate fixtures load --create-database` creates one)");
+    }
+    RETURN_IF_ERROR(s);
+  }
   return collections;
 }
 

@@ -210,6 +210,73 @@ class LineContext {
   int64_t line_;
 };
 
+// Parses a JSON number at p into the nearest float32 and returns the end of
+// the number, or nullptr when the fast path does not apply (the caller then
+// uses std::from_chars, which is exact but about three times slower).
+//
+// Fast path (Clinger): a mantissa w < 2^53 and a decimal exponent |e| <= 22
+// are both exact doubles, so d = w * 10^e (or w / 10^-e) is the correctly
+// rounded double of the decimal x. Rounding d to float equals rounding x to
+// float unless d is exactly halfway between two floats (a float midpoint
+// between x and d would be a double nearer to x than d), so midpoints, and
+// subnormal or overflowing results, take the slow path.
+const char* ParseFloatFast(const char* p, const char* end, float* out) {
+  static constexpr double kPow10[] = {
+      1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  const bool negative = p < end && *p == '-';
+  if (negative) ++p;
+  if (p == end || *p < '0' || *p > '9') return nullptr;
+  uint64_t w = 0;
+  int digits = 0;     // significant digits in w
+  int exponent = 0;   // decimal exponent of w's last digit
+  if (*p == '0') {
+    ++p;
+  } else {
+    while (p < end && *p >= '0' && *p <= '9') {
+      w = w * 10 + static_cast<uint64_t>(*p - '0');
+      if (++digits > 18) return nullptr;
+      ++p;
+    }
+  }
+  if (p < end && *p == '.') {
+    ++p;
+    if (p == end || *p < '0' || *p > '9') return nullptr;
+    while (p < end && *p >= '0' && *p <= '9') {
+      w = w * 10 + static_cast<uint64_t>(*p - '0');
+      if (w != 0 && ++digits > 18) return nullptr;
+      --exponent;
+      ++p;
+    }
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
+    bool exp_negative = false;
+    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
+    if (p == end || *p < '0' || *p > '9') return nullptr;
+    int e = 0;
+    while (p < end && *p >= '0' && *p <= '9') {
+      if (e < 10000) e = e * 10 + (*p - '0');
+      ++p;
+    }
+    exponent += exp_negative ? -e : e;
+  }
+  if (w > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
+  double d = static_cast<double>(w);
+  d = exponent < 0 ? d / kPow10[-exponent] : d * kPow10[exponent];
+  if (w != 0) {
+    if (!(d >= 0x1p-126 && d < 0x1p127)) return nullptr;  // subnormal / big
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof(bits));
+    // 52 - 23 = 29 mantissa bits below float precision: a midpoint has
+    // exactly the top one of them set.
+    if ((bits & ((uint64_t{1} << 29) - 1)) == (uint64_t{1} << 28)) return nullptr;
+  }
+  const float f = static_cast<float>(d);
+  *out = negative ? -f : f;
+  return p;
+}
+
 // Parses the text of a JSON array of float32 components (numbers, or the
 // strings "NaN", "Infinity", "-Infinity") and appends them to `out`. On error
 // returns false with `*what` set and `out` unchanged past its old size.
@@ -261,22 +328,27 @@ bool ParseFloatArray(std::string_view text, std::vector<float>* out,
         return fail("embedding component " + std::to_string(index) + " (" +
                     std::string(p, n) + ") is not a number");
       }
-      auto [next, ec] = std::from_chars(p, end, value);
-      if (ec == std::errc::result_out_of_range) {
-        double wide = 0;
-        auto [next_wide, ec_wide] = std::from_chars(p, end, wide);
-        if (ec_wide != std::errc() || !(std::fabs(wide) < 1.0)) {
-          return fail("embedding component " + std::to_string(index) + " (" +
-                      std::string(p, static_cast<size_t>(next_wide - p)) +
-                      ") is outside the float32 range");
+      const char* fast_end = ParseFloatFast(p, end, &value);
+      if (fast_end != nullptr) {
+        p = fast_end;
+      } else {
+        auto [next, ec] = std::from_chars(p, end, value);
+        if (ec == std::errc::result_out_of_range) {
+          double wide = 0;
+          auto [next_wide, ec_wide] = std::from_chars(p, end, wide);
+          if (ec_wide != std::errc() || !(std::fabs(wide) < 1.0)) {
+            return fail("embedding component " + std::to_string(index) + " (" +
+                        std::string(p, static_cast<size_t>(next_wide - p)) +
+                        ") is outside the float32 range");
+          }
+          value = static_cast<float>(wide);  // underflows to zero or subnormal
+          next = next_wide;
+        } else if (ec != std::errc()) {
+          return fail("embedding component " + std::to_string(index) +
+                      " is not a number");
         }
-        value = static_cast<float>(wide);  // underflows to zero or subnormal
-        next = next_wide;
-      } else if (ec != std::errc()) {
-        return fail("embedding component " + std::to_string(index) +
-                    " is not a number");
+        p = next;
       }
-      p = next;
     }
     out->push_back(value);
     ++index;

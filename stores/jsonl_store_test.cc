@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -214,6 +215,56 @@ TEST_F(JsonlStoreTest, RandomFloatBitPatternsRoundTripExactly) {
   EXPECT_EQ(std::memcmp(all->values().data(), b.values().data(),
                         b.values().size() * sizeof(float)),
             0);
+}
+
+// Embeddings written by other tools are not shortest-form floats: every
+// decimal must still round to the nearest float32, as std::from_chars does.
+// Includes decimals whose nearest double is exactly halfway between two
+// floats, where rounding through double would go wrong.
+TEST_F(JsonlStoreTest, DecimalComponentsRoundToTheNearestFloat) {
+  std::vector<std::string> numbers = {
+      "1.0000000596046448",   // nearest double is the midpoint 1 + 2^-24
+      "-1.0000000596046448", "1.00000005960464477539062500001",
+      // Short decimals whose nearest double is a float midpoint.
+      "0.004827489843592048", "7249262489494867e-20", "-7249262489494868e-20",
+      "5.881124816369265e-4",
+      "0.1", "-0.0", "0", "1e-46", "1.4e-45", "3.4028235e38", "3.4028234e38",
+      "1.17549435e-38", "1.1754942e-38", "123456789012345678901234567890",
+      "0.000000000000000000000000000001", "7E+3", "7e-3", "-12.5E2"};
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    std::string digits = std::to_string(rng() % 1000000000000000000ULL);
+    digits = digits.substr(0, 1 + rng() % digits.size());
+    size_t point = rng() % (digits.size() + 1);
+    std::string text = (rng() % 2 ? "-" : "") +
+                       (point == 0 ? "0" : digits.substr(0, point)) + "." +
+                       (point == digits.size() ? "0" : digits.substr(point));
+    if (text[0] != '-' && text.size() > 1 && text[0] == '0' && text[1] != '.') continue;
+    if (rng() % 3 == 0) text += "e" + std::to_string(static_cast<int>(rng() % 40) - 30);
+    numbers.push_back(text);
+  }
+  std::string line = R"({"collection":"c","id":"x","embedding":[)";
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    line += (i ? "," : "") + numbers[i];
+  }
+  WriteText("decimals.jsonl", line + "]}\n");
+  auto store = Open("decimals.jsonl");
+  ASSERT_NE(store, nullptr);
+  auto all = ReadAll(*store, "c");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->embedding_size(0), numbers.size());
+  int checked = 0;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    const std::string& t = numbers[i];
+    float want = 0;
+    auto r = std::from_chars(t.data(), t.data() + t.size(), want);
+    if (r.ec != std::errc()) continue;  // out of float range: tested elsewhere
+    ++checked;
+    EXPECT_TRUE(SameFloat(want, all->embedding(0)[i]))
+        << t << ": want " << want << " got " << all->embedding(0)[i];
+  }
+  EXPECT_GT(checked, 15000);
+  EXPECT_EQ(all->embedding(0)[0], std::nextafter(1.0f, 2.0f));
 }
 
 TEST_F(JsonlStoreTest, ScanStreamsPagesOfTheRequestedSizeInFileOrder) {

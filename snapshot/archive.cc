@@ -1,0 +1,411 @@
+// Snapshot archive writer and readers.
+#include "snapshot/archive.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libdeflate.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "snapshot/sha256.h"
+#include "snapshot/tar_format.h"
+
+namespace vecgate {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Largest member a reader accepts (a page of 65,536 x 4,096 float32 is 1 GiB).
+constexpr uint64_t kMaxMemberBytes = uint64_t{2} << 30;
+
+}  // namespace
+
+// ------------------------------------------------------------------ Writer
+
+ArchiveWriter::ArchiveWriter(std::unique_ptr<WritableFile> file,
+                             ArchiveWriterOptions options)
+    : file_(std::move(file)), options_(options) {
+  worker_ = std::thread([this] { Work(); });
+}
+
+ArchiveWriter::~ArchiveWriter() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  changed_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+Result<std::unique_ptr<ArchiveWriter>> ArchiveWriter::Create(
+    Env* env, const std::string& path, const ArchiveWriterOptions& options) {
+  for (int level : {options.text_level, options.binary_level}) {
+    if (level < 0 || level > 12) {
+      return InvalidArgument("compression level " + std::to_string(level) +
+                             " is outside 0..12");
+    }
+  }
+  ASSIGN_OR_RETURN(auto file, env->NewWritableFile(path));
+  return std::unique_ptr<ArchiveWriter>(
+      new ArchiveWriter(std::move(file), options));
+}
+
+Status ArchiveWriter::Enqueue(Job job) {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] {
+    return !error_.ok() || queue_.size() < std::max<size_t>(1, options_.max_queued);
+  });
+  if (!error_.ok()) return error_;
+  queue_.push_back(std::move(job));
+  changed_.notify_all();
+  return Status::Ok();
+}
+
+Status ArchiveWriter::Add(std::string_view name, const void* data, size_t size,
+                          MemberKind kind) {
+  if (finished_) return Internal("ArchiveWriter::Add after Finish");
+  Job job;
+  job.name = std::string(name);
+  job.size = size;
+  job.kind = kind;
+  job.tar.reserve(kTarBlockSize + size + kTarBlockSize);
+  RETURN_IF_ERROR(AppendTarHeader(name, size, options_.mtime_seconds, &job.tar));
+  job.tar.append(static_cast<const char*>(data), size);
+  job.tar.append(TarPadding(size), '\0');
+  return Enqueue(std::move(job));
+}
+
+Status ArchiveWriter::Finish(std::string_view name, std::string_view data) {
+  if (finished_) return Internal("ArchiveWriter::Finish called twice");
+  Job job;
+  job.name = std::string(name);
+  job.size = data.size();
+  job.kind = MemberKind::kText;
+  job.last = true;
+  RETURN_IF_ERROR(
+      AppendTarHeader(name, data.size(), options_.mtime_seconds, &job.tar));
+  job.tar.append(data);
+  job.tar.append(TarPadding(data.size()) + 2 * kTarBlockSize, '\0');
+  RETURN_IF_ERROR(Enqueue(std::move(job)));
+  finished_ = true;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    done_ = true;
+  }
+  changed_.notify_all();
+  worker_.join();
+  RETURN_IF_ERROR(error_);
+  RETURN_IF_ERROR(file_->Sync());
+  return file_->Close();
+}
+
+Status ArchiveWriter::WaitIdle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  changed_.wait(lock, [&] { return !error_.ok() || (queue_.empty() && !busy_); });
+  return error_;
+}
+
+void ArchiveWriter::Work() {
+  libdeflate_compressor* text = libdeflate_alloc_compressor(options_.text_level);
+  libdeflate_compressor* binary =
+      libdeflate_alloc_compressor(options_.binary_level);
+  Sha256 archive_sha;
+  while (true) {
+    Job job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      changed_.wait(lock, [&] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      changed_.notify_all();
+      if (!error_.ok()) continue;  // drain without writing
+      busy_ = true;
+    }
+    Status s;
+    if (text == nullptr || binary == nullptr) {
+      s = Internal("libdeflate could not allocate a compressor");
+    } else {
+      s = Process(job, text, binary, &archive_sha);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!s.ok() && error_.ok()) error_ = s;
+      busy_ = false;
+      changed_.notify_all();
+    }
+  }
+  sha256_ = archive_sha.HexDigest();
+  libdeflate_free_compressor(text);
+  libdeflate_free_compressor(binary);
+}
+
+Status ArchiveWriter::Process(Job& job, void* text_compressor,
+                              void* binary_compressor, void* archive_sha) {
+  auto* archive_hash = static_cast<Sha256*>(archive_sha);
+  MemberEntry entry;
+  entry.name = job.name;
+  entry.size = job.size;
+  entry.offset = file_bytes_;
+  Clock::time_point start = Clock::now();
+  entry.sha256 = Sha256::Of(std::string_view(job.tar).substr(kTarBlockSize, job.size));
+  hash_seconds_ += Since(start);
+
+  start = Clock::now();
+  auto* compressor = static_cast<libdeflate_compressor*>(
+      job.kind == MemberKind::kBinary ? binary_compressor : text_compressor);
+  std::string gz(libdeflate_gzip_compress_bound(compressor, job.tar.size()), '\0');
+  size_t n = libdeflate_gzip_compress(compressor, job.tar.data(), job.tar.size(),
+                                      gz.data(), gz.size());
+  if (n == 0) return Internal("libdeflate failed to compress member '" + job.name + "'");
+  gz.resize(n);
+  compress_seconds_ += Since(start);
+
+  start = Clock::now();
+  archive_hash->Update(gz);
+  hash_seconds_ += Since(start);
+  RETURN_IF_ERROR(file_->Append(gz));
+  entry.compressed_size = n;
+  file_bytes_ += n;
+  tar_bytes_ += job.tar.size();
+  members_.push_back(std::move(entry));
+  return Status::Ok();
+}
+
+// ------------------------------------------------------------------ Reader
+
+Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(
+    const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::string msg = "cannot open snapshot archive '" + path +
+                      "': " + std::strerror(errno);
+    return errno == ENOENT ? NotFound(msg) : IoError(msg);
+  }
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    std::string msg = "cannot stat '" + path + "': " + std::strerror(errno);
+    ::close(fd);
+    return IoError(msg);
+  }
+  return std::unique_ptr<ArchiveReader>(
+      new ArchiveReader(path, fd, static_cast<uint64_t>(st.st_size)));
+}
+
+ArchiveReader::~ArchiveReader() { ::close(fd_); }
+
+Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
+                                              bool last) const {
+  const std::string where =
+      "snapshot archive '" + path_ + "', member '" + entry.name + "'";
+  if (entry.size > kMaxMemberBytes || entry.compressed_size > kMaxMemberBytes ||
+      entry.offset > file_size_ ||
+      entry.compressed_size > file_size_ - entry.offset) {
+    return Corruption(where + ": its recorded position lies outside the file (" +
+                      std::to_string(file_size_) + " bytes); the archive is "
+                      "truncated or does not belong to this manifest");
+  }
+  std::string compressed(entry.compressed_size, '\0');
+  size_t done = 0;
+  while (done < compressed.size()) {
+    ssize_t n = ::pread(fd_, compressed.data() + done, compressed.size() - done,
+                        static_cast<off_t>(entry.offset + done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return IoError(where + ": cannot read: " +
+                     (n < 0 ? std::strerror(errno) : "unexpected end of file"));
+    }
+    done += static_cast<size_t>(n);
+  }
+  const size_t expected = kTarBlockSize + entry.size + TarPadding(entry.size) +
+                          (last ? 2 * kTarBlockSize : 0);
+  std::string tar(expected, '\0');
+  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
+  if (d == nullptr) return Internal("libdeflate could not allocate a decompressor");
+  size_t in_used = 0, out_size = 0;
+  libdeflate_result r = libdeflate_gzip_decompress_ex(
+      d, compressed.data(), compressed.size(), tar.data(), tar.size(), &in_used,
+      &out_size);
+  libdeflate_free_decompressor(d);
+  if (r != LIBDEFLATE_SUCCESS || in_used != compressed.size() ||
+      out_size != expected) {
+    return Corruption(where + ": compressed data is damaged (gzip CRC, length "
+                      "or deflate stream does not check out)");
+  }
+  TarHeader header;
+  bool end = false;
+  RETURN_IF_ERROR(ParseTarHeader(tar.data(), where, &header, &end));
+  if (end || header.name != entry.name || header.size != entry.size) {
+    return Corruption(where + ": tar header names '" + header.name + "' of " +
+                      std::to_string(header.size) +
+                      " bytes, not the member the manifest records");
+  }
+  if (last) {
+    for (size_t i = expected - 2 * kTarBlockSize; i < expected; ++i) {
+      if (tar[i] != '\0') {
+        return Corruption(where + ": the end-of-archive blocks are damaged");
+      }
+    }
+  }
+  if (Sha256::Of(std::string_view(tar).substr(kTarBlockSize, entry.size)) !=
+      entry.sha256) {
+    return Corruption(where + ": SHA-256 of the data does not match the "
+                      "manifest; the snapshot is damaged");
+  }
+  tar.erase(0, kTarBlockSize);
+  tar.resize(entry.size);
+  return tar;
+}
+
+// ------------------------------------------------------------ ScanArchive
+
+namespace {
+
+// One decompressed gzip member: a tar member, maybe followed by end blocks.
+Status VisitGzipMember(const std::string& path, std::string& tar,
+                       MemberEntry entry, bool* saw_end,
+                       const MemberVisitor& visitor) {
+  const std::string where = "snapshot archive '" + path + "' at byte " +
+                            std::to_string(entry.offset);
+  if (*saw_end) {
+    return Corruption(where + ": data after the end-of-archive blocks");
+  }
+  if (tar.size() < kTarBlockSize) {
+    return Corruption(where + ": a gzip member shorter than a tar header");
+  }
+  TarHeader header;
+  bool end = false;
+  RETURN_IF_ERROR(ParseTarHeader(tar.data(), where, &header, &end));
+  if (end) {
+    return Corruption(where + ": not a vecgate snapshot archive (a gzip "
+                      "member that starts with the end of the tar archive)");
+  }
+  const uint64_t used = kTarBlockSize + header.size + TarPadding(header.size);
+  if (tar.size() < used) {
+    return Corruption(where + ": member '" + header.name + "' is truncated");
+  }
+  if (tar.size() != used) {
+    // Only the final gzip member may carry more: the two zero end blocks.
+    if (tar.size() != used + 2 * kTarBlockSize) {
+      return Corruption(where + ": not a vecgate snapshot archive (expected "
+                        "one tar member per gzip member)");
+    }
+    for (size_t i = used; i < tar.size(); ++i) {
+      if (tar[i] != '\0') {
+        return Corruption(where + ": the end-of-archive blocks are damaged");
+      }
+    }
+    *saw_end = true;
+  }
+  std::string_view data = std::string_view(tar).substr(kTarBlockSize, header.size);
+  entry.name = header.name;
+  entry.size = header.size;
+  entry.sha256 = Sha256::Of(data);
+  return visitor(entry, data);
+}
+
+}  // namespace
+
+Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::string msg = "cannot open snapshot archive '" + path +
+                      "': " + std::strerror(errno);
+    return errno == ENOENT ? NotFound(msg) : IoError(msg);
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { ::close(fd); }
+  } closer{fd};
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
+    return Internal("zlib could not initialise");
+  }
+  struct ZCloser {
+    z_stream* zs;
+    ~ZCloser() { inflateEnd(zs); }
+  } zcloser{&zs};
+
+  std::vector<unsigned char> in(1 << 20);
+  std::string tar;
+  uint64_t file_offset = 0;    // bytes of the file read so far
+  uint64_t member_start = 0;   // file offset of the current gzip member
+  bool in_member = false;
+  bool saw_end = false;
+  bool eof = false;
+  size_t out_used = 0;
+  while (true) {
+    if (zs.avail_in == 0 && !eof) {
+      ssize_t n = ::read(fd, in.data(), in.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        return IoError("cannot read '" + path + "': " + std::strerror(errno));
+      }
+      if (n == 0) {
+        eof = true;
+      } else {
+        zs.next_in = in.data();
+        zs.avail_in = static_cast<uInt>(n);
+        file_offset += static_cast<uint64_t>(n);
+      }
+    }
+    if (zs.avail_in == 0 && eof) break;
+    if (!in_member) {
+      member_start = file_offset - zs.avail_in;
+      in_member = true;
+      tar.clear();
+      out_used = 0;
+    }
+    if (tar.size() - out_used < (1 << 20)) {
+      if (tar.size() > kMaxMemberBytes) {
+        return Corruption("snapshot archive '" + path + "' at byte " +
+                          std::to_string(member_start) +
+                          ": a member larger than 2 GiB refused");
+      }
+      tar.resize(out_used + (4 << 20));
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(tar.data() + out_used);
+    zs.avail_out = static_cast<uInt>(tar.size() - out_used);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    out_used = tar.size() - zs.avail_out;
+    if (rc == Z_STREAM_END) {
+      tar.resize(out_used);
+      MemberEntry entry;
+      entry.offset = member_start;
+      entry.compressed_size = (file_offset - zs.avail_in) - member_start;
+      RETURN_IF_ERROR(VisitGzipMember(path, tar, entry, &saw_end, visitor));
+      in_member = false;
+      if (inflateReset(&zs) != Z_OK) return Internal("zlib reset failed");
+      continue;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      return Corruption("snapshot archive '" + path + "' at byte " +
+                        std::to_string(member_start) +
+                        ": compressed data is damaged (" +
+                        (zs.msg ? zs.msg : "inflate error") + ")");
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && eof) break;
+  }
+  if (in_member) {
+    return Corruption("snapshot archive '" + path +
+                      "' is truncated: its last gzip member is incomplete");
+  }
+  if (!saw_end) {
+    return Corruption("snapshot archive '" + path +
+                      "' is truncated: it does not end with the "
+                      "end-of-archive blocks");
+  }
+  return Status::Ok();
+}
+
+}  // namespace vecgate

@@ -1,0 +1,66 @@
+// The gate's rollback hook.
+#include "snapshot/gate_rollback.h"
+
+#include <unistd.h>
+
+#include <iostream>
+
+#include "snapshot/rollback.h"
+
+namespace vecgate {
+
+RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options) {
+  return [options](const ValidationReport& /*report*/,
+                   const std::vector<std::string>& collections) {
+    RollbackOutcome outcome;
+    outcome.snapshot_id = options.snapshot_id;
+    auto store = OpenStore(options.store_uri, options.open_options);
+    if (!store.ok()) {
+      outcome.message = "rollback could not open the store to restore into: " +
+                        store.status().message();
+      return outcome;
+    }
+    RollbackOptions ro;
+    ro.snapshot_dir =
+        options.snapshot_dir.empty() ? DefaultSnapshotDir() : options.snapshot_dir;
+    ro.snapshot_id = options.snapshot_id;
+    ro.collections = collections;
+    ro.lock_wait_seconds = options.lock_wait_seconds;
+    ro.verify_sample = options.verify_sample;
+    ro.env = options.env;
+    const bool full = collections.empty();
+    ro.confirm = [&options, full](const RollbackPlan& plan) {
+      if (!full || options.yes) return true;
+      if (!options.interactive || !::isatty(0)) return false;
+      std::cerr << plan.ToText()
+                << "This replaces every collection of the store with the snapshot "
+                   "(current collections are renamed aside, not deleted).\n"
+                   "Type yes to continue: ";
+      std::string answer;
+      std::getline(std::cin, answer);
+      return answer == "yes";
+    };
+    auto result = RunRollback(**store, ro);
+    if (!result.ok()) {
+      outcome.message = result.status().message();
+      if (result.status().code() == StatusCode::kAborted && full && !options.yes) {
+        outcome.message +=
+            " (a full rollback needs --yes when stdin is not a terminal)";
+      }
+      return outcome;
+    }
+    outcome.succeeded = true;
+    outcome.collections = result->restored;
+    outcome.elapsed_seconds = result->elapsed_seconds;
+    outcome.message = "restored " + std::to_string(result->restored.size()) +
+                      " collections from " + options.snapshot_id +
+                      " and verified them";
+    if (!result->aside_names.empty()) {
+      outcome.message += "; the failed migration's collections are kept as";
+      for (const auto& n : result->aside_names) outcome.message += " " + n;
+    }
+    return outcome;
+  };
+}
+
+}  // namespace vecgate

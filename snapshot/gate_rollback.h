@@ -1,0 +1,42 @@
+// The gate's rollback hook: what `vecgate validate --on-fail rollback
+// --snapshot ID` runs when the verdict is FAILED (harness/runner.h).
+//
+// The hook opens the NEW store, rolls the blamed collections back from the
+// snapshot (all of them when the runner blames none), re-verifies what it
+// restored (count and sampled records, bit for bit; see rollback.h) and
+// reports a RollbackOutcome. It never throws: any failure (damaged
+// snapshot, unreachable store, missing confirmation, a collection the
+// snapshot lacks) gives succeeded = false and a message saying what to do.
+#ifndef VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
+#define VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
+
+#include <string>
+
+#include "core/env.h"
+#include "core/store.h"
+#include "harness/runner.h"
+#include "snapshot/snapshot.h"
+
+namespace vecgate {
+
+struct GateRollbackOptions {
+  std::string snapshot_dir;  // "" -> DefaultSnapshotDir()
+  std::string snapshot_id;
+  std::string store_uri;     // the NEW store, to restore into
+  OpenOptions open_options;
+  // A full rollback (no blamed collections) needs `yes`, or a "yes" typed
+  // on the terminal when `interactive` and stdin is a terminal.
+  bool yes = false;
+  bool interactive = false;
+  double lock_wait_seconds = kDefaultLockWaitSeconds;
+  size_t verify_sample = 1000;
+  Env* env = Env::Default();
+};
+
+// The collections the hook receives are OLD collection names; with the
+// default identity mapping they are the same names in the new store.
+RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options);
+
+}  // namespace vecgate
+
+#endif  // VECGATE_SNAPSHOT_GATE_ROLLBACK_H_

@@ -1,0 +1,459 @@
+// Rollback with a journal that makes it resumable.
+#include "snapshot/rollback.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "snapshot/audit_log.h"
+#include "snapshot/journal.h"
+#include "snapshot/snapshot_store.h"
+
+namespace vecgate {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxCollectionName = 512;  // Chroma's limit
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+std::string AsideName(const std::string& name, const std::string& stamp,
+                      const std::set<std::string>& taken) {
+  std::string digits;
+  for (char c : stamp) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  const std::string suffix = "_failed_" + digits;
+  std::string base = name;
+  if (base.size() + suffix.size() + 4 > kMaxCollectionName) {
+    base.resize(kMaxCollectionName - suffix.size() - 4);
+  }
+  std::string candidate = base + suffix;
+  for (int n = 2; taken.count(candidate); ++n) {
+    candidate = base + suffix + "_" + std::to_string(n);
+  }
+  return candidate;
+}
+
+Result<bool> Exists(Store& store, const std::string& name) {
+  auto info = store.GetCollection(name);
+  if (info.ok()) return true;
+  if (info.status().code() == StatusCode::kNotFound) return false;
+  return info.status();
+}
+
+bool SameEmbedding(const RecordBatch& a, size_t i, const RecordBatch& b, size_t j) {
+  return a.embedding_size(i) == b.embedding_size(j) &&
+         std::memcmp(a.embedding(i), b.embedding(j),
+                     a.embedding_size(i) * sizeof(float)) == 0;
+}
+
+// Compares the target's collection with the snapshot's: count, collection
+// metadata, and the sampled records bit for bit.
+Status VerifyRestored(Store& target, const SnapshotStore& snapshot,
+                      const ManifestCollection& mc, size_t sample) {
+  const std::string& name = mc.info.name;
+  ASSIGN_OR_RETURN(const int64_t count, target.Count(name));
+  if (count != mc.count) {
+    return Corruption("restored collection '" + name + "' holds " +
+                      std::to_string(count) + " records but the snapshot has " +
+                      std::to_string(mc.count));
+  }
+  ASSIGN_OR_RETURN(CollectionInfo info, target.GetCollection(name));
+  if (info.metadata != mc.info.metadata || info.space != mc.info.space) {
+    return Corruption("restored collection '" + name +
+                      "' has different collection metadata or distance space "
+                      "than the snapshot");
+  }
+  // Sample rows: evenly spaced over the collection (all when sample is 0).
+  const int64_t n = mc.count;
+  const int64_t want = (sample == 0 || static_cast<int64_t>(sample) >= n)
+                           ? n
+                           : static_cast<int64_t>(sample);
+  std::set<int64_t> rows;
+  for (int64_t k = 0; k < want; ++k) rows.insert(k * n / std::max<int64_t>(want, 1));
+  int64_t page_start = 0;
+  RecordBatch page, chosen;
+  for (size_t p = 0; p < mc.pages.size(); ++p) {
+    const int64_t page_end = page_start + mc.pages[p].rows;
+    auto first = rows.lower_bound(page_start);
+    if (first != rows.end() && *first < page_end) {
+      page.Clear();
+      chosen.Clear();
+      RETURN_IF_ERROR(snapshot.ReadPage(mc, p, Include(), &page));
+      std::vector<std::string> ids;
+      for (auto it = first; it != rows.end() && *it < page_end; ++it) {
+        const size_t i = static_cast<size_t>(*it - page_start);
+        chosen.AddFrom(page, i);
+        ids.push_back(page.id(i));
+      }
+      ASSIGN_OR_RETURN(RecordBatch got, target.Get(name, ids, Include()));
+      std::map<std::string, size_t> by_id;
+      for (size_t i = 0; i < got.size(); ++i) by_id[got.id(i)] = i;
+      for (size_t i = 0; i < chosen.size(); ++i) {
+        const std::string where = "restored collection '" + name + "', record '" +
+                                  chosen.id(i) + "'";
+        auto it = by_id.find(chosen.id(i));
+        if (it == by_id.end()) return Corruption(where + " is missing");
+        const size_t j = it->second;
+        if (chosen.document(i) != got.document(j)) {
+          return Corruption(where + ": document differs from the snapshot");
+        }
+        if (chosen.metadata(i) != got.metadata(j)) {
+          return Corruption(where + ": metadata differs from the snapshot");
+        }
+        if (!SameEmbedding(chosen, i, got, j)) {
+          return Corruption(where + ": embedding differs from the snapshot");
+        }
+      }
+    }
+    page_start = page_end;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsAsideName(const std::string& name) {
+  size_t pos = name.rfind("_failed_");
+  if (pos == std::string::npos) return false;
+  std::string rest = name.substr(pos + 8);
+  size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits != 14) return false;
+  if (digits == rest.size()) return true;
+  if (rest[digits] != '_' || digits + 1 == rest.size()) return false;
+  for (size_t i = digits + 1; i < rest.size(); ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return false;
+  }
+  return true;
+}
+
+std::string RollbackPlan::ToText() const {
+  std::ostringstream out;
+  out << "Rollback plan: snapshot " << snapshot_id << " (taken " << snapshot_timestamp
+      << " from " << source_store << ") into " << target_store << ", " << type
+      << (resuming ? ", resuming an interrupted rollback" : "") << "\n";
+  for (const auto& s : steps) {
+    out << "  " << s.collection << ": ";
+    if (s.phase != "pending") out << "[" << s.phase << "] ";
+    if (!s.aside_name.empty()) {
+      out << "rename the current collection to " << s.aside_name << " (kept); ";
+    } else if (s.restore) {
+      out << "not in the target; ";
+    }
+    if (s.restore) {
+      out << "recreate it and restore " << s.records << " records in " << s.pages
+          << " batches; verify the count and sampled records bit for bit";
+    } else {
+      out << "not in the snapshot: only set aside";
+    }
+    out << "\n";
+  }
+  return out.str();
+}
+
+Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
+  Clock::time_point started = Clock::now();
+  Env* env = o.env;
+  const SnapshotPaths paths{o.snapshot_dir};
+  RollbackResult result;
+  result.dry_run = o.dry_run;
+  auto log = [&](const std::string& line) {
+    if (o.log) o.log(line);
+  };
+
+  AuditEntry audit;
+  audit.action = "rollback";
+  audit.snapshot_id = o.snapshot_id;
+  audit.type = o.dry_run ? "dry_run" : (o.collections.empty() ? "full" : "partial");
+  audit.store = target.Describe();
+  audit.collections = o.collections;
+  // Records a failure in the audit log (once the id is known to be safe).
+  bool audit_ok = false;
+  auto fail = [&](Status s) -> Status {
+    if (audit_ok) {
+      audit.status = "failed";
+      audit.success = false;
+      audit.message = s.ToString();
+      audit.duration_seconds = Since(started);
+      (void)AppendAudit(env, paths.AuditLog(), audit);
+    }
+    return s;
+  };
+
+  RETURN_IF_ERROR(ValidateSnapshotId(o.snapshot_id));
+  for (const auto& name : o.collections) RETURN_IF_ERROR(ValidateCollectionName(name));
+  if (!o.dry_run && !target.writable()) {
+    return FailedPrecondition(target.Describe() +
+                              " is read-only; roll back into a writable store "
+                              "such as chroma://HOST:PORT");
+  }
+  std::unique_ptr<FileLock> lock;
+  if (!o.dry_run) {
+    ASSIGN_OR_RETURN(lock, LockSnapshotDir(env, paths.dir, o.lock_wait_seconds));
+  }
+  ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(env, paths.dir, o.snapshot_id));
+  audit_ok = true;
+  if (manifest.status == "failed") {
+    return fail(Corruption("snapshot " + o.snapshot_id +
+                           " failed verification earlier; refusing to roll back "
+                           "from it (run 'vecgate snapshot verify " + o.snapshot_id +
+                           "' to re-check)"));
+  }
+  const std::string archive = paths.Archive(o.snapshot_id);
+  Status check = CheckArchive(manifest, archive, /*deep=*/false);
+  if (!check.ok()) {
+    return fail(check.WithContext("refusing to roll back from snapshot " +
+                                  o.snapshot_id));
+  }
+  for (const auto& name : o.collections) {
+    if (manifest.Find(name) == nullptr) {
+      std::vector<std::string> have;
+      for (const auto& c : manifest.collections) have.push_back(c.info.name);
+      return fail(NotFound("collection '" + name + "' is not in snapshot " +
+                           o.snapshot_id + " (it has: " + Join(have) + ")"));
+    }
+  }
+  auto snapshot_or = SnapshotStore::OpenVerified(archive, manifest);
+  if (!snapshot_or.ok()) return fail(snapshot_or.status());
+  const SnapshotStore& snapshot = **snapshot_or;
+
+  // The journal: resume it, or start one.
+  const std::string journal_path = ActiveJournalPath(paths, o.snapshot_id);
+  RollbackJournal journal;
+  bool resuming = false;
+  std::vector<std::string> requested = o.collections;
+  std::sort(requested.begin(), requested.end());
+  requested.erase(std::unique(requested.begin(), requested.end()), requested.end());
+  if (env->FileExists(journal_path)) {
+    auto text = env->ReadFile(journal_path);
+    if (!text.ok()) return fail(text.status());
+    auto parsed = ParseJournal(*text, journal_path);
+    if (!parsed.ok()) return fail(parsed.status());
+    journal = std::move(*parsed);
+    if (journal.target_store != target.Describe()) {
+      return fail(FailedPrecondition(
+          "an interrupted rollback of " + o.snapshot_id + " into " +
+          journal.target_store + " is pending (" + journal_path +
+          "); run it again with --store " + journal.target_store +
+          " to finish it before rolling back into another store"));
+    }
+    if (journal.requested != requested) {
+      return fail(FailedPrecondition(
+          "an interrupted rollback of " + o.snapshot_id + " with --collections '" +
+          Join(journal.requested) + "' is pending (" + journal_path +
+          "); run it again with the same --collections to finish it"));
+    }
+    resuming = true;
+  } else {
+    auto listed = target.ListCollections();
+    if (!listed.ok()) return fail(listed.status());
+    std::set<std::string> taken;
+    for (const auto& c : *listed) taken.insert(c.name);
+    const int64_t now = NowSeconds(env);
+    journal.snapshot_id = o.snapshot_id;
+    journal.target_store = target.Describe();
+    journal.type = o.collections.empty() ? "full" : "partial";
+    journal.stamp = FormatCompact(now);
+    journal.started_at = FormatIso8601(now);
+    journal.requested = requested;
+    std::set<std::string> in_snapshot;
+    for (const auto& mc : manifest.collections) {
+      in_snapshot.insert(mc.info.name);
+      if (!requested.empty() &&
+          !std::binary_search(requested.begin(), requested.end(), mc.info.name)) {
+        continue;
+      }
+      JournalCollection jc;
+      jc.name = mc.info.name;
+      if (taken.count(jc.name)) {
+        jc.aside_name = AsideName(jc.name, journal.stamp, taken);
+        taken.insert(jc.aside_name);
+      }
+      journal.collections.push_back(std::move(jc));
+    }
+    if (requested.empty()) {
+      for (const auto& c : *listed) {
+        if (in_snapshot.count(c.name) || IsAsideName(c.name)) continue;
+        JournalCollection jc;
+        jc.name = c.name;
+        jc.restore = false;
+        jc.aside_name = AsideName(c.name, journal.stamp, taken);
+        taken.insert(jc.aside_name);
+        journal.collections.push_back(std::move(jc));
+      }
+    }
+  }
+
+  RollbackPlan& plan = result.plan;
+  plan.snapshot_id = o.snapshot_id;
+  plan.snapshot_timestamp = manifest.timestamp;
+  plan.source_store = manifest.source_store;
+  plan.target_store = target.Describe();
+  plan.type = journal.type;
+  plan.resuming = resuming;
+  for (const auto& jc : journal.collections) {
+    RollbackPlanStep step;
+    step.collection = jc.name;
+    step.restore = jc.restore;
+    step.aside_name = jc.aside_name;
+    step.exists_in_target = !jc.aside_name.empty();
+    step.phase = jc.phase;
+    if (const ManifestCollection* mc = manifest.Find(jc.name); mc && jc.restore) {
+      step.records = mc->count;
+      step.pages = static_cast<int64_t>(mc->pages.size());
+    }
+    plan.steps.push_back(step);
+  }
+  audit.collections.clear();
+  for (const auto& jc : journal.collections) {
+    if (jc.restore) audit.collections.push_back(jc.name);
+  }
+
+  if (o.dry_run) {
+    audit.status = "planned";
+    audit.success = true;
+    audit.message = "dry run: nothing changed";
+    audit.duration_seconds = Since(started);
+    (void)AppendAudit(env, paths.AuditLog(), audit);
+    result.elapsed_seconds = Since(started);
+    return result;
+  }
+  if (o.confirm && !o.confirm(plan)) {
+    return fail(Aborted("rollback of " + o.snapshot_id +
+                        " cancelled: it was not confirmed with 'yes'; nothing changed"));
+  }
+
+  journal.attempts += 1;
+  auto save = [&]() { return WriteFileAtomically(env, journal_path, JournalJson(journal)); };
+  Status s = save();
+  if (!s.ok()) return fail(s);
+
+  for (JournalCollection& jc : journal.collections) {
+    const std::string& name = jc.name;
+    if (jc.phase == "pending") {
+      if (!jc.aside_name.empty()) {
+        auto aside_exists = Exists(target, jc.aside_name);
+        if (!aside_exists.ok()) return fail(aside_exists.status());
+        if (!*aside_exists) {
+          auto original_exists = Exists(target, name);
+          if (!original_exists.ok()) return fail(original_exists.status());
+          if (*original_exists) {
+            s = target.RenameCollection(name, jc.aside_name);
+            if (!s.ok()) return fail(s.WithContext("setting collection '" + name + "' aside"));
+            log("renamed " + name + " -> " + jc.aside_name);
+          } else {
+            jc.aside_name.clear();  // it vanished meanwhile: nothing to keep
+          }
+        }
+        if (!jc.aside_name.empty()) result.aside_names.push_back(jc.aside_name);
+      }
+      jc.phase = "renamed_aside";
+      if (!(s = save()).ok()) return fail(s);
+    }
+    if (!jc.restore) continue;
+    const ManifestCollection& mc = *manifest.Find(name);
+    if (jc.phase == "renamed_aside") {
+      s = target.CreateCollection(mc.info);
+      // AlreadyExists: made by an interrupted run (the original was set
+      // aside, or did not exist, before that run created it).
+      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+        return fail(s.WithContext("recreating collection '" + name + "'"));
+      }
+      jc.phase = "created";
+      if (!(s = save()).ok()) return fail(s);
+    }
+    if (jc.phase == "created") {
+      const size_t pages = mc.pages.size();
+      auto read = [&snapshot, &mc](size_t p) {
+        auto batch = std::make_unique<RecordBatch>();
+        Status st = snapshot.ReadPage(mc, p, Include(), batch.get());
+        return std::make_pair(st, std::move(batch));
+      };
+      std::future<std::pair<Status, std::unique_ptr<RecordBatch>>> next;
+      size_t p = static_cast<size_t>(jc.pages_done);
+      if (p < pages) next = std::async(std::launch::async, read, p);
+      int64_t done_records = 0;
+      for (size_t q = 0; q < p; ++q) done_records += mc.pages[q].rows;
+      while (p < pages) {
+        auto [st, batch] = next.get();
+        if (!st.ok()) return fail(st);
+        // Decode the following page while this one is being posted.
+        if (p + 1 < pages) next = std::async(std::launch::async, read, p + 1);
+        s = target.Add(name, *batch);
+        if (!s.ok()) {
+          if (next.valid()) next.wait();
+          return fail(s.WithContext("restoring collection '" + name + "'"));
+        }
+        result.records_restored += static_cast<int64_t>(batch->size());
+        done_records += static_cast<int64_t>(batch->size());
+        jc.pages_done = static_cast<int64_t>(++p);
+        if (!(s = save()).ok()) {
+          if (next.valid()) next.wait();
+          return fail(s);
+        }
+        log("restoring " + name + ": " + std::to_string(done_records) + "/" +
+            std::to_string(mc.count));
+      }
+      jc.phase = "restored";
+      if (!(s = save()).ok()) return fail(s);
+    }
+    if (jc.phase == "restored") {
+      s = VerifyRestored(target, snapshot, mc, o.verify_sample);
+      if (!s.ok()) {
+        return fail(s.WithContext("verification after restoring '" + name +
+                                  "' failed; the aside collection " +
+                                  (jc.aside_name.empty() ? "(none)" : jc.aside_name) +
+                                  " is untouched"));
+      }
+      jc.phase = "verified";
+      if (!(s = save()).ok()) return fail(s);
+      log("verified " + name);
+    }
+    result.restored.push_back(name);
+  }
+
+  const int64_t now = NowSeconds(env);
+  s = UpdateManifestStatus(env, paths.dir, o.snapshot_id, "restored", FormatIso8601(now));
+  if (!s.ok()) return fail(s);
+  journal.finished_at = FormatIso8601(now);
+  s = WriteFileAtomically(env, DoneJournalPath(paths, o.snapshot_id, journal.stamp),
+                          JournalJson(journal));
+  if (s.ok()) s = env->RemoveFile(journal_path);
+  if (s.ok()) s = env->SyncDir(paths.LogsDir());
+  if (!s.ok()) return fail(s);
+
+  result.aside_names.clear();
+  for (const auto& jc : journal.collections) {
+    if (!jc.aside_name.empty()) result.aside_names.push_back(jc.aside_name);
+  }
+  result.elapsed_seconds = Since(started);
+  audit.status = "completed";
+  audit.success = true;
+  audit.message = "restored " + Join(result.restored) +
+                  (result.aside_names.empty() ? std::string()
+                                              : "; set aside " + Join(result.aside_names)) +
+                  (resuming ? " (resumed)" : "");
+  audit.duration_seconds = result.elapsed_seconds;
+  (void)AppendAudit(env, paths.AuditLog(), audit);
+  return result;
+}
+
+}  // namespace vecgate

@@ -1,0 +1,102 @@
+// Rollback: restores collections of a store from a verified snapshot
+// (SPEC.md section 7).
+//
+// Order of work, all under the snapshot directory's lock:
+//   1. the archive's SHA-256 is checked against the manifest (a damaged
+//      snapshot is refused before anything is touched);
+//   2. the plan is made and, for a real run, confirmed (`confirm`);
+//   3. per collection, journaled (journal.h) before and after each step:
+//      the target's collection is renamed aside (NAME_failed_STAMP; never
+//      deleted), recreated with the snapshot's metadata and configuration,
+//      refilled page by page with Store::Add, then checked: the count and a
+//      sample of records compared bit for bit (ids, documents, metadata,
+//      embedding bytes) with the snapshot;
+//   4. the manifest's status becomes "restored", the journal is closed and
+//      one line goes to the audit log (also on failure).
+// A full rollback also sets aside target collections that are not in the
+// snapshot, so the store ends up holding exactly the snapshot (plus the
+// aside collections). Killed at any point, the same rollback run again
+// resumes from the journal and finishes; re-adding a page is harmless
+// because Chroma ignores an add of an id it already holds, and every id
+// comes from the snapshot.
+//
+// Thread safety: one rollback per snapshot directory at a time (the lock).
+#ifndef VECGATE_SNAPSHOT_ROLLBACK_H_
+#define VECGATE_SNAPSHOT_ROLLBACK_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/env.h"
+#include "core/status.h"
+#include "core/store.h"
+#include "snapshot/snapshot.h"
+
+namespace vecgate {
+
+struct RollbackPlanStep {
+  std::string collection;
+  bool restore = true;        // false: only set aside (not in the snapshot)
+  bool exists_in_target = false;
+  std::string aside_name;     // "" when there is nothing to set aside
+  std::string phase;          // journal phase ("pending" for a new run)
+  int64_t records = 0;        // to restore
+  int64_t pages = 0;
+};
+
+struct RollbackPlan {
+  std::string snapshot_id;
+  std::string snapshot_timestamp;
+  std::string source_store;
+  std::string target_store;
+  std::string type;  // full | partial
+  bool resuming = false;
+  std::vector<RollbackPlanStep> steps;
+
+  // Human-readable, one line per step.
+  std::string ToText() const;
+};
+
+struct RollbackOptions {
+  std::string snapshot_dir;
+  std::string snapshot_id;
+  std::vector<std::string> collections;  // empty: every collection (full)
+  bool dry_run = false;
+  // Records compared bit for bit per collection after restoring; 0: all.
+  size_t verify_sample = 1000;
+  double lock_wait_seconds = kDefaultLockWaitSeconds;
+  Env* env = Env::Default();
+  // Called with the plan before anything changes (not for dry runs);
+  // returning false cancels the rollback (Aborted). Empty: proceed.
+  std::function<bool(const RollbackPlan&)> confirm;
+  // Progress lines ("restoring a: 3000/9832"); may be empty.
+  std::function<void(const std::string&)> log;
+};
+
+struct RollbackResult {
+  RollbackPlan plan;
+  bool dry_run = false;
+  std::vector<std::string> restored;       // collections restored
+  std::vector<std::string> aside_names;    // collections set aside
+  int64_t records_restored = 0;            // records sent this run
+  double elapsed_seconds = 0;
+};
+
+// Rolls `target` back to snapshot options.snapshot_id. Errors (each also
+// recorded in the audit log): InvalidArgument for unsafe ids/names,
+// NotFound for a missing snapshot or a --collections name it lacks,
+// Corruption for a damaged snapshot or a restored collection that differs
+// from it, FailedPrecondition for a read-only target or a pending journal
+// of a different rollback, Aborted for a busy directory or a cancelled
+// confirmation, and the store's errors. After an error, the same call
+// resumes where it stopped.
+Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options);
+
+// True for names made by the rollback: NAME_failed_YYYYMMDDHHMMSS[_N].
+bool IsAsideName(const std::string& name);
+
+}  // namespace vecgate
+
+#endif  // VECGATE_SNAPSHOT_ROLLBACK_H_

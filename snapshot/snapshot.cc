@@ -1,0 +1,553 @@
+// Snapshot create / list / verify / cleanup.
+#include "snapshot/snapshot.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "snapshot/audit_log.h"
+#include "snapshot/journal.h"
+#include "snapshot/record_codec.h"
+#include "snapshot/sha256.h"
+
+namespace vecgate {
+
+using Json = nlohmann::json;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+int64_t NowSeconds(Env* env) { return static_cast<int64_t>(env->NowMicros() / 1000000); }
+
+bool EndsWith(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The members of a snapshot in file order, as the manifest records them.
+std::vector<const MemberEntry*> MembersInOrder(const Manifest& m) {
+  std::vector<const MemberEntry*> out;
+  for (const auto& c : m.collections) {
+    for (const auto& p : c.pages) {
+      out.push_back(&p.records);
+      out.push_back(&p.embeddings);
+    }
+    out.push_back(&c.info_member);
+  }
+  out.push_back(&m.index_member);
+  return out;
+}
+
+Status CreateInto(Store& store, const CreateSnapshotOptions& options,
+                  const std::string& id, const std::string& tmp,
+                  int64_t now, Manifest* m, CreateStats* stats) {
+  Env* env = options.env;
+  std::vector<CollectionInfo> infos;
+  if (options.collections.empty()) {
+    ASSIGN_OR_RETURN(infos, store.ListCollections());
+  } else {
+    std::set<std::string> seen;
+    for (const auto& name : options.collections) {
+      RETURN_IF_ERROR(ValidateCollectionName(name));
+      if (!seen.insert(name).second) continue;
+      auto info = store.GetCollection(name);
+      if (!info.ok()) {
+        return info.status().WithContext("--collections names '" + name + "'");
+      }
+      infos.push_back(std::move(*info));
+    }
+  }
+  for (const auto& info : infos) {
+    Status valid = ValidateCollectionName(info.name);
+    if (!valid.ok()) {
+      return valid.WithContext(store.Describe() +
+                               " has a collection vecgate cannot snapshot safely");
+    }
+  }
+  ArchiveWriterOptions archive_options = options.archive;
+  archive_options.mtime_seconds = now;
+  ASSIGN_OR_RETURN(auto writer, ArchiveWriter::Create(env, tmp, archive_options));
+
+  // Page member names -> where their entries go once written.
+  std::vector<std::pair<std::string, MemberEntry*>> pending_entries;
+  m->collections.reserve(infos.size());
+  std::string lines, embeddings;
+  for (size_t k = 0; k < infos.size(); ++k) {
+    m->collections.emplace_back();
+    ManifestCollection& mc = m->collections.back();
+    mc.info = infos[k];
+    ASSIGN_OR_RETURN(const int64_t expected, store.Count(mc.info.name));
+    int64_t dimension = mc.info.dimension;
+    ScanOptions scan;
+    scan.page_size = options.page_size;
+    Status s = store.Scan(mc.info.name, scan, [&](RecordBatch& page) -> Status {
+      if (page.empty()) return Status::Ok();
+      if (dimension == 0) dimension = static_cast<int64_t>(page.embedding_size(0));
+      lines.clear();
+      embeddings.clear();
+      RETURN_IF_ERROR(EncodePage(page, dimension, &lines, &embeddings));
+      const size_t page_no = mc.pages.size();
+      ManifestPage mp;
+      mp.rows = static_cast<int64_t>(page.size());
+      mp.records.name = RecordsMemberName(id, k, page_no);
+      mp.embeddings.name = EmbeddingsMemberName(id, k, page_no);
+      RETURN_IF_ERROR(writer->Add(mp.records.name, lines, MemberKind::kText));
+      RETURN_IF_ERROR(writer->Add(mp.embeddings.name, embeddings, MemberKind::kBinary));
+      mc.count += mp.rows;
+      m->embedding_bytes += embeddings.size();
+      mc.pages.push_back(std::move(mp));
+      if (options.progress) options.progress(mc.info.name, mc.count, expected);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s.WithContext("snapshot of collection '" + mc.info.name + "'");
+    if (mc.count != expected) {
+      return Corruption("collection '" + mc.info.name + "' of " + store.Describe() +
+                        " counted " + std::to_string(expected) +
+                        " records but the scan returned " + std::to_string(mc.count) +
+                        "; was it written to during the snapshot? Retry when "
+                        "nothing writes to the store");
+    }
+    mc.info.dimension = dimension;
+    Json configuration;
+    try {
+      configuration = Json::parse(mc.info.configuration_json);
+    } catch (const Json::exception&) {
+      configuration = Json::object();
+    }
+    Json info{{"name", mc.info.name},
+              {"metadata", MetadataToJson(mc.info.metadata)},
+              {"configuration", configuration},
+              {"configuration_json", mc.info.configuration_json},
+              {"space", DistanceSpaceName(mc.info.space)},
+              {"dimension", mc.info.dimension},
+              {"count", mc.count}};
+    mc.info_member.name = InfoMemberName(id, k);
+    RETURN_IF_ERROR(writer->Add(mc.info_member.name, info.dump(2) + "\n", MemberKind::kText));
+    m->total_chunks += mc.count;
+  }
+  RETURN_IF_ERROR(writer->WaitIdle());
+  {
+    std::map<std::string, MemberEntry> by_name;
+    for (const auto& e : writer->members()) by_name[e.name] = e;
+    for (auto& mc : m->collections) {
+      for (auto& p : mc.pages) {
+        p.records = by_name[p.records.name];
+        p.embeddings = by_name[p.embeddings.name];
+      }
+      mc.info_member = by_name[mc.info_member.name];
+    }
+  }
+  RETURN_IF_ERROR(writer->Finish(IndexMemberName(id), ManifestIndexJson(*m)));
+  m->index_member = writer->members().back();
+  m->checksum_sha256 = writer->sha256();
+  m->archive_bytes = writer->file_bytes();
+  m->uncompressed_bytes = writer->tar_bytes();
+  m->compression_ratio =
+      m->uncompressed_bytes == 0
+          ? 0
+          : 1.0 - static_cast<double>(m->archive_bytes) /
+                      static_cast<double>(m->uncompressed_bytes);
+  if (stats != nullptr) {
+    stats->compress_seconds = writer->compress_seconds();
+    stats->hash_seconds = writer->hash_seconds();
+  }
+  // Read the synced file back: what is on disk must be what was hashed.
+  Clock::time_point start = Clock::now();
+  ASSIGN_OR_RETURN(std::string on_disk, FileSha256(tmp));
+  if (stats != nullptr) stats->readback_seconds = Since(start);
+  if (on_disk != m->checksum_sha256) {
+    return IoError("snapshot archive '" + tmp +
+                   "' reads back with a different SHA-256 than was written; "
+                   "check the disk and retry");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<FileLock>> LockSnapshotDir(Env* env, const std::string& dir,
+                                                  double wait_seconds) {
+  RETURN_IF_ERROR(env->CreateDirs(dir));
+  auto lock = env->LockFile(SnapshotPaths{dir}.LockFile(), wait_seconds);
+  if (!lock.ok()) {
+    if (lock.status().code() == StatusCode::kAborted) {
+      return Aborted("snapshot directory '" + dir + "' is busy: " +
+                     lock.status().message() +
+                     " (or pass --lock-wait SECONDS to wait longer)");
+    }
+    return lock.status();
+  }
+  return lock;
+}
+
+Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& options,
+                                CreateStats* stats) {
+  Clock::time_point started = Clock::now();
+  Env* env = options.env;
+  if (options.page_size == 0) return InvalidArgument("--page-size must be at least 1");
+  if (options.retention_days < 0) return InvalidArgument("--retention-days must be >= 0");
+  const SnapshotPaths paths{options.snapshot_dir};
+  ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, paths.dir, options.lock_wait_seconds));
+  RETURN_IF_ERROR(env->CreateDirs(paths.SnapshotsDir()));
+  RETURN_IF_ERROR(env->CreateDirs(paths.ManifestsDir()));
+  RETURN_IF_ERROR(env->CreateDirs(paths.LogsDir()));
+
+  const int64_t now = NowSeconds(env);
+  const std::string base = "snapshot_" + FormatCompact(now);
+  std::string id = base;
+  for (int n = 2;; ++n) {
+    if (!env->FileExists(paths.Archive(id)) &&
+        !env->FileExists(paths.Archive(id) + ".tmp") &&
+        !env->FileExists(paths.Manifest(id))) {
+      break;
+    }
+    id = base + "_" + std::to_string(n);
+  }
+  const std::string tmp = paths.Archive(id) + ".tmp";
+
+  Manifest m;
+  m.snapshot_id = id;
+  m.name = options.name;
+  m.timestamp = FormatIso8601(now);
+  m.source_store = store.Describe();
+  m.tool_version = VECGATE_VERSION;
+  m.retention_until =
+      FormatIso8601(now + static_cast<int64_t>(options.retention_days) * 86400);
+
+  Status s = CreateInto(store, options, id, tmp, now, &m, stats);
+  if (s.ok()) s = env->RenameFile(tmp, paths.Archive(id));
+  if (s.ok()) s = env->SyncDir(paths.SnapshotsDir());
+  if (s.ok()) {
+    m.status = "created";
+    s = WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m));
+  }
+  AuditEntry audit;
+  audit.action = "snapshot_create";
+  audit.snapshot_id = id;
+  audit.type = "create";
+  audit.store = store.Describe();
+  for (const auto& c : m.collections) audit.collections.push_back(c.info.name);
+  audit.duration_seconds = Since(started);
+  if (!s.ok()) {
+    if (env->FileExists(tmp)) (void)env->RemoveFile(tmp);
+    audit.status = "failed";
+    audit.message = s.ToString();
+    (void)AppendAudit(env, paths.AuditLog(), audit);
+    return s.WithContext("snapshot " + id + " of " + store.Describe() + " failed");
+  }
+  audit.status = "completed";
+  audit.success = true;
+  audit.message = std::to_string(m.total_chunks) + " records in " +
+                  std::to_string(m.collections.size()) + " collections, " +
+                  std::to_string(m.archive_bytes) + " bytes";
+  RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
+  if (stats != nullptr) stats->total_seconds = Since(started);
+  return m;
+}
+
+Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::string& id) {
+  RETURN_IF_ERROR(ValidateSnapshotId(id));
+  const SnapshotPaths paths{dir};
+  const std::string path = paths.Manifest(id);
+  if (!env->FileExists(path)) {
+    return NotFound("snapshot '" + id + "' not found in '" + dir +
+                    "' (no " + path + "); run 'vecgate snapshot list --snapshot-dir " +
+                    dir + "'");
+  }
+  ASSIGN_OR_RETURN(std::string text, env->ReadFile(path));
+  ASSIGN_OR_RETURN(Manifest m, ParseManifest(text, path));
+  if (m.snapshot_id != id) {
+    return Corruption(path + ": records snapshot_id '" + m.snapshot_id +
+                      "', not '" + id + "'");
+  }
+  return m;
+}
+
+Status CheckArchive(const Manifest& m, const std::string& archive_path, bool deep) {
+  if (m.checksum_sha256.empty()) {
+    return Corruption("the manifest of " + m.snapshot_id +
+                      " has no checksum_sha256: the snapshot never completed");
+  }
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(archive_path));
+  if (reader->file_size() != m.archive_bytes) {
+    return Corruption("snapshot archive '" + archive_path + "' has " +
+                      std::to_string(reader->file_size()) + " bytes but its manifest records " +
+                      std::to_string(m.archive_bytes) + "; it is truncated or damaged");
+  }
+  ASSIGN_OR_RETURN(std::string sha, FileSha256(archive_path));
+  if (sha != m.checksum_sha256) {
+    return Corruption("snapshot archive '" + archive_path +
+                      "' fails its checksum (SHA-256 " + sha + ", manifest " +
+                      m.checksum_sha256 + "); it is damaged and must not be used");
+  }
+  if (!deep) return Status::Ok();
+  for (const auto& c : m.collections) {
+    for (const auto& p : c.pages) {
+      ASSIGN_OR_RETURN(std::string lines, reader->ReadMember(p.records));
+      ASSIGN_OR_RETURN(std::string floats, reader->ReadMember(p.embeddings));
+      RecordBatch batch;
+      RETURN_IF_ERROR(DecodePage(lines, floats, c.info.dimension, Include(),
+                                 archive_path + ", member '" + p.records.name + "'",
+                                 &batch));
+      if (static_cast<int64_t>(batch.size()) != p.rows) {
+        return Corruption(archive_path + ", member '" + p.records.name + "' holds " +
+                          std::to_string(batch.size()) + " records, manifest says " +
+                          std::to_string(p.rows));
+      }
+    }
+    RETURN_IF_ERROR(reader->ReadMember(c.info_member).status());
+  }
+  RETURN_IF_ERROR(reader->ReadMember(m.index_member, /*last=*/true).status());
+  // A sequential pass: what any tar reader sees is exactly these members.
+  const auto expected = MembersInOrder(m);
+  size_t next = 0;
+  RETURN_IF_ERROR(ScanArchive(archive_path, [&](const MemberEntry& e, std::string_view) {
+    if (next >= expected.size()) {
+      return Corruption(archive_path + ": member '" + e.name + "' is not in the manifest");
+    }
+    const MemberEntry& want = *expected[next++];
+    if (e.name != want.name || e.size != want.size || e.sha256 != want.sha256 ||
+        e.offset != want.offset || e.compressed_size != want.compressed_size) {
+      return Corruption(archive_path + ": member '" + e.name + "' at byte " +
+                        std::to_string(e.offset) + " differs from the manifest's '" +
+                        want.name + "'");
+    }
+    return Status::Ok();
+  }));
+  if (next != expected.size()) {
+    return Corruption(archive_path + ": " + std::to_string(expected.size() - next) +
+                      " members of the manifest are missing from the archive");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<SnapshotListing>> ListSnapshots(Env* env, const std::string& dir) {
+  const SnapshotPaths paths{dir};
+  std::map<std::string, SnapshotListing> by_id;
+  auto entry = [&](const std::string& id) -> SnapshotListing& {
+    SnapshotListing& l = by_id[id];
+    l.id = id;
+    return l;
+  };
+  std::vector<std::string> manifests, archives;
+  if (env->FileExists(paths.ManifestsDir())) {
+    ASSIGN_OR_RETURN(manifests, env->ListDir(paths.ManifestsDir()));
+  }
+  if (env->FileExists(paths.SnapshotsDir())) {
+    ASSIGN_OR_RETURN(archives, env->ListDir(paths.SnapshotsDir()));
+  }
+  for (const auto& name : archives) {
+    const std::string path = paths.SnapshotsDir() + "/" + name;
+    if (EndsWith(name, ".tar.gz")) {
+      entry(name.substr(0, name.size() - 7)).paths.push_back(path);
+    } else {
+      // A temporary archive (a create that did not finish) or a stray
+      // file: an entry of its own, so a complete snapshot stays usable.
+      SnapshotListing& l = entry(name);
+      l.paths.push_back(path);
+      l.problem = EndsWith(name, ".tmp")
+                      ? "unfinished archive (a create was interrupted)"
+                      : "not a snapshot archive";
+    }
+  }
+  for (const auto& name : manifests) {
+    const std::string path = paths.ManifestsDir() + "/" + name;
+    if (EndsWith(name, ".json")) {
+      entry(name.substr(0, name.size() - 5)).paths.push_back(path);
+    } else {
+      SnapshotListing& l = entry(name);
+      l.paths.push_back(path);
+      l.problem = EndsWith(name, ".tmp")
+                      ? "unfinished manifest write (interrupted)"
+                      : "not a manifest";
+    }
+  }
+  std::vector<SnapshotListing> out;
+  for (auto& [id, l] : by_id) {
+    const bool has_manifest = env->FileExists(paths.Manifest(id));
+    const bool has_archive = env->FileExists(paths.Archive(id));
+    if (l.problem.empty()) {
+      if (!ValidateSnapshotId(id).ok()) {
+        l.problem = "not a snapshot name";
+      } else if (!has_manifest) {
+        l.problem = "archive without a manifest (a create was interrupted)";
+      } else if (!has_archive) {
+        l.problem = "manifest without its archive";
+      }
+    }
+    if (l.problem.empty() && has_manifest && ValidateSnapshotId(id).ok()) {
+      auto m = LoadManifest(env, dir, id);
+      if (!m.ok()) {
+        if (l.problem.empty()) l.problem = m.status().message();
+      } else {
+        l.manifest = std::move(*m);
+      }
+    }
+    if (l.problem.empty() && l.manifest) {
+      auto size = env->FileSize(paths.Archive(id));
+      if (l.manifest->status == "failed") {
+        l.problem = "failed verification";
+      } else if (l.manifest->checksum_sha256.empty()) {
+        l.problem = "manifest has no checksum";
+      } else if (!size.ok() || *size != l.manifest->archive_bytes) {
+        l.problem = "archive size differs from the manifest (truncated?)";
+      }
+    }
+    l.usable = l.problem.empty() && l.manifest.has_value();
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+Status UpdateManifestStatus(Env* env, const std::string& dir, const std::string& id,
+                            const std::string& status, const std::string& restored_at,
+                            const std::string& verified_at) {
+  ASSIGN_OR_RETURN(Manifest m, LoadManifest(env, dir, id));
+  m.status = status;
+  if (!restored_at.empty()) m.restored_at = restored_at;
+  if (!verified_at.empty()) m.verified_at = verified_at;
+  return WriteFileAtomically(env, SnapshotPaths{dir}.Manifest(id), ManifestJson(m));
+}
+
+Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
+                                const VerifyOptions& options) {
+  Clock::time_point started = Clock::now();
+  Env* env = options.env;
+  RETURN_IF_ERROR(ValidateSnapshotId(id));
+  ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, dir, options.lock_wait_seconds));
+  ASSIGN_OR_RETURN(Manifest m, LoadManifest(env, dir, id));
+  const SnapshotPaths paths{dir};
+  Status check = CheckArchive(m, paths.Archive(id), options.deep);
+  const std::string now = FormatIso8601(NowSeconds(env));
+  AuditEntry audit;
+  audit.action = "snapshot_verify";
+  audit.snapshot_id = id;
+  audit.type = options.deep ? "verify_deep" : "verify";
+  for (const auto& c : m.collections) audit.collections.push_back(c.info.name);
+  if (!check.ok()) {
+    m.status = "failed";
+    (void)WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m));
+    audit.status = "failed";
+    audit.message = check.message();
+    audit.duration_seconds = Since(started);
+    (void)AppendAudit(env, paths.AuditLog(), audit);
+    return check;
+  }
+  if (m.status != "restored") m.status = "verified";
+  m.verified_at = now;
+  RETURN_IF_ERROR(WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m)));
+  audit.status = "completed";
+  audit.success = true;
+  audit.message = options.deep ? "archive checksum and every member verified"
+                               : "archive checksum verified";
+  audit.duration_seconds = Since(started);
+  RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
+  return m;
+}
+
+Result<CleanupResult> CleanupSnapshots(const std::string& dir,
+                                       const CleanupOptions& options) {
+  Clock::time_point started = Clock::now();
+  Env* env = options.env;
+  if (options.keep < 1) return InvalidArgument("--keep must be at least 1");
+  if (options.retention_days < 0) return InvalidArgument("--retention-days must be >= 0");
+  ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, dir, options.lock_wait_seconds));
+  const SnapshotPaths paths{dir};
+  const int64_t now = NowSeconds(env);
+  const int64_t max_age = static_cast<int64_t>(options.retention_days) * 86400;
+  ASSIGN_OR_RETURN(auto listing, ListSnapshots(env, dir));
+  CleanupResult result;
+
+  std::vector<const SnapshotListing*> usable;
+  for (const auto& l : listing) {
+    if (l.usable) {
+      usable.push_back(&l);
+      continue;
+    }
+    for (const auto& path : l.paths) {
+      result.removed_incomplete.push_back(path);
+      if (!options.dry_run) RETURN_IF_ERROR(env->RemoveFile(path));
+    }
+  }
+  // Newest first (ids sort by time; the timestamp breaks no ties better).
+  std::sort(usable.begin(), usable.end(), [](const auto* a, const auto* b) {
+    if (a->manifest->timestamp != b->manifest->timestamp) {
+      return a->manifest->timestamp > b->manifest->timestamp;
+    }
+    return a->id > b->id;
+  });
+  std::string protected_verified, protected_newest;
+  for (const auto* l : usable) {
+    if (protected_newest.empty()) protected_newest = l->id;
+    const std::string& st = l->manifest->status;
+    if (protected_verified.empty() && (st == "verified" || st == "restored")) {
+      protected_verified = l->id;
+    }
+  }
+  for (size_t rank = 0; rank < usable.size(); ++rank) {
+    const SnapshotListing& l = *usable[rank];
+    const int64_t created = ParseIso8601(l.manifest->timestamp);
+    const bool expired = created >= 0 && now - created > max_age;
+    const bool beyond_keep = rank >= static_cast<size_t>(options.keep);
+    if ((!expired && !beyond_keep) || l.id == protected_verified ||
+        l.id == protected_newest) {
+      result.kept.push_back(l.id);
+      continue;
+    }
+    result.removed_snapshots.push_back(l.id);
+    if (options.dry_run) continue;
+    // Manifest first: if interrupted, the orphan archive is incomplete and
+    // goes next time; a manifest is never left pointing at nothing usable.
+    RETURN_IF_ERROR(env->RemoveFile(paths.Manifest(l.id)));
+    RETURN_IF_ERROR(env->RemoveFile(paths.Archive(l.id)));
+  }
+  if (!options.dry_run && env->FileExists(paths.ManifestsDir())) {
+    RETURN_IF_ERROR(env->SyncDir(paths.ManifestsDir()));
+  }
+
+  if (options.store != nullptr) {
+    ASSIGN_OR_RETURN(auto journals, ListDoneJournals(env, paths));
+    const std::string target = options.store->Describe();
+    for (auto& [path, journal] : journals) {
+      if (journal.asides_removed || journal.target_store != target) continue;
+      const int64_t finished = ParseIso8601(journal.finished_at);
+      if (finished < 0 || now - finished <= max_age) continue;
+      for (const auto& c : journal.collections) {
+        if (c.aside_name.empty()) continue;
+        result.removed_aside_collections.push_back(c.aside_name);
+        if (options.dry_run) continue;
+        Status s = options.store->DeleteCollection(c.aside_name);
+        if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+      }
+      if (!options.dry_run) {
+        journal.asides_removed = true;
+        RETURN_IF_ERROR(WriteFileAtomically(env, path, JournalJson(journal)));
+      }
+    }
+  }
+  AuditEntry audit;
+  audit.action = "snapshot_cleanup";
+  audit.type = options.dry_run ? "dry_run" : "cleanup";
+  audit.status = "completed";
+  audit.success = true;
+  audit.collections = result.removed_aside_collections;
+  audit.message = std::to_string(result.removed_snapshots.size()) +
+                  " snapshots and " + std::to_string(result.removed_incomplete.size()) +
+                  " incomplete files removed, " + std::to_string(result.kept.size()) +
+                  " kept, " + std::to_string(result.removed_aside_collections.size()) +
+                  " aside collections deleted";
+  if (options.store != nullptr) audit.store = options.store->Describe();
+  audit.duration_seconds = Since(started);
+  if (!options.dry_run) RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
+  return result;
+}
+
+}  // namespace vecgate
