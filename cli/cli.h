@@ -58,6 +58,11 @@ void SetExample(CLI::App& app, const std::string& example);
 Runner SetupFixtures(CLI::App& app, const GlobalOptions& global);
 Runner SetupInspect(CLI::App& app, const GlobalOptions& global);
 Runner SetupValidate(CLI::App& app, const GlobalOptions& global);
+Runner SetupSnapshot(CLI::App& app, const GlobalOptions& global);
+Runner SetupRollback(CLI::App& app, const GlobalOptions& global);
+Runner SetupAuditLog(CLI::App& app, const GlobalOptions& global);
+Runner SetupStatus(CLI::App& app, const GlobalOptions& global);
+Runner SetupHealthCheck(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace vecgate::cli
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "cli/cli.h"
+#include "snapshot/snapshot_store.h"
 #include "stores/register.h"
 
 namespace vecgate::cli {
@@ -16,10 +17,20 @@ const Subcommand kSubcommands[] = {
      SetupInspect},
     {"fixtures", "Generate, load or fault-inject the bundled fixture corpus",
      SetupFixtures},
+    {"snapshot", "Create, list, verify, inspect or clean up pre-migration snapshots",
+     SetupSnapshot},
+    {"rollback", "Restore a store from a verified snapshot (resumable, journaled)",
+     SetupRollback},
+    {"audit-log", "Show the audit log of snapshot and rollback operations", SetupAuditLog},
+    {"status", "Snapshots, last operation and lock holder of a snapshot directory",
+     SetupStatus},
+    {"health-check", "Check the store, the snapshot directory and the newest snapshot",
+     SetupHealthCheck},
 };
 
 int Main(int argc, char** argv) {
   RegisterBuiltinStores();
+  RegisterSnapshotStore();
   CLI::App app{
       "vecgate " VECGATE_VERSION
       " - gates vector-database migrations: eight checks on the old and new\n"

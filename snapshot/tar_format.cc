@@ -18,10 +18,14 @@ constexpr size_t kMagicOff = 257, kVersionOff = 263;
 constexpr size_t kUnameOff = 265, kGnameOff = 297;
 constexpr size_t kPrefixOff = 345, kPrefixLen = 155;
 
+// width-1 octal digits (zero-padded, high digits dropped: callers check
+// ranges) and a NUL.
 void PutOctal(char* field, size_t width, uint64_t value) {
-  // width-1 octal digits and a NUL.
-  std::snprintf(field, width, "%0*llo", static_cast<int>(width - 1),
-                static_cast<unsigned long long>(value));
+  field[width - 1] = '\0';
+  for (size_t i = width - 1; i-- > 0;) {
+    field[i] = static_cast<char>('0' + (value & 7));
+    value >>= 3;
+  }
 }
 
 unsigned HeaderChecksum(const unsigned char* block) {

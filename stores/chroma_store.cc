@@ -825,7 +825,15 @@ Result<QueryResult> ChromaStore::Query(const std::string& collection,
                             " has different numbers of ids and distances");
         }
         result.ids.push_back(ids[q].get<std::vector<std::string>>());
-        result.distances.push_back(distances[q].get<std::vector<float>>());
+        // A record whose stored embedding holds NaN gets a null distance:
+        // keep it as NaN (it matches nothing) rather than failing the query.
+        std::vector<float> row;
+        row.reserve(distances[q].size());
+        for (const Json& d : distances[q]) {
+          row.push_back(d.is_null() ? std::numeric_limits<float>::quiet_NaN()
+                                    : d.get<float>());
+        }
+        result.distances.push_back(std::move(row));
       }
     } catch (const std::exception& e) {
       return Corruption(where + ": unexpected answer (" + e.what() + ")");

@@ -79,7 +79,8 @@ void ChromaTestServer::Start() {
   if (::mkdtemp(tmpl) == nullptr) Die("cannot create a data directory");
   owned_dir_ = tmpl;
   std::string out;
-  std::string cmd = std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/start.sh " +
+  std::string cmd = "WATCH_PID=" + std::to_string(::getpid()) + " " +
+                    std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/start.sh " +
                     owned_dir_ + "/data";
   if (RunCommand(cmd, &out) != 0) {
     Die("could not start the real Chroma server (" + cmd + "):\n" + out +

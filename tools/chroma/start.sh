@@ -4,6 +4,8 @@
 #   PORT PID
 # on stdout. Usage: start.sh DATA_DIR [PORT] [LOG_FILE]
 # Stop it with stop.sh PID. Needs `npm ci` in this folder (setup.sh does it).
+# With WATCH_PID set, the server is also stopped when that process ends (a
+# test program that crashed or was killed does not leave a server behind).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 data_dir=${1:?usage: start.sh DATA_DIR [PORT] [LOG_FILE]}
@@ -24,6 +26,10 @@ setsid "$bin" run --path "$data_dir" --host 127.0.0.1 --port "$port" >"$log" 2>&
 pid=$!
 for _ in $(seq 1 300); do
   if curl -fsS -m 2 "http://127.0.0.1:$port/api/v2/heartbeat" >/dev/null 2>&1; then
+    if [ -n "${WATCH_PID:-}" ]; then
+      (while kill -0 "$WATCH_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
+       "$here/stop.sh" "$pid") </dev/null >/dev/null 2>&1 &
+    fi
     echo "$port $pid"
     exit 0
   fi

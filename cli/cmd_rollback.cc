@@ -1,0 +1,155 @@
+// `vecgate rollback ID`: restore a store from a verified snapshot
+// (snapshot/rollback.h). A full rollback asks for "yes" on a terminal and
+// needs --yes without one; --dry-run prints the plan and changes nothing.
+// Run again after an interruption, it resumes and finishes.
+//
+// Test hooks: VECGATE_FAULT_KILL_AFTER_WRITES=N and
+// VECGATE_FAULT_KILL_AFTER_STORE_OPS=N make the process SIGKILL itself at an
+// exact point (snapshot/fault_hooks.h).
+#include <unistd.h>
+
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "snapshot/fault_hooks.h"
+#include "snapshot/rollback.h"
+
+namespace vecgate::cli {
+
+namespace {
+
+struct RollbackArgs {
+  std::string id;
+  std::string store_uri;
+  std::string snapshot_dir = DefaultSnapshotDir();
+  std::vector<std::string> collections;
+  bool dry_run = false;
+  bool yes = false;
+  bool json = false;
+  double lock_wait = kDefaultLockWaitSeconds;
+  size_t verify_sample = 1000;
+};
+
+int Run(const RollbackArgs& args, const GlobalOptions& global) {
+  Env* env = EnvFromEnvironment();
+  // The store: --store, else $CHROMADB_URL, else where the snapshot came from.
+  std::string uri = args.store_uri.empty() ? DefaultStoreUri() : args.store_uri;
+  if (uri.empty()) {
+    auto manifest = LoadManifest(env, args.snapshot_dir, args.id);
+    if (!manifest.ok()) return ReportError(manifest.status());
+    uri = manifest->source_store;
+    if (!global.quiet) {
+      std::cerr << "vecgate: no --store given: rolling back into the snapshot's source "
+                << uri << "\n";
+    }
+  }
+  auto opened = OpenStoreFor(uri, "--store", global);
+  if (!opened.ok()) return ReportError(opened.status());
+  std::unique_ptr<Store> store = WrapStoreFromEnvironment(std::move(*opened));
+
+  const bool json = args.json || global.json;
+  const bool full = args.collections.empty();
+  bool refused_no_terminal = false;
+  RollbackOptions options;
+  options.snapshot_dir = args.snapshot_dir;
+  options.snapshot_id = args.id;
+  options.collections = args.collections;
+  options.dry_run = args.dry_run;
+  options.lock_wait_seconds = args.lock_wait;
+  options.verify_sample = args.verify_sample;
+  options.env = env;
+  options.confirm = [&](const RollbackPlan& plan) {
+    if (!global.quiet) std::cerr << plan.ToText();
+    if (!full || args.yes) return true;
+    if (!::isatty(0)) {
+      refused_no_terminal = true;
+      return false;
+    }
+    std::cerr << "WARNING: this restores every collection of " << plan.target_store
+              << " from " << plan.snapshot_id
+              << "; data written since the snapshot stays only in the aside "
+                 "collections.\nType yes to continue: "
+              << std::flush;
+    std::string answer;
+    std::getline(std::cin, answer);
+    return answer == "yes";
+  };
+  if (!global.quiet && !json) {
+    options.log = [](const std::string& line) { std::cerr << "vecgate: " << line << "\n"; };
+  }
+  auto result = RunRollback(*store, options);
+  if (!result.ok()) {
+    if (refused_no_terminal) {
+      return ReportError(FailedPrecondition(
+          "a full rollback needs confirmation but stdin is not a terminal; pass --yes "
+          "to confirm (nothing was changed)"));
+    }
+    std::string hint;
+    if (result.status().code() != StatusCode::kCorruption &&
+        result.status().code() != StatusCode::kInvalidArgument &&
+        result.status().code() != StatusCode::kNotFound &&
+        result.status().code() != StatusCode::kAborted) {
+      hint = "run the same command again to resume; the journal in " +
+             args.snapshot_dir + "/logs records what is done";
+    }
+    return ReportError(result.status(), hint);
+  }
+  if (json) {
+    nlohmann::json out{{"snapshot_id", args.id},
+                       {"dry_run", args.dry_run},
+                       {"target_store", result->plan.target_store},
+                       {"type", result->plan.type},
+                       {"restored", result->restored},
+                       {"aside_collections", result->aside_names},
+                       {"records_restored", result->records_restored},
+                       {"elapsed_seconds", result->elapsed_seconds}};
+    if (args.dry_run) out["plan"] = result->plan.ToText();
+    std::cout << out.dump(2) << "\n";
+    return kExitPassed;
+  }
+  if (args.dry_run) {
+    std::cout << result->plan.ToText() << "Dry run: nothing was changed.\n";
+    return kExitPassed;
+  }
+  std::cout << "Rolled back " << result->plan.target_store << " to " << args.id
+            << ": restored " << result->restored.size() << " collections ("
+            << result->records_restored << " records sent) in "
+            << result->elapsed_seconds << " s\n";
+  for (const auto& a : result->aside_names) {
+    std::cout << "  kept the replaced collection as " << a << "\n";
+  }
+  return kExitPassed;
+}
+
+}  // namespace
+
+Runner SetupRollback(CLI::App& app, const GlobalOptions& global) {
+  auto args = std::make_shared<RollbackArgs>();
+  app.add_option("id", args->id, "Snapshot id (see 'vecgate snapshot list')")->required();
+  app.add_option("--store", args->store_uri,
+                 "Store to restore into (default: $CHROMADB_URL, else the snapshot's "
+                 "source store)");
+  app.add_option("--collections", args->collections,
+                 "Only these collections (partial rollback)")
+      ->delimiter(',');
+  app.add_flag("--dry-run", args->dry_run, "Print the plan; change nothing");
+  app.add_flag("-y,--yes", args->yes, "Confirm a full rollback without a prompt");
+  app.add_option("--snapshot-dir", args->snapshot_dir,
+                 "Snapshot directory (default: $SNAPSHOT_DIR, else ./vecgate_snapshots)");
+  app.add_option("--lock-wait", args->lock_wait,
+                 "Seconds to wait for another vecgate operation on the directory")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--verify-sample", args->verify_sample,
+                 "Records per collection compared bit for bit after restoring (0: all)")
+      ->capture_default_str();
+  app.add_flag("--json", args->json, "Machine-readable output on stdout");
+  SetExample(app,
+             "vecgate rollback snapshot_20261121_235717 --store chroma://127.0.0.1:8000 "
+             "--dry-run");
+  return [args, &global]() -> int { return Run(*args, global); };
+}
+
+}  // namespace vecgate::cli
