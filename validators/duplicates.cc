@@ -3,7 +3,8 @@
 // - Duplicate ids: an id seen twice in one collection or in more than one
 //   target collection. Any duplicate id FAILs.
 // - Duplicate documents: records with the same non-empty document (by content
-//   hash) and identical embeddings (same float32 bytes, by hash). The
+//   hash) and identical embeddings (same float32 bytes, by hash; vectors
+//   with NaN/Inf components are left to embedding_integrity). The
 //   percentage of records involved (every member of a duplicate set, the
 //   first included) FAILs above duplicates.fail_percent and WARNs above
 //   warn_percent. Each can be switched off (check_documents/check_embeddings).
@@ -76,7 +77,11 @@ class DuplicatesValidator : public Validator {
         duplicate |= Record(&documents_, HashBytes(doc.data(), doc.size()), id, group,
                             "duplicate_document_of:", &document_involved_);
       }
-      if (t.check_embeddings && page.has_embedding(i)) {
+      // Vectors with NaN/Inf are embedding_integrity's to report; in a
+      // cosine collection Chroma turns them wholly into NaN, which would make
+      // them all "identical" here.
+      if (t.check_embeddings && page.has_embedding(i) &&
+          check_util::AllFinite(page.embedding(i), page.embedding_size(i))) {
         duplicate |= Record(&embeddings_,
                             HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float)),
                             id, group, "duplicate_embedding_of:", &embedding_involved_);

@@ -6,8 +6,9 @@
 // embedding.require_allowed_dimension also a length outside
 // allowed_dimensions) and zero-norm vectors. For ids present in both stores
 // whose embedding bytes changed (same length, different hash), the old
-// vector is fetched by id from the old store in batches (Get with embeddings
-// only) and compared: the pair drifts when cosine similarity is below
+// vector is read from the group's old-vector spool that the runner filled
+// (or, when it is not there, fetched by id from the old store in batches)
+// and compared: the pair drifts when cosine similarity is below
 // drift_min_cosine or the largest component difference, relative to the
 // largest component magnitude, is above drift_max_abs_diff. A float
 // round-trip (a few ulps) is therefore not drift; another model is.
@@ -23,6 +24,7 @@
 #include <unordered_map>
 
 #include "validators/check_util.h"
+#include "validators/topk.h"
 #include "validators/validator.h"
 
 namespace vecgate {
@@ -157,6 +159,15 @@ class EmbeddingIntegrityValidator : public Validator {
       const OldRecordDigest* old = joined.old[i];
       if (old != nullptr && old->embedding_hash != 0 && old->dimension == len &&
           HashBytes(v, len * sizeof(float)) != old->embedding_hash) {
+        if (old->vector_row >= 0 && group.old_vectors != nullptr &&
+            group.old_vectors->dim() == len) {
+          // The runner kept the old vector: compare without asking the store.
+          old_vector_.resize(len);
+          RETURN_IF_ERROR(group.old_vectors->ReadRow(static_cast<size_t>(old->vector_row),
+                                                     old_vector_.data()));
+          CheckDrift(group, group.sources[old->source_index], id, old_vector_.data(), v, len);
+          continue;
+        }
         pending_.push_back({id, old->source_index, std::vector<float>(v, v + len)});
         if (pending_.size() >= kDriftBatch) RETURN_IF_ERROR(FlushDrift(group));
       }
@@ -273,7 +284,6 @@ class EmbeddingIntegrityValidator : public Validator {
     embeddings_only.documents = false;
     embeddings_only.metadatas = false;
     embeddings_only.embeddings = true;
-    const EmbeddingThresholds& t = suite().embedding;
     for (const auto& [source, rows] : by_source) {
       if (source >= group.sources.size()) {
         return Internal("embedding_integrity: source index out of range");
@@ -299,27 +309,39 @@ class EmbeddingIntegrityValidator : public Validator {
                                     "' disappeared from the old store during "
                                     "validation; re-run on a quiescent store");
         }
-        ++group_.drift_checked;
         const size_t i = it->second;
-        double cosine = 0, relative_diff = 1;
         if (old.embedding_size(i) == item.vector.size()) {
-          Compare(old.embedding(i), item.vector.data(), item.vector.size(), &cosine,
-                  &relative_diff);
-        }
-        group_.min_cosine = std::min(group_.min_cosine, cosine);
-        if (!(cosine >= t.drift_min_cosine) || !(relative_diff <= t.drift_max_abs_diff)) {
-          ++group_.drifted;
-          ++group_.corrupt;
-          faults_.Add(collection);
-          findings_->Add(group.target, item.id,
-                         "drift(cosine " + FormatNumber(cosine) + ", max_abs_diff " +
-                             FormatNumber(relative_diff) + ")");
-          if (fixed_dimension_ == 0) ++lengths_[item.vector.size()].already_corrupt;
+          CheckDrift(group, collection, item.id, old.embedding(i), item.vector.data(),
+                     item.vector.size());
+        } else {
+          CheckDrift(group, collection, item.id, nullptr, item.vector.data(),
+                     item.vector.size());
         }
       }
     }
     pending_.clear();
     return Status::Ok();
+  }
+
+  // Compares one changed pair (`old_vector` null: the old one has another
+  // length) and records drift.
+  void CheckDrift(const GroupContext& group, const std::string& collection,
+                  const std::string& id, const float* old_vector, const float* new_vector,
+                  size_t len) {
+    const EmbeddingThresholds& t = suite().embedding;
+    ++group_.drift_checked;
+    double cosine = 0, relative_diff = 1;
+    if (old_vector != nullptr) Compare(old_vector, new_vector, len, &cosine, &relative_diff);
+    group_.min_cosine = std::min(group_.min_cosine, cosine);
+    if (!(cosine >= t.drift_min_cosine) || !(relative_diff <= t.drift_max_abs_diff)) {
+      ++group_.drifted;
+      ++group_.corrupt;
+      faults_.Add(collection);
+      findings_->Add(group.target, id,
+                     "drift(cosine " + FormatNumber(cosine) + ", max_abs_diff " +
+                         FormatNumber(relative_diff) + ")");
+      if (fixed_dimension_ == 0) ++lengths_[len].already_corrupt;
+    }
   }
 
   // Cosine similarity and the largest component difference relative to the
@@ -352,6 +374,7 @@ class EmbeddingIntegrityValidator : public Validator {
   size_t fixed_dimension_ = 0;
   std::map<size_t, LengthStats> lengths_;
   std::vector<PendingDrift> pending_;
+  std::vector<float> old_vector_;  // scratch for one old row
   check_util::FaultSources faults_;
   std::vector<size_t> dimensions_;
   nlohmann::json groups_ = nlohmann::json::array();

@@ -17,8 +17,8 @@
 // Streaming: old scans precede new scans, so the queries are known before
 // the first new page and the new top-k is computed while the new pages
 // stream. With a queries file the old top-k streams too; with sampled
-// queries the old vectors are kept for one replay in EndGroup (VectorSpool:
-// memory up to kOldVectorBudgetBytes, then a temporary file).
+// queries the old top-k replays the group's old vectors, which the runner
+// kept once for every check (GroupContext::old_vectors) in EndGroup.
 //
 // Live index: when the new store can answer queries (and
 // divergence.check_live_index), the queries are also sent to it: recall@k of
@@ -42,11 +42,10 @@
 namespace vecgate {
 namespace {
 
+using check_util::AllFinite;
 using check_util::FormatFixed;
 using check_util::Percent;
 
-// Old vectors kept in memory for the replay before spilling to a file.
-constexpr size_t kOldVectorBudgetBytes = 256u << 20;
 // Distances within this (relative to max(1, |d|)) of the k-th are ties.
 constexpr double kTieEpsilon = 1e-6;
 // The same for distances reported by a live store (its own float arithmetic).
@@ -203,18 +202,13 @@ class SemanticDivergenceValidator : public Validator {
       if (g_->dim == 0) return Status::Ok();
     }
     const size_t dim = g_->dim;
-    Status status;
     ForEachValidRun(page, dim, [&](size_t start, size_t n) {
       const float* rows = page.embedding(start);
       const std::string* ids = page.ids().data() + start;
       for (size_t r = 0; r < n; ++r) g_->sample->Offer(ids[r], rows + r * dim);
-      if (g_->old_topk) {
-        g_->old_topk->AddBlock(rows, n, ids);
-      } else if (status.ok()) {
-        status = g_->spool->Append(rows, n, ids);
-      }
+      if (g_->old_topk) g_->old_topk->AddBlock(rows, n, ids);
     });
-    return status;
+    return Status::Ok();
   }
 
   Status OnNewPage(const GroupContext& group, const RecordBatch& page,
@@ -254,8 +248,24 @@ class SemanticDivergenceValidator : public Validator {
     const size_t nq = g.query_labels.size();
     if (!g.old_topk) {
       g.old_topk = std::make_unique<ExactTopK>(g.queries.data(), nq, g.dim, K(), g.space_old);
-      RETURN_IF_ERROR(g.spool->Replay([&](const float* rows, size_t n, const std::string* ids) {
-        g.old_topk->AddBlock(rows, n, ids);
+      // The runner kept every old vector of the group's dimension; replay
+      // the finite ones (NaN/Inf rows are embedding_integrity's to report).
+      if (group.old_vectors == nullptr || group.old_vectors->dim() != g.dim) {
+        return Internal("semantic_divergence: the old vectors of '" + group.target +
+                        "' were not kept by the runner");
+      }
+      RETURN_IF_ERROR(group.old_vectors->Replay([&](const float* rows, size_t n,
+                                                    const std::string* ids) {
+        size_t i = 0;
+        while (i < n) {
+          if (!AllFinite(rows + i * g.dim, g.dim)) {
+            ++i;
+            continue;
+          }
+          size_t start = i;
+          while (i < n && AllFinite(rows + i * g.dim, g.dim)) ++i;
+          g.old_topk->AddBlock(rows + start * g.dim, i - start, ids + start);
+        }
       }).WithContext("semantic_divergence: replaying old vectors of '" + group.target + "'"));
     }
     double group_sum = 0;
@@ -355,7 +365,6 @@ class SemanticDivergenceValidator : public Validator {
     DistanceSpace space_old = DistanceSpace::kL2;
     DistanceSpace space_new = DistanceSpace::kL2;
     std::unique_ptr<check_util::BottomKSample> sample;  // old records
-    std::unique_ptr<VectorSpool> spool;                // sampled mode only
     bool finalized = false;
     std::vector<float> queries;  // row-major nq x dim
     std::vector<std::string> query_labels;
@@ -391,8 +400,6 @@ class SemanticDivergenceValidator : public Validator {
       g.query_labels = file_->labels;
       g.old_topk = std::make_unique<ExactTopK>(g.queries.data(), g.query_labels.size(), dim,
                                                K(), g.space_old);
-    } else {
-      g.spool = std::make_unique<VectorSpool>(dim, kOldVectorBudgetBytes);
     }
     return Status::Ok();
   }

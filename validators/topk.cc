@@ -3,6 +3,8 @@
 // worker threads.
 #include "validators/topk.h"
 
+#include <unistd.h>
+
 // Eigen 3.4's AVX-512 packet code trips GCC 12's uninitialized-use
 // analysis once inlined here; the warnings are about Eigen, not this file.
 #pragma GCC diagnostic push
@@ -263,8 +265,34 @@ Status VectorSpool::Append(const float* rows, size_t n, const std::string* ids) 
     if (std::fwrite(rows + in_memory * dim_, sizeof(float), count, file_) != count) {
       return IoError("cannot write old vectors to a temporary file (disk full?)");
     }
+    file_dirty_ = true;
   }
   ids_.insert(ids_.end(), ids, ids + n);
+  return Status::Ok();
+}
+
+Status VectorSpool::ReadRow(size_t index, float* out) {
+  if (index >= ids_.size()) {
+    return InvalidArgument("old vector row " + std::to_string(index) + " past the end (" +
+                           std::to_string(ids_.size()) + " rows)");
+  }
+  if (index < memory_rows_) {
+    std::copy(memory_.data() + index * dim_, memory_.data() + (index + 1) * dim_, out);
+    return Status::Ok();
+  }
+  if (file_dirty_) {
+    if (std::fflush(file_) != 0) return IoError("cannot flush the temporary file of old vectors");
+    file_dirty_ = false;
+  }
+  const size_t bytes = dim_ * sizeof(float);
+  const off_t offset = static_cast<off_t>((index - memory_rows_) * bytes);
+  size_t done = 0;
+  while (done < bytes) {
+    ssize_t got = ::pread(fileno(file_), reinterpret_cast<char*>(out) + done, bytes - done,
+                          offset + static_cast<off_t>(done));
+    if (got <= 0) return IoError("cannot read back the temporary file of old vectors");
+    done += static_cast<size_t>(got);
+  }
   return Status::Ok();
 }
 
@@ -274,6 +302,7 @@ Status VectorSpool::Replay(const BlockSink& sink) {
     sink(memory_.data() + r * dim_, n, ids_.data() + r);
   }
   if (file_ == nullptr) return Status::Ok();
+  file_dirty_ = false;
   if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0) {
     return IoError("cannot rewind the temporary file of old vectors");
   }

@@ -115,6 +115,12 @@ class VectorSpool {
   // Calls `sink` for every row, in append order. IoError on a read failure.
   Status Replay(const BlockSink& sink);
 
+  // Copies row `index` (in append order) into `out` (dim floats). IoError on
+  // a read failure; InvalidArgument for an index past the end.
+  Status ReadRow(size_t index, float* out);
+
+  size_t dim() const { return dim_; }
+
   size_t rows() const { return ids_.size(); }
   size_t rows_in_memory() const { return memory_rows_; }
   size_t rows_spilled() const { return ids_.size() - memory_rows_; }
@@ -128,6 +134,7 @@ class VectorSpool {
   size_t memory_rows_ = 0;
   std::vector<std::string> ids_;
   std::FILE* file_ = nullptr;
+  bool file_dirty_ = false;  // appended since the last flush
 };
 
 }  // namespace vecgate

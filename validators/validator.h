@@ -14,8 +14,9 @@
 //
 // Joins between the stores go through OldIndex: a compact digest of every old
 // record (hashes, not embeddings), so memory grows with the number of records,
-// never with the bytes of their embeddings. A check that needs old vectors
-// again (drift of a changed embedding) fetches them by id from the old store.
+// never with the bytes of their embeddings. Old vectors themselves are kept
+// once per group in GroupContext::old_vectors (memory up to a budget, then a
+// temporary file), for checks that need them again.
 //
 // Errors: a Status returned by any hook aborts the run with that Status (the
 // gate then exits 3: it never decides on data it did not fully read). Checks
@@ -37,6 +38,8 @@
 #include "suites/suite.h"
 
 namespace vecgate {
+
+class VectorSpool;  // validators/topk.h
 
 enum class CheckStatus { kPass, kWarn, kFail };
 const char* CheckStatusName(CheckStatus s);  // "PASS", "WARN", "FAIL"
@@ -88,6 +91,9 @@ struct OldRecordDigest {
   uint32_t source_index = 0;    // which of the group's old collections
   uint32_t dimension = 0;
   bool seen_in_new = false;
+  // Row of this record's embedding in GroupContext::old_vectors, or -1 when
+  // it was not kept there (no embedding, or not the group's dimension).
+  int64_t vector_row = -1;
 };
 
 using OldIndex = std::unordered_map<std::string, OldRecordDigest>;
@@ -107,6 +113,11 @@ struct GroupContext {
   int64_t old_count = 0;                 // records read from the sources
   int64_t new_count = 0;                 // records read from the target
   const OldIndex* old_index = nullptr;   // complete once the old scans are done
+  // Every old embedding of the group's dimension, in scan order: in memory
+  // up to a budget, then in a temporary file. Filled by the runner during
+  // the old scans, so checks that need old vectors again (drift, the old
+  // top-k) read them locally instead of asking the old store twice.
+  VectorSpool* old_vectors = nullptr;
 };
 
 // The whole run.

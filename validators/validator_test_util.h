@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/store.h"
+#include "harness/runner.h"
 #include "suites/suite.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
@@ -118,92 +119,24 @@ class MemoryStore : public Store {
   int get_calls_ = 0;
 };
 
-// The digest harness/runner.cc keeps of an old record.
-inline OldRecordDigest DigestOf(const RecordBatch& page, size_t i,
-                                const std::string& citation_field, uint32_t source) {
-  OldRecordDigest d;
-  d.source_index = source;
-  if (page.has_embedding(i)) {
-    d.embedding_hash = HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float));
-    d.dimension = static_cast<uint32_t>(page.embedding_size(i));
-  }
-  if (page.document(i)) {
-    d.document_hash = HashBytes(page.document(i)->data(), page.document(i)->size());
-  }
-  if (page.metadata(i)) {
-    auto it = page.metadata(i)->find(citation_field);
-    if (it != page.metadata(i)->end() && it->second.index() != 0) {
-      std::string text = it->second.index() == 1 ? std::get<std::string>(it->second)
-                                                 : MetadataValueToString(it->second);
-      d.citation_hash = HashBytes(text.data(), text.size());
-    }
-  }
-  return d;
-}
-
-// Runs `v` over old and new stores the way the runner does. Groups come from
-// suite.mappings, else identity by the old store's collection names.
+// Runs check `v` over old and new stores through the real runner
+// (harness/runner.h), with every other check switched off, and returns its
+// result. Groups come from suite.mappings, else identity by name.
 inline Result<CheckResult> RunCheck(Validator& v, const Suite& suite, MemoryStore& old_store,
                                     MemoryStore& new_store, size_t page_size = 7) {
-  RunContext run;
-  run.suite = &suite;
-  run.old_store = &old_store;
-  run.new_store = &new_store;
-  run.old_collections = *old_store.ListCollections();
-  run.new_collections = *new_store.ListCollections();
-  std::vector<GroupContext> groups;
-  std::vector<CollectionMapping> mappings = suite.mappings;
-  if (mappings.empty()) {
-    for (const auto& c : run.old_collections) mappings.push_back({{c.name}, c.name, {}});
+  Suite only = suite;
+  for (const char* name : {"count", "embedding_integrity", "metadata_completeness",
+                           "semantic_divergence", "collection_distribution", "duplicates",
+                           "field_types", "citations"}) {
+    only.enabled_checks[name] = std::string(name) == v.name();
   }
-  for (const auto& m : mappings) {
-    GroupContext g;
-    g.target = m.target;
-    g.sources = m.sources;
-    for (const auto& s : m.sources) g.old_info.push_back(*old_store.GetCollection(s));
-    auto ni = new_store.GetCollection(m.target);
-    g.new_exists = ni.ok();
-    if (ni.ok()) g.new_info = *ni;
-    g.expected_count = m.expected_count.value_or(-1);
-    groups.push_back(g);
-  }
-  run.groups = &groups;
-  RETURN_IF_ERROR(v.BeginRun(run));
-  ScanOptions options;
+  RunOptions options;
   options.page_size = page_size;
-  for (GroupContext& group : groups) {
-    OldIndex index;
-    group.old_index = &index;
-    RETURN_IF_ERROR(v.BeginGroup(group));
-    for (size_t s = 0; s < group.sources.size(); ++s) {
-      RETURN_IF_ERROR(old_store.Scan(group.sources[s], options, [&](RecordBatch& page) {
-        for (size_t i = 0; i < page.size(); ++i) {
-          index[page.id(i)] =
-              DigestOf(page, i, suite.citations.field, static_cast<uint32_t>(s));
-        }
-        group.old_count += static_cast<int64_t>(page.size());
-        return v.OnOldPage(group, page, s);
-      }));
-    }
-    if (group.new_exists) {
-      RETURN_IF_ERROR(new_store.Scan(group.target, options, [&](RecordBatch& page) {
-        JoinedPage joined;
-        joined.old.assign(page.size(), nullptr);
-        for (size_t i = 0; i < page.size(); ++i) {
-          auto it = index.find(page.id(i));
-          if (it != index.end()) {
-            it->second.seen_in_new = true;
-            joined.old[i] = &it->second;
-          }
-        }
-        group.new_count += static_cast<int64_t>(page.size());
-        return v.OnNewPage(group, page, joined);
-      }));
-    }
-    RETURN_IF_ERROR(v.EndGroup(group));
-    group.old_index = nullptr;
+  ASSIGN_OR_RETURN(ValidationReport report, RunValidation(old_store, new_store, only, options));
+  for (auto& check : report.checks) {
+    if (check.name == v.name()) return std::move(check);
   }
-  return v.Finish();
+  return Internal(std::string("check ") + v.name() + " did not run");
 }
 
 // A random vector of `dim` components in [-1, 1).
