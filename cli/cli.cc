@@ -14,7 +14,8 @@ int ReportError(const Status& status, const std::string& hint) {
 
 Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
                                             const std::string& what,
-                                            const GlobalOptions& global) {
+                                            const GlobalOptions& global,
+                                            const std::string& snapshot_dir) {
   if (uri.empty()) {
     return InvalidArgument(what +
                            " is required (a store URI such as "
@@ -24,6 +25,7 @@ Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
   OpenOptions options;
   options.timeout_seconds = global.timeout_seconds;
   if (const char* dir = std::getenv("SNAPSHOT_DIR")) options.snapshot_dir = dir;
+  if (!snapshot_dir.empty()) options.snapshot_dir = snapshot_dir;
   auto store = OpenStore(uri, options);
   if (!store.ok()) return store.status().WithContext(what);
   return store;

@@ -43,10 +43,12 @@ struct Subcommand {
 int ReportError(const Status& status, const std::string& hint = "");
 
 // Opens a store URI with the global options; `what` names its role
-// ("--old", "--store") for the error message.
+// ("--old", "--store") for the error message. `snapshot:ID` resolves
+// against `snapshot_dir`, else $SNAPSHOT_DIR, else ./vecgate_snapshots.
 Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
                                             const std::string& what,
-                                            const GlobalOptions& global);
+                                            const GlobalOptions& global,
+                                            const std::string& snapshot_dir = "");
 
 // Default store URI: $CHROMADB_URL turned into chroma://HOST:PORT, else "".
 std::string DefaultStoreUri();
