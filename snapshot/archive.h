@@ -115,6 +115,7 @@ class ArchiveWriter {
   std::vector<MemberEntry> members_;
   std::string sha256_;
   uint64_t file_bytes_ = 0;
+  uint64_t synced_bytes_ = 0;
   uint64_t tar_bytes_ = 0;
   double compress_seconds_ = 0;
   double hash_seconds_ = 0;

@@ -1,7 +1,11 @@
 // Record lines and float32 blocks of snapshot archives.
 #include "snapshot/record_codec.h"
 
+#include <charconv>
+#include <cmath>
 #include <cstring>
+
+#include "stores/chroma_request_encoder.h"
 
 namespace vecgate {
 
@@ -57,6 +61,50 @@ Result<Metadata> JsonToMetadata(const Json& json, const std::string& where) {
   return metadata;
 }
 
+namespace {
+
+Status AppendMetadataLine(const Metadata& metadata, const std::string& id,
+                          std::string* out) {
+  out->push_back('{');
+  bool first = true;
+  char buffer[32];
+  for (const auto& [key, value] : metadata) {
+    if (!IsValidUtf8(key)) {
+      return InvalidArgument("record '" + id + "' has a metadata key that is not UTF-8");
+    }
+    if (!first) out->push_back(',');
+    first = false;
+    AppendJsonString(key, out);
+    out->push_back(':');
+    if (std::holds_alternative<std::monostate>(value)) {
+      out->append("null");
+    } else if (auto* text = std::get_if<std::string>(&value)) {
+      if (!IsValidUtf8(*text)) {
+        return InvalidArgument("record '" + id + "', metadata '" + key +
+                               "' is not UTF-8");
+      }
+      AppendJsonString(*text, out);
+    } else if (auto* i = std::get_if<int64_t>(&value)) {
+      auto r = std::to_chars(buffer, buffer + sizeof(buffer), *i);
+      out->append(buffer, r.ptr);
+    } else if (auto* d = std::get_if<double>(&value)) {
+      if (!std::isfinite(*d)) {
+        return InvalidArgument("record '" + id + "', metadata '" + key +
+                               "' is not a finite number; JSON cannot hold it");
+      }
+      AppendJsonDouble(*d, out);
+    } else if (auto* b = std::get_if<bool>(&value)) {
+      out->append(*b ? "true" : "false");
+    }
+  }
+  out->push_back('}');
+  return Status::Ok();
+}
+
+}  // namespace
+
+// Written by hand rather than through nlohmann::json: this runs on the
+// snapshot's critical path for every record.
 Status EncodePage(const RecordBatch& page, int64_t dimension,
                   std::string* lines, std::string* embeddings) {
   const size_t floats = page.values().size();
@@ -66,29 +114,34 @@ Status EncodePage(const RecordBatch& page, int64_t dimension,
     std::memcpy(embeddings->data() + old_size, page.values().data(),
                 floats * sizeof(float));
   }
+  char buffer[32];
   for (size_t i = 0; i < page.size(); ++i) {
-    Json line = Json::object();
-    line["id"] = page.id(i);
-    if (page.document(i)) {
-      line["document"] = *page.document(i);
-    } else {
-      line["document"] = nullptr;
+    if (!IsValidUtf8(page.id(i))) {
+      return InvalidArgument("a record id is not UTF-8; it cannot be snapshotted");
     }
-    if (page.metadata(i)) {
-      line["metadata"] = MetadataToJson(*page.metadata(i));
+    lines->append("{\"id\":");
+    AppendJsonString(page.id(i), lines);
+    lines->append(",\"document\":");
+    if (page.document(i)) {
+      if (!IsValidUtf8(*page.document(i))) {
+        return InvalidArgument("record '" + page.id(i) + "' has a document that is not UTF-8");
+      }
+      AppendJsonString(*page.document(i), lines);
     } else {
-      line["metadata"] = nullptr;
+      lines->append("null");
+    }
+    lines->append(",\"metadata\":");
+    if (page.metadata(i)) {
+      RETURN_IF_ERROR(AppendMetadataLine(*page.metadata(i), page.id(i), lines));
+    } else {
+      lines->append("null");
     }
     if (static_cast<int64_t>(page.embedding_size(i)) != dimension) {
-      line["dim"] = page.embedding_size(i);
+      lines->append(",\"dim\":");
+      auto r = std::to_chars(buffer, buffer + sizeof(buffer), page.embedding_size(i));
+      lines->append(buffer, r.ptr);
     }
-    try {
-      *lines += line.dump();
-    } catch (const Json::exception& e) {
-      return InvalidArgument("record '" + page.id(i) +
-                             "' cannot be written to a snapshot: " + e.what());
-    }
-    *lines += '\n';
+    lines->append("}\n");
   }
   return Status::Ok();
 }

@@ -12,7 +12,8 @@
 //      sample of records compared bit for bit (ids, documents, metadata,
 //      embedding bytes) with the snapshot -- except that in cosine
 //      collections, which Chroma re-normalises on add, embedding components
-//      may differ by at most 4 ulps (see VerifyRestored in rollback.cc);
+//      may differ by at most 4 ulps, and metadata doubles, which Chroma
+//      parses with about an ulp of error, by 4 ulps (see rollback.cc);
 //   4. the manifest's status becomes "restored", the journal is closed and
 //      one line goes to the audit log (also on failure).
 // A full rollback also sets aside target collections that are not in the
