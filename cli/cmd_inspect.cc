@@ -1,5 +1,6 @@
 // `vecgate inspect --store STORE`: what a store holds, read through its
 // adapter: each collection's count, distance space and dimension.
+#include <algorithm>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -37,15 +38,19 @@ Runner SetupInspect(CLI::App& app, const GlobalOptions& global) {
       return kExitPassed;
     }
     std::cout << (*store)->Describe() << "\n";
-    std::printf("  %-32s %10s  %-6s %9s\n", "collection", "count", "space", "dimension");
+    int width = 10;
     for (const auto& c : out) {
-      std::printf("  %-32s %10lld  %-6s %9lld\n",
+      width = std::max(width, static_cast<int>(c["collection"].get<std::string>().size()));
+    }
+    std::printf("  %-*s %10s  %-6s %9s\n", width, "collection", "count", "space", "dimension");
+    for (const auto& c : out) {
+      std::printf("  %-*s %10lld  %-6s %9lld\n", width,
                   c["collection"].get<std::string>().c_str(),
                   static_cast<long long>(c["count"].get<int64_t>()),
                   c["space"].get<std::string>().c_str(),
                   static_cast<long long>(c["dimension"].get<int64_t>()));
     }
-    std::printf("  %-32s %10lld\n", "total", static_cast<long long>(total));
+    std::printf("  %-*s %10lld\n", width, "total", static_cast<long long>(total));
     return kExitPassed;
   };
 }

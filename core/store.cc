@@ -78,6 +78,21 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
   return opener(uri, options);
 }
 
+bool IsRollbackAsideName(const std::string& name) {
+  size_t pos = name.rfind("_failed_");
+  if (pos == std::string::npos) return false;
+  std::string rest = name.substr(pos + 8);
+  size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits != 14) return false;
+  if (digits == rest.size()) return true;
+  if (rest[digits] != '_' || digits + 1 == rest.size()) return false;
+  for (size_t i = digits + 1; i < rest.size(); ++i) {
+    if (rest[i] < '0' || rest[i] > '9') return false;
+  }
+  return true;
+}
+
 Result<RecordBatch> ReadAll(Store& store, const std::string& collection,
                             const Include& include) {
   RecordBatch all;

@@ -100,6 +100,12 @@ using StoreOpener = std::function<Result<std::unique_ptr<Store>>(
 // `opener`. Called once at start-up by modules that provide stores.
 void RegisterStoreScheme(const std::string& prefix, StoreOpener opener);
 
+// True for the names rollback gives the collections it sets aside
+// ("NAME_failed_YYYYMMDDHHMMSS", optionally "_N"): copies of a failed
+// migration kept for investigation. Identity mappings and the
+// collection_distribution check leave them out.
+bool IsRollbackAsideName(const std::string& name);
+
 // Helper for stores: reads a whole collection into memory. Only for small
 // collections (tests, fixtures); validators stream.
 Result<RecordBatch> ReadAll(Store& store, const std::string& collection,

@@ -68,7 +68,10 @@ Result<std::vector<GroupContext>> BuildGroups(const Suite& suite,
   for (const auto& c : new_cols) new_by_name[c.name] = &c;
   std::vector<CollectionMapping> mappings = suite.mappings;
   if (mappings.empty()) {
-    for (const auto& c : old_cols) mappings.push_back({{c.name}, c.name, std::nullopt});
+    for (const auto& c : old_cols) {
+      if (IsRollbackAsideName(c.name)) continue;  // a kept failed migration
+      mappings.push_back({{c.name}, c.name, std::nullopt});
+    }
   }
   std::vector<GroupContext> groups;
   for (const auto& m : mappings) {

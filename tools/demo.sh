@@ -4,8 +4,11 @@
 #   1. load the bundled fixture corpus (4 collections, 9,832 records) into
 #      the "old" database and print the counts read back through the adapter;
 #   2. migrate it cleanly into a "new" database and validate: PASSED;
-#   3. migrate it again with injected faults and validate: FAILED, with the
-#      reasons, and where the reports are.
+#   3. snapshot it, verified;
+#   4. migrate it again with injected faults and validate against the
+#      snapshot: FAILED, and the new store is rolled back automatically;
+#   5. validate again: PASSED; the failed migration is kept aside; where the
+#      reports are.
 # Usage: tools/demo.sh PATH/TO/vecgate
 set -euo pipefail
 vecgate=$(realpath "${1:?usage: demo.sh PATH/TO/vecgate}")
@@ -27,24 +30,45 @@ step "1. Load the fixture corpus (seed 42, $dim dimensions) into $base/old"
 step "   Counts read back through the chroma:// adapter"
 "$vecgate" inspect --store "$base/old"
 
-if "$vecgate" --help | grep -q '^ *validate'; then
-  step "2. A clean migration old -> new_clean, then the gate"
-  "$vecgate" fixtures migrate --from "$base/old" --to "$base/new_clean" --create-database
-  set +e
-  "$vecgate" validate --old "$base/old" --new "$base/new_clean" \
-    --suite "$root/suites/seeds.json" --report-dir "$work/reports_clean"
-  rc=$?
-  set -e
-  echo "   exit code: $rc (0 = PASSED)"
+export SNAPSHOT_DIR="$work/snapshots"
 
-  step "3. A faulty migration (NaN embeddings, dropped records, lost metadata), then the gate"
-  "$vecgate" fixtures migrate --from "$base/old" --to "$base/new_faulty" --create-database \
-    --inject nan:0.002,drop:0.01,missing_field:0.005
-  set +e
-  "$vecgate" validate --old "$base/old" --new "$base/new_faulty" \
-    --suite "$root/suites/seeds.json" --report-dir "$work/reports_faulty"
-  rc=$?
-  set -e
-  echo "   exit code: $rc (2 = FAILED)"
-  step "Reports: $work/reports_clean/ and $work/reports_faulty/ (Markdown, JSON, JUnit)"
-fi
+step "2. Snapshot the old store before migrating (verified, into $SNAPSHOT_DIR)"
+id=$("$vecgate" snapshot create --store "$base/old" --name pre_migration)
+"$vecgate" snapshot verify "$id" --deep
+
+step "3. A clean migration old -> new_clean, then the gate"
+"$vecgate" fixtures migrate --from "$base/old" --to "$base/new_clean" --create-database
+set +e
+"$vecgate" validate --old "$base/old" --new "$base/new_clean" \
+  --suite "$root/suites/seeds.json" --report-dir "$work/reports_clean"
+rc=$?
+set -e
+echo "   exit code: $rc (0 = PASSED)"
+
+step "4. A faulty migration old -> new_faulty (NaN embeddings, dropped records, lost metadata)"
+"$vecgate" fixtures migrate --from "$base/old" --to "$base/new_faulty" --create-database \
+  --inject nan:0.002,drop:0.01,missing_field:0.005 --fault-log "$work/faults.json"
+step "   The gate, against the snapshot, rolling back on FAILED"
+set +e
+"$vecgate" validate --old "snapshot:$id" --new "$base/new_faulty" \
+  --suite "$root/suites/seeds.json" --report-dir "$work/reports_faulty" \
+  --on-fail rollback --snapshot "$id" --yes
+rc=$?
+set -e
+echo "   exit code: $rc (2 = FAILED, and the rollback succeeded)"
+
+step "5. After the rollback: new_faulty holds the snapshot again; the failed migration is kept aside"
+"$vecgate" inspect --store "$base/new_faulty"
+set +e
+"$vecgate" --quiet validate --old "snapshot:$id" --new "$base/new_faulty" \
+  --suite "$root/suites/seeds.json" --report-dir "$work/reports_after_rollback" \
+  --fail-on warning
+rc=$?
+set -e
+echo "   re-validation exit code: $rc (0 = PASSED: the store is back to its pre-migration state)"
+"$vecgate" audit-log --limit 3
+
+step "Reports (Markdown, JSON, JUnit):"
+for d in reports_clean reports_faulty reports_after_rollback; do
+  echo "   $work/$d/validation_report.md"
+done

@@ -79,5 +79,16 @@ TEST_F(DistributionTest, UnexpectedCollectionWarnsOrFails) {
   EXPECT_EQ(RunDistribution()->status, CheckStatus::kPass);
 }
 
+TEST_F(DistributionTest, CollectionsKeptAsideByARollbackAreNotStray) {
+  new_store_.AddCollection("ab_failed_20261122012708", DistanceSpace::kL2, 4,
+                           MakeBatch("x", 2, 4));
+  new_store_.AddCollection("ab_failed_2026", DistanceSpace::kL2, 4, MakeBatch("y", 2, 4));
+  auto r = RunDistribution();
+  EXPECT_EQ(r->metrics["rollback_aside_collections"], 1);
+  EXPECT_EQ(r->metrics["unexpected_collections"], 1) << "not a rollback's name: stray";
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].collection, "ab_failed_2026");
+}
+
 }  // namespace
 }  // namespace vecgate
