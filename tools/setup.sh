@@ -11,7 +11,9 @@ packages=(build-essential cmake pkg-config curl ca-certificates
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev)
 if [ "${1:-}" = "--bench" ]; then
-  packages+=(libfaiss-dev python3-numpy hyperfine)
+  # FAISS is only as fast as its BLAS: Debian's reference BLAS would make it
+  # about 10x slower and flatter vecgate, so the benchmarks link OpenBLAS.
+  packages+=(libfaiss-dev libopenblas-pthread-dev python3-numpy hyperfine)
 fi
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

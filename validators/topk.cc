@@ -14,6 +14,7 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <thread>
@@ -34,6 +35,30 @@ constexpr double kFilterSlack = 1e-4;
 
 // Queries per worker thread below which splitting does not pay.
 constexpr size_t kMinQueriesPerThread = 32;
+
+// Queries are scored in chunks that the workers claim one at a time, so a
+// worker that is preempted (other processes on the machine) holds up at
+// most one chunk, not a fixed share of the block. About this many chunks
+// per worker per block; a chunk keeps at least kMinQueriesPerThread queries
+// and at most kMaxQueryChunk (Eigen's float GEMM against a kBlockRows block
+// runs at full speed from about 256 query rows; at 128 it loses ~10 %, and
+// more chunks mean packing each row block more often).
+constexpr size_t kChunksPerWorker = 2;
+constexpr size_t kMaxQueryChunk = 256;
+
+// Squared norm in double, with eight independent partial sums so that the
+// loop is not bound by the latency of one chain of additions (the compiler
+// can keep the partial sums in one vector register).
+double SquaredNorm(const float* x, size_t n) {
+  double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int l = 0; l < 8; ++l) part[l] += static_cast<double>(x[i + l]) * x[i + l];
+  }
+  for (; i < n; ++i) part[0] += static_cast<double>(x[i]) * x[i];
+  return ((part[0] + part[1]) + (part[2] + part[3])) +
+         ((part[4] + part[5]) + (part[6] + part[7]));
+}
 
 bool HeapLess(const ExactTopK::Neighbor& a, const ExactTopK::Neighbor& b) {
   return a.distance != b.distance ? a.distance < b.distance : a.index < b.index;
@@ -127,9 +152,7 @@ void ExactTopK::AddBlock(const float* rows, size_t n, const std::string* ids) {
   row_b_.assign(n, -1.0f);
   double scale = 0;
   for (size_t j = 0; j < n; ++j) {
-    const float* x = rows + j * dim_;
-    double sq = 0;
-    for (size_t i = 0; i < dim_; ++i) sq += static_cast<double>(x[i]) * x[i];
+    const double sq = SquaredNorm(rows + j * dim_, dim_);
     switch (space_) {
       case DistanceSpace::kCosine:
         row_b_[j] = sq > 0 ? static_cast<float>(-1.0 / std::sqrt(sq)) : 0.0f;
@@ -151,16 +174,22 @@ void ExactTopK::AddBlock(const float* rows, size_t n, const std::string* ids) {
   if (workers == 1) {
     ScoreRange(rows, n, ids, 0, nq_, &scores_[0]);
   } else {
+    // Every query belongs to exactly one chunk, so its heap is touched by
+    // one worker only; which worker takes a chunk does not change results.
+    const size_t chunk = std::clamp<size_t>(
+        (nq_ + workers * kChunksPerWorker - 1) / (workers * kChunksPerWorker),
+        kMinQueriesPerThread, kMaxQueryChunk);
+    const size_t chunks = (nq_ + chunk - 1) / chunk;
+    workers = std::min(workers, chunks);
+    std::atomic<size_t> next_chunk{0};
+    auto work = [&](size_t w) {
+      for (size_t c = next_chunk.fetch_add(1); c < chunks; c = next_chunk.fetch_add(1)) {
+        ScoreRange(rows, n, ids, c * chunk, std::min(nq_, (c + 1) * chunk), &scores_[w]);
+      }
+    };
     std::vector<std::thread> pool;
-    size_t per = (nq_ + workers - 1) / workers;
-    for (size_t w = 1; w < workers; ++w) {
-      size_t begin = std::min(nq_, w * per), end = std::min(nq_, begin + per);
-      if (begin >= end) break;
-      pool.emplace_back([this, rows, n, ids, begin, end, w] {
-        ScoreRange(rows, n, ids, begin, end, &scores_[w]);
-      });
-    }
-    ScoreRange(rows, n, ids, 0, std::min(nq_, per), &scores_[0]);
+    for (size_t w = 1; w < workers; ++w) pool.emplace_back(work, w);
+    work(0);
     for (auto& t : pool) t.join();
   }
   rows_added_ += n;
