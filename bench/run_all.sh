@@ -50,6 +50,17 @@ run topk_bench --out "$results/topk_bench.json" "${rep_args[@]}"
 run validate_chroma_bench --out "$results/validate_chroma_bench.json" "${rep_args[@]}"
 run validate_scale_bench --records "$scale_records" --work-dir "$work_dir" \
   --out "$results/validate_scale_bench.json"
+# The end-to-end comparison with curl, the chromadb JS client, NumPy and FAISS
+# (writes e2e.json and e2e.md beside the others).
+if [ -x "$build/bench/e2e_tool" ]; then
+  start=$SECONDS
+  set +e
+  "$(dirname "$0")/e2e_bench.sh" --build "$build" >"$results/e2e.log" 2>&1
+  rc=$?
+  set -e
+  status[e2e_bench]="exit $rc, $((SECONDS - start)) s"
+  echo "== e2e_bench: exit $rc after $((SECONDS - start)) s"
+fi
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # summary.md from the JSON files (python3 is on every machine that builds
