@@ -65,6 +65,7 @@ Runner SetupRollback(CLI::App& app, const GlobalOptions& global);
 Runner SetupAuditLog(CLI::App& app, const GlobalOptions& global);
 Runner SetupStatus(CLI::App& app, const GlobalOptions& global);
 Runner SetupHealthCheck(CLI::App& app, const GlobalOptions& global);
+Runner SetupBench(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace vecgate::cli
 

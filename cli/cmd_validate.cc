@@ -101,8 +101,10 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
     options.page_size = args->page_size;
     options.fail_on_warning = args->fail_on == "warning";
     options.progress = [&progress](const std::string& stage, int64_t done, int64_t total) {
-      progress.Update(stage, done, total);
+      progress.Update(stage, done, total,
+                      stage.rfind("queries ", 0) == 0 ? "queries" : "records");
     };
+    options.open_options.timeout_seconds = global.timeout_seconds;
     auto report = RunGate(**old_store, **new_store, suite, options, on_fail);
     progress.Finish();
     if (!report.ok()) {

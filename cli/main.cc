@@ -13,6 +13,8 @@ namespace {
 const Subcommand kSubcommands[] = {
     {"validate", "Run the eight checks on a migration and decide PASSED/WARNING/FAILED",
      SetupValidate},
+    {"bench", "Query latency p50/p95/p99 and throughput of old vs new, with a verdict",
+     SetupBench},
     {"inspect", "List a store's collections with their counts, space and dimension",
      SetupInspect},
     {"fixtures", "Generate, load or fault-inject the bundled fixture corpus",

@@ -49,12 +49,14 @@ Progress::Progress(bool quiet)
 
 Progress::~Progress() { Finish(); }
 
-void Progress::Update(const std::string& stage, int64_t done, int64_t total) {
+void Progress::Update(const std::string& stage, int64_t done, int64_t total,
+                      const std::string& unit) {
   if (quiet_) return;
   auto now = Clock::now();
   if (stage != stage_) {
     Finish();
     stage_ = stage;
+    unit_ = unit;
     stage_start_ = now;
     last_draw_ = Clock::time_point();
   }
@@ -83,14 +85,15 @@ void Progress::Draw(bool final_line) {
   double rate = elapsed > 0 ? done_ / elapsed : 0;
   std::string counts = WithThousands(done_) + (total_ > 0 ? "/" + WithThousands(total_) : "");
   char rate_text[64];
-  std::snprintf(rate_text, sizeof(rate_text), "%s rec/s",
-                WithThousands(static_cast<int64_t>(rate)).c_str());
+  std::snprintf(rate_text, sizeof(rate_text), "%s %s/s",
+                WithThousands(static_cast<int64_t>(rate)).c_str(),
+                unit_ == "records" ? "rec" : unit_.c_str());
   std::string eta = total_ > 0 && rate > 0 ? FormatDuration((total_ - done_) / rate) : "--:--";
   if (!terminal_) {
     // A plain line: one at the end of a step, and a few while it runs.
     if (drawn_ && final_line && total_ > 0 && done_ >= total_) return;
-    std::fprintf(stderr, "vecgate: %s: %s records (%s, %s)\n", stage_.c_str(),
-                 counts.c_str(), rate_text,
+    std::fprintf(stderr, "vecgate: %s: %s %s (%s, %s)\n", stage_.c_str(),
+                 counts.c_str(), unit_.c_str(), rate_text,
                  final_line || (total_ > 0 && done_ >= total_)
                      ? ("took " + FormatDuration(elapsed)).c_str()
                      : ("ETA " + eta).c_str());

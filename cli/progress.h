@@ -15,9 +15,10 @@ class Progress {
   explicit Progress(bool quiet);
   ~Progress();
 
-  // Reports `done` of `total` (0 = unknown) for `stage`. A new stage name
-  // finishes the previous one.
-  void Update(const std::string& stage, int64_t done, int64_t total);
+  // Reports `done` of `total` (0 = unknown) `unit` ("records", "queries")
+  // for `stage`. A new stage name finishes the previous one.
+  void Update(const std::string& stage, int64_t done, int64_t total,
+              const std::string& unit = "records");
   // Ends the current line.
   void Finish();
 
@@ -32,6 +33,7 @@ class Progress {
   bool terminal_;
   bool color_;
   std::string stage_;
+  std::string unit_ = "records";
   int64_t done_ = 0;
   int64_t total_ = 0;
   Clock::time_point stage_start_;

@@ -200,6 +200,8 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   run.suite = &suite;
   run.old_store = &old_store;
   run.new_store = &new_store;
+  run.open_options = options.open_options;
+  run.progress = options.progress;
   {
     auto old_cols = old_store.ListCollections();
     if (!old_cols.ok()) return old_cols.status().WithContext("listing " + report.old_store);
@@ -264,7 +266,7 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
                 [&](Validator& v) { return v.OnOldPage(group, page, s); });
           }));
     }
-    if (group.new_exists) {
+    if (group.new_exists && options.scan_new_store) {
       auto expected = new_store.Count(group.target);
       if (!expected.ok()) return expected.status().WithContext("counting new " + group.target);
       JoinedPage joined;
@@ -340,6 +342,7 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
     if (failed("collection_distribution")) reasons.push_back("Collection Distribution Mismatch");
     if (failed("field_types")) reasons.push_back("Field Type Violation");
     if (failed("citations")) reasons.push_back("Citation Integrity Failure");
+    if (failed("query_performance")) reasons.push_back("Query Performance Regression");
   }
   report.rollback_reason.clear();
   for (const auto& r : reasons) {

@@ -29,6 +29,13 @@ struct RunOptions {
   size_t page_size = 1000;
   bool fail_on_warning = false;  // WARNING exits 2 like FAILED
   ProgressCallback progress;     // may be empty
+  // The options the caller opened the stores with; checks that need more
+  // connections to the same stores open them with these.
+  OpenOptions open_options;
+  // false: the new store is not scanned (its collections are still listed).
+  // For runs of checks that read nothing from the new pages, such as
+  // `vecgate bench` running query_performance alone.
+  bool scan_new_store = true;
 };
 
 // Runs every enabled check on old -> new. Returns the report with verdict,

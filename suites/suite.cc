@@ -36,7 +36,11 @@ constexpr const char* kCheckNames[] = {"count",
                                        "collection_distribution",
                                        "duplicates",
                                        "field_types",
-                                       "citations"};
+                                       "citations",
+                                       "query_performance"};
+
+// Client threads of query_performance: more would only measure this machine.
+constexpr int64_t kMaxQueryConcurrency = 64;
 
 std::string FormatNumber(double v) {
   char buf[32];
@@ -520,7 +524,8 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
       CheckObject(j, path,
                   {"count", "embedding_integrity", "metadata_completeness",
                    "semantic_divergence", "collection_distribution",
-                   "duplicates", "field_types", "citations"}));
+                   "duplicates", "field_types", "citations",
+                   "query_performance"}));
   const double inf = std::numeric_limits<double>::infinity();
 
   if (j.contains("count")) {
@@ -740,6 +745,58 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
     }
     RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
   }
+
+  if (j.contains("query_performance")) {
+    const Json& q = j["query_performance"];
+    const std::string p = Child(path, "query_performance");
+    RETURN_IF_ERROR(CheckObject(
+        q, p,
+        {"enabled", "max_mean_latency_ms", "min_queries_per_second",
+         "max_slowdown_percent", "queries", "warmup", "concurrency",
+         "max_seconds"}));
+    QueryPerformanceThresholds& t = suite->query_performance;
+    if (q.contains("enabled")) {
+      RETURN_IF_ERROR(Bool(q["enabled"], Child(p, "enabled"), &t.enabled));
+    }
+    if (q.contains("max_mean_latency_ms")) {
+      RETURN_IF_ERROR(Number(q["max_mean_latency_ms"],
+                             Child(p, "max_mean_latency_ms"), 0, inf,
+                             &t.max_mean_latency_ms));
+    }
+    if (q.contains("min_queries_per_second")) {
+      RETURN_IF_ERROR(Number(q["min_queries_per_second"],
+                             Child(p, "min_queries_per_second"), 0, inf,
+                             &t.min_queries_per_second));
+    }
+    if (q.contains("max_slowdown_percent")) {
+      RETURN_IF_ERROR(Number(q["max_slowdown_percent"],
+                             Child(p, "max_slowdown_percent"), 0, inf,
+                             &t.max_slowdown_percent));
+    }
+    if (q.contains("queries")) {
+      RETURN_IF_ERROR(Integer(q["queries"], Child(p, "queries"), 1, &t.queries));
+    }
+    if (q.contains("warmup")) {
+      RETURN_IF_ERROR(Integer(q["warmup"], Child(p, "warmup"), 0, &t.warmup));
+    }
+    if (q.contains("concurrency")) {
+      const std::string cp = Child(p, "concurrency");
+      RETURN_IF_ERROR(Integer(q["concurrency"], cp, 1, &t.concurrency));
+      if (t.concurrency > kMaxQueryConcurrency) {
+        return Error(cp, "expected an integer between 1 and " +
+                             std::to_string(kMaxQueryConcurrency) + ", got " +
+                             Describe(q["concurrency"]));
+      }
+    }
+    if (q.contains("max_seconds")) {
+      const std::string sp = Child(p, "max_seconds");
+      RETURN_IF_ERROR(Number(q["max_seconds"], sp, 0, 86400, &t.max_seconds));
+      if (t.max_seconds <= 0) {
+        return Error(sp, "expected a number of seconds above 0, got " +
+                             Describe(q["max_seconds"]));
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -787,7 +844,8 @@ Status SuiteParser::ParseChecks(const Json& j, const std::string& path,
   RETURN_IF_ERROR(CheckObject(
       j, path,
       {kCheckNames[0], kCheckNames[1], kCheckNames[2], kCheckNames[3],
-       kCheckNames[4], kCheckNames[5], kCheckNames[6], kCheckNames[7]}));
+       kCheckNames[4], kCheckNames[5], kCheckNames[6], kCheckNames[7],
+       kCheckNames[8]}));
   for (const auto& item : j.items()) {
     bool enabled = true;
     RETURN_IF_ERROR(Bool(item.value(), Child(path, item.key()), &enabled));

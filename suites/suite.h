@@ -94,6 +94,20 @@ struct CitationThresholds {
   double fail_percent = 0.1;
 };
 
+// The optional ninth check, query_performance: replays the queries against
+// both live stores and compares latency and throughput. Off by default.
+struct QueryPerformanceThresholds {
+  bool enabled = false;
+  double max_mean_latency_ms = 500.0;   // new mean latency above -> FAIL
+  double min_queries_per_second = 10.0;  // new throughput below -> FAIL
+  // new p95 more than this much slower than old p95 -> FAIL (50 = 1.5x).
+  double max_slowdown_percent = 50.0;
+  int64_t queries = 200;     // measured queries per store and collection
+  int64_t warmup = 20;       // unmeasured queries sent first
+  int64_t concurrency = 1;   // client threads, each with its own connection
+  double max_seconds = 30.0;  // time bound of each replay (and of its warm-up)
+};
+
 struct QuerySource {
   std::string queries_file;  // JSONL or JSON array of vectors; empty = sample
   int64_t sample_count = 200;   // queries sampled from old records per target
@@ -123,15 +137,20 @@ struct Suite {
   FieldTypeThresholds field_types;
   CitationThresholds citations;
   QuerySource queries;
+  QueryPerformanceThresholds query_performance;
 
   std::vector<std::string> citation_registry;  // known URIs; empty = not checked
   std::string citation_registry_file;          // one URI a line, resolved at load
 
-  // Checks switched off by the suite ("checks": {"duplicates": false}).
+  // Checks switched on or off by the suite ("checks": {"duplicates": false}).
+  // The eight checks are on unless switched off; query_performance is off
+  // unless switched on here or by thresholds.query_performance.enabled (the
+  // "checks" entry wins when both are given).
   std::map<std::string, bool> enabled_checks;
   bool IsEnabled(const std::string& check) const {
     auto it = enabled_checks.find(check);
-    return it == enabled_checks.end() || it->second;
+    if (it != enabled_checks.end()) return it->second;
+    return check == "query_performance" ? query_performance.enabled : true;
   }
 
   int64_t max_findings = 50;  // offending ids listed per check (count is full)

@@ -110,12 +110,23 @@ void ExpectSuitesEqual(const Suite& a, const Suite& b) {
   EXPECT_EQ(a.queries.seed, b.queries.seed);
   EXPECT_EQ(a.queries.self_retrieval_sample, b.queries.self_retrieval_sample);
 
+  const QueryPerformanceThresholds& qa = a.query_performance;
+  const QueryPerformanceThresholds& qb = b.query_performance;
+  EXPECT_EQ(qa.enabled, qb.enabled);
+  EXPECT_EQ(qa.max_mean_latency_ms, qb.max_mean_latency_ms);
+  EXPECT_EQ(qa.min_queries_per_second, qb.min_queries_per_second);
+  EXPECT_EQ(qa.max_slowdown_percent, qb.max_slowdown_percent);
+  EXPECT_EQ(qa.queries, qb.queries);
+  EXPECT_EQ(qa.warmup, qb.warmup);
+  EXPECT_EQ(qa.concurrency, qb.concurrency);
+  EXPECT_EQ(qa.max_seconds, qb.max_seconds);
+
   EXPECT_EQ(a.citation_registry, b.citation_registry);
   EXPECT_EQ(a.citation_registry_file, b.citation_registry_file);
   for (const char* check :
        {"count", "embedding_integrity", "metadata_completeness",
         "semantic_divergence", "collection_distribution", "duplicates",
-        "field_types", "citations"}) {
+        "field_types", "citations", "query_performance"}) {
     EXPECT_EQ(a.IsEnabled(check), b.IsEnabled(check)) << check;
   }
   EXPECT_EQ(a.max_findings, b.max_findings);
@@ -261,6 +272,49 @@ TEST(ParseSuiteTest, AcceptsIntegralFloatsForIntegers) {
   ASSERT_TRUE(suite.ok()) << suite.status().ToString();
   EXPECT_EQ(suite->queries.k, 20);
   EXPECT_EQ(suite->queries.seed, 7u);
+}
+
+TEST(ParseSuiteTest, QueryPerformanceIsOffByDefaultWithTheRunbookThresholds) {
+  Result<Suite> suite = ParseSuite("{}", "d.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_FALSE(suite->IsEnabled("query_performance"));
+  EXPECT_EQ(suite->query_performance.max_mean_latency_ms, 500.0);
+  EXPECT_EQ(suite->query_performance.min_queries_per_second, 10.0);
+  EXPECT_EQ(suite->query_performance.max_slowdown_percent, 50.0);
+  EXPECT_EQ(suite->query_performance.queries, 200);
+  EXPECT_EQ(suite->query_performance.warmup, 20);
+  EXPECT_EQ(suite->query_performance.concurrency, 1);
+  EXPECT_EQ(suite->query_performance.max_seconds, 30.0);
+}
+
+TEST(ParseSuiteTest, ReadsQueryPerformance) {
+  Result<Suite> suite = ParseSuite(R"({"thresholds": {"query_performance": {
+    "enabled": true, "max_mean_latency_ms": 250, "min_queries_per_second": 40,
+    "max_slowdown_percent": 20, "queries": 500, "warmup": 0, "concurrency": 4,
+    "max_seconds": 12.5}}})",
+                                   "p.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  const QueryPerformanceThresholds& t = suite->query_performance;
+  EXPECT_TRUE(suite->IsEnabled("query_performance"));
+  EXPECT_EQ(t.max_mean_latency_ms, 250.0);
+  EXPECT_EQ(t.min_queries_per_second, 40.0);
+  EXPECT_EQ(t.max_slowdown_percent, 20.0);
+  EXPECT_EQ(t.queries, 500);
+  EXPECT_EQ(t.warmup, 0);
+  EXPECT_EQ(t.concurrency, 4);
+  EXPECT_EQ(t.max_seconds, 12.5);
+}
+
+TEST(ParseSuiteTest, ChecksEntrySwitchesQueryPerformanceEitherWay) {
+  Result<Suite> on = ParseSuite(R"({"checks": {"query_performance": true}})", "on.json");
+  ASSERT_TRUE(on.ok()) << on.status().ToString();
+  EXPECT_TRUE(on->IsEnabled("query_performance"));
+  Result<Suite> off = ParseSuite(
+      R"({"checks": {"query_performance": false},
+          "thresholds": {"query_performance": {"enabled": true}}})",
+      "off.json");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->IsEnabled("query_performance")) << "the checks entry wins";
 }
 
 // One malformed suite and what its error must say.
@@ -417,6 +471,28 @@ INSTANTIATE_TEST_SUITE_P(
             "$.mappings[0].count", "unknown key \"count\""},
         BadSuite{R"({"checks": {"duplicate": false}})", "$.checks.duplicate",
                  "did you mean \"duplicates\"?"},
+        BadSuite{R"({"thresholds": {"query_performance": {"max_mean_latncy_ms": 5}}})",
+                 "$.thresholds.query_performance.max_mean_latncy_ms",
+                 "did you mean \"max_mean_latency_ms\"?"},
+        BadSuite{R"({"thresholds": {"query_performance": {"concurrency": 0}}})",
+                 "$.thresholds.query_performance.concurrency",
+                 "expected an integer >= 1, got 0"},
+        BadSuite{R"({"thresholds": {"query_performance": {"concurrency": 65}}})",
+                 "$.thresholds.query_performance.concurrency",
+                 "expected an integer between 1 and 64, got 65"},
+        BadSuite{R"({"thresholds": {"query_performance": {"max_seconds": 0}}})",
+                 "$.thresholds.query_performance.max_seconds",
+                 "expected a number of seconds above 0"},
+        BadSuite{R"({"thresholds": {"query_performance": {"queries": 0}}})",
+                 "$.thresholds.query_performance.queries",
+                 "expected an integer >= 1, got 0"},
+        BadSuite{
+            R"({"thresholds": {"query_performance": {"max_slowdown_percent": -1}}})",
+            "$.thresholds.query_performance.max_slowdown_percent",
+            "expected a number >= 0, got -1"},
+        BadSuite{R"({"thresholds": {"query_performance": {"enabled": "yes"}}})",
+                 "$.thresholds.query_performance.enabled",
+                 "expected true or false, got \"yes\""},
         BadSuite{R"({"checks": {"count": "off"}})", "$.checks.count",
                  "expected true or false, got \"off\""},
         BadSuite{R"({"max_findings": -1})", "$.max_findings",

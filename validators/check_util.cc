@@ -6,6 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/env.h"
 
 namespace vecgate {
 namespace check_util {
@@ -115,6 +120,77 @@ void BottomKSample::Take(std::vector<std::string>* ids,
     vectors->insert(vectors->end(), vectors_.begin() + e->slot * dim_,
                     vectors_.begin() + (e->slot + 1) * dim_);
   }
+}
+
+namespace {
+
+Status ParseQueryVector(const nlohmann::json& j, const std::string& where,
+                        std::vector<float>* out) {
+  if (!j.is_array() || j.empty()) {
+    return InvalidArgument(where + ": a query must be a non-empty array of numbers");
+  }
+  out->clear();
+  for (size_t c = 0; c < j.size(); ++c) {
+    const auto& v = j[c];
+    if (v.is_string()) {
+      return InvalidArgument(where + ": component " + std::to_string(c) + " is \"" +
+                             v.get<std::string>() +
+                             "\"; queries must be finite numbers (NaN and infinity are "
+                             "not valid queries)");
+    }
+    if (!v.is_number()) {
+      return InvalidArgument(where + ": component " + std::to_string(c) +
+                             " is not a number");
+    }
+    double d = v.get<double>();
+    float f = static_cast<float>(d);
+    if (!std::isfinite(d) || !std::isfinite(f)) {
+      return InvalidArgument(where + ": component " + std::to_string(c) +
+                             " is not a finite float32 (NaN or infinity)");
+    }
+    out->push_back(f);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<QueryFile> LoadQueryFile(const std::string& path) {
+  auto text = Env::Default()->ReadFile(path);
+  if (!text.ok()) return text.status().WithContext("reading queries file " + path);
+  QueryFile file;
+  // One JSON array of arrays?
+  nlohmann::json whole = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (!whole.is_discarded() && whole.is_array() && !whole.empty() && whole[0].is_array()) {
+    for (size_t q = 0; q < whole.size(); ++q) {
+      std::string where = path + " element " + std::to_string(q + 1);
+      std::vector<float> v;
+      RETURN_IF_ERROR(ParseQueryVector(whole[q], where, &v));
+      file.vectors.push_back(std::move(v));
+      file.labels.push_back(path + "[" + std::to_string(q + 1) + "]");
+    }
+    return file;
+  }
+  // JSON Lines: one array a line, blank lines ignored.
+  std::istringstream lines(*text);
+  std::string line;
+  for (size_t number = 1; std::getline(lines, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    std::string where = path + " line " + std::to_string(number);
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded()) {
+      return InvalidArgument(where + ": not valid JSON (expected an array of numbers; "
+                             "NaN and Infinity are not JSON)");
+    }
+    std::vector<float> v;
+    RETURN_IF_ERROR(ParseQueryVector(j, where, &v));
+    file.vectors.push_back(std::move(v));
+    file.labels.push_back(path + ":" + std::to_string(number));
+  }
+  if (file.vectors.empty()) {
+    return InvalidArgument(path + ": the queries file holds no query vectors");
+  }
+  return file;
 }
 
 }  // namespace check_util

@@ -4,7 +4,8 @@
 // rollback), metadata lookups and type tests shared by metadata_completeness,
 // field_types and citations, number formatting for summaries and findings,
 // and a deterministic bottom-k sample of vectors by id hash (used for query
-// sampling and near-duplicate detection: order-independent, bounded memory).
+// sampling and near-duplicate detection: order-independent, bounded memory),
+// and the queries-file reader.
 #ifndef VECGATE_VALIDATORS_CHECK_UTIL_H_
 #define VECGATE_VALIDATORS_CHECK_UTIL_H_
 
@@ -98,6 +99,18 @@ class BottomKSample {
   std::vector<Entry> entries_;  // max-heap by (key, id)
   std::vector<float> vectors_;
 };
+
+// Query vectors read from a queries file: JSON Lines of arrays, or one JSON
+// array of arrays. Used by semantic_divergence and query_performance.
+struct QueryFile {
+  std::vector<std::vector<float>> vectors;
+  std::vector<std::string> labels;  // "FILE:LINE" or "FILE[INDEX]"
+};
+
+// Reads a queries file. InvalidArgument naming the file and the line (or
+// element) of the first bad query: not JSON, not an array of numbers, NaN or
+// infinity; or a file with no queries. IoError when it cannot be read.
+Result<QueryFile> LoadQueryFile(const std::string& path);
 
 }  // namespace check_util
 }  // namespace vecgate

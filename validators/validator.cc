@@ -66,6 +66,7 @@ std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite) {
   all.push_back(NewDuplicatesValidator());
   all.push_back(NewFieldTypesValidator());
   all.push_back(NewCitationsValidator());
+  all.push_back(NewQueryPerformanceValidator());  // off unless the suite enables it
   std::vector<std::unique_ptr<Validator>> enabled;
   for (auto& v : all) {
     if (suite.IsEnabled(v->name())) enabled.push_back(std::move(v));

@@ -1,4 +1,5 @@
-// The common interface of the eight checks (SPEC.md section 3).
+// The common interface of the eight checks (SPEC.md section 3) and the
+// optional ninth, query_performance.
 //
 // The runner (harness/) streams each store once and feeds every enabled
 // check the same pages, so adding a check does not add a pass over the data.
@@ -25,6 +26,7 @@
 #define VECGATE_VALIDATORS_VALIDATOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -128,6 +130,12 @@ struct RunContext {
   std::vector<CollectionInfo> old_collections;  // every collection in old
   std::vector<CollectionInfo> new_collections;  // every collection in new
   std::vector<GroupContext>* groups = nullptr;  // every target group
+  // The options the stores were opened with, for checks that open more
+  // connections to the same URIs (query_performance's client threads).
+  OpenOptions open_options;
+  // Progress of long steps inside a check (stage, done, total); may be empty.
+  // Called on the runner's thread.
+  std::function<void(const std::string&, int64_t, int64_t)> progress;
 };
 
 // For each row of a new page, the old record with the same id in this group
@@ -161,8 +169,8 @@ class Validator {
   const Suite& suite() const { return *run_->suite; }
 };
 
-// The eight checks, in report order. `only` limits them to the named ones
-// (empty = all enabled in the suite).
+// The checks enabled in the suite, in report order: the eight, then the
+// optional query_performance (off unless the suite enables it).
 std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite);
 
 // Factories, one per file.
@@ -174,6 +182,7 @@ std::unique_ptr<Validator> NewCollectionDistributionValidator();
 std::unique_ptr<Validator> NewDuplicatesValidator();
 std::unique_ptr<Validator> NewFieldTypesValidator();
 std::unique_ptr<Validator> NewCitationsValidator();
+std::unique_ptr<Validator> NewQueryPerformanceValidator();
 
 }  // namespace vecgate
 
