@@ -331,9 +331,9 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
       // Below the seeds' 20 %, the check failed either on the suite's own
       // divergence threshold or on the live index (records it cannot reach).
       const CheckResult& sd = CheckNamed(report, "semantic_divergence");
-      bool index_failed = MetricOr(sd, "self_retrieval_rate", 1.0) < 1.0 &&
-                          report.semantic_divergence_percentage < 1.0;
-      reasons.push_back(index_failed ? "Search Index Degraded" : "Search Results Diverged");
+      auto it = sd.metrics.find("divergence_failed");
+      bool divergence_failed = it != sd.metrics.end() && it->is_boolean() && it->get<bool>();
+      reasons.push_back(divergence_failed ? "Search Results Diverged" : "Search Index Degraded");
     }
     if (failed("count")) reasons.push_back("Chunk Count Mismatch");
     if (failed("embedding_integrity")) reasons.push_back("Embedding Corruption");

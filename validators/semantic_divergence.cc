@@ -244,6 +244,9 @@ class SemanticDivergenceValidator : public Validator {
       r.status = CheckStatus::kWarn;
     }
     r.metrics["semantic_divergence_percentage"] = pct;
+    // Whether the exact top-k itself failed (as opposed to the live index
+    // below): the runner words the rollback reason from it.
+    r.metrics["divergence_failed"] = r.status == CheckStatus::kFail;
     r.metrics["queries"] = query_count_;
     r.metrics["k"] = suite().queries.k;
     r.metrics["query_source"] = file_ ? "file" : "sampled";
