@@ -36,6 +36,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_server.h"
 #include "core/store.h"
 #include "stores/chroma_page_decoder.h"
 #include "stores/chroma_request_encoder.h"
@@ -44,6 +45,13 @@
 
 namespace vecgate {
 namespace {
+
+using bench::Median;
+using bench::OnSignal;
+using bench::StartServer;
+using bench::StopServer;
+using bench::g_data_dir;
+using bench::g_server_pid;
 
 struct Config {
   std::string out = "bench_results/chroma_bench.json";
@@ -55,48 +63,6 @@ struct Config {
 
 // ------------------------------------------------------------- the server
 
-std::string g_server_pid;  // set while a server runs
-std::string g_data_dir;
-
-void StopServer() {
-  if (!g_server_pid.empty()) {
-    const std::string command = std::string(VECGATE_SOURCE_DIR) +
-                                "/tools/chroma/stop.sh " + g_server_pid;
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "chroma_bench: stop.sh %s failed\n",
-                   g_server_pid.c_str());
-    }
-    g_server_pid.clear();
-  }
-  if (!g_data_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(g_data_dir, ignored);
-    g_data_dir.clear();
-  }
-}
-
-void OnSignal(int) {
-  StopServer();
-  _exit(130);
-}
-
-// Starts Chroma; returns its port, or 0 on failure.
-int StartServer() {
-  char pattern[] = "/tmp/vecgate_chroma_bench_XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return 0;
-  g_data_dir = pattern;
-  const std::string command = std::string(VECGATE_SOURCE_DIR) +
-                              "/tools/chroma/start.sh " + g_data_dir + "/data";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0;
-  int port = 0;
-  char pid[32] = {0};
-  const int fields = std::fscanf(pipe, "%d %31s", &port, pid);
-  pclose(pipe);
-  if (fields != 2) return 0;
-  g_server_pid = pid;
-  return port;
-}
 
 // --------------------------------------------------------------- the data
 
@@ -155,11 +121,6 @@ double Seconds(const std::function<bool()>& work, bool* ok) {
       .count();
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // Chroma 1.0 parses JSON doubles in metadata with about one ulp of error
 // (0.16156896865876783 comes back as 0.16156896865876785), so metadata
@@ -243,7 +204,7 @@ bool Check(const Status& s, const char* what) {
 int Run(const Config& config) {
   std::printf("chroma_bench: %zu records x %zu dims, %d repetitions\n",
               config.records, config.dim, config.reps);
-  const int port = StartServer();
+  const int port = StartServer("chroma_bench");
   if (port == 0) {
     std::fprintf(stderr, "chroma_bench: could not start Chroma\n");
     return 2;

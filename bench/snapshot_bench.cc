@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_server.h"
 #include "core/store.h"
 #include "snapshot/rollback.h"
 #include "snapshot/sha256.h"
@@ -51,6 +52,13 @@
 namespace vecgate {
 namespace {
 
+using bench::Median;
+using bench::OnSignal;
+using bench::StartServer;
+using bench::StopServer;
+using bench::g_data_dir;
+using bench::g_server_pid;
+
 using Clock = std::chrono::steady_clock;
 
 struct Config {
@@ -61,46 +69,6 @@ struct Config {
   bool skip_rollback = false;  // --skip-rollback: CREATE, SIZE, CODECS only
 };
 
-std::string g_server_pid;
-std::string g_data_dir;
-
-void StopServer() {
-  if (!g_server_pid.empty()) {
-    const std::string command =
-        std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/stop.sh " + g_server_pid;
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "snapshot_bench: stop.sh %s failed\n", g_server_pid.c_str());
-    }
-    g_server_pid.clear();
-  }
-  if (!g_data_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(g_data_dir, ignored);
-    g_data_dir.clear();
-  }
-}
-
-void OnSignal(int) {
-  StopServer();
-  _exit(130);
-}
-
-int StartServer() {
-  char pattern[] = "/tmp/vecgate_snapshot_bench_XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return 0;
-  g_data_dir = pattern;
-  const std::string command =
-      std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/start.sh " + g_data_dir + "/data";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0;
-  int port = 0;
-  char pid[32] = {0};
-  const int fields = std::fscanf(pipe, "%d %31s", &port, pid);
-  pclose(pipe);
-  if (fields != 2) return 0;
-  g_server_pid = pid;
-  return port;
-}
 
 const char* const kWords[] = {"vector", "migration", "embedding", "collection", "cosine",
                               "index", "record", "snapshot", "rollback", "divergence",
@@ -147,11 +115,6 @@ RecordBatch MakeRecords(size_t first, size_t n, size_t dim) {
   return batch;
 }
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 double Time(const std::function<void()>& f) {
   const auto start = Clock::now();
@@ -202,7 +165,7 @@ nlohmann::json MeasureCodecs(const RecordBatch& page) {
 int Run(const Config& config) {
   std::printf("snapshot_bench: %zu records x %zu dims, %d repetitions\n", config.records,
               config.dim, config.reps);
-  const int port = StartServer();
+  const int port = StartServer("snapshot_bench");
   if (port == 0) {
     std::fprintf(stderr, "snapshot_bench: could not start Chroma\n");
     return 2;

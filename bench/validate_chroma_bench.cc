@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_server.h"
 #include "core/store.h"
 #include "fixtures/generator.h"
 #include "harness/runner.h"
@@ -47,6 +48,13 @@
 
 namespace vecgate {
 namespace {
+
+using bench::Median;
+using bench::OnSignal;
+using bench::StartServer;
+using bench::StopServer;
+using bench::g_data_dir;
+using bench::g_server_pid;
 
 // The seeds' own validator on this job (9,832 x 1,536, eight checks).
 constexpr double kSeedValidatorSeconds = 32.45;
@@ -62,50 +70,6 @@ struct Config {
 
 // ------------------------------------------------------------- the server
 
-std::string g_server_pid;
-std::string g_data_dir;
-
-void StopServer() {
-  if (!g_server_pid.empty()) {
-    const std::string command = std::string(VECGATE_SOURCE_DIR) +
-                                "/tools/chroma/stop.sh " + g_server_pid;
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "validate_chroma_bench: stop.sh %s failed\n",
-                   g_server_pid.c_str());
-    }
-    g_server_pid.clear();
-  }
-  if (!g_data_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(g_data_dir, ignored);
-    g_data_dir.clear();
-  }
-}
-
-void OnSignal(int) {
-  StopServer();
-  _exit(130);
-}
-
-// Starts Chroma (stopped with this process even if it is killed); returns
-// its port, or 0 on failure.
-int StartServer() {
-  char pattern[] = "/tmp/vecgate_validate_chroma_bench_XXXXXX";
-  if (mkdtemp(pattern) == nullptr) return 0;
-  g_data_dir = pattern;
-  const std::string command = "WATCH_PID=" + std::to_string(getpid()) + " " +
-                              std::string(VECGATE_SOURCE_DIR) +
-                              "/tools/chroma/start.sh " + g_data_dir + "/data";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0;
-  int port = 0;
-  char pid[32] = {0};
-  const int fields = std::fscanf(pipe, "%d %31s", &port, pid);
-  pclose(pipe);
-  if (fields != 2) return 0;
-  g_server_pid = pid;
-  return port;
-}
 
 // ------------------------------------------------------------ measurement
 
@@ -115,12 +79,6 @@ double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 bool Check(const Status& s, const char* what) {
   if (!s.ok()) {
@@ -151,7 +109,7 @@ int Run(const Config& config) {
   std::printf("validate_chroma_bench: fixture corpus scale %.2f x %d dims, %d repetitions\n",
               config.scale, config.dim, config.reps);
   RegisterBuiltinStores();
-  const int port = StartServer();
+  const int port = StartServer("validate_chroma_bench");
   if (port == 0) {
     std::fprintf(stderr, "validate_chroma_bench: could not start Chroma\n");
     return 2;
