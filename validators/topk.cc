@@ -19,6 +19,10 @@
 #include <limits>
 #include <thread>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace vecgate {
 namespace {
 
@@ -169,6 +173,16 @@ void ExactTopK::AddBlock(const float* rows, size_t n, const std::string* ids) {
   }
   row_scale_ = static_cast<float>(scale);
 
+#ifdef _OPENMP
+  // One GEMM for all queries, parallelised inside Eigen (OpenMP), so the
+  // threads share one packed copy of the row block instead of each packing
+  // it again; the selection below is then split over queries.
+  if (scores_.empty()) scores_.resize(1);
+  Eigen::setNbThreads(static_cast<int>(threads_));
+  ScoreRange(rows, n, ids, 0, nq_, &scores_[0]);
+  rows_added_ += n;
+  return;
+#endif
   size_t workers = std::min<size_t>(threads_, std::max<size_t>(1, nq_ / kMinQueriesPerThread));
   if (scores_.size() < workers) scores_.resize(workers);
   if (workers == 1) {
@@ -209,6 +223,10 @@ void ExactTopK::ScoreRange(const float* rows, size_t n, const std::string* ids,
     s.noalias() = queries * block.transpose();
     const float* a = row_a_.data() + c0;
     const float* b = row_b_.data() + c0;
+    // Each query's heap is touched by one iteration only.
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads_) if (threads_ > 1)
+#endif
     for (size_t r = 0; r < nqr; ++r) {
       const size_t q = q_begin + r;
       float c = 1.0f, slack = static_cast<float>(kFilterSlack);
