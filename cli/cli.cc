@@ -31,6 +31,11 @@ Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
   return store;
 }
 
+Result<Suite> SuiteFromFlag(const std::string& path) {
+  if (path.empty()) return DefaultSuite();
+  return LoadSuite(path);
+}
+
 std::string DefaultStoreUri() {
   const char* url = std::getenv("CHROMADB_URL");
   if (url == nullptr || *url == '\0') return "";

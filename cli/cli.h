@@ -10,6 +10,7 @@
 
 #include "core/status.h"
 #include "core/store.h"
+#include "suites/suite.h"
 
 namespace vecgate::cli {
 
@@ -49,6 +50,10 @@ Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
                                             const std::string& what,
                                             const GlobalOptions& global,
                                             const std::string& snapshot_dir = "");
+
+// The suite named by --suite, or the built-in seeds suite when `path` is
+// empty. InvalidArgument/NotFound as LoadSuite says (file, JSON path).
+Result<Suite> SuiteFromFlag(const std::string& path);
 
 // Default store URI: $CHROMADB_URL turned into chroma://HOST:PORT, else "".
 std::string DefaultStoreUri();

@@ -150,12 +150,9 @@ Runner SetupBench(CLI::App& app, const GlobalOptions& global) {
              "vecgate bench --old chroma://127.0.0.1:8000 --new chroma://127.0.0.1:8001 "
              "--suite suites/seeds.json --count 500 --concurrency 4 --report-dir reports/bench");
   return [args, &global]() -> int {
-    Suite suite = DefaultSuite();
-    if (!args->suite_path.empty()) {
-      auto loaded = LoadSuite(args->suite_path);
-      if (!loaded.ok()) return ReportError(loaded.status());
-      suite = std::move(loaded).value();
-    }
+    auto loaded = SuiteFromFlag(args->suite_path);
+    if (!loaded.ok()) return ReportError(loaded.status());
+    Suite suite = std::move(loaded).value();
     if (!args->queries_path.empty()) {
       if (!Env::Default()->FileExists(args->queries_path)) {
         return ReportError(InvalidArgument("--queries: file " + args->queries_path +

@@ -61,12 +61,9 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
              "--report-dir reports/ --on-fail rollback --snapshot snapshot_20261121_235717");
   return [args, &global]() -> int {
     // The suite first: a bad suite is rejected before any store is touched.
-    Suite suite = DefaultSuite();
-    if (!args->suite_path.empty()) {
-      auto loaded = LoadSuite(args->suite_path);
-      if (!loaded.ok()) return ReportError(loaded.status());
-      suite = std::move(loaded).value();
-    }
+    auto loaded = SuiteFromFlag(args->suite_path);
+    if (!loaded.ok()) return ReportError(loaded.status());
+    Suite suite = std::move(loaded).value();
     RollbackHook on_fail;
     if (args->on_fail == "rollback") {
       if (args->snapshot_id.empty()) {
