@@ -53,6 +53,16 @@ struct Finding {
   std::string problem;  // short, e.g. "nan", "missing_in_new", "dimension 380 != 384"
 };
 
+// One rule a check applied: what it measured, the observed value, the limit
+// it was held to and what that rule alone concluded. Reports show these
+// beside each other ("self-retrieval 58.3 %  >= 99 % to pass  FAIL").
+struct Criterion {
+  std::string what;      // "self-retrieval of new_store (live index)"
+  std::string observed;  // "58.3 %"
+  std::string limit;     // "FAIL below 99 % (old store: 99.5 % - 1 point)"
+  CheckStatus status = CheckStatus::kPass;
+};
+
 // What a check concluded.
 struct CheckResult {
   std::string name;     // "count", "embedding_integrity", ...
@@ -62,6 +72,18 @@ struct CheckResult {
   nlohmann::json metrics = nlohmann::json::object();
   std::vector<Finding> findings;  // at most suite.max_findings
   int64_t findings_total = 0;     // all offending records, not capped
+  // The rules applied, in the order they were judged (may be empty).
+  std::vector<Criterion> criteria;
+  // Problems the old store already had, unchanged by the migration (same id,
+  // same problem in old). Listed apart; they change the verdict only as the
+  // suite's "pre_existing" option says (ignore by default).
+  std::vector<Finding> preexisting_findings;  // at most suite.max_findings
+  int64_t preexisting_total = 0;
+  // One flat object per target collection ({"collection": name, counters...})
+  // for a per-collection table in the reports.
+  nlohmann::json per_collection = nlohmann::json::array();
+  // The rollback reason of this check when it FAILs ("Content Changed").
+  std::string rollback_reason;
   // Old collections whose records this check found at fault (used for
   // partial rollback from the gate).
   std::vector<std::string> failed_collections;
