@@ -1,6 +1,7 @@
 // `vecgate fixtures generate | load | migrate`: the bundled fixture corpus
-// (the seeds' four collections, 9,832 records) and fault injection, for
-// demos, tests and benchmarks.
+// (the seeds' four collections, 9,832 records; real-shaped by default,
+// `--clean` for the clean one) and fault injection, for demos, tests and
+// benchmarks.
 #include <iostream>
 
 #include "cli/cli.h"
@@ -20,6 +21,8 @@ struct FixtureArgs {
   std::string to_uri;
   std::string out_path;
   std::string inject;
+  std::vector<std::string> faults;
+  std::string fault_rate = "0.05";
   std::string fault_log;
   std::vector<std::string> collections;
   uint64_t fault_seed = 7;
@@ -35,6 +38,27 @@ void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
   app.add_option("--dimension", args.corpus.dimension, "Embedding dimension")
       ->check(CLI::Range(2, 65536))
       ->capture_default_str();
+  app.add_flag("--clean", args.corpus.clean,
+               "The clean corpus: no natural duplicates, odd unicode, empty or huge "
+               "documents, optional field or pre-existing metadata problems");
+}
+
+std::string FaultNames() {
+  std::string names;
+  for (FaultKind f : AllFaultKinds()) {
+    names += std::string(names.empty() ? "" : ", ") + FaultName(f);
+  }
+  return names;
+}
+
+// --inject plus every --fault at --fault-rate, as one spec.
+Result<FaultSpec> FaultSpecFrom(const FixtureArgs& args) {
+  std::string text = args.inject;
+  for (const auto& name : args.faults) {
+    if (!text.empty()) text += ",";
+    text += name + ":" + args.fault_rate;
+  }
+  return ParseFaultSpec(text);
 }
 
 int64_t CorpusTotal(const CorpusOptions& options) {
@@ -77,10 +101,16 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
   migrate->add_option("--from", args->from_uri, "Source store URI")->required();
   migrate->add_option("--to", args->to_uri, "Destination store URI")->required();
   migrate->add_option("--inject", args->inject,
-                      "Faults as FAULT:RATE,... (drop, nan, wrong_dimension, "
-                      "missing_field, wrong_type, out_of_range, duplicate_content, "
-                      "perturbed_embedding, swapped_embeddings, misrouted_collection, "
-                      "broken_citation); empty = a clean copy");
+                      "Faults as FAULT:RATE,... (" + FaultNames() +
+                          "); empty = a clean copy");
+  migrate->add_option("--fault", args->faults,
+                      "A fault to inject at --fault-rate (repeat or separate with "
+                      "commas); combines with --inject")
+      ->delimiter(',');
+  migrate->add_option("--fault-rate", args->fault_rate,
+                      "Rate of each --fault, in [0, 1] (change_dimension: the "
+                      "fraction of collections)")
+      ->capture_default_str();
   migrate->add_option("--fault-seed", args->fault_seed, "Seed of the fault selection")
       ->capture_default_str();
   migrate->add_option("--fault-log", args->fault_log,
@@ -129,12 +159,9 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
       return kExitPassed;
     }
     // migrate
-    FaultSpec spec;
-    if (!args->inject.empty()) {
-      auto parsed = ParseFaultSpec(args->inject);
-      if (!parsed.ok()) return ReportError(parsed.status());
-      spec = std::move(parsed).value();
-    }
+    auto parsed = FaultSpecFrom(*args);
+    if (!parsed.ok()) return ReportError(parsed.status());
+    const FaultSpec spec = std::move(parsed).value();
     auto from = OpenStoreFor(args->from_uri, "--from", global);
     if (!from.ok()) return ReportError(from.status());
     auto to = OpenStoreFor(args->to_uri, "--to", global);
