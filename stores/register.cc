@@ -4,6 +4,7 @@
 #include "core/store.h"
 #include "stores/chroma_store.h"
 #include "stores/jsonl_store.h"
+#include "stores/postgres_store.h"
 
 namespace vecgate {
 
@@ -11,6 +12,8 @@ void RegisterBuiltinStores() {
   RegisterStoreScheme("chroma://", OpenChromaStore);
   RegisterStoreScheme("chromas://", OpenChromaStore);
   RegisterStoreScheme("jsonl:", OpenJsonlStore);
+  RegisterStoreScheme("postgresql://", OpenPostgresStore);
+  RegisterStoreScheme("postgres://", OpenPostgresStore);
 }
 
 }  // namespace vecgate

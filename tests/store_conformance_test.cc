@@ -1,5 +1,6 @@
 // One conformance suite for the Store interface, run against every adapter:
-// the real Chroma server (chroma://), jsonl: and jsonl: with gzip. A store
+// the real Chroma server (chroma://), jsonl:, jsonl: with gzip, and a real
+// PostgreSQL with pgvector (postgresql://, both layouts). A store
 // that passes it can be used as the old or new side of a migration gate.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 
 #include "core/store.h"
 #include "tests/chroma_test_env.h"
+#include "tests/postgres_test_env.h"
 
 namespace vecgate {
 namespace {
@@ -74,6 +76,14 @@ std::vector<StoreKind> Kinds() {
       {"jsonl_gz",
        [](const std::string& dir) { return MustOpen("jsonl:" + dir + "/s.jsonl.gz"); },
        false, false, false, true, true},
+      {"postgres_tables",
+       [](const std::string&) { return testing::PostgresTestServer::Get().NewSchema("conf"); },
+       true, true, true, true, true},
+      {"postgres_langchain",
+       [](const std::string&) {
+         return testing::PostgresTestServer::Get().NewSchema("conf_lc", "layout=langchain");
+       },
+       true, true, true, true, true},
   };
 }
 

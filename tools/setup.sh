@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what vecgate needs to build, test and demo on Debian 12, and only
 # what is missing: Debian packages via apt-get (as root, or with sudo), and
-# the pinned Chroma server via `npm ci` in tools/chroma. Safe to run again.
+# the pinned Chroma server via `npm ci` in tools/chroma, and the pinned
+# PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite. Safe to run again.
 # Usage: tools/setup.sh [--bench]   (--bench adds the benchmark-only peers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -9,7 +10,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev)
+  libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev)
 if [ "${1:-}" = "--bench" ]; then
   # FAISS is only as fast as its BLAS: Debian's reference BLAS would make it
   # about 10x slower and flatter vecgate, so the benchmarks link OpenBLAS.
@@ -36,5 +37,15 @@ want=$(sha256sum "$chroma/package-lock.json" | cut -d' ' -f1)
 if [ ! -x "$chroma/node_modules/.bin/chroma" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing the pinned Chroma server (npm ci in tools/chroma)"
   (cd "$chroma" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+fi
+
+# The PostgreSQL test server: PGlite with pgvector, pinned by its lock file.
+pglite="$root/tools/pglite"
+stamp="$pglite/node_modules/.vecgate-lock-sha"
+want=$(sha256sum "$pglite/package-lock.json" | cut -d' ' -f1)
+if [ ! -x "$pglite/node_modules/.bin/pglite-server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the pinned PGlite server (npm ci in tools/pglite)"
+  (cd "$pglite" && npm ci --no-audit --no-fund --loglevel=error)
   echo "$want" >"$stamp"
 fi

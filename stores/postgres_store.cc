@@ -1,0 +1,1693 @@
+// The postgresql:// adapter; see postgres_store.h.
+#include "stores/postgres_store.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+
+#include "core/text.h"
+
+namespace vecgate {
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kExpectedForm[] =
+    "expected postgresql://[USER@]HOST[:PORT]/DATABASE[?schema=NAME&layout="
+    "tables|langchain], e.g. postgresql://app@localhost:5432/vectors?schema="
+    "public";
+// PostgreSQL truncates identifiers longer than this many bytes.
+constexpr size_t kMaxIdentifierBytes = 63;
+// Rows per INSERT statement and its byte budget.
+constexpr size_t kInsertRows = 500;
+constexpr size_t kInsertBytes = 8u << 20;
+// Ids per Get statement.
+constexpr size_t kGetChunk = 1000;
+constexpr char kLangchainCollections[] = "langchain_pg_collection";
+constexpr char kLangchainEmbeddings[] = "langchain_pg_embedding";
+
+Status BadUri(const std::string& uri, const std::string& what) {
+  return InvalidArgument("invalid PostgreSQL URI '" + Printable(uri, true) +
+                         "': " + what + "; " + kExpectedForm);
+}
+
+std::string QuoteIdent(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// Percent-decodes a URI component; nullopt for a malformed escape.
+std::optional<std::string> PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size() || !std::isxdigit(static_cast<unsigned char>(s[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      return std::nullopt;
+    }
+    out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+    i += 2;
+  }
+  return out;
+}
+
+std::string PercentEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+// Shortest decimal that reads back as exactly `v`.
+void AppendFloat(float v, std::string* out) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out->append(buf, r.ptr);
+}
+
+// A double in plain decimal with a fraction, so that jsonb (which keeps the
+// digits it was given, not the exponent) gives it back as a float.
+void AppendJsonDouble(double v, std::string* out) {
+  char buf[400];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
+  std::string_view text(buf, r.ptr - buf);
+  out->append(text);
+  if (text.find('.') == std::string_view::npos) out->append(".0");
+}
+
+void AppendJsonString(const std::string& s, std::string* out) {
+  *out += DumpJson(Json(s));
+}
+
+Status AppendMetadataJson(const Metadata& metadata, const std::string& where,
+                          std::string* out) {
+  *out += '{';
+  bool first = true;
+  for (const auto& [key, value] : metadata) {
+    if (!first) *out += ',';
+    first = false;
+    AppendJsonString(key, out);
+    *out += ':';
+    if (std::holds_alternative<std::monostate>(value)) {
+      *out += "null";
+    } else if (auto* s = std::get_if<std::string>(&value)) {
+      AppendJsonString(*s, out);
+    } else if (auto* i = std::get_if<int64_t>(&value)) {
+      *out += std::to_string(*i);
+    } else if (auto* d = std::get_if<double>(&value)) {
+      if (!std::isfinite(*d)) {
+        return InvalidArgument(where + ": metadata key '" + Printable(key, true) +
+                               "' is NaN or infinite, which JSON cannot hold");
+      }
+      AppendJsonDouble(*d, out);
+    } else if (auto* b = std::get_if<bool>(&value)) {
+      *out += *b ? "true" : "false";
+    }
+  }
+  *out += '}';
+  return Status::Ok();
+}
+
+// A JSON value read from json/jsonb as a metadata value. Numbers: a fraction
+// or an exponent makes a float, otherwise an int (beyond int64: a float).
+// Arrays and objects are kept as their JSON text.
+MetadataValue JsonToMetadataValue(const Json& value) {
+  switch (value.type()) {
+    case Json::value_t::null:
+      return MetadataValue();
+    case Json::value_t::string:
+      return MetadataValue(value.get<std::string>());
+    case Json::value_t::boolean:
+      return MetadataValue(value.get<bool>());
+    case Json::value_t::number_integer:
+      return MetadataValue(value.get<int64_t>());
+    case Json::value_t::number_unsigned: {
+      const uint64_t u = value.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return MetadataValue(static_cast<int64_t>(u));
+      }
+      return MetadataValue(static_cast<double>(u));
+    }
+    case Json::value_t::number_float:
+      return MetadataValue(value.get<double>());
+    default:
+      return MetadataValue(DumpJson(value));
+  }
+}
+
+Result<Metadata> ParseMetadataText(const char* text, size_t length,
+                                   const std::string& where) {
+  Json json;
+  try {
+    json = Json::parse(text, text + length);
+  } catch (const std::exception& e) {
+    return Corruption(where + " is not JSON (" + e.what() + ")");
+  }
+  Metadata metadata;
+  if (json.is_null()) return metadata;
+  if (!json.is_object()) {
+    return Corruption(where + " is a JSON " + json.type_name() +
+                      ", expected an object of key/value pairs");
+  }
+  for (const auto& [key, value] : json.items()) {
+    metadata.insert_or_assign(key, JsonToMetadataValue(value));
+  }
+  return metadata;
+}
+
+enum class EmbeddingKind { kNone, kVector, kHalfvec, kReal, kDouble };
+
+EmbeddingKind KindOfType(const std::string& typname) {
+  if (typname == "vector") return EmbeddingKind::kVector;
+  if (typname == "halfvec") return EmbeddingKind::kHalfvec;
+  if (typname == "_float4") return EmbeddingKind::kReal;
+  if (typname == "_float8") return EmbeddingKind::kDouble;
+  return EmbeddingKind::kNone;
+}
+
+bool IsPgvectorKind(EmbeddingKind k) {
+  return k == EmbeddingKind::kVector || k == EmbeddingKind::kHalfvec;
+}
+
+// Parses "[1,2,3]" (vector) or "{1,2,3}" (arrays) into `page`'s block.
+// False on malformed text.
+bool ParseEmbeddingText(const char* p, size_t n, RecordBatch* page) {
+  if (n < 2) return false;
+  const char* end = p + n - 1;
+  if (!((*p == '[' && *end == ']') || (*p == '{' && *end == '}'))) return false;
+  ++p;
+  if (p == end) return true;
+  while (p < end) {
+    while (p < end && *p == ' ') ++p;
+    float v;
+    if (end - p >= 4 && std::strncmp(p, "NULL", 4) == 0) {
+      v = std::numeric_limits<float>::quiet_NaN();
+      p += 4;
+    } else if (end - p >= 3 && std::strncmp(p, "NaN", 3) == 0) {
+      v = std::numeric_limits<float>::quiet_NaN();
+      p += 3;
+    } else if (end - p >= 8 && std::strncmp(p, "Infinity", 8) == 0) {
+      v = std::numeric_limits<float>::infinity();
+      p += 8;
+    } else if (end - p >= 9 && std::strncmp(p, "-Infinity", 9) == 0) {
+      v = -std::numeric_limits<float>::infinity();
+      p += 9;
+    } else {
+      auto r = std::from_chars(p, end, v);
+      if (r.ec == std::errc::result_out_of_range) {
+        // A double precision[] value beyond float's range.
+        v = (*p == '-') ? -std::numeric_limits<float>::infinity()
+                        : std::numeric_limits<float>::infinity();
+        const char* q = p;
+        while (q < end && *q != ',') ++q;
+        r.ptr = q;
+      } else if (r.ec != std::errc()) {
+        return false;
+      }
+      p = r.ptr;
+    }
+    page->PushComponent(v);
+    while (p < end && *p == ' ') ++p;
+    if (p < end) {
+      if (*p != ',') return false;
+      ++p;
+    }
+  }
+  return true;
+}
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const { PQclear(r); }
+};
+using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
+using Params = std::vector<std::optional<std::string>>;
+
+struct ConnDeleter {
+  void operator()(PGconn* c) const { PQfinish(c); }
+};
+using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
+
+std::vector<std::string> Secrets() {
+  std::vector<std::string> secrets;
+  if (const char* p = std::getenv("PGPASSWORD")) {
+    if (*p) secrets.push_back(p);
+  }
+  return secrets;
+}
+
+// Server or libpq text made safe for messages.
+std::string Clean(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return Printable(Redact(std::move(text), Secrets()), true);
+}
+
+// One column of a table.
+struct Column {
+  std::string name;
+  std::string type;     // format_type: "vector(8)", "text", "jsonb"
+  std::string typname;  // pg_type.typname: "vector", "_float4", "text"
+  int typmod = -1;
+  bool not_null = false;
+  bool primary_key = false;
+};
+
+struct IndexDef {
+  std::string name;
+  std::string definition;  // pg_get_indexdef
+  std::string method;      // "btree", "hnsw", "ivfflat"
+  std::string opclass;     // of the first key column
+  std::string first_column;
+  bool primary = false;
+};
+
+struct TableDesc {
+  std::string name;
+  std::vector<Column> columns;
+  std::vector<IndexDef> indexes;
+  std::string comment;
+};
+
+// A collection resolved to SQL: where its records are and how to read them.
+struct Target {
+  std::string table_sql;  // "schema"."table"
+  std::string table_name;
+  std::optional<std::string> collection_uuid;  // layout=langchain
+  std::string id_col, document_col, metadata_col, embedding_col;
+  std::string id_typname;
+  EmbeddingKind kind = EmbeddingKind::kNone;
+  int64_t typmod_dimension = 0;
+  std::string ann_method;  // "hnsw", "ivfflat" or "" (no ANN index)
+  CollectionInfo info;
+};
+
+std::optional<DistanceSpace> SpaceOfOpclass(const std::string& opclass) {
+  auto ends = [&](const char* suffix) {
+    const size_t n = std::strlen(suffix);
+    return opclass.size() >= n && opclass.compare(opclass.size() - n, n, suffix) == 0;
+  };
+  if (ends("_cosine_ops")) return DistanceSpace::kCosine;
+  if (ends("_l2_ops")) return DistanceSpace::kL2;
+  if (ends("_ip_ops")) return DistanceSpace::kIp;
+  return std::nullopt;
+}
+
+const char* OpsSuffix(DistanceSpace space) {
+  switch (space) {
+    case DistanceSpace::kCosine:
+      return "_cosine_ops";
+    case DistanceSpace::kIp:
+      return "_ip_ops";
+    case DistanceSpace::kL2:
+      break;
+  }
+  return "_l2_ops";
+}
+
+const char* DistanceOperator(DistanceSpace space) {
+  switch (space) {
+    case DistanceSpace::kCosine:
+      return "<=>";
+    case DistanceSpace::kIp:
+      return "<#>";
+    case DistanceSpace::kL2:
+      break;
+  }
+  return "<->";
+}
+
+// vecgate's distance (Chroma's convention) from pgvector's operator value.
+float ConvertDistance(DistanceSpace space, double d) {
+  switch (space) {
+    case DistanceSpace::kL2:
+      return static_cast<float>(d * d);  // <-> is l2, vecgate uses squared
+    case DistanceSpace::kIp:
+      return static_cast<float>(1.0 + d);  // <#> is -dot
+    case DistanceSpace::kCosine:
+      break;
+  }
+  return static_cast<float>(d);
+}
+
+bool IsTextType(const std::string& t) {
+  return t == "text" || t == "varchar" || t == "bpchar" || t == "name";
+}
+bool IsIntType(const std::string& t) {
+  return t == "int2" || t == "int4" || t == "int8";
+}
+bool IsJsonType(const std::string& t) { return t == "json" || t == "jsonb"; }
+
+bool IsUuidText(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (size_t i = 0; i < 36; ++i) {
+    if (i == 8 || i == 13 || i == 18 || i == 23) {
+      if (s[i] != '-') return false;
+    } else if (!std::isxdigit(static_cast<unsigned char>(s[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsIntText(const std::string& s) {
+  if (s.empty() || s.size() > 20) return false;
+  size_t i = (s[0] == '-') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (; i < s.size(); ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return true;
+}
+
+// A PostgreSQL array literal of strings: {"a","b"}.
+std::string ArrayLiteral(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// The comment vecgate writes on tables it creates.
+struct TableComment {
+  Metadata metadata;
+  std::optional<DistanceSpace> space;
+};
+
+TableComment ParseComment(const std::string& comment) {
+  TableComment out;
+  if (comment.empty() || comment[0] != '{') return out;
+  try {
+    Json json = Json::parse(comment);
+    auto v = json.find("vecgate");
+    if (v == json.end() || !v->is_object()) return out;
+    auto m = v->find("metadata");
+    if (m != v->end() && m->is_object()) {
+      for (const auto& [key, value] : m->items()) {
+        out.metadata.insert_or_assign(key, JsonToMetadataValue(value));
+      }
+    }
+    auto s = v->find("space");
+    if (s != v->end() && s->is_string()) out.space = ParseDistanceSpace(s->get<std::string>());
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::string RowRange(const RecordBatch& batch, size_t begin, size_t end) {
+  return "records " + std::to_string(begin) + ".." + std::to_string(end - 1) + " ('" +
+         Printable(batch.id(begin), true) + "'..'" + Printable(batch.id(end - 1), true) + "')";
+}
+
+// ------------------------------------------------------------------ store
+
+class PostgresStore : public Store {
+ public:
+  PostgresStore(PostgresUri uri, const OpenOptions& options)
+      : uri_(std::move(uri)), options_(options), schema_sql_(QuoteIdent(uri_.schema)) {}
+
+  Status Connect();
+
+  std::string Describe() const override { return uri_.ToString(); }
+  Result<std::vector<CollectionInfo>> ListCollections() override;
+  Result<CollectionInfo> GetCollection(const std::string& name) override;
+  Result<int64_t> Count(const std::string& collection) override;
+  Status Scan(const std::string& collection, const ScanOptions& options,
+              const PageSink& sink) override;
+  Result<RecordBatch> Get(const std::string& collection, const std::vector<std::string>& ids,
+                          const Include& include) override;
+  bool writable() const override { return true; }
+  Status CreateCollection(const CollectionInfo& info) override;
+  Status RenameCollection(const std::string& from, const std::string& to) override;
+  Status DeleteCollection(const std::string& name) override;
+  Status Add(const std::string& collection, const RecordBatch& batch) override;
+  bool can_query() const override { return true; }
+  Result<QueryResult> Query(const std::string& collection, const float* queries, size_t n,
+                            size_t dim, size_t k) override;
+
+  // Runs `sql`; `what` says what was being done, for the error.
+  Result<PgResult> Exec(const std::string& sql, const Params& params, const std::string& what);
+
+ private:
+  std::string Prefix() const { return Describe() + ": "; }
+  bool langchain() const { return uri_.layout == PostgresLayout::kLangchain; }
+  std::string Table(const std::string& name) const {
+    return schema_sql_ + "." + QuoteIdent(name);
+  }
+  Status ErrorFrom(const PGresult* result, const std::string& what);
+
+  Result<bool> SchemaExists();
+  // Tables of the schema (all, or the one named) with columns, indexes and
+  // comment.
+  Result<std::map<std::string, TableDesc>> DescribeTables(const std::string* only);
+  // layout=tables: resolves a table to a collection. NotFound for no table;
+  // InvalidArgument for a table that is not a collection, saying why.
+  Result<Target> ResolveTable(const TableDesc& table);
+  Result<Target> ResolveLangchain(const std::string& name, const std::string& uuid,
+                                  const std::string& cmetadata, const TableDesc& embeddings);
+  Result<Target> Resolve(const std::string& collection);
+  Status FillDimension(Target* target);
+  std::string CollectionFilter(const Target& t, Params* params) const;
+  Status Begin(const std::string& what);
+  void Rollback();
+  Status Commit(const std::string& what);
+  Status EnsureSchemaAndExtension(bool need_vector);
+  Status EnsureLangchainTables();
+  Status InsertRange(const Target& t, const RecordBatch& batch, size_t begin, size_t end);
+
+  PostgresUri uri_;
+  OpenOptions options_;
+  std::string schema_sql_;
+  PgConn conn_;
+};
+
+Status PostgresStore::Connect() {
+  std::vector<std::string> keys, values;
+  auto add = [&](const std::string& k, const std::string& v) {
+    keys.push_back(k);
+    values.push_back(v);
+  };
+  add("host", uri_.host);
+  if (uri_.port > 0) add("port", std::to_string(uri_.port));
+  add("dbname", uri_.database);
+  if (!uri_.user.empty()) add("user", uri_.user);
+  add("client_encoding", "UTF8");
+  bool has_timeout = false, has_app = false;
+  for (const auto& [k, v] : uri_.libpq_params) {
+    has_timeout |= k == "connect_timeout";
+    has_app |= k == "application_name";
+    add(k, v);
+  }
+  if (!has_timeout) {
+    add("connect_timeout", std::to_string(std::max(2, static_cast<int>(options_.timeout_seconds))));
+  }
+  if (!has_app) add("application_name", "vecgate");
+  std::vector<const char*> k, v;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    k.push_back(keys[i].c_str());
+    v.push_back(values[i].c_str());
+  }
+  k.push_back(nullptr);
+  v.push_back(nullptr);
+  conn_.reset(PQconnectdbParams(k.data(), v.data(), 0));
+  if (conn_ == nullptr) return Internal(Prefix() + "libpq could not allocate a connection");
+  if (PQstatus(conn_.get()) != CONNECTION_OK) {
+    std::string message = Clean(PQerrorMessage(conn_.get()));
+    const std::string where = uri_.host + (uri_.port ? ":" + std::to_string(uri_.port) : "");
+    if (message.find("password") != std::string::npos ||
+        message.find("authentication") != std::string::npos) {
+      return FailedPrecondition(Prefix() + "the server refused the credentials (" + message +
+                                "); check the user in the URI and the password in "
+                                "PGPASSWORD or ~/.pgpass");
+    }
+    if (message.find("does not exist") != std::string::npos) {
+      return NotFound(Prefix() + message);
+    }
+    return Unavailable(Prefix() + "cannot connect (" + message +
+                       "); is the PostgreSQL server running at " + where + "?");
+  }
+  // Shortest exact float text, whatever the server's default.
+  ASSIGN_OR_RETURN(PgResult r, Exec("SET extra_float_digits = 1", {}, "setting up the session"));
+  return Status::Ok();
+}
+
+Status PostgresStore::ErrorFrom(const PGresult* result, const std::string& what) {
+  std::string message;
+  const char* sqlstate = nullptr;
+  if (result != nullptr) {
+    const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+    const char* detail = PQresultErrorField(result, PG_DIAG_MESSAGE_DETAIL);
+    const char* hint = PQresultErrorField(result, PG_DIAG_MESSAGE_HINT);
+    sqlstate = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    if (primary) message = primary;
+    if (detail) message += std::string(" (") + detail + ")";
+    if (hint) message += std::string("; hint: ") + hint;
+  }
+  if (message.empty()) message = PQerrorMessage(conn_.get());
+  message = Prefix() + what + ": " + Clean(message);
+  if (PQstatus(conn_.get()) == CONNECTION_BAD) {
+    return Unavailable(message + "; the connection to the server was lost (is it still running?)");
+  }
+  const std::string state = sqlstate ? sqlstate : "";
+  if (state == "42P01" || state == "3F000") return NotFound(message);
+  if (state == "42P07" || state == "23505" || state == "42710") return AlreadyExists(message);
+  if (state.rfind("28", 0) == 0 || state == "42501") {
+    return FailedPrecondition(message + " (check the user's privileges and PGPASSWORD / ~/.pgpass)");
+  }
+  if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0 || state.rfind("53", 0) == 0) {
+    return Unavailable(message);
+  }
+  return InvalidArgument(message);
+}
+
+Result<PgResult> PostgresStore::Exec(const std::string& sql, const Params& params,
+                                     const std::string& what) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  // Without parameters the simple protocol runs it (several statements may
+  // be given); with parameters, the extended one.
+  PgResult result(params.empty()
+                      ? PQexec(conn_.get(), sql.c_str())
+                      : PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(params.size()),
+                                     nullptr, values.data(), nullptr, nullptr, 0));
+  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  return ErrorFrom(result.get(), what);
+}
+
+Status PostgresStore::Begin(const std::string& what) {
+  return Exec("BEGIN", {}, what).status();
+}
+void PostgresStore::Rollback() {
+  if (PQstatus(conn_.get()) != CONNECTION_OK) return;
+  PgResult r(PQexec(conn_.get(), "ROLLBACK"));
+}
+Status PostgresStore::Commit(const std::string& what) {
+  return Exec("COMMIT", {}, what).status();
+}
+
+Result<bool> PostgresStore::SchemaExists() {
+  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT 1 FROM pg_namespace WHERE nspname = $1",
+                                    {uri_.schema}, "looking up schema '" + uri_.schema + "'"));
+  return PQntuples(r.get()) > 0;
+}
+
+Result<std::map<std::string, TableDesc>> PostgresStore::DescribeTables(const std::string* only) {
+  std::map<std::string, TableDesc> tables;
+  Params params{uri_.schema};
+  std::string filter;
+  if (only) {
+    params.push_back(*only);
+    filter = " AND c.relname = $2";
+  }
+  ASSIGN_OR_RETURN(
+      PgResult cols,
+      Exec("SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), t.typname, "
+           "a.atttypmod, a.attnotnull, "
+           "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary "
+           "AND i.indnatts = 1 AND i.indkey[0] = a.attnum), "
+           "COALESCE(obj_description(c.oid, 'pg_class'), '') "
+           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+           "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+           "JOIN pg_type t ON t.oid = a.atttypid "
+           "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')" +
+               filter + " ORDER BY c.relname, a.attnum",
+           params, "reading the catalog of schema '" + uri_.schema + "'"));
+  for (int i = 0; i < PQntuples(cols.get()); ++i) {
+    TableDesc& t = tables[PQgetvalue(cols.get(), i, 0)];
+    t.name = PQgetvalue(cols.get(), i, 0);
+    Column c;
+    c.name = PQgetvalue(cols.get(), i, 1);
+    c.type = PQgetvalue(cols.get(), i, 2);
+    c.typname = PQgetvalue(cols.get(), i, 3);
+    c.typmod = std::atoi(PQgetvalue(cols.get(), i, 4));
+    c.not_null = PQgetvalue(cols.get(), i, 5)[0] == 't';
+    c.primary_key = PQgetvalue(cols.get(), i, 6)[0] == 't';
+    t.comment = PQgetvalue(cols.get(), i, 7);
+    t.columns.push_back(std::move(c));
+  }
+  ASSIGN_OR_RETURN(
+      PgResult idx,
+      Exec("SELECT c.relname, ic.relname, pg_get_indexdef(i.indexrelid), am.amname, "
+           "COALESCE(opc.opcname, ''), COALESCE((SELECT attname FROM pg_attribute "
+           "WHERE attrelid = c.oid AND attnum = i.indkey[0]), ''), i.indisprimary "
+           "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+           "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam "
+           "JOIN pg_namespace n ON n.oid = c.relnamespace "
+           "LEFT JOIN pg_opclass opc ON opc.oid = i.indclass[0] "
+           "WHERE n.nspname = $1" +
+               filter + " ORDER BY c.relname, ic.relname",
+           params, "reading the indexes of schema '" + uri_.schema + "'"));
+  for (int i = 0; i < PQntuples(idx.get()); ++i) {
+    auto it = tables.find(PQgetvalue(idx.get(), i, 0));
+    if (it == tables.end()) continue;
+    IndexDef d;
+    d.name = PQgetvalue(idx.get(), i, 1);
+    d.definition = PQgetvalue(idx.get(), i, 2);
+    d.method = PQgetvalue(idx.get(), i, 3);
+    d.opclass = PQgetvalue(idx.get(), i, 4);
+    d.first_column = PQgetvalue(idx.get(), i, 5);
+    d.primary = PQgetvalue(idx.get(), i, 6)[0] == 't';
+    it->second.indexes.push_back(std::move(d));
+  }
+  return tables;
+}
+
+// Picks the ANN index of the embedding column, its method and space.
+void ApplyIndexes(const TableDesc& table, Target* t, Json* pg) {
+  Json indexes = Json::array();
+  for (const IndexDef& d : table.indexes) {
+    indexes.push_back({{"name", d.name}, {"definition", d.definition}});
+    if ((d.method == "hnsw" || d.method == "ivfflat") && d.first_column == t->embedding_col &&
+        t->ann_method.empty()) {
+      if (auto space = SpaceOfOpclass(d.opclass)) {
+        t->ann_method = d.method;
+        t->info.space = *space;
+      }
+    }
+  }
+  (*pg)["indexes"] = std::move(indexes);
+  (*pg)["ann_index"] = t->ann_method.empty() ? Json(nullptr) : Json(t->ann_method);
+}
+
+Json ColumnsJson(const TableDesc& table) {
+  Json columns = Json::array();
+  for (const Column& c : table.columns) {
+    columns.push_back({{"name", c.name},
+                       {"type", c.type},
+                       {"not_null", c.not_null},
+                       {"primary_key", c.primary_key}});
+  }
+  return columns;
+}
+
+Result<Target> PostgresStore::ResolveTable(const TableDesc& table) {
+  Target t;
+  t.table_name = table.name;
+  t.table_sql = Table(table.name);
+  t.info.name = table.name;
+  const std::string where = Prefix() + "table '" + Printable(table.name, true) + "'";
+  auto find = [&](const std::string& name) -> const Column* {
+    for (const Column& c : table.columns) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  };
+  // Embedding.
+  const Column* embedding = nullptr;
+  if (!uri_.embedding_column.empty()) {
+    embedding = find(uri_.embedding_column);
+    if (embedding == nullptr || KindOfType(embedding->typname) == EmbeddingKind::kNone) {
+      return InvalidArgument(where + " has no embedding column '" + uri_.embedding_column +
+                             "' of type vector, halfvec, real[] or double precision[] "
+                             "(from ?embedding= in the URI)");
+    }
+  } else {
+    std::vector<std::string> found;
+    for (const Column& c : table.columns) {
+      if (KindOfType(c.typname) != EmbeddingKind::kNone) {
+        if (!embedding) embedding = &c;
+        found.push_back(c.name);
+      }
+    }
+    if (found.empty()) {
+      return InvalidArgument(where +
+                             " has no embedding column (vector, halfvec, real[] or double "
+                             "precision[]): it is not a collection");
+    }
+    if (found.size() > 1) {
+      std::string names;
+      for (const auto& f : found) names += (names.empty() ? "" : ", ") + f;
+      return InvalidArgument(where + " has " + std::to_string(found.size()) +
+                             " embedding columns (" + names +
+                             "); name the one to use with ?embedding=COLUMN in the URI");
+    }
+  }
+  t.embedding_col = embedding->name;
+  t.kind = KindOfType(embedding->typname);
+  if (IsPgvectorKind(t.kind) && embedding->typmod > 0) t.typmod_dimension = embedding->typmod;
+  // Id.
+  const Column* id = nullptr;
+  if (!uri_.id_column.empty()) {
+    id = find(uri_.id_column);
+    if (id == nullptr) {
+      return InvalidArgument(where + " has no column '" + uri_.id_column +
+                             "' (from ?id= in the URI)");
+    }
+  } else {
+    for (const Column& c : table.columns) {
+      if (c.primary_key) id = &c;
+    }
+    if (id == nullptr) {
+      return InvalidArgument(where +
+                             " has no single-column primary key; name the id column with "
+                             "?id=COLUMN in the URI");
+    }
+  }
+  if (!IsTextType(id->typname) && !IsIntType(id->typname) && id->typname != "uuid") {
+    return InvalidArgument(where + ": id column '" + id->name + "' is of type " + id->type +
+                           "; vecgate reads ids of type text, varchar, uuid or integer");
+  }
+  t.id_col = id->name;
+  t.id_typname = id->typname;
+  // Document and metadata.
+  auto pick = [&](const std::string& given, std::initializer_list<const char*> names,
+                  bool (*ok)(const std::string&), const char* what,
+                  std::string* out) -> Status {
+    if (!given.empty()) {
+      const Column* c = find(given);
+      if (c == nullptr || !ok(c->typname)) {
+        return InvalidArgument(where + " has no " + what + " column '" + given + "'");
+      }
+      *out = given;
+      return Status::Ok();
+    }
+    for (const char* n : names) {
+      const Column* c = find(n);
+      if (c && ok(c->typname)) {
+        *out = n;
+        break;
+      }
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(pick(uri_.document_column, {"document", "content", "text", "page_content"},
+                       IsTextType, "text", &t.document_col));
+  RETURN_IF_ERROR(pick(uri_.metadata_column, {"metadata", "cmetadata", "meta"}, IsJsonType,
+                       "json/jsonb", &t.metadata_col));
+  TableComment comment = ParseComment(table.comment);
+  t.info.metadata = comment.metadata;
+  t.info.space = comment.space.value_or(DistanceSpace::kL2);
+  Json pg = {{"layout", "tables"},
+             {"table", table.name},
+             {"columns", ColumnsJson(table)},
+             {"id", t.id_col},
+             {"document", t.document_col.empty() ? Json(nullptr) : Json(t.document_col)},
+             {"metadata", t.metadata_col.empty() ? Json(nullptr) : Json(t.metadata_col)},
+             {"embedding", t.embedding_col}};
+  ApplyIndexes(table, &t, &pg);
+  t.info.configuration_json = DumpJson(Json{{"postgres", pg}});
+  return t;
+}
+
+Status PostgresStore::FillDimension(Target* t) {
+  if (t->typmod_dimension > 0) {
+    t->info.dimension = t->typmod_dimension;
+    return Status::Ok();
+  }
+  Params params;
+  std::string filter = CollectionFilter(*t, &params);
+  const std::string col = QuoteIdent(t->embedding_col);
+  const std::string dims = IsPgvectorKind(t->kind) ? "vector_dims(" + col + "::vector)"
+                                                   : "array_length(" + col + ", 1)";
+  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT " + dims + " FROM " + t->table_sql + " WHERE " + col +
+                                        " IS NOT NULL" + (filter.empty() ? "" : " AND " + filter) +
+                                        " LIMIT 1",
+                                    params,
+                                    "reading the dimension of collection '" + t->info.name + "'"));
+  t->info.dimension = PQntuples(r.get()) > 0 && !PQgetisnull(r.get(), 0, 0)
+                          ? std::atoll(PQgetvalue(r.get(), 0, 0))
+                          : 0;
+  return Status::Ok();
+}
+
+std::string PostgresStore::CollectionFilter(const Target& t, Params* params) const {
+  if (!t.collection_uuid) return "";
+  params->push_back(*t.collection_uuid);
+  return "collection_id = $" + std::to_string(params->size()) + "::uuid";
+}
+
+Result<Target> PostgresStore::ResolveLangchain(const std::string& name, const std::string& uuid,
+                                               const std::string& cmetadata,
+                                               const TableDesc& embeddings) {
+  Target t;
+  t.table_name = kLangchainEmbeddings;
+  t.table_sql = Table(kLangchainEmbeddings);
+  t.collection_uuid = uuid;
+  t.info.name = name;
+  t.id_col = "id";
+  t.document_col = "document";
+  t.metadata_col = "cmetadata";
+  t.embedding_col = "embedding";
+  t.id_typname = "varchar";
+  for (const Column& c : embeddings.columns) {
+    if (c.name == "embedding") {
+      t.kind = KindOfType(c.typname);
+      if (IsPgvectorKind(t.kind) && c.typmod > 0) t.typmod_dimension = c.typmod;
+    }
+    if (c.name == "id") t.id_typname = c.typname;
+  }
+  if (t.kind == EmbeddingKind::kNone) {
+    return InvalidArgument(Prefix() + "table " + kLangchainEmbeddings +
+                           " has no embedding column of type vector: is this LangChain "
+                           "PGVector's schema? (layout=langchain)");
+  }
+  if (!cmetadata.empty()) {
+    ASSIGN_OR_RETURN(t.info.metadata,
+                     ParseMetadataText(cmetadata.data(), cmetadata.size(),
+                                       Prefix() + "cmetadata of collection '" + name + "'"));
+  }
+  t.info.space = DistanceSpace::kCosine;
+  auto hinted = t.info.metadata.find("hnsw:space");
+  if (hinted != t.info.metadata.end()) {
+    if (auto* s = std::get_if<std::string>(&hinted->second)) {
+      if (auto space = ParseDistanceSpace(*s)) t.info.space = *space;
+    }
+  }
+  Json pg = {{"layout", "langchain"}, {"collection_uuid", uuid}};
+  ApplyIndexes(embeddings, &t, &pg);
+  t.info.configuration_json = DumpJson(Json{{"postgres", pg}});
+  return t;
+}
+
+Result<Target> PostgresStore::Resolve(const std::string& collection) {
+  const std::string table = langchain() ? std::string(kLangchainEmbeddings) : collection;
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(&table));
+  if (!langchain()) {
+    auto it = tables.find(collection);
+    if (it == tables.end()) {
+      return NotFound(Prefix() + "collection '" + Printable(collection, true) +
+                      "' does not exist: no table of that name in schema '" + uri_.schema + "'");
+    }
+    ASSIGN_OR_RETURN(Target t, ResolveTable(it->second));
+    RETURN_IF_ERROR(FillDimension(&t));
+    return t;
+  }
+  auto it = tables.find(kLangchainEmbeddings);
+  if (it == tables.end()) {
+    return NotFound(Prefix() + "collection '" + Printable(collection, true) +
+                    "' does not exist: schema '" + uri_.schema + "' has no " +
+                    kLangchainEmbeddings + " table (layout=langchain)");
+  }
+  ASSIGN_OR_RETURN(PgResult r,
+                   Exec("SELECT uuid::text, COALESCE(cmetadata::text, '') FROM " +
+                            Table(kLangchainCollections) + " WHERE name = $1",
+                        {collection}, "looking up collection '" + collection + "'"));
+  if (PQntuples(r.get()) == 0) {
+    return NotFound(Prefix() + "collection '" + Printable(collection, true) +
+                    "' does not exist: no row of that name in " + kLangchainCollections);
+  }
+  ASSIGN_OR_RETURN(Target t, ResolveLangchain(collection, PQgetvalue(r.get(), 0, 0),
+                                              PQgetvalue(r.get(), 0, 1), it->second));
+  RETURN_IF_ERROR(FillDimension(&t));
+  return t;
+}
+
+Result<std::vector<CollectionInfo>> PostgresStore::ListCollections() {
+  std::vector<CollectionInfo> out;
+  ASSIGN_OR_RETURN(bool exists, SchemaExists());
+  if (!exists) return out;
+  if (!langchain()) {
+    ASSIGN_OR_RETURN(auto tables, DescribeTables(nullptr));
+    for (const auto& [name, table] : tables) {
+      // A collection is a table with exactly one embedding column (or the
+      // one ?embedding= names); other tables are not collections.
+      Result<Target> t = ResolveTable(table);
+      if (!t.ok()) {
+        const std::string& m = t.status().message();
+        if (m.find("not a collection") != std::string::npos ||
+            m.find("(from ?embedding=") != std::string::npos ||
+            m.find("embedding columns (") != std::string::npos) {
+          continue;
+        }
+        return t.status();
+      }
+      RETURN_IF_ERROR(FillDimension(&*t));
+      out.push_back(t->info);
+    }
+    return out;
+  }
+  const std::string table = kLangchainEmbeddings;
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(&table));
+  auto it = tables.find(kLangchainEmbeddings);
+  if (it == tables.end()) return out;
+  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT name, uuid::text, COALESCE(cmetadata::text, '') FROM " +
+                                        Table(kLangchainCollections) + " ORDER BY name",
+                                    {}, "listing " + std::string(kLangchainCollections)));
+  for (int i = 0; i < PQntuples(r.get()); ++i) {
+    ASSIGN_OR_RETURN(Target t, ResolveLangchain(PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1),
+                                                PQgetvalue(r.get(), i, 2), it->second));
+    RETURN_IF_ERROR(FillDimension(&t));
+    out.push_back(t.info);
+  }
+  return out;
+}
+
+Result<CollectionInfo> PostgresStore::GetCollection(const std::string& name) {
+  ASSIGN_OR_RETURN(Target t, Resolve(name));
+  return t.info;
+}
+
+Result<int64_t> PostgresStore::Count(const std::string& collection) {
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  Params params;
+  const std::string filter = CollectionFilter(t, &params);
+  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT count(*) FROM " + t.table_sql +
+                                        (filter.empty() ? "" : " WHERE " + filter),
+                                    params, "counting collection '" + collection + "'"));
+  return static_cast<int64_t>(std::atoll(PQgetvalue(r.get(), 0, 0)));
+}
+
+// The SELECT list of a read: id, document, metadata, embedding as text.
+std::string SelectList(const Target& t, const Include& include) {
+  std::string s = QuoteIdent(t.id_col) + "::text, ";
+  s += (include.documents && !t.document_col.empty()) ? QuoteIdent(t.document_col) + "::text"
+                                                      : "NULL::text";
+  s += ", ";
+  s += (include.metadatas && !t.metadata_col.empty()) ? QuoteIdent(t.metadata_col) + "::text"
+                                                      : "NULL::text";
+  s += ", ";
+  if (!include.embeddings) {
+    s += "NULL::text";
+  } else if (IsPgvectorKind(t.kind)) {
+    // halfvec is widened to vector on the server: exact, and printed as
+    // float32's shortest text.
+    s += QuoteIdent(t.embedding_col) + "::vector::text";
+  } else {
+    s += QuoteIdent(t.embedding_col) + "::real[]::text";
+  }
+  return s;
+}
+
+// Appends the rows of `r` to `page`.
+Status DecodeRows(const PGresult* r, const Include& include, const std::string& where,
+                  RecordBatch* page) {
+  for (int i = 0; i < PQntuples(r); ++i) {
+    std::string id(PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
+    std::optional<std::string> document;
+    if (include.documents && !PQgetisnull(r, i, 1)) {
+      document.emplace(PQgetvalue(r, i, 1), PQgetlength(r, i, 1));
+    }
+    std::optional<Metadata> metadata;
+    if (include.metadatas && !PQgetisnull(r, i, 2)) {
+      ASSIGN_OR_RETURN(Metadata m, ParseMetadataText(PQgetvalue(r, i, 2), PQgetlength(r, i, 2),
+                                                     where + ", metadata of record '" +
+                                                         Printable(id, true) + "'"));
+      metadata = std::move(m);
+    }
+    if (include.embeddings && !PQgetisnull(r, i, 3)) {
+      const size_t before = page->mutable_values().size();
+      if (!ParseEmbeddingText(PQgetvalue(r, i, 3), PQgetlength(r, i, 3), page)) {
+        page->mutable_values().resize(before);
+        return Corruption(where + ": the embedding of record '" + Printable(id, true) +
+                          "' is not a list of numbers");
+      }
+    }
+    page->AppendRowMeta(std::move(id), std::move(document), std::move(metadata));
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::Scan(const std::string& collection, const ScanOptions& options,
+                           const PageSink& sink) {
+  const size_t page_size = std::max<size_t>(options.page_size, 1);
+  ASSIGN_OR_RETURN(const int64_t count, Count(collection));
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
+  const std::string id = QuoteIdent(t.id_col);
+  RecordBatch page;
+  std::optional<std::string> last;
+  int64_t rows_read = 0;
+  while (true) {
+    Params params;
+    std::string filter = CollectionFilter(t, &params);
+    if (last) {
+      params.push_back(*last);
+      filter += (filter.empty() ? "" : " AND ") + id + " > $" + std::to_string(params.size());
+    }
+    const std::string sql = "SELECT " + SelectList(t, options.include) + " FROM " + t.table_sql +
+                            (filter.empty() ? "" : " WHERE " + filter) + " ORDER BY " + id +
+                            " LIMIT " + std::to_string(page_size);
+    Result<PgResult> r =
+        Exec(sql, params,
+             "scanning collection '" + collection + "' " +
+                 (last ? "after id '" + Printable(*last, true) + "'" : "from the start"));
+    if (!r.ok()) return r.status();
+    page.Clear();
+    RETURN_IF_ERROR(DecodeRows(r->get(), options.include, where, &page));
+    if (page.empty()) break;
+    rows_read += static_cast<int64_t>(page.size());
+    last = page.id(page.size() - 1);
+    const bool full = page.size() == page_size;
+    RETURN_IF_ERROR(sink(page));
+    if (!full) break;
+  }
+  if (rows_read < count) {
+    return Corruption(where + ": the scan read " + std::to_string(rows_read) +
+                      " records but the collection counted " + std::to_string(count) +
+                      " when the scan started (was it changed during the scan?)");
+  }
+  return Status::Ok();
+}
+
+Result<RecordBatch> PostgresStore::Get(const std::string& collection,
+                                       const std::vector<std::string>& ids,
+                                       const Include& include) {
+  RecordBatch result;
+  if (ids.empty()) return result;
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
+  std::string cast = "text[]";
+  bool (*valid)(const std::string&) = nullptr;
+  if (t.id_typname == "uuid") {
+    cast = "uuid[]";
+    valid = IsUuidText;
+  } else if (IsIntType(t.id_typname)) {
+    cast = "bigint[]";
+    valid = IsIntText;
+  }
+  for (size_t begin = 0; begin < ids.size(); begin += kGetChunk) {
+    const size_t end = std::min(ids.size(), begin + kGetChunk);
+    std::vector<std::string> chunk;
+    for (size_t i = begin; i < end; ++i) {
+      if (valid == nullptr || valid(ids[i])) chunk.push_back(ids[i]);
+    }
+    if (chunk.empty()) continue;
+    Params params;
+    std::string filter = CollectionFilter(t, &params);
+    params.push_back(ArrayLiteral(chunk));
+    filter += (filter.empty() ? "" : " AND ") + QuoteIdent(t.id_col) + " = ANY($" +
+              std::to_string(params.size()) + "::" + cast + ")";
+    Result<PgResult> r = Exec("SELECT " + SelectList(t, include) + " FROM " + t.table_sql +
+                                  " WHERE " + filter,
+                              params, "reading records of collection '" + collection + "'");
+    if (!r.ok()) {
+      // An integer id beyond bigint: it cannot exist.
+      if (r.status().message().find("out of range") != std::string::npos) continue;
+      return r.status();
+    }
+    RETURN_IF_ERROR(DecodeRows(r->get(), include, where, &result));
+  }
+  return result;
+}
+
+// ----------------------------------------------------------------- writes
+
+Status PostgresStore::EnsureSchemaAndExtension(bool need_vector) {
+  RETURN_IF_ERROR(Exec("CREATE SCHEMA IF NOT EXISTS " + schema_sql_, {},
+                       "creating schema '" + uri_.schema + "'")
+                      .status());
+  if (need_vector) {
+    ASSIGN_OR_RETURN(PgResult r, Exec("SELECT 1 FROM pg_extension WHERE extname = 'vector'", {},
+                                      "looking for the pgvector extension"));
+    if (PQntuples(r.get()) == 0) {
+      Status s = Exec("CREATE EXTENSION IF NOT EXISTS vector", {}, "creating extension vector")
+                     .status();
+      if (!s.ok()) {
+        return FailedPrecondition(s.message() +
+                                  "; pgvector must be installed on the server and the "
+                                  "extension created (CREATE EXTENSION vector)");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Status PostgresStore::EnsureLangchainTables() {
+  RETURN_IF_ERROR(EnsureSchemaAndExtension(true));
+  RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table(kLangchainCollections) +
+                           " (uuid uuid PRIMARY KEY, name varchar NOT NULL UNIQUE, cmetadata json)",
+                       {}, "creating " + std::string(kLangchainCollections))
+                      .status());
+  return Exec("CREATE TABLE IF NOT EXISTS " + Table(kLangchainEmbeddings) +
+                  " (id varchar PRIMARY KEY, collection_id uuid REFERENCES " +
+                  Table(kLangchainCollections) +
+                  " (uuid) ON DELETE CASCADE, embedding vector, document varchar, "
+                  "cmetadata jsonb)",
+              {}, "creating " + std::string(kLangchainEmbeddings))
+      .status();
+}
+
+Status CheckIdentifier(const std::string& prefix, const std::string& name) {
+  if (name.empty() || name.size() > kMaxIdentifierBytes) {
+    return InvalidArgument(prefix + "collection name '" + Printable(name, true) +
+                           "' cannot be a table name: PostgreSQL names are 1 to 63 bytes");
+  }
+  if (name.find('\0') != std::string::npos) {
+    return InvalidArgument(prefix + "collection name holds a NUL byte");
+  }
+  return Status::Ok();
+}
+
+// "CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ..." for another
+// index name and table.
+std::optional<std::string> RetargetIndex(const std::string& definition,
+                                         const std::string& index_sql,
+                                         const std::string& table_sql) {
+  const size_t on = definition.find(" ON ");
+  const size_t using_pos = definition.find(" USING ");
+  if (on == std::string::npos || using_pos == std::string::npos || using_pos < on) {
+    return std::nullopt;
+  }
+  const bool unique = definition.rfind("CREATE UNIQUE INDEX ", 0) == 0;
+  if (!unique && definition.rfind("CREATE INDEX ", 0) != 0) return std::nullopt;
+  return std::string(unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + index_sql + " ON " +
+         table_sql + definition.substr(using_pos);
+}
+
+// The new name of index `index` of table `from` when the table becomes `to`.
+std::string MovedIndexName(const std::string& index, const std::string& from,
+                           const std::string& to) {
+  if (index.rfind(from, 0) == 0) return to + index.substr(from.size());
+  return to + "_" + index;
+}
+
+Status PostgresStore::CreateCollection(const CollectionInfo& info) {
+  RETURN_IF_ERROR(CheckIdentifier(Prefix(), info.name));
+  Json configuration;
+  try {
+    configuration = Json::parse(info.configuration_json.empty() ? "{}" : info.configuration_json);
+  } catch (const std::exception& e) {
+    return InvalidArgument(Prefix() + "collection '" + Printable(info.name, true) +
+                           "': configuration_json is not JSON (" + e.what() + ")");
+  }
+  if (!configuration.is_object()) configuration = Json::object();
+  Result<Target> existing = Resolve(info.name);
+  if (existing.ok() || existing.status().code() == StatusCode::kInvalidArgument) {
+    return AlreadyExists(Prefix() + "collection '" + Printable(info.name, true) +
+                         "' already exists");
+  }
+  if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+
+  if (langchain()) {
+    RETURN_IF_ERROR(EnsureLangchainTables());
+    Metadata metadata = info.metadata;
+    if (info.space != DistanceSpace::kCosine && !metadata.count("hnsw:space")) {
+      metadata["hnsw:space"] = std::string(DistanceSpaceName(info.space));
+    }
+    std::string cmetadata;
+    RETURN_IF_ERROR(AppendMetadataJson(metadata, Prefix() + "collection '" + info.name + "'",
+                                       &cmetadata));
+    return Exec("INSERT INTO " + Table(kLangchainCollections) +
+                    " (uuid, name, cmetadata) VALUES (gen_random_uuid(), $1, $2::json)",
+                {info.name, cmetadata}, "creating collection '" + info.name + "'")
+        .status();
+  }
+
+  const std::string table_sql = Table(info.name);
+  const std::string what = "creating collection '" + info.name + "'";
+  // Columns: the recorded ones (a PostgreSQL table restored from a
+  // snapshot), else vecgate's own.
+  std::string columns_sql;
+  bool need_vector = true;
+  const Json* pg = nullptr;
+  auto pg_it = configuration.find("postgres");
+  if (pg_it != configuration.end() && pg_it->is_object() && pg_it->value("layout", "") == "tables" &&
+      pg_it->contains("columns") && (*pg_it)["columns"].is_array()) {
+    pg = &*pg_it;
+  }
+  if (pg != nullptr) {
+    need_vector = false;
+    std::vector<std::string> keys;
+    for (const Json& c : (*pg)["columns"]) {
+      if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("type") ||
+          !c["type"].is_string()) {
+        return InvalidArgument(Prefix() + what + ": configuration_json's postgres.columns "
+                               "holds an entry without string name and type");
+      }
+      const std::string type = c["type"].get<std::string>();
+      if (type.rfind("vector", 0) == 0 || type.rfind("halfvec", 0) == 0) need_vector = true;
+      if (!columns_sql.empty()) columns_sql += ", ";
+      columns_sql += QuoteIdent(c["name"].get<std::string>()) + " " + type;
+      if (c.value("not_null", false)) columns_sql += " NOT NULL";
+      if (c.value("primary_key", false)) keys.push_back(c["name"].get<std::string>());
+    }
+    if (keys.size() == 1) columns_sql += ", PRIMARY KEY (" + QuoteIdent(keys[0]) + ")";
+  } else {
+    columns_sql = "id text PRIMARY KEY, document text, metadata jsonb, embedding vector";
+    if (info.dimension > 0) columns_sql += "(" + std::to_string(info.dimension) + ")";
+  }
+  std::string comment;
+  {
+    Json c = Json::object();
+    Json m = Json::object();
+    std::string m_text;
+    RETURN_IF_ERROR(AppendMetadataJson(info.metadata, Prefix() + what, &m_text));
+    c["vecgate"] = {{"metadata", Json::parse(m_text)}, {"space", DistanceSpaceName(info.space)}};
+    comment = DumpJson(c);
+  }
+  RETURN_IF_ERROR(Begin(what));
+  auto run = [&]() -> Status {
+    RETURN_IF_ERROR(EnsureSchemaAndExtension(need_vector));
+    RETURN_IF_ERROR(Exec("CREATE TABLE " + table_sql + " (" + columns_sql + ")", {}, what).status());
+    // COMMENT takes no parameters: the literal is escaped by libpq.
+    char* literal = PQescapeLiteral(conn_.get(), comment.c_str(), comment.size());
+    if (literal == nullptr) return Internal(Prefix() + what + ": cannot escape the comment");
+    std::string comment_sql = "COMMENT ON TABLE " + table_sql + " IS " + literal;
+    PQfreemem(literal);
+    RETURN_IF_ERROR(Exec(comment_sql, {}, what).status());
+    if (pg != nullptr && pg->contains("indexes") && (*pg)["indexes"].is_array()) {
+      const std::string old_table = pg->value("table", "");
+      for (const Json& index : (*pg)["indexes"]) {
+        const std::string name = index.value("name", "");
+        const std::string def = index.value("definition", "");
+        const std::string old_pkey = old_table + "_pkey";
+        if (name == old_pkey) continue;  // made by PRIMARY KEY above
+        std::string new_name = old_table.empty() ? name : MovedIndexName(name, old_table, info.name);
+        if (new_name.size() > kMaxIdentifierBytes) new_name = name;
+        // An index lives in its table's schema: its name takes no schema.
+        auto sql = RetargetIndex(def, QuoteIdent(new_name), table_sql);
+        if (!sql) {
+          return InvalidArgument(Prefix() + what + ": cannot replay index definition '" +
+                                 Printable(def, true) + "'");
+        }
+        RETURN_IF_ERROR(Exec(*sql, {}, what + ", index " + new_name).status());
+      }
+    } else if (info.dimension > 0) {
+      // An ANN index like the one a Chroma collection has.
+      std::string index = info.name + "_embedding_idx";
+      if (index.size() > kMaxIdentifierBytes) index = "";
+      RETURN_IF_ERROR(Exec("CREATE INDEX " + (index.empty() ? "" : QuoteIdent(index) + " ") +
+                               "ON " + table_sql + " USING hnsw (embedding vector" +
+                               OpsSuffix(info.space) + ")",
+                           {}, what + ", hnsw index")
+                          .status());
+    }
+    return Commit(what);
+  };
+  Status s = run();
+  if (!s.ok()) Rollback();
+  return s;
+}
+
+Status PostgresStore::RenameCollection(const std::string& from, const std::string& to) {
+  RETURN_IF_ERROR(CheckIdentifier(Prefix(), to));
+  const std::string what = "renaming collection '" + from + "' to '" + to + "'";
+  Result<Target> target = Resolve(from);
+  if (!target.ok() && target.status().code() != StatusCode::kInvalidArgument) {
+    return target.status();
+  }
+  Result<Target> clash = Resolve(to);
+  if (clash.ok() || clash.status().code() == StatusCode::kInvalidArgument) {
+    return AlreadyExists(Prefix() + "cannot rename collection '" + from + "' to '" + to + "': '" +
+                         to + "' already exists");
+  }
+  if (clash.status().code() != StatusCode::kNotFound) return clash.status();
+  if (langchain()) {
+    return Exec("UPDATE " + Table(kLangchainCollections) + " SET name = $2 WHERE name = $1",
+                {from, to}, what)
+        .status();
+  }
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(&from));
+  RETURN_IF_ERROR(Begin(what));
+  auto run = [&]() -> Status {
+    RETURN_IF_ERROR(
+        Exec("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to), {}, what).status());
+    // The table's indexes move with it, so that a new table of the old name
+    // can have indexes of the old names.
+    for (const IndexDef& index : tables[from].indexes) {
+      const std::string moved = MovedIndexName(index.name, from, to);
+      if (moved.size() > kMaxIdentifierBytes) {
+        return InvalidArgument(Prefix() + what + ": index '" + index.name +
+                               "' would be renamed '" + moved +
+                               "', longer than PostgreSQL's 63 bytes; use a shorter name");
+      }
+      RETURN_IF_ERROR(Exec("ALTER INDEX " + Table(index.name) + " RENAME TO " + QuoteIdent(moved),
+                           {}, what + ", index " + index.name)
+                          .status());
+    }
+    return Commit(what);
+  };
+  Status s = run();
+  if (!s.ok()) Rollback();
+  return s;
+}
+
+Status PostgresStore::DeleteCollection(const std::string& name) {
+  const std::string what = "deleting collection '" + name + "'";
+  Result<Target> target = Resolve(name);
+  if (!target.ok() && target.status().code() != StatusCode::kInvalidArgument) {
+    return target.status();
+  }
+  if (!langchain()) return Exec("DROP TABLE " + Table(name), {}, what).status();
+  RETURN_IF_ERROR(Begin(what));
+  Status s = Exec("DELETE FROM " + Table(kLangchainEmbeddings) + " WHERE collection_id = $1::uuid",
+                  {*target->collection_uuid}, what)
+                 .status();
+  if (s.ok()) {
+    s = Exec("DELETE FROM " + Table(kLangchainCollections) + " WHERE uuid = $1::uuid",
+             {*target->collection_uuid}, what)
+            .status();
+  }
+  if (s.ok()) s = Commit(what);
+  if (!s.ok()) Rollback();
+  return s;
+}
+
+Status PostgresStore::InsertRange(const Target& t, const RecordBatch& batch, size_t begin,
+                                  size_t end) {
+  std::string columns = QuoteIdent(t.id_col);
+  const bool doc = !t.document_col.empty(), meta = !t.metadata_col.empty();
+  if (t.collection_uuid) columns += ", collection_id";
+  if (doc) columns += ", " + QuoteIdent(t.document_col);
+  if (meta) columns += ", " + QuoteIdent(t.metadata_col);
+  columns += ", " + QuoteIdent(t.embedding_col);
+  std::string sql = "INSERT INTO " + t.table_sql + " (" + columns + ") VALUES ";
+  Params params;
+  for (size_t i = begin; i < end; ++i) {
+    if (i > begin) sql += ", ";
+    sql += "(";
+    auto param = [&](std::optional<std::string> value, const char* cast) {
+      params.push_back(std::move(value));
+      if (sql.back() != '(') sql += ", ";
+      sql += "$" + std::to_string(params.size()) + cast;
+    };
+    param(batch.id(i), "");
+    if (t.collection_uuid) param(*t.collection_uuid, "::uuid");
+    if (doc) param(batch.document(i), "");
+    if (meta) {
+      std::optional<std::string> m;
+      if (batch.metadata(i)) {
+        m.emplace();
+        RETURN_IF_ERROR(AppendMetadataJson(*batch.metadata(i),
+                                           Prefix() + "record '" + Printable(batch.id(i), true) + "'",
+                                           &*m));
+      }
+      param(std::move(m), "");
+    }
+    std::optional<std::string> e;
+    if (batch.has_embedding(i)) {
+      e.emplace(IsPgvectorKind(t.kind) ? "[" : "{");
+      const float* v = batch.embedding(i);
+      for (size_t k = 0; k < batch.embedding_size(i); ++k) {
+        if (k) *e += ',';
+        if (std::isnan(v[k])) {
+          *e += "NaN";
+        } else if (std::isinf(v[k])) {
+          *e += v[k] > 0 ? "Infinity" : "-Infinity";
+        } else {
+          AppendFloat(v[k], &*e);
+        }
+      }
+      *e += IsPgvectorKind(t.kind) ? "]" : "}";
+    }
+    param(std::move(e), "");
+    sql += ")";
+  }
+  return Exec(sql, params,
+              "adding " + RowRange(batch, begin, end) + " to collection '" + t.info.name + "'")
+      .status();
+}
+
+Status PostgresStore::Add(const std::string& collection, const RecordBatch& batch) {
+  if (batch.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
+  size_t expected = static_cast<size_t>(t.info.dimension);
+  std::string expected_from = "the collection's dimension";
+  for (size_t i = 0; i < batch.size() && expected == 0; ++i) {
+    if (batch.has_embedding(i)) {
+      expected = batch.embedding_size(i);
+      expected_from = "the first record's ('" + Printable(batch.id(i), true) + "')";
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const std::string record = "record '" + Printable(batch.id(i), true) + "'";
+    if (batch.has_embedding(i) && batch.embedding_size(i) != expected) {
+      return InvalidArgument(where + ": " + record + " has an embedding of " +
+                             std::to_string(batch.embedding_size(i)) + " components but " +
+                             std::to_string(expected) + " are expected (" + expected_from +
+                             "); nothing was added");
+    }
+    if (batch.has_embedding(i) && IsPgvectorKind(t.kind)) {
+      const float* v = batch.embedding(i);
+      for (size_t k = 0; k < batch.embedding_size(i); ++k) {
+        if (!std::isfinite(v[k])) {
+          return InvalidArgument(where + ": " + record + " has a NaN or infinite component at " +
+                                 std::to_string(k) +
+                                 ", which pgvector's vector type cannot store; nothing was added");
+        }
+      }
+    }
+    if (batch.document(i) && t.document_col.empty()) {
+      return InvalidArgument(where + ": " + record +
+                             " has a document but the table has no document column "
+                             "(name one with ?document=COLUMN); nothing was added");
+    }
+    if (batch.metadata(i) && !batch.metadata(i)->empty() && t.metadata_col.empty()) {
+      return InvalidArgument(where + ": " + record +
+                             " has metadata but the table has no json/jsonb metadata column "
+                             "(name one with ?metadata=COLUMN); nothing was added");
+    }
+  }
+  const std::string what = "adding " + std::to_string(batch.size()) + " records to collection '" +
+                           collection + "'";
+  RETURN_IF_ERROR(Begin(what));
+  auto run = [&]() -> Status {
+    size_t begin = 0;
+    while (begin < batch.size()) {
+      size_t end = begin, bytes = 0;
+      while (end < batch.size() && end - begin < kInsertRows && bytes < kInsertBytes) {
+        bytes += batch.embedding_size(end) * 16 + batch.id(end).size() +
+                 (batch.document(end) ? batch.document(end)->size() : 0) + 64;
+        ++end;
+      }
+      RETURN_IF_ERROR(InsertRange(t, batch, begin, end));
+      begin = end;
+    }
+    return Commit(what);
+  };
+  Status s = run();
+  if (!s.ok()) Rollback();
+  return s;
+}
+
+Result<QueryResult> PostgresStore::Query(const std::string& collection, const float* queries,
+                                         size_t n, size_t dim, size_t k) {
+  QueryResult result;
+  if (n == 0) return result;
+  if (dim == 0 || k == 0) {
+    return InvalidArgument(Prefix() + "query of collection '" + collection +
+                           "' needs dim > 0 and k > 0");
+  }
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  const std::string col = QuoteIdent(t.embedding_col);
+  std::string lhs, cast;
+  if (t.kind == EmbeddingKind::kHalfvec) {
+    lhs = col;
+    cast = "::halfvec";
+  } else if (t.kind == EmbeddingKind::kVector) {
+    lhs = col;
+    cast = "::vector";
+  } else {
+    lhs = col + "::real[]::vector";  // exact scan: arrays have no ANN index
+    cast = "::vector";
+  }
+  if (t.typmod_dimension > 0) cast += "(" + std::to_string(t.typmod_dimension) + ")";
+  if (t.ann_method == "hnsw") {
+    // ef_search bounds how many rows the index returns (default 40).
+    const size_t ef = std::min<size_t>(1000, std::max<size_t>(40, k));
+    RETURN_IF_ERROR(
+        Exec("SET hnsw.ef_search = " + std::to_string(ef), {}, "setting hnsw.ef_search").status());
+  }
+  const std::string op = DistanceOperator(t.info.space);
+  for (size_t q = 0; q < n; ++q) {
+    std::string vec = "[";
+    for (size_t c = 0; c < dim; ++c) {
+      const float v = queries[q * dim + c];
+      if (!std::isfinite(v)) {
+        return InvalidArgument(Prefix() + "query " + std::to_string(q) +
+                               " has a NaN or infinite component");
+      }
+      if (c) vec += ',';
+      AppendFloat(v, &vec);
+    }
+    vec += "]";
+    Params params{vec};
+    std::string filter = CollectionFilter(t, &params);
+    const std::string distance = "(" + lhs + " " + op + " $1" + cast + ")";
+    ASSIGN_OR_RETURN(PgResult r,
+                     Exec("SELECT " + QuoteIdent(t.id_col) + "::text, " + distance +
+                              "::float8 FROM " + t.table_sql +
+                              (filter.empty() ? "" : " WHERE " + filter) + " ORDER BY " + distance +
+                              " LIMIT " + std::to_string(k),
+                          params, "querying collection '" + collection + "'"));
+    std::vector<std::string> ids;
+    std::vector<float> distances;
+    for (int i = 0; i < PQntuples(r.get()); ++i) {
+      ids.emplace_back(PQgetvalue(r.get(), i, 0), PQgetlength(r.get(), i, 0));
+      distances.push_back(PQgetisnull(r.get(), i, 1)
+                              ? std::numeric_limits<float>::quiet_NaN()
+                              : ConvertDistance(t.info.space, std::strtod(PQgetvalue(r.get(), i, 1),
+                                                                          nullptr)));
+    }
+    result.ids.push_back(std::move(ids));
+    result.distances.push_back(std::move(distances));
+  }
+  return result;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- URIs
+
+std::string PostgresUri::ToString() const {
+  std::string out = "postgresql://";
+  if (!user.empty()) out += PercentEncode(user) + "@";
+  out += host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  if (port > 0) out += ":" + std::to_string(port);
+  out += "/" + PercentEncode(database);
+  std::vector<std::string> params;
+  params.push_back("schema=" + PercentEncode(schema));
+  params.push_back(std::string("layout=") +
+                   (layout == PostgresLayout::kLangchain ? "langchain" : "tables"));
+  if (!id_column.empty()) params.push_back("id=" + PercentEncode(id_column));
+  if (!document_column.empty()) params.push_back("document=" + PercentEncode(document_column));
+  if (!metadata_column.empty()) params.push_back("metadata=" + PercentEncode(metadata_column));
+  if (!embedding_column.empty()) params.push_back("embedding=" + PercentEncode(embedding_column));
+  for (const auto& [k, v] : libpq_params) params.push_back(PercentEncode(k) + "=" + PercentEncode(v));
+  for (size_t i = 0; i < params.size(); ++i) out += (i ? "&" : "?") + params[i];
+  return out;
+}
+
+Result<PostgresUri> ParsePostgresUri(const std::string& uri) {
+  std::string rest;
+  if (uri.rfind("postgresql://", 0) == 0) {
+    rest = uri.substr(13);
+  } else if (uri.rfind("postgres://", 0) == 0) {
+    rest = uri.substr(11);
+  } else {
+    return InvalidArgument(std::string("not a PostgreSQL URI: ") + kExpectedForm);
+  }
+  PostgresUri parsed;
+  const size_t slash = rest.find('/');
+  const size_t at = rest.find('@');
+  std::string authority = rest.substr(0, slash);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    const std::string userinfo = rest.substr(0, at);
+    if (userinfo.find(':') != std::string::npos) {
+      // Never echo the URI: what follows ':' is a password.
+      return InvalidArgument(
+          "a PostgreSQL URI must not contain a password (user:password@); remove it and "
+          "set PGPASSWORD or use ~/.pgpass (libpq reads both); " +
+          std::string(kExpectedForm));
+    }
+    auto user = PercentDecode(userinfo);
+    if (!user || user->empty()) return BadUri(uri, "invalid user name before '@'");
+    parsed.user = *user;
+    authority = rest.substr(at + 1, slash == std::string::npos ? std::string::npos : slash - at - 1);
+  }
+  if (slash == std::string::npos) return BadUri(uri, "missing /DATABASE");
+  std::string path = rest.substr(slash + 1);
+  std::string query;
+  const size_t qmark = path.find('?');
+  if (qmark != std::string::npos) {
+    query = path.substr(qmark + 1);
+    path = path.substr(0, qmark);
+  }
+  if (path.find('#') != std::string::npos || query.find('#') != std::string::npos) {
+    return BadUri(uri, "fragments (#) are not supported");
+  }
+  // Host and port.
+  std::string port_text;
+  if (!authority.empty() && authority[0] == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string::npos) return BadUri(uri, "unclosed '[' in host");
+    parsed.host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size()) {
+      if (authority[close + 1] != ':') return BadUri(uri, "unexpected text after ']'");
+      port_text = authority.substr(close + 2);
+      if (port_text.empty()) return BadUri(uri, "empty port after ':'");
+    }
+  } else {
+    const size_t colon = authority.find(':');
+    parsed.host = authority.substr(0, colon);
+    if (colon != std::string::npos) {
+      port_text = authority.substr(colon + 1);
+      if (port_text.empty()) return BadUri(uri, "empty port after ':'");
+    }
+  }
+  if (parsed.host.empty()) return BadUri(uri, "missing host");
+  if (!port_text.empty()) {
+    if (port_text.size() > 5 || !std::all_of(port_text.begin(), port_text.end(),
+                                             [](char c) { return c >= '0' && c <= '9'; })) {
+      return BadUri(uri, "port must be a number from 1 to 65535");
+    }
+    parsed.port = std::stoi(port_text);
+    if (parsed.port < 1 || parsed.port > 65535) {
+      return BadUri(uri, "port must be a number from 1 to 65535");
+    }
+  }
+  auto database = PercentDecode(path);
+  if (!database || database->empty() || database->find('/') != std::string::npos) {
+    return BadUri(uri, "missing or invalid /DATABASE");
+  }
+  parsed.database = *database;
+  // Parameters.
+  size_t start = 0;
+  while (!query.empty() && start <= query.size()) {
+    size_t amp = query.find('&', start);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string item = query.substr(start, amp - start);
+    start = amp + 1;
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    auto key = PercentDecode(item.substr(0, eq));
+    if (!key || key->empty() || eq == std::string::npos) {
+      return BadUri(uri, "parameters are NAME=VALUE separated by '&'");
+    }
+    if (*key == "password") {
+      return InvalidArgument(
+          "a PostgreSQL URI must not contain a password (password=...); remove it and set "
+          "PGPASSWORD or use ~/.pgpass (libpq reads both); " + std::string(kExpectedForm));
+    }
+    auto value = PercentDecode(item.substr(eq + 1));
+    if (!value) return BadUri(uri, "malformed %-escape in parameter '" + *key + "'");
+    if (*key == "schema") {
+      if (value->empty() || value->size() > kMaxIdentifierBytes) {
+        return BadUri(uri, "schema must be a name of 1 to 63 bytes");
+      }
+      parsed.schema = *value;
+    } else if (*key == "layout") {
+      if (*value == "tables") {
+        parsed.layout = PostgresLayout::kTables;
+      } else if (*value == "langchain") {
+        parsed.layout = PostgresLayout::kLangchain;
+      } else {
+        return BadUri(uri, "layout must be 'tables' or 'langchain', not '" + *value + "'");
+      }
+    } else if (*key == "id" || *key == "document" || *key == "metadata" || *key == "embedding") {
+      if (value->empty()) return BadUri(uri, "parameter '" + *key + "' needs a column name");
+      (*key == "id" ? parsed.id_column
+                    : *key == "document" ? parsed.document_column
+                    : *key == "metadata" ? parsed.metadata_column
+                                         : parsed.embedding_column) = *value;
+    } else {
+      parsed.libpq_params.emplace_back(*key, *value);
+    }
+  }
+  if (parsed.layout == PostgresLayout::kLangchain &&
+      !(parsed.id_column.empty() && parsed.document_column.empty() &&
+        parsed.metadata_column.empty() && parsed.embedding_column.empty())) {
+    return BadUri(uri, "id=, document=, metadata= and embedding= apply to layout=tables only");
+  }
+  return parsed;
+}
+
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& uri,
+                                                 const OpenOptions& options) {
+  ASSIGN_OR_RETURN(PostgresUri parsed, ParsePostgresUri(uri));
+  auto store = std::make_unique<PostgresStore>(std::move(parsed), options);
+  RETURN_IF_ERROR(store->Connect());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Status ExecutePostgres(const std::string& uri, const std::string& sql) {
+  ASSIGN_OR_RETURN(PostgresUri parsed, ParsePostgresUri(uri));
+  PostgresStore store(std::move(parsed), OpenOptions());
+  RETURN_IF_ERROR(store.Connect());
+  return store.Exec(sql, {}, "running SQL").status();
+}
+
+}  // namespace vecgate
