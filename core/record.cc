@@ -61,6 +61,7 @@ void RecordBatch::Reserve(size_t rows, size_t dimension) {
   documents_.reserve(rows);
   metadatas_.reserve(rows);
   offsets_.reserve(rows + 1);
+  if (dimension != 0 && rows > values_.max_size() / dimension) return;
   values_.reserve(rows * dimension);
 }
 

@@ -20,6 +20,12 @@
 
 namespace vecgate {
 
+// The largest embedding dimension vecgate accepts from a file or a server.
+// Real models stay far below it (OpenAI's largest is 3,072; Chroma pages of
+// 1,000 x 4,096 are already ~50 MB of JSON); anything above is damage or a
+// hostile answer, refused before any memory is reserved for it.
+constexpr int64_t kMaxDimension = 65536;
+
 // Distance space of a collection, as Chroma's hnsw:space names it.
 enum class DistanceSpace { kCosine, kL2, kIp };
 const char* DistanceSpaceName(DistanceSpace space);  // "cosine", "l2", "ip"
@@ -55,6 +61,11 @@ class RecordBatch {
   size_t size() const { return ids_.size(); }
   bool empty() const { return ids_.empty(); }
   void Clear();
+  // Reserves room for `rows` rows of `dimension` components. Pass only
+  // numbers that were bounded first (rows seen or requested, a dimension
+  // checked against kMaxDimension), never a size a file or server declared:
+  // a reservation is memory taken before any data proves it is needed.
+  // A product that overflows size_t reserves nothing for the values.
   void Reserve(size_t rows, size_t dimension);
 
   // Appends one record. `embedding` may be null (no embedding) with `dim` 0.

@@ -1,8 +1,13 @@
 // Default implementations of optional Store operations and the URI router.
 #include "core/store.h"
 
+#include <algorithm>
+#include <cctype>
 #include <mutex>
+#include <regex>
 #include <utility>
+
+#include "core/text.h"
 
 namespace vecgate {
 
@@ -21,6 +26,86 @@ std::vector<Scheme>& Schemes() {
 std::mutex& SchemesMutex() {
   static std::mutex mu;
   return mu;
+}
+
+// Levenshtein distance of two short strings.
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The URI as it may be shown: user:password@ replaced (it may be a secret)
+// and terminal controls escaped.
+std::string ShowableUri(const std::string& uri) {
+  std::string shown = uri;
+  const size_t scheme_end = shown.find("://");
+  const size_t authority = scheme_end == std::string::npos ? 0 : scheme_end + 3;
+  const size_t at = shown.find('@', authority);
+  const size_t slash = shown.find('/', authority);
+  if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
+    shown.replace(authority, at - authority, "***");
+  }
+  if (shown.size() > 300) shown = shown.substr(0, 300) + "...";
+  return Printable(shown, /*one_line=*/true);
+}
+
+bool LooksLikeHostPort(const std::string& uri) {
+  static const std::regex host_port(
+      R"(^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):[0-9]{1,5}(/.*)?$)");
+  return std::regex_match(uri, host_port);
+}
+
+// "; did you mean X?" for a URI no scheme claimed, or "" when nothing fits.
+std::string Suggestion(const std::string& uri,
+                       const std::vector<std::string>& prefixes) {
+  if (LooksLikeHostPort(uri)) return "chroma://" + uri;
+  const std::string lower = Lower(uri);
+  for (const char* suffix : {".jsonl", ".jsonl.gz", ".json", ".ndjson"}) {
+    const std::string sfx = suffix;
+    if (lower.size() > sfx.size() &&
+        lower.compare(lower.size() - sfx.size(), sfx.size(), sfx) == 0 &&
+        lower.find("://") == std::string::npos) {
+      return "jsonl:" + uri;
+    }
+  }
+  const size_t colon = uri.find(':');
+  if (colon == std::string::npos || colon == 0) return "";
+  const std::string scheme = Lower(uri.substr(0, colon));
+  std::string rest = uri.substr(colon + 1);
+  while (!rest.empty() && rest[0] == '/') rest.erase(0, 1);
+  std::string best;
+  size_t best_distance = 3;
+  for (const std::string& prefix : prefixes) {
+    const std::string name = prefix.substr(0, prefix.find(':'));
+    const size_t d = EditDistance(scheme, Lower(name));
+    if (d < best_distance && (d < scheme.size() || scheme.size() >= 3)) {
+      best_distance = d;
+      best = prefix;
+    }
+  }
+  if (best.empty()) return "";
+  // jsonl:PATH keeps an absolute path's slash.
+  if (best.find("//") == std::string::npos) {
+    rest = uri.substr(colon + 1);
+    if (rest.rfind("//", 0) == 0) rest.erase(0, 1);
+  }
+  return best + rest;
 }
 
 Status NotWritable(const Store& store, const char* op) {
@@ -60,20 +145,32 @@ void RegisterStoreScheme(const std::string& prefix, StoreOpener opener) {
 Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
                                          const OpenOptions& options) {
   StoreOpener opener;
+  std::vector<std::string> prefixes;
   {
     std::lock_guard<std::mutex> lock(SchemesMutex());
     for (const auto& s : Schemes()) {
-      if (uri.compare(0, s.prefix.size(), s.prefix) == 0) {
+      prefixes.push_back(s.prefix);
+      if (!opener && uri.compare(0, s.prefix.size(), s.prefix) == 0) {
         opener = s.opener;
-        break;
       }
     }
   }
   if (!opener) {
+    const std::string suggestion = Suggestion(uri, prefixes);
+    const size_t colon = uri.find(':');
+    std::string what = "unrecognised store URI '" + ShowableUri(uri) + "'";
+    if (colon != std::string::npos && colon > 0 && !LooksLikeHostPort(uri) &&
+        uri.find_first_of("/\\") > colon) {
+      what = "unknown scheme '" + ShowableUri(uri.substr(0, colon)) +
+             "' in store URI '" + ShowableUri(uri) + "'";
+    }
+    if (!suggestion.empty()) {
+      what += "; did you mean " + ShowableUri(suggestion) + "?";
+    }
     return InvalidArgument(
-        "unrecognised store URI '" + uri +
-        "': expected chroma://HOST:PORT[/TENANT/DATABASE], chromas://..., "
-        "jsonl:PATH or snapshot:ID");
+        what +
+        " (expected chroma://HOST:PORT[/TENANT/DATABASE], chromas://..., "
+        "http(s)://HOST:PORT, jsonl:PATH or snapshot:ID)");
   }
   return opener(uri, options);
 }

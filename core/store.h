@@ -80,16 +80,30 @@ class Store {
                                     size_t k);
 };
 
+// Default cap on one HTTP response body (512 MiB). The largest answer
+// vecgate asks for is a scan page: 1,000 records x 4,096 float components is
+// about 50 MB of JSON text, so this leaves ten times that for long documents
+// and metadata while a server that sends an endless or absurd body is cut off
+// before it exhausts memory.
+constexpr size_t kDefaultMaxResponseBytes = size_t{512} << 20;
+
 struct OpenOptions {
   double timeout_seconds = 30.0;  // per HTTP request
   int max_retries = 4;            // connection errors and 5xx
+  // Largest HTTP response body accepted from a server; a larger one (by its
+  // Content-Length or by what arrives) fails the request with an error that
+  // names the URL path and this cap. 0 means the default.
+  size_t max_response_bytes = kDefaultMaxResponseBytes;
   // Directory that `snapshot:ID` is resolved against.
   std::string snapshot_dir;
 };
 
 // Opens a store by URI: chroma://HOST:PORT[/TENANT/DATABASE],
-// chromas://..., jsonl:PATH[.gz], snapshot:ID or snapshot:PATH.
-// InvalidArgument for a malformed URI; Unavailable if the server is down.
+// chromas://..., http(s)://HOST:PORT[/TENANT/DATABASE] (Chroma),
+// jsonl:PATH[.gz], snapshot:ID or snapshot:PATH.
+// InvalidArgument for a malformed URI (an unknown scheme close to a known one
+// gets a "did you mean" with the corrected URI); Unavailable if the server
+// is down.
 Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
                                          const OpenOptions& options);
 

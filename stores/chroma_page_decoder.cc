@@ -9,17 +9,43 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 #include <vector>
+
+#include "core/text.h"
 
 namespace vecgate {
 
 static_assert(simdjson::SIMDJSON_PADDING <= kJsonPadding,
               "kJsonPadding must cover simdjson's padding");
 
+bool JsonDepthWithin(std::string_view text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return false;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return true;
+}
+
 std::string PageErrorPrefix(const PageContext& context) {
-  std::string prefix = "chroma collection '" + context.collection + "', ";
+  std::string prefix =
+      "chroma collection '" + Printable(context.collection, true) + "', ";
   if (context.offset >= 0) {
     prefix += "page at offset " + std::to_string(context.offset);
   } else {
@@ -120,7 +146,25 @@ class DomPage {
     if ((error = root.get_object().get(object))) {
       return Fail("the answer is not a JSON object", error);
     }
+    size_ = size;
+    bool seen_ids = false, seen_embeddings = false, seen_documents = false,
+         seen_metadatas = false;
     for (dom::key_value_pair field : object) {
+      // A repeated column would add its rows twice (simdjson keeps every
+      // key); Chroma never repeats one.
+      bool* seen = field.key == "ids"          ? &seen_ids
+                   : field.key == "embeddings" ? &seen_embeddings
+                   : field.key == "documents"  ? &seen_documents
+                   : field.key == "metadatas"  ? &seen_metadatas
+                                               : nullptr;
+      if (seen != nullptr) {
+        if (*seen) {
+          return Corruption(prefix_ + "the answer has the key \"" +
+                            std::string(field.key) +
+                            "\" twice; is this a Chroma server?");
+        }
+        *seen = true;
+      }
       if (field.key == "ids") {
         RETURN_IF_ERROR(ParseIds(field.value));
       } else if (field.key == "embeddings") {
@@ -144,7 +188,9 @@ class DomPage {
     if (auto error = value.get_array().get(array)) {
       return Fail("\"ids\" is not an array", error);
     }
-    page_.ids.reserve(array.size());
+    // simdjson counts the elements it parsed; each id takes at least three
+    // bytes of the body.
+    page_.ids.reserve(std::min<size_t>(array.size(), size_ / 3));
     for (dom::element element : array) {
       std::string_view id;
       if (auto error = element.get_string().get(id)) {
@@ -173,8 +219,19 @@ class DomPage {
               "embedding row " + std::to_string(row_index) + " is not an array",
               error);
         }
+        const size_t row_size = row.size();
+        if (row_size > static_cast<size_t>(kMaxDimension)) {
+          return Corruption(prefix_ + "embedding row " +
+                            std::to_string(row_index) + " has " +
+                            std::to_string(row_size) +
+                            " components, more than the " +
+                            std::to_string(kMaxDimension) + " vecgate accepts");
+        }
         if (row_index == 0) {
-          values.reserve(values.size() + row.size() * rows.size());
+          // Every component takes at least two bytes of the body ("0,"), so
+          // the body bounds what the rows can hold, whatever they claim.
+          values.reserve(values.size() +
+                         std::min(row_size * rows.size(), size_ / 2));
         }
         for (dom::element component : row) {
           double v;
@@ -245,6 +302,11 @@ class DomPage {
       }
       Metadata metadata;
       for (dom::key_value_pair field : object) {
+        if (metadata.count(std::string(field.key)) != 0) {
+          return Corruption(prefix_ + "metadata " + std::to_string(row) +
+                            " has the key '" +
+                            Printable(field.key, true) + "' twice");
+        }
         MetadataValue parsed;
         switch (field.value.type()) {
           case dom::element_type::STRING:
@@ -267,7 +329,7 @@ class DomPage {
             break;
           default:
             return Corruption(prefix_ + "metadata " + std::to_string(row) +
-                              ", key '" + std::string(field.key) +
+                              ", key '" + Printable(field.key, true) +
                               "' is an object or array (expected a string, "
                               "number, boolean or null)");
         }
@@ -281,11 +343,17 @@ class DomPage {
 
   PageColumns& page_;
   const std::string prefix_;
+  size_t size_ = 0;  // bytes of the body
 };
 
 }  // namespace
 
 struct ChromaPageDecoder::Impl {
+  Impl() {
+    // Sets the depth limit; capacity grows with the pages and keeps it.
+    // On failure the parser stays empty and reports the error on first use.
+    if (parser.allocate(4096, kMaxJsonDepth) != simdjson::SUCCESS) return;
+  }
   dom::parser parser;
 };
 

@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/record.h"
 #include "core/status.h"
@@ -30,6 +31,15 @@ namespace vecgate {
 // Spare bytes the decoder needs after the end of a body it parses in place
 // (simdjson's SIMDJSON_PADDING). HttpClient keeps this much spare capacity.
 constexpr size_t kJsonPadding = 64;
+
+// Deepest JSON nesting accepted from a server or a store file. Chroma's
+// answers nest four or five levels; 64 leaves room for configuration objects
+// while a hostile "[[[[..." cannot drive a parser deep.
+constexpr size_t kMaxJsonDepth = 64;
+
+// True when the arrays and objects of `text` (JSON, possibly malformed) nest
+// at most `max_depth` levels. Brackets inside strings do not count.
+bool JsonDepthWithin(std::string_view text, size_t max_depth);
 
 // Where a page came from, for error messages.
 struct PageContext {
@@ -50,10 +60,12 @@ class ChromaPageDecoder {
   // left absent (no document, no metadata, no embedding).
   //
   // Corruption naming the collection, the page offset and what was wrong
-  // when the body is not JSON, "ids" is missing or not an array of strings,
-  // a requested column is missing, a column's row count differs from the
-  // ids', or a value has an unexpected type. On error `*out` may hold part
-  // of the page and must be discarded.
+  // when the body is not JSON (or nests deeper than kMaxJsonDepth), a key
+  // appears twice (in the answer or in a record's metadata), "ids" is
+  // missing or not an array of strings, a requested column is missing, a
+  // column's row count differs from the ids', an embedding has more than
+  // kMaxDimension components, or a value has an unexpected type. On error
+  // `*out` may hold part of the page and must be discarded.
   Status Decode(const char* body, size_t size, size_t capacity,
                 const Include& include, const PageContext& context,
                 RecordBatch* out, size_t* rows);

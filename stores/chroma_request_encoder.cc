@@ -72,10 +72,6 @@ Status CheckRecordText(const RecordBatch& batch, size_t i) {
 
 }  // namespace
 
-bool IsValidUtf8(std::string_view text) {
-  return simdjson::validate_utf8(text.data(), text.size());
-}
-
 size_t JsonStringSize(std::string_view text) {
   size_t size = 2;
   for (unsigned char c : text) size += NeedsEscape(c) ? EscapeSize(c) : 1;

@@ -20,6 +20,7 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "core/text.h"
 
 namespace vecgate {
 
@@ -30,7 +31,7 @@ void AppendJsonString(std::string_view text, std::string* out);
 // Number of bytes AppendJsonString would append.
 size_t JsonStringSize(std::string_view text);
 
-bool IsValidUtf8(std::string_view text);
+// IsValidUtf8 is core/text.h's.
 
 // Appends a finite double so that it reads back as a float (always with a
 // '.' or an exponent: 1.0, not 1) and round-trips exactly.

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "core/text.h"
 #include "stores/chroma_request_encoder.h"
 
 namespace vecgate {
@@ -20,9 +21,9 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 constexpr char kExpectedForm[] =
-    "expected chroma://HOST:PORT[/TENANT/DATABASE] (chromas:// for TLS), "
-    "e.g. chroma://localhost:8000 or chroma://localhost:8000/default_tenant/"
-    "default_database";
+    "expected chroma://HOST:PORT[/TENANT/DATABASE] (chromas:// for TLS; "
+    "http:// and https:// work the same), e.g. chroma://localhost:8000 or "
+    "http://localhost:8000/default_tenant/default_database";
 constexpr char kHeartbeatPath[] = "/api/v2/heartbeat";
 constexpr char kPreflightPath[] = "/api/v2/pre-flight-checks";
 // Collections listed per request by ListCollections.
@@ -31,8 +32,9 @@ constexpr int kListPageSize = 100;
 constexpr size_t kQueriesPerRequest = 100;
 
 Status BadUri(const std::string& uri, const std::string& what) {
-  return InvalidArgument("invalid Chroma URI '" + uri + "': " + what + "; " +
-                         kExpectedForm);
+  return InvalidArgument("invalid Chroma URI '" +
+                         SanitizeServerText(uri, {}, 200) + "': " + what +
+                         "; " + kExpectedForm);
 }
 
 bool IsNameChar(char c) {
@@ -46,17 +48,36 @@ bool IsPathName(const std::string& s) {
 
 bool IsSuccess(long status) { return status >= 200 && status < 300; }
 
-std::string Excerpt(const std::string& text, size_t max_chars = 120) {
-  if (text.size() <= max_chars) return text;
-  return text.substr(0, max_chars) + "...";
+// A short, safe excerpt of server text (credentials redacted, controls
+// escaped, one line).
+std::string Excerpt(const std::string& text,
+                    const std::vector<std::string>& secrets,
+                    size_t max_chars = 120) {
+  return SanitizeServerText(text, secrets, max_chars);
 }
 
-Result<Json> ParseJson(const std::string& text, const std::string& where) {
+// Server text as it may appear in a message (names, values).
+std::string Shown(const std::string& text) {
+  return SanitizeServerText(text, {}, 200);
+}
+
+Result<Json> ParseJson(const std::string& text, const std::string& where,
+                       const std::vector<std::string>& secrets) {
+  if (!JsonDepthWithin(text, kMaxJsonDepth)) {
+    return Corruption(where + " answered with JSON nested deeper than " +
+                      std::to_string(kMaxJsonDepth) + " levels: '" +
+                      Excerpt(text, secrets) + "'");
+  }
+  if (LooksLikeHtml(text)) {
+    return Corruption(where + " answered with an HTML page, not JSON: '" +
+                      Excerpt(text, secrets) +
+                      "'; is this a Chroma server?");
+  }
   try {
     return Json::parse(text);
   } catch (const std::exception& e) {
     return Corruption(where + " answered with something that is not JSON (" +
-                      e.what() + "): '" + Excerpt(text) + "'");
+                      Shown(e.what()) + "): '" + Excerpt(text, secrets) + "'");
   }
 }
 
@@ -91,7 +112,8 @@ Result<Metadata> JsonToMetadata(const Json& object, const std::string& where) {
   Metadata metadata;
   for (const auto& [key, value] : object.items()) {
     ASSIGN_OR_RETURN(MetadataValue parsed,
-                     JsonToMetadataValue(value, where + ", key '" + key + "'"));
+                     JsonToMetadataValue(value,
+                                         where + ", key '" + Shown(key) + "'"));
     metadata.insert_or_assign(key, std::move(parsed));
   }
   return metadata;
@@ -114,12 +136,17 @@ std::string IncludeJson(const Include& include) {
 
 std::string RowRangeName(const RecordBatch& batch, size_t begin, size_t end) {
   return "records " + std::to_string(begin) + ".." + std::to_string(end - 1) +
-         " ('" + batch.id(begin) + "'..'" + batch.id(end - 1) + "')";
+         " ('" + Shown(batch.id(begin)) + "'..'" + Shown(batch.id(end - 1)) +
+         "')";
 }
 
 }  // namespace
 
 // ------------------------------------------------------------------- URIs
+
+std::string ChromaUri::HostPort() const {
+  return host + ":" + std::to_string(port);
+}
 
 std::string ChromaUri::ToString() const {
   return std::string(tls ? "chromas://" : "chroma://") + host + ":" +
@@ -134,12 +161,22 @@ std::string ChromaUri::BaseUrl() const {
 Result<ChromaUri> ParseChromaUri(const std::string& uri) {
   ChromaUri parsed;
   std::string rest;
-  if (uri.rfind("chroma://", 0) == 0) {
-    rest = uri.substr(9);
-  } else if (uri.rfind("chromas://", 0) == 0) {
-    parsed.tls = true;
-    rest = uri.substr(10);
-  } else {
+  bool web_scheme = false;  // http:// or https://: the port may be left out
+  for (const char* scheme : {"chroma://", "chromas://", "http://", "https://"}) {
+    const std::string prefix = scheme;
+    if (uri.size() >= prefix.size() &&
+        std::equal(prefix.begin(), prefix.end(), uri.begin(),
+                   [](char a, char b) {
+                     return a == std::tolower(static_cast<unsigned char>(b));
+                   })) {
+      parsed.scheme = prefix.substr(0, prefix.size() - 3);
+      parsed.tls = parsed.scheme == "chromas" || parsed.scheme == "https";
+      web_scheme = parsed.scheme == "http" || parsed.scheme == "https";
+      rest = uri.substr(prefix.size());
+      break;
+    }
+  }
+  if (parsed.scheme.empty()) {
     return InvalidArgument("not a Chroma URI: " + std::string(kExpectedForm));
   }
   const size_t slash = rest.find('/');
@@ -167,9 +204,14 @@ Result<ChromaUri> ParseChromaUri(const std::string& uri) {
     port_text = authority.substr(close + 2);
   } else {
     const size_t colon = authority.find(':');
-    if (colon == std::string::npos) return BadUri(uri, "missing port");
-    parsed.host = authority.substr(0, colon);
-    port_text = authority.substr(colon + 1);
+    if (colon == std::string::npos && web_scheme && IsPathName(authority)) {
+      // http://HOST means port 80, https://HOST port 443, as in any URL.
+      authority += parsed.tls ? ":443" : ":80";
+    }
+    const size_t port_colon = authority.find(':');
+    if (port_colon == std::string::npos) return BadUri(uri, "missing port");
+    parsed.host = authority.substr(0, port_colon);
+    port_text = authority.substr(port_colon + 1);
     if (!IsPathName(parsed.host)) return BadUri(uri, "missing or invalid host");
   }
   if (port_text.empty() || port_text.size() > 5 ||
@@ -191,6 +233,11 @@ Result<ChromaUri> ParseChromaUri(const std::string& uri) {
       parts.push_back(inner.substr(start, next - start));
       if (next == std::string::npos) break;
       start = next + 1;
+    }
+    if (!parts.empty() && parts[0] == "api") {
+      return BadUri(uri,
+                    "the path is /TENANT/DATABASE, not an API path; leave "
+                    "out '/api/...'");
     }
     if (parts.size() != 2) {
       return BadUri(uri, "the path must be /TENANT/DATABASE or nothing");
@@ -228,6 +275,7 @@ Result<std::unique_ptr<ChromaStore>> ChromaStore::Open(
   http_options.base_url = parsed.BaseUrl();
   http_options.timeout_seconds = options.timeout_seconds;
   http_options.max_retries = options.max_retries;
+  http_options.max_response_bytes = options.max_response_bytes;
   ASSIGN_OR_RETURN(std::unique_ptr<HttpClient> http,
                    HttpClient::Create(http_options));
   std::unique_ptr<ChromaStore> store(
@@ -271,7 +319,8 @@ Status ChromaStore::Call(HttpClient& http, HttpMethod method,
   const long status = response->status;
   if (IsSuccess(status)) return Status::Ok();
   const std::string message =
-      Prefix() + DescribeHttpError(method, path, status, *body);
+      Prefix() + DescribeHttpError(method, path, status, *body, http.secrets(),
+                                   uri_.BaseUrl());
   if (status == 401 || status == 403) {
     return FailedPrecondition(
         message + " (check the token in CHROMA_TOKEN or CHROMA_AUTH_TOKEN)");
@@ -286,32 +335,61 @@ Status ChromaStore::Call(HttpClient& http, HttpMethod method,
 }
 
 Status ChromaStore::Handshake() {
-  const std::string where = uri_.host + ":" + std::to_string(uri_.port);
+  const std::string where = uri_.HostPort();
+  const std::vector<std::string>& secrets = http_->secrets();
   Status s = Call(*http_, HttpMethod::kGet, kHeartbeatPath, {}, &response_);
   if (!s.ok()) {
     if (s.code() == StatusCode::kFailedPrecondition) return s;
+    const std::string& text = s.message();
+    if (uri_.tls && (text.find("wrong version number") != std::string::npos ||
+                     text.find("WRONG_VERSION_NUMBER") != std::string::npos)) {
+      return Unavailable("the server at " + where +
+                         " speaks plain HTTP; use chroma:// (or http://) "
+                         "instead of " + uri_.scheme + "://");
+    }
+    if (!uri_.tls && (text.find("HTTP/0.9") != std::string::npos ||
+                      text.find("Weird server reply") != std::string::npos ||
+                      text.find("Nonsupported HTTP version") != std::string::npos ||
+                      (text.find("HTTP 400") != std::string::npos &&
+                       text.find("HTTPS port") != std::string::npos))) {
+      return Unavailable("the server at " + where +
+                         " does not answer plain HTTP (it may speak TLS); "
+                         "use chromas:// (or https://) instead of " +
+                         uri_.scheme + "://");
+    }
+    if (s.code() == StatusCode::kCorruption) return s;
+    if (s.code() == StatusCode::kNotFound ||
+        s.code() == StatusCode::kInvalidArgument) {
+      if (s.message().find("Chroma server") != std::string::npos) {
+        return Corruption(s.message());
+      }
+      return Corruption(s.message() + "; is " + where + " a Chroma server?");
+    }
     return Unavailable(s.message() + "; is the server running at " + where +
                        "?");
   }
   {
     ASSIGN_OR_RETURN(Json heartbeat,
-                     ParseJson(response_, Prefix() + "GET " + kHeartbeatPath));
+                     ParseJson(response_, Prefix() + "GET " + kHeartbeatPath,
+                               secrets));
     if (!heartbeat.is_object() || !heartbeat.contains("nanosecond heartbeat")) {
       return Corruption(Prefix() + "GET " + kHeartbeatPath +
                         " answered without \"nanosecond heartbeat\": '" +
-                        Excerpt(response_) + "'; is this a Chroma server?");
+                        Excerpt(response_, secrets) +
+                        "'; is this a Chroma server?");
     }
   }
   RETURN_IF_ERROR(
       Call(*http_, HttpMethod::kGet, kPreflightPath, {}, &response_));
   ASSIGN_OR_RETURN(Json preflight,
-                   ParseJson(response_, Prefix() + "GET " + kPreflightPath));
+                   ParseJson(response_, Prefix() + "GET " + kPreflightPath,
+                             secrets));
   if (!preflight.is_object() || !preflight.contains("max_batch_size") ||
       !preflight["max_batch_size"].is_number_integer() ||
       preflight["max_batch_size"].get<int64_t>() <= 0) {
     return Corruption(Prefix() + "GET " + kPreflightPath +
                       " answered without a positive \"max_batch_size\": '" +
-                      Excerpt(response_) + "'");
+                      Excerpt(response_, secrets) + "'");
   }
   max_batch_size_ = preflight["max_batch_size"].get<int64_t>();
   auto base64 = preflight.find("supports_base64_encoding");
@@ -359,12 +437,25 @@ Status ParseCollection(const Json& json, const std::string& where,
   }
   *id = json["id"].get<std::string>();
   info->name = json["name"].get<std::string>();
+  // Chroma itself only accepts plain names; a name with terminal controls
+  // or broken UTF-8 comes from something else and must go no further.
+  if (info->name.empty() || Printable(info->name, true) != info->name ||
+      info->name.size() > 512) {
+    return Corruption(where + ": a collection named '" + Shown(info->name) +
+                      "', which is not a name Chroma allows; is this a "
+                      "Chroma server?");
+  }
+  if (id->empty() || Printable(*id, true) != *id || id->size() > 128) {
+    return Corruption(where + ", collection '" + info->name +
+                      "': the collection id '" + Shown(*id) +
+                      "' is not a Chroma UUID");
+  }
   const std::string context = where + ", collection '" + info->name + "'";
   info->space = DistanceSpace::kL2;
   info->configuration_json = "{}";
   auto configuration = json.find("configuration_json");
   if (configuration != json.end() && configuration->is_object()) {
-    info->configuration_json = configuration->dump();
+    info->configuration_json = DumpJson(*configuration);
     for (const char* index : {"hnsw", "spann"}) {
       auto section = configuration->find(index);
       if (section == configuration->end() || !section->is_object()) continue;
@@ -373,7 +464,7 @@ Status ParseCollection(const Json& json, const std::string& where,
       auto parsed = ParseDistanceSpace(space->get<std::string>());
       if (!parsed) {
         return Corruption(context + ": unknown distance space '" +
-                          space->get<std::string>() + "'");
+                          Shown(space->get<std::string>()) + "'");
       }
       info->space = *parsed;
       break;
@@ -387,7 +478,13 @@ Status ParseCollection(const Json& json, const std::string& where,
   }
   info->dimension = 0;
   auto dimension = json.find("dimension");
-  if (dimension != json.end() && dimension->is_number_integer()) {
+  if (dimension != json.end() && !dimension->is_null()) {
+    if (!dimension->is_number_integer() || dimension->get<int64_t>() < 0 ||
+        dimension->get<int64_t>() > kMaxDimension) {
+      return Corruption(context + ": dimension " + Shown(DumpJson(*dimension)) +
+                        " is not an integer from 0 to " +
+                        std::to_string(kMaxDimension));
+    }
     info->dimension = dimension->get<int64_t>();
   }
   return Status::Ok();
@@ -411,7 +508,7 @@ Result<ChromaStore::CollectionEntry> ChromaStore::FetchCollection(
   }
   RETURN_IF_ERROR(s);
   const std::string where = Prefix() + "GET " + path;
-  ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+  ASSIGN_OR_RETURN(Json json, ParseJson(response_, where, http_->secrets()));
   CollectionEntry entry;
   RETURN_IF_ERROR(ParseCollection(json, where, &entry.id, &entry.info));
   ids_by_name_[entry.info.name] = entry.id;
@@ -433,12 +530,12 @@ Result<std::vector<CollectionInfo>> ChromaStore::ListCollections() {
                              "&offset=" + std::to_string(offset);
     RETURN_IF_ERROR(Call(*http_, HttpMethod::kGet, path, {}, &response_));
     const std::string where = Prefix() + "GET " + path;
-    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where, http_->secrets()));
     if (!json.is_array()) {
       return Corruption(where +
                         " answered with something that is not a "
                         "list of collections: '" +
-                        Excerpt(response_) + "'");
+                        Excerpt(response_, http_->secrets()) + "'");
     }
     for (const Json& item : json) {
       std::string id;
@@ -489,7 +586,7 @@ Result<int64_t> ChromaStore::Count(const std::string& collection) {
   if (errno != 0 || end == response_.c_str() || *end != '\0' || count < 0) {
     return Corruption(Prefix() + "GET " + path +
                       " answered with something that is not a count: '" +
-                      Excerpt(response_) + "'");
+                      Excerpt(response_, http_->secrets()) + "'");
   }
   return static_cast<int64_t>(count);
 }
@@ -538,7 +635,8 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
   }
   RETURN_IF_ERROR(s);
   ASSIGN_OR_RETURN(
-      Json json, ParseJson(response_, Prefix() + "POST " + CollectionsPath()));
+      Json json, ParseJson(response_, Prefix() + "POST " + CollectionsPath(),
+                                 http_->secrets()));
   if (json.is_object() && json.contains("id") && json["id"].is_string()) {
     ids_by_name_[info.name] = json["id"].get<std::string>();
   }
@@ -547,6 +645,12 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
 
 Status ChromaStore::RenameCollection(const std::string& from,
                                      const std::string& to) {
+  return RenameCollectionWithMetadata(from, to, nullptr);
+}
+
+Status ChromaStore::RenameCollectionWithMetadata(const std::string& from,
+                                                 const std::string& to,
+                                                 const Metadata* new_metadata) {
   if (!IsValidChromaCollectionName(to)) {
     return InvalidArgument(
         Prefix() + "cannot rename collection '" + from + "' to '" + to +
@@ -566,6 +670,11 @@ Status ChromaStore::RenameCollection(const std::string& from,
   }
   std::string body = "{\"new_name\":";
   AppendJsonString(to, &body);
+  if (new_metadata != nullptr) {
+    body += ",\"new_metadata\":";
+    RETURN_IF_ERROR(AppendMetadataJson(
+        *new_metadata, Prefix() + "collection '" + from + "'", &body));
+  }
   body += "}";
   ids_by_name_.erase(from);
   ids_by_name_.erase(to);
@@ -605,6 +714,7 @@ Status ChromaStore::Scan(const std::string& collection,
     http_options.base_url = uri_.BaseUrl();
     http_options.timeout_seconds = options_.timeout_seconds;
     http_options.max_retries = options_.max_retries;
+    http_options.max_response_bytes = options_.max_response_bytes;
     ASSIGN_OR_RETURN(scan_http_, HttpClient::Create(http_options));
   }
   scanning_ = true;
@@ -656,6 +766,11 @@ Status ChromaStore::Scan(const std::string& collection,
     size_t rows = 0;
     RETURN_IF_ERROR(
         decoder_.Decode(body, options.include, context, &page, &rows));
+    if (rows > page_size) {
+      return Corruption(Prefix() + PageErrorPrefix(context) + "the page has " +
+                        std::to_string(rows) + " records but only " +
+                        std::to_string(page_size) + " were asked for");
+    }
     if (rows == 0) break;
     rows_read += static_cast<int64_t>(rows);
     RETURN_IF_ERROR(sink(page));
@@ -810,7 +925,7 @@ Result<QueryResult> ChromaStore::Query(const std::string& collection,
     request += "],\"n_results\":" + std::to_string(k) +
                ",\"include\":[\"distances\"]}";
     RETURN_IF_ERROR(Call(*http_, HttpMethod::kPost, path, request, &response_));
-    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where));
+    ASSIGN_OR_RETURN(Json json, ParseJson(response_, where, http_->secrets()));
     try {
       const Json& ids = json.at("ids");
       const Json& distances = json.at("distances");
@@ -820,6 +935,11 @@ Result<QueryResult> ChromaStore::Query(const std::string& collection,
                           " rows of \"ids\" and \"distances\"");
       }
       for (size_t q = 0; q < ids.size(); ++q) {
+        if (!ids[q].is_array() || !distances[q].is_array() || ids[q].size() > k) {
+          return Corruption(where + ": query " + std::to_string(begin + q) +
+                            " answered with more than the " +
+                            std::to_string(k) + " results asked for");
+        }
         if (ids[q].size() != distances[q].size()) {
           return Corruption(where + ": query " + std::to_string(begin + q) +
                             " has different numbers of ids and distances");
@@ -836,7 +956,7 @@ Result<QueryResult> ChromaStore::Query(const std::string& collection,
         result.distances.push_back(std::move(row));
       }
     } catch (const std::exception& e) {
-      return Corruption(where + ": unexpected answer (" + e.what() + ")");
+      return Corruption(where + ": unexpected answer (" + Shown(e.what()) + ")");
     }
   }
   return result;

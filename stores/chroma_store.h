@@ -2,6 +2,7 @@
 //
 //   chroma://HOST:PORT[/TENANT/DATABASE]    plain HTTP
 //   chromas://HOST:PORT[/TENANT/DATABASE]   HTTPS
+//   http://... and https://...               the same, as Chroma users write it
 // TENANT and DATABASE default to default_tenant / default_database.
 // Credentials never go in the URI: a token comes from CHROMA_TOKEN (sent as
 // x-chroma-token) or CHROMA_AUTH_TOKEN (sent as Authorization: Bearer), and
@@ -32,8 +33,11 @@
 
 namespace vecgate {
 
-// A parsed chroma:// or chromas:// URI.
+// A parsed chroma://, chromas://, http:// or https:// URI.
 struct ChromaUri {
+  // The scheme as written, lower case, without "://": "chroma", "chromas",
+  // "http" or "https" (for messages that tell the user what to change).
+  std::string scheme;
   bool tls = false;
   std::string host;  // IPv6 literals keep their brackets: "[::1]"
   int port = 0;
@@ -44,11 +48,16 @@ struct ChromaUri {
   std::string ToString() const;
   // "http://HOST:PORT" or "https://HOST:PORT".
   std::string BaseUrl() const;
+  // "HOST:PORT".
+  std::string HostPort() const;
 };
 
 // InvalidArgument, saying the expected form, for anything but
-// chroma[s]://HOST:PORT[/TENANT/DATABASE]; a URI with user:password@ is
-// refused with a pointer to CHROMA_TOKEN, and the password is not echoed.
+// chroma[s]://HOST:PORT[/TENANT/DATABASE] or http[s]://HOST[:PORT][/TENANT/
+// DATABASE] (the form Chroma's clients and CHROMADB_URL use; without a port
+// http means 80 and https 443); a URI with user:password@ is refused with a
+// pointer to CHROMA_TOKEN, and the password is not echoed. A path starting
+// with /api is refused (it is not /TENANT/DATABASE).
 Result<ChromaUri> ParseChromaUri(const std::string& uri);
 
 // True for names Chroma accepts: 3-512 characters of [a-zA-Z0-9._-],
@@ -66,8 +75,11 @@ class ChromaStore : public Store {
  public:
   // Parses `uri`, pings /api/v2/heartbeat and reads /api/v2/pre-flight-checks.
   // InvalidArgument for a malformed URI; Unavailable ("is the server running
-  // at HOST:PORT?") when the server cannot be reached; Corruption naming the
-  // endpoint when it answers with something that is not Chroma's answer.
+  // at HOST:PORT?") when the server cannot be reached, or saying to switch
+  // between chroma:// and chromas:// when TLS meets a plain-HTTP server (or
+  // the reverse); Corruption naming the endpoint when it answers with
+  // something that is not Chroma's answer (an HTML page, say). Responses are
+  // capped at options.max_response_bytes.
   // The tenant and database need not exist yet (see EnsureDatabase).
   static Result<std::unique_ptr<ChromaStore>> Open(const std::string& uri,
                                                    const OpenOptions& options);
@@ -102,6 +114,9 @@ class ChromaStore : public Store {
   // NotFound if `from` does not exist, AlreadyExists if `to` does.
   Status RenameCollection(const std::string& from,
                           const std::string& to) override;
+  Status RenameCollectionWithMetadata(const std::string& from,
+                                      const std::string& to,
+                                      const Metadata* new_metadata) override;
   Status DeleteCollection(const std::string& name) override;
   // InvalidArgument (naming the record, its length and the expected one)
   // before anything is sent when a row has no embedding or one whose length

@@ -71,8 +71,9 @@ TEST(ChromaUriTest, MalformedUrisSayTheExpectedForm) {
        {"chroma://localhost", "chroma://localhost:", "chroma://localhost:http",
         "chroma://localhost:0", "chroma://localhost:70000", "chroma://:8000",
         "chroma://h:8000/only_tenant", "chroma://h:8000/t/d/extra",
-        "chroma://h:8000//d", "chroma://h:8000/t/d?x=1", "http://h:8000",
-        "chroma:/h:8000"}) {
+        "chroma://h:8000//d", "chroma://h:8000/t/d?x=1", "ftp://h:8000",
+        "chroma:/h:8000", "http://h:8000/api/v2",
+        "chroma://h:8000/t\x1b]0;x\x07/d"}) {
     Result<ChromaUri> uri = ParseChromaUri(bad);
     ASSERT_FALSE(uri.ok()) << bad;
     EXPECT_EQ(uri.status().code(), StatusCode::kInvalidArgument) << bad;
@@ -80,6 +81,34 @@ TEST(ChromaUriTest, MalformedUrisSayTheExpectedForm) {
                 HasSubstr("chroma://HOST:PORT[/TENANT/DATABASE]"))
         << bad;
   }
+}
+
+// Chroma's clients and CHROMADB_URL write http(s)://HOST:PORT; those name
+// the same server as chroma:// and chromas://.
+TEST(ChromaUriTest, HttpAndHttpsAreChromaUris) {
+  Result<ChromaUri> plain = ParseChromaUri("http://127.0.0.1:8000");
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_FALSE(plain->tls);
+  EXPECT_EQ(plain->scheme, "http");
+  EXPECT_EQ(plain->ToString(),
+            "chroma://127.0.0.1:8000/default_tenant/default_database");
+  Result<ChromaUri> tls = ParseChromaUri("https://db.example.com/acme/prod");
+  ASSERT_TRUE(tls.ok()) << tls.status().ToString();
+  EXPECT_TRUE(tls->tls);
+  EXPECT_EQ(tls->port, 443);
+  EXPECT_EQ(tls->tenant, "acme");
+  EXPECT_EQ(tls->BaseUrl(), "https://db.example.com:443");
+  EXPECT_EQ(ParseChromaUri("http://h")->port, 80);
+  EXPECT_EQ(ParseChromaUri("HTTP://h:9/t/d")->database, "d");
+}
+
+// The malformed URI is shown escaped: terminal controls in it cannot reach
+// the terminal.
+TEST(ChromaUriTest, MalformedUriIsEchoedWithoutControls) {
+  Result<ChromaUri> uri = ParseChromaUri("chroma://h:8000/t\x1b[31m/d");
+  ASSERT_FALSE(uri.ok());
+  EXPECT_THAT(uri.status().message(), Not(HasSubstr("\x1b")));
+  EXPECT_THAT(uri.status().message(), HasSubstr("\\x1B[31m"));
 }
 
 TEST(ChromaUriTest, CredentialsInUriAreRefusedWithoutEchoingThem) {
@@ -152,6 +181,33 @@ TEST(HttpErrorTest, NamesMethodPathStatusAndChromaMessage) {
             "expecting embedding with dimension of 3, got 2");
   EXPECT_EQ(DescribeHttpError(HttpMethod::kGet, "/p", 502, "Bad Gateway"),
             "GET /p: HTTP 502: Bad Gateway");
+}
+
+// Server text is escaped, cut, and has the client's credentials redacted;
+// an HTML page is summarised, not dumped.
+TEST(HttpErrorTest, ServerTextIsEscapedCutAndRedacted) {
+  const std::string hostile =
+      R"({"error":"Bad\u001b]0;pwned\u0007","message":"you sent x-chroma-token: tok-SECRET and \u001b[31mred )" +
+      std::string(5000, 'x') + R"("})";
+  const std::string message = DescribeHttpError(
+      HttpMethod::kGet, "/api/v2/heartbeat", 400, hostile, {"tok-SECRET"});
+  EXPECT_THAT(message, Not(HasSubstr("\x1b")));
+  EXPECT_THAT(message, Not(HasSubstr("\x07")));
+  EXPECT_THAT(message, HasSubstr("\\x1B]0;pwned\\x07"));
+  EXPECT_THAT(message, Not(HasSubstr("tok-SECRET")));
+  EXPECT_THAT(message, HasSubstr("x-chroma-token: ***"));
+  EXPECT_LT(message.size(), 600u);
+
+  const std::string html =
+      "<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head>"
+      "<body><h1>Not Found</h1>" + std::string(10000, 'y') + "</body></html>";
+  const std::string summary = DescribeHttpError(
+      HttpMethod::kGet, "/api/v2/heartbeat", 404, html, {}, "http://10.0.0.5:80");
+  EXPECT_THAT(summary, HasSubstr("the server at http://10.0.0.5:80 answered"));
+  EXPECT_THAT(summary, HasSubstr("HTTP 404 with an HTML page ('404 Not Found')"));
+  EXPECT_THAT(summary, HasSubstr("is this a Chroma server?"));
+  EXPECT_THAT(summary, Not(HasSubstr("yyyy")));
+  EXPECT_THAT(summary, Not(HasSubstr("\n")));
 }
 
 // ----------------------------------------------------------------- Base64
@@ -580,6 +636,72 @@ TEST_F(PageDecoderTest, MalformedAnswersAreCorruptionWithWhereAndWhat) {
   ExpectCorruption(
       Decode(R"({"ids":[1],"embeddings":[[1.0]]})", Include(), &batch, &rows),
       "id");
+}
+
+// A page with a column twice would give more records than ids (2 ids, 4
+// records before this was refused).
+TEST_F(PageDecoderTest, RepeatedKeysAreCorruption) {
+  RecordBatch batch;
+  size_t rows = 0;
+  ExpectCorruption(
+      Decode(R"({"ids":["a","b"],"embeddings":[[1.0],[2.0]],"embeddings":[[3.0],[4.0]],)"
+             R"("documents":[null,null],"metadatas":[null,null]})",
+             Include(), &batch, &rows),
+      "the key \"embeddings\" twice");
+  batch.Clear();
+  ExpectCorruption(
+      Decode(R"({"ids":["a"],"ids":["b"],"embeddings":[[1.0]],"documents":[null],"metadatas":[null]})",
+             Include(), &batch, &rows),
+      "the key \"ids\" twice");
+  batch.Clear();
+  ExpectCorruption(
+      Decode(R"({"ids":["a"],"embeddings":[[1.0]],"documents":["x"],"documents":["y"],"metadatas":[null]})",
+             Include(), &batch, &rows),
+      "the key \"documents\" twice");
+  batch.Clear();
+  ExpectCorruption(
+      Decode(R"({"ids":["a"],"embeddings":[[1.0]],"documents":[null],"metadatas":[{"k":1,"k":2}]})",
+             Include(), &batch, &rows),
+      "metadata 0 has the key 'k' twice");
+  batch.Clear();
+  // Columns with fewer or more rows than ids.
+  ExpectCorruption(
+      Decode(R"({"ids":["a","b"],"embeddings":[[1.0],[2.0]],"documents":[null],"metadatas":[null,null]})",
+             Include(), &batch, &rows),
+      "\"documents\" has 1 rows but \"ids\" has 2");
+  batch.Clear();
+  ExpectCorruption(
+      Decode(R"({"ids":["a"],"embeddings":[[1.0]],"documents":[null],"metadatas":[null,null,null]})",
+             Include(), &batch, &rows),
+      "\"metadatas\" has 3 rows but \"ids\" has 1");
+}
+
+TEST_F(PageDecoderTest, DeepNestingAndHugeRowsAreRefused) {
+  RecordBatch batch;
+  size_t rows = 0;
+  std::string deep = R"({"ids":["a"],"embeddings":[[1.0]],"documents":[null],"metadatas":[null],"x":)";
+  deep += std::string(100, '[') + std::string(100, ']') + "}";
+  ExpectCorruption(Decode(deep, Include(), &batch, &rows), "too deep");
+  EXPECT_FALSE(JsonDepthWithin(deep, kMaxJsonDepth));
+  EXPECT_TRUE(JsonDepthWithin(kChromaPage, kMaxJsonDepth));
+  EXPECT_TRUE(JsonDepthWithin(R"(["[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"]"])", 2));
+  batch.Clear();
+  // One row longer than kMaxDimension: refused, not reserved.
+  std::string wide = R"({"ids":["a"],"embeddings":[[)";
+  for (int64_t i = 0; i <= kMaxDimension; ++i) wide += i ? ",0" : "0";
+  wide += R"(]],"documents":[null],"metadatas":[null]})";
+  ExpectCorruption(Decode(wide, Include(), &batch, &rows), "more than the 65536");
+  batch.Clear();
+  // A first row of 60,000 components followed by 200,000 empty rows would
+  // have reserved 12e9 floats; the body bounds the reservation instead.
+  std::string many = R"({"ids":[],"embeddings":[[)";
+  for (int i = 0; i < 60000; ++i) many += i ? ",0" : "0";
+  many += "]";
+  for (int i = 0; i < 200000; ++i) many += ",[]";
+  many += R"(],"documents":null,"metadatas":null})";
+  ExpectCorruption(Decode(many, Include(), &batch, &rows),
+                   "\"embeddings\" has 200001 rows but \"ids\" has 0");
+  EXPECT_LT(batch.values().capacity(), many.size());
 }
 
 }  // namespace

@@ -12,7 +12,12 @@
 // client is made (CHROMA_TOKEN -> "x-chroma-token: ...", else
 // CHROMA_AUTH_TOKEN -> "Authorization: Bearer ..."). It is sent as a header
 // and never appears in a Status message: messages name only the method, the
-// URL path and what went wrong.
+// URL path and what went wrong, and text a server sends back (which may echo
+// the request's headers) has the token redacted (see SanitizeServerText).
+//
+// Hostile servers: a response body is capped (max_response_bytes), the
+// Content-Length is trusted only below the cap, and nothing thrown inside the
+// libcurl callback escapes it (an allocation failure becomes an error).
 //
 // Thread safety: a client is used by one thread at a time.
 #ifndef VECGATE_STORES_HTTP_CLIENT_H_
@@ -23,7 +28,10 @@
 #include <string>
 #include <string_view>
 
+#include <vector>
+
 #include "core/status.h"
+#include "core/store.h"
 
 namespace vecgate {
 
@@ -35,6 +43,11 @@ struct HttpClientOptions {
   double initial_backoff_seconds = 0.1;
   // When true, the token is read from CHROMA_TOKEN / CHROMA_AUTH_TOKEN.
   bool use_env_token = true;
+  // Largest response body accepted (0: kDefaultMaxResponseBytes). A body the
+  // server announces or sends beyond it ends the request with Corruption
+  // naming the method, the path and the cap; nothing is reserved for a
+  // Content-Length above it.
+  size_t max_response_bytes = kDefaultMaxResponseBytes;
 };
 
 enum class HttpMethod { kGet, kPost, kPut, kDelete };
@@ -81,6 +94,9 @@ class HttpClient {
   const std::string& base_url() const { return options_.base_url; }
   // True when a token header is sent (the token itself is not exposed).
   bool has_token() const { return has_token_; }
+  // The credentials this client sends, for redacting server text.
+  const std::vector<std::string>& secrets() const { return secrets_; }
+  size_t max_response_bytes() const { return options_.max_response_bytes; }
 
  private:
   explicit HttpClient(HttpClientOptions options);
@@ -90,12 +106,32 @@ class HttpClient {
   void* curl_ = nullptr;          // CURL*
   void* base_headers_ = nullptr;  // curl_slist* (content type, token, ...)
   bool has_token_ = false;
+  std::vector<std::string> secrets_;
 };
 
+// Longest excerpt of server text put in a message (before escaping).
+constexpr size_t kMaxServerTextChars = 300;
+
+// Text a server sent, fit for a Status message: every occurrence of a
+// `secrets` entry replaced by "***", cut to `max_chars` bytes ("..." marks
+// the cut), invalid UTF-8 replaced and terminal controls (ESC, BEL, CR, LF,
+// ...) escaped, on one line.
+std::string SanitizeServerText(std::string_view text,
+                               const std::vector<std::string>& secrets,
+                               size_t max_chars = kMaxServerTextChars);
+
 // Builds a message for a non-2xx answer: "POST /path: HTTP 400
-// InvalidArgumentError: <message from the body>" (body excerpt capped).
+// InvalidArgumentError: <message from the body>" (server text sanitized with
+// `secrets`, capped). An HTML page (a web server or proxy that is not Chroma)
+// is summarised with its <title>, naming `server` (the base URL) and asking
+// whether it is a Chroma server, instead of being dumped.
 std::string DescribeHttpError(HttpMethod method, const std::string& path,
-                              long status, std::string_view body);
+                              long status, std::string_view body,
+                              const std::vector<std::string>& secrets = {},
+                              const std::string& server = "");
+
+// True when `body` looks like an HTML page rather than JSON.
+bool LooksLikeHtml(std::string_view body);
 
 }  // namespace vecgate
 

@@ -10,6 +10,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/text.h"
+
 namespace vecgate {
 namespace {
 
@@ -31,6 +34,8 @@ namespace od = simdjson::ondemand;
 constexpr size_t kReadChunk = 1 << 20;            // bytes per gzread
 constexpr size_t kMaxLineBytes = size_t{1} << 28;  // 256 MiB: surely damage
 constexpr size_t kWriteBufferBytes = 4 << 20;      // flush threshold
+// Deepest JSON nesting accepted in a line (records nest three levels).
+constexpr size_t kMaxJsonDepth = 64;
 constexpr int kGzipLevel = 1;  // float text: level 1 is ~3x faster than 6
                                // for a few percent larger files
 
@@ -197,9 +202,13 @@ class LineReader {
 class LineContext {
  public:
   LineContext(const std::string& path, int64_t line) : path_(path), line_(line) {}
+  // `what` may quote the file's text: it is shown escaped, on one line.
   Status Error(const std::string& what) const {
-    return Corruption("jsonl file '" + path_ + "' line " +
-                      std::to_string(line_) + ": " + what);
+    return Corruption("jsonl file '" + Printable(path_, true) + "' line " +
+                      std::to_string(line_) + ": " +
+                      Printable(what.size() > 600 ? what.substr(0, 600) + "..."
+                                                  : what,
+                                true));
   }
   Status JsonError(const std::string& where, simdjson::error_code e) const {
     return Error(where + ": " + simdjson::error_message(e));
@@ -350,6 +359,10 @@ bool ParseFloatArray(std::string_view text, std::vector<float>* out,
         p = next;
       }
     }
+    if (index >= static_cast<size_t>(kMaxDimension)) {
+      return fail("embedding has more than " + std::to_string(kMaxDimension) +
+                  " components; vecgate accepts at most that many");
+    }
     out->push_back(value);
     ++index;
     skip_space();
@@ -383,6 +396,10 @@ Status ParseMetadata(od::value value, const LineContext& ctx,
       return ctx.JsonError(what, e);
     }
     std::string key(key_view);
+    if (out->count(key) != 0) {
+      return ctx.Error(std::string(what) + " has the key '" + key +
+                       "' twice; each key may appear once");
+    }
     od::value v = field.value();
     od::json_type type;
     if (auto e = v.type().get(type)) {
@@ -465,6 +482,7 @@ Status ParseHeader(od::value value, const LineContext& ctx,
     return ctx.JsonError("\"_collection\" must be an object", e);
   }
   bool has_name = false;
+  std::vector<std::string> keys;
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return ctx.JsonError("_collection", e);
@@ -472,6 +490,13 @@ Status ParseHeader(od::value value, const LineContext& ctx,
     if (auto e = field.unescaped_key().get(key)) {
       return ctx.JsonError("_collection", e);
     }
+    for (const std::string& k : keys) {
+      if (k == key) {
+        return ctx.Error("\"_collection\" has the key \"" + k +
+                         "\" twice; each key may appear once");
+      }
+    }
+    keys.emplace_back(key);
     od::value v = field.value();
     od::json_type type;
     if (auto e = v.type().get(type)) return ctx.JsonError("_collection", e);
@@ -521,6 +546,11 @@ Status ParseHeader(od::value value, const LineContext& ctx,
         return ctx.Error(
             "\"_collection.dimension\" must be a non-negative integer");
       }
+      if (d > kMaxDimension) {
+        return ctx.Error("\"_collection.dimension\" is " + std::to_string(d) +
+                         ", more than the " + std::to_string(kMaxDimension) +
+                         " vecgate accepts; the header is damaged");
+      }
       info->dimension = d;
     }
   }
@@ -564,6 +594,8 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
   bool has_collection = false;
   bool has_id = false;
   bool embedding_seen = false;
+  const char* record_key = nullptr;  // a record field seen on this line
+  std::vector<std::string> keys;
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) return ctx.JsonError("not JSON", e);
@@ -571,7 +603,30 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
     if (auto e = field.unescaped_key().get(key)) {
       return ctx.JsonError("not JSON", e);
     }
+    for (const std::string& k : keys) {
+      if (k == key) {
+        return ctx.Error("the key \"" + k +
+                         "\" appears twice on the line; each key may "
+                         "appear once");
+      }
+    }
+    keys.emplace_back(key);
+    for (const char* name : {"collection", "id", "document", "metadata",
+                             "embedding"}) {
+      if (key == name) record_key = name;
+    }
+    if (out->is_header && record_key != nullptr) {
+      return ctx.Error(std::string("the line has both \"_collection\" and \"") +
+                       record_key +
+                       "\"; a line is either a collection header or a "
+                       "record, never both");
+    }
     if (key == "_collection") {
+      if (record_key != nullptr) {
+        return ctx.Error(std::string("the line has both \"") + record_key +
+                         "\" and \"_collection\"; a line is either a "
+                         "collection header or a record, never both");
+      }
       out->is_header = true;
       RETURN_IF_ERROR(ParseHeader(field.value(), ctx, &out->header));
     } else if (key == "collection") {
@@ -585,7 +640,8 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
       has_id = true;
     } else if (key == "embedding") {
       // Counting elements skips the numbers without parsing them; it is only
-      // done while the collection's dimension is unknown.
+      // done while the collection's dimension is unknown (Scan bounds every
+      // embedding it parses).
       od::value v = field.value();
       od::json_type type;
       if (auto e = v.type().get(type)) return ctx.JsonError("embedding", e);
@@ -598,6 +654,12 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
           if (auto e = v.get_array().get(arr)) return ctx.JsonError("embedding", e);
           if (auto e = arr.count_elements().get(n)) {
             return ctx.JsonError("embedding", e);
+          }
+          if (n > static_cast<size_t>(kMaxDimension)) {
+            return ctx.Error("embedding has " + std::to_string(n) +
+                             " components, more than the " +
+                             std::to_string(kMaxDimension) +
+                             " vecgate accepts");
           }
           out->embedding_size = n;
           embedding_seen = true;
@@ -648,6 +710,16 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
   bool has_id = false;
   std::optional<std::string> document;
   std::optional<Metadata> metadata;
+  // The index pass refused repeated keys; this guards a file changed since.
+  bool seen_document = false, seen_metadata = false, seen_embedding = false;
+  auto repeated = [&](std::string_view key, bool* seen) {
+    if (!*seen) {
+      *seen = true;
+      return Status::Ok();
+    }
+    return ctx.Error("the key \"" + std::string(key) +
+                     "\" appears twice on the line; each key may appear once");
+  };
   for (auto field_result : obj) {
     od::field field;
     if (auto e = std::move(field_result).get(field)) {
@@ -656,6 +728,17 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
     std::string_view key;
     if (auto e = field.unescaped_key().get(key)) {
       return rollback(ctx.JsonError("not JSON", e));
+    }
+    if (key == "document" || key == "metadata" || key == "embedding") {
+      Status s = repeated(key, key == "document"   ? &seen_document
+                               : key == "metadata" ? &seen_metadata
+                                                   : &seen_embedding);
+      if (!s.ok()) return rollback(s);
+    }
+    if ((key == "collection" && has_collection) || (key == "id" && has_id)) {
+      return rollback(ctx.Error("the key \"" + std::string(key) +
+                                "\" appears twice on the line; each key may "
+                                "appear once"));
     }
     if (key == "_collection") {
       return rollback(Status::Ok());  // a header line
@@ -1028,6 +1111,10 @@ Status JsonlStoreImpl::BuildIndex() {
   exists_ = true;
   ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(path_));
   od::parser parser;
+  if (auto e = parser.allocate(kReadChunk, kMaxJsonDepth)) {
+    return Internal("cannot allocate a JSON parser: " +
+                    std::string(simdjson::error_message(e)));
+  }
   std::unordered_map<std::string, size_t> known_dims;
   std::string_view line;
   uint64_t offset = 0;
@@ -1099,9 +1186,16 @@ Status JsonlStoreImpl::Scan(const std::string& collection,
   ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(path_));
   RETURN_IF_ERROR(reader->Seek(entry.begin, entry.begin_line));
   od::parser parser;
+  if (auto e = parser.allocate(kReadChunk, kMaxJsonDepth)) {
+    return Internal("cannot allocate a JSON parser: " +
+                    std::string(simdjson::error_message(e)));
+  }
   RecordBatch page;
   const size_t dim = static_cast<size_t>(entry.info.dimension);
-  page.Reserve(page_size, options.include.embeddings ? dim : 0);
+  // Both bounded: the rows this collection holds, a dimension the index
+  // checked against kMaxDimension.
+  page.Reserve(std::min<size_t>(page_size, static_cast<size_t>(entry.count)),
+               options.include.embeddings ? dim : 0);
   int64_t seen = 0;
   std::string_view line;
   uint64_t offset = 0;

@@ -529,10 +529,89 @@ INSTANTIATE_TEST_SUITE_P(
                     "\"_collection.space\""},
         BadLineCase{"TrailingGarbage",
                     R"({"collection":"c","id":"x"} {"x":1})",
-                    "unexpected text after the JSON object"}),
+                    "unexpected text after the JSON object"},
+        BadLineCase{"HugeHeaderDimension",
+                    R"({"_collection":{"name":"d","dimension":1000000000000}})",
+                    "\"_collection.dimension\" is 1000000000000, more than "
+                    "the 65536"},
+        BadLineCase{"DuplicateId", R"({"collection":"c","id":"x","id":"y"})",
+                    "the key \"id\" appears twice"},
+        BadLineCase{"DuplicateEmbedding",
+                    R"({"collection":"c","id":"x","embedding":[1,2],"embedding":[3,4]})",
+                    "the key \"embedding\" appears twice"},
+        BadLineCase{"DuplicateUnknownKey",
+                    R"({"collection":"c","id":"x","note":1,"note":2})",
+                    "the key \"note\" appears twice"},
+        BadLineCase{"RecordThenHeader",
+                    R"({"collection":"c","id":"x","_collection":{"name":"z"}})",
+                    "never both"},
+        BadLineCase{"HeaderThenRecord",
+                    R"({"_collection":{"name":"z"},"collection":"c","id":"x"})",
+                    "never both"},
+        BadLineCase{"DuplicateHeaderKey",
+                    R"({"_collection":{"name":"z","name":"w"}})",
+                    "\"_collection\" has the key \"name\" twice"},
+        BadLineCase{"DuplicateMetadataKey",
+                    R"({"collection":"c","id":"x","metadata":{"a":1,"a":2}})",
+                    "metadata has the key 'a' twice"},
+        BadLineCase{"InvalidUtf8", "{\"collection\":\"c\",\"id\":\"\xff\xfe\"}",
+                    "UTF-8"},
+        BadLineCase{"EscapeInSpace",
+                    R"({"_collection":{"name":"d","space":"\u001b]0;pwned\u0007"}})",
+                    "\"_collection.space\" is \"\\x1B]0;pwned\\x07\""}),
     [](const ::testing::TestParamInfo<BadLineCase>& info) {
       return std::string(info.param.name);
     });
+
+// An embedding longer than kMaxDimension is refused by the index pass (when
+// it sets the dimension) or by the scan (when a header set it), never held.
+TEST_F(JsonlStoreTest, EmbeddingsLongerThanTheMaximumDimensionAreRefused) {
+  std::string wide = "[";
+  for (int64_t i = 0; i <= kMaxDimension; ++i) wide += i ? ",1" : "1";
+  wide += "]";
+  WriteText("first.jsonl", R"({"collection":"c","id":"x","embedding":)" + wide + "}\n");
+  Status s = OpenAndScanAll("first.jsonl");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr(PathOf("first.jsonl") + "' line 1"));
+  EXPECT_THAT(s.message(), HasSubstr("more than the 65536"));
+
+  WriteText("later.jsonl",
+            std::string(R"({"_collection":{"name":"c","dimension":2}})") + "\n" +
+                R"({"collection":"c","id":"x","embedding":)" + wide + "}\n");
+  s = OpenAndScanAll("later.jsonl");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr(PathOf("later.jsonl") + "' line 2"));
+  EXPECT_THAT(s.message(), HasSubstr("65536"));
+}
+
+// Nesting deeper than 64 levels is refused (the parser's depth limit), even
+// under a key the store otherwise ignores.
+TEST_F(JsonlStoreTest, DeepNestingIsRefused) {
+  const std::string deep = std::string(R"({"collection":"c","id":"x","extra":)") +
+                           std::string(100, '[') + std::string(100, ']') + "}\n";
+  WriteText("deep.jsonl", deep);
+  Status s = OpenAndScanAll("deep.jsonl");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption);
+  EXPECT_THAT(s.message(), HasSubstr(PathOf("deep.jsonl") + "' line 1"));
+  WriteText("ok.jsonl", std::string(R"({"collection":"c","id":"x","extra":)") +
+                            std::string(30, '[') + std::string(30, ']') + "}\n");
+  EXPECT_TRUE(OpenAndScanAll("ok.jsonl").ok());
+}
+
+// The largest accepted dimension still reads back.
+TEST_F(JsonlStoreTest, MaximumDimensionIsAccepted) {
+  std::string wide = "[";
+  for (int64_t i = 0; i < kMaxDimension; ++i) wide += i ? ",0.5" : "0.5";
+  wide += "]";
+  WriteText("max.jsonl",
+            std::string(R"({"_collection":{"name":"c","dimension":65536}})") + "\n" +
+                R"({"collection":"c","id":"x","embedding":)" + wide + "}\n");
+  auto store = Open("max.jsonl");
+  ASSERT_NE(store, nullptr);
+  auto all = ReadAll(*store, "c");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(all->embedding_size(0), static_cast<size_t>(kMaxDimension));
+}
 
 TEST_F(JsonlStoreTest, GzipNameOnPlainFileAndPlainNameOnGzipAreRefused) {
   WriteText("plain.jsonl.gz", R"({"collection":"c","id":"x"})" "\n");

@@ -11,6 +11,9 @@ namespace vecgate {
 void RegisterBuiltinStores() {
   RegisterStoreScheme("chroma://", OpenChromaStore);
   RegisterStoreScheme("chromas://", OpenChromaStore);
+  // Chroma's own clients and CHROMADB_URL name a server http(s)://HOST:PORT.
+  RegisterStoreScheme("http://", OpenChromaStore);
+  RegisterStoreScheme("https://", OpenChromaStore);
   RegisterStoreScheme("jsonl:", OpenJsonlStore);
   RegisterStoreScheme("postgresql://", OpenPostgresStore);
   RegisterStoreScheme("postgres://", OpenPostgresStore);
