@@ -116,7 +116,7 @@ std::string RenderBenchTable(const ValidationReport& report, const Suite& suite,
                 t.max_mean_latency_ms, t.min_queries_per_second, t.max_slowdown_percent);
   out += "\nVerdict: " + std::string(OverallStatusName(report.overall_status)) + " (exit " +
          std::to_string(report.exit_code) + ") " + limits + "\n";
-  out += "Reports: " + report_dir + "/validation_report.{json,md,junit.xml}\n";
+  out += "Reports: " + report_dir + "/" + report.file_base + ".{json,md,junit.xml}\n";
   return out;
 }
 
@@ -200,6 +200,9 @@ Runner SetupBench(CLI::App& app, const GlobalOptions& global) {
       return ReportError(report.status(), "the benchmark could not complete, so it decided "
                                           "nothing; fix the cause and run it again");
     }
+    // Named for what they are: a benchmark, not a migration validation.
+    report->title = "Query benchmark report";
+    report->file_base = "bench_report";
     auto written = WriteReports(Env::Default(), args->report_dir, *report);
     if (!written.ok()) return ReportError(written.status());
     if (global.json) {

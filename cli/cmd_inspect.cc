@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "core/text.h"
 
 namespace vecgate::cli {
 
@@ -30,14 +31,19 @@ Runner SetupInspect(CLI::App& app, const GlobalOptions& global) {
                      {"dimension", c.dimension}});
     }
     if (global.json) {
-      std::cout << nlohmann::json{{"store", (*store)->Describe()},
-                                  {"collections", out},
-                                  {"total", total}}
-                       .dump(2)
+      // Names from the store may hold invalid UTF-8: DumpJson never throws.
+      std::cout << DumpJson(nlohmann::json{{"store", (*store)->Describe()},
+                                           {"collections", out},
+                                           {"total", total}},
+                            2)
                 << "\n";
       return kExitPassed;
     }
-    std::cout << (*store)->Describe() << "\n";
+    std::cout << Printable((*store)->Describe(), /*one_line=*/true) << "\n";
+    // Names are shown printable: no terminal escapes from a store.
+    for (auto& c : out) {
+      c["collection"] = Printable(c["collection"].get<std::string>(), /*one_line=*/true);
+    }
     int width = 10;
     for (const auto& c : out) {
       width = std::max(width, static_cast<int>(c["collection"].get<std::string>().size()));

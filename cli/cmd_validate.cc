@@ -1,10 +1,14 @@
 // `vecgate validate`: runs the eight checks on a migration, writes the
-// reports, prints a one-screen summary and exits with the gate's code.
+// reports, prints a one-screen summary and exits with the gate's code. Every
+// exit writes its reports: a run that could not complete (exit 3) writes an
+// ERROR report that says what could not be read and decides nothing.
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "core/text.h"
 #include "harness/runner.h"
 #include "snapshot/gate_rollback.h"
 #include "snapshot/manifest.h"
@@ -15,6 +19,35 @@
 namespace vecgate::cli {
 
 namespace {
+
+// A URI as the user gave it, safe for a report: printable, and without
+// anything that could be a credential (user:password@, ?query).
+std::string UriForReport(const std::string& uri) {
+  std::string out = uri;
+  size_t scheme = out.find("://");
+  if (scheme != std::string::npos) {
+    size_t host = scheme + 3;
+    size_t end = out.find('/', host);
+    size_t at = out.rfind('@', end == std::string::npos ? out.size() : end);
+    if (at != std::string::npos && at >= host) out.erase(host, at + 1 - host);
+  }
+  size_t query = out.find('?');
+  if (query != std::string::npos) out.erase(query);
+  return Printable(out, /*one_line=*/true);
+}
+
+// In GitHub Actions the Markdown report becomes the job's summary page.
+void AppendStepSummary(const ValidationReport& report) {
+  const char* summary = std::getenv("GITHUB_STEP_SUMMARY");
+  if (summary == nullptr || *summary == '\0') return;
+  auto file = Env::Default()->NewAppendableFile(summary);
+  Status s = file.ok() ? (*file)->Append(NewMarkdownReporter()->Render(report)) : file.status();
+  if (s.ok()) s = (*file)->Close();
+  if (!s.ok()) {
+    std::cerr << "vecgate: warning: could not append to GITHUB_STEP_SUMMARY: " << s.message()
+              << "\n";
+  }
+}
 
 struct ValidateArgs {
   std::string old_uri;
@@ -34,13 +67,18 @@ struct ValidateArgs {
 Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<ValidateArgs>();
   app.add_option("--old", args->old_uri, "Store before the migration (URI)")->required();
-  app.add_option("--new", args->new_uri, "Store after the migration (URI)")->required();
+  app.add_option("--new", args->new_uri,
+                 "Store after the migration (URI); the same store as --old is "
+                 "validated with a warning in every report")
+      ->required();
   app.add_option("--suite", args->suite_path,
-                 "Suite file (JSON); default: the built-in seeds suite");
+                 "Suite file (JSON); default: the built-in suite, the same as "
+                 "suites/seeds.json");
   app.add_option("--report-dir", args->report_dir, "Where the reports are written")
       ->capture_default_str();
   app.add_option("--fail-on", args->fail_on,
-                 "'failure' (default) or 'warning': exit 2 on warnings too")
+                 "'failure' (default) or 'warning': warnings fail the gate too "
+                 "(verdict FAILED, exit 2, in every report)")
       ->check(CLI::IsMember({"failure", "warning"}));
   app.add_option("--on-fail", args->on_fail,
                  "'report' (default) or 'rollback': on FAILED, roll the new store back "
@@ -60,15 +98,52 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
              "--new chroma://127.0.0.1:8001 --suite suites/seeds.json "
              "--report-dir reports/ --on-fail rollback --snapshot snapshot_20261121_235717");
   return [args, &global]() -> int {
+    const auto started = std::chrono::steady_clock::now();
+    ValidationReport context;  // what is known so far, for an ERROR report
+    context.tool_version = VECGATE_VERSION;
+    context.started_at = NowIso8601();
+    context.fail_on_warning = args->fail_on == "warning";
+    context.old_store = UriForReport(args->old_uri);
+    context.new_store = UriForReport(args->new_uri);
+    // Every exit 3 leaves an ERROR report in all three formats, so that a CI
+    // job always has something to upload and parse; --json prints it.
+    auto fail = [&](const Status& status, const std::string& hint = "") -> int {
+      ReportError(status, hint);
+      ValidationReport report = MakeErrorReport(Printable(status.message(), true), hint);
+      report.tool_version = context.tool_version;
+      report.started_at = context.started_at;
+      report.fail_on_warning = context.fail_on_warning;
+      report.old_store = context.old_store;
+      report.new_store = context.new_store;
+      report.suite_name = context.suite_name;
+      report.suite_path = context.suite_path;
+      report.notes = context.notes;
+      report.elapsed_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      auto written = WriteReports(Env::Default(), args->report_dir, report);
+      if (!written.ok()) {
+        std::cerr << "vecgate: error: the ERROR report could not be written either: "
+                  << written.status().message() << "\n";
+      } else if (!global.quiet && !global.json) {
+        std::cerr << "vecgate: the ERROR report (nothing decided) is in " << args->report_dir
+                  << "/validation_report.{md,json,junit.xml}\n";
+      }
+      AppendStepSummary(report);
+      if (global.json) std::cout << NewJsonReporter()->Render(report) << std::flush;
+      return kExitError;
+    };
+
     // The suite first: a bad suite is rejected before any store is touched.
     auto loaded = SuiteFromFlag(args->suite_path);
-    if (!loaded.ok()) return ReportError(loaded.status());
+    if (!loaded.ok()) return fail(loaded.status());
     Suite suite = std::move(loaded).value();
+    context.suite_name = suite.name;
+    context.suite_path = suite.path;
     RollbackHook on_fail;
     if (args->on_fail == "rollback") {
       if (args->snapshot_id.empty()) {
-        return ReportError(InvalidArgument("--on-fail rollback needs --snapshot ID"),
-                           "take one before migrating: vecgate snapshot create --store URI");
+        return fail(InvalidArgument("--on-fail rollback needs --snapshot ID"),
+                    "take one before migrating: vecgate snapshot create --store URI");
       }
       // The snapshot must exist before anything is validated: finding out
       // after a FAILED verdict would be too late.
@@ -76,8 +151,7 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
           args->snapshot_dir.empty() ? DefaultSnapshotDir() : args->snapshot_dir;
       auto manifest = LoadManifest(Env::Default(), dir, args->snapshot_id);
       if (!manifest.ok()) {
-        return ReportError(manifest.status(), "see 'vecgate snapshot list --snapshot-dir " +
-                                                  dir + "'");
+        return fail(manifest.status(), "see 'vecgate snapshot list --snapshot-dir " + dir + "'");
       }
       GateRollbackOptions rollback;
       rollback.snapshot_dir = dir;
@@ -89,9 +163,22 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
       on_fail = MakeGateRollbackHook(rollback);
     }
     auto old_store = OpenStoreFor(args->old_uri, "--old", global, args->snapshot_dir);
-    if (!old_store.ok()) return ReportError(old_store.status());
+    if (!old_store.ok()) return fail(old_store.status());
+    context.old_store = (*old_store)->Describe();
     auto new_store = OpenStoreFor(args->new_uri, "--new", global, args->snapshot_dir);
-    if (!new_store.ok()) return ReportError(new_store.status());
+    if (!new_store.ok()) return fail(new_store.status());
+    context.new_store = (*new_store)->Describe();
+
+    // The same store on both sides: every check compares it with itself and
+    // passes, whatever the migration did. The run goes on (it is a valid
+    // way to check a store's own health), but says so everywhere.
+    if (args->old_uri == args->new_uri || context.old_store == context.new_store) {
+      const std::string note = "--old and --new name the same store (" + context.new_store +
+                               "): every check compares it with itself, so this run cannot "
+                               "see what a migration changed; check the two URIs";
+      context.notes.push_back(note);
+      if (!global.quiet) std::cerr << "vecgate: warning: " << note << "\n";
+    }
 
     Progress progress(global.quiet || global.json);
     RunOptions options;
@@ -105,23 +192,14 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
     auto report = RunGate(**old_store, **new_store, suite, options, on_fail);
     progress.Finish();
     if (!report.ok()) {
-      return ReportError(report.status(),
-                         "the validation could not read everything, so it decided "
-                         "nothing; fix the cause and run it again");
+      return fail(report.status(),
+                  "the validation could not read everything, so it decided "
+                  "nothing; fix the cause and run it again");
     }
+    report->notes.insert(report->notes.begin(), context.notes.begin(), context.notes.end());
     auto written = WriteReports(Env::Default(), args->report_dir, *report);
     if (!written.ok()) return ReportError(written.status());
-    // In GitHub Actions the Markdown report becomes the job's summary page.
-    if (const char* summary = std::getenv("GITHUB_STEP_SUMMARY"); summary && *summary) {
-      auto file = Env::Default()->NewAppendableFile(summary);
-      Status s = file.ok() ? (*file)->Append(NewMarkdownReporter()->Render(*report))
-                           : file.status();
-      if (s.ok()) s = (*file)->Close();
-      if (!s.ok()) {
-        std::cerr << "vecgate: warning: could not append to GITHUB_STEP_SUMMARY: "
-                  << s.message() << "\n";
-      }
-    }
+    AppendStepSummary(*report);
     if (global.json) {
       std::cout << NewJsonReporter()->Render(*report);
     } else if (!global.quiet) {

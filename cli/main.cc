@@ -1,9 +1,17 @@
 // vecgate: gates vector-database migrations. The subcommands are listed in
 // one table below; each lives in a file of its own (cmd_*.cc).
+//
+// Global options (--json, --quiet, --timeout) go before or after the
+// subcommand: `vecgate --json validate ...` and `vecgate validate ... --json`
+// are the same. Any exception that escapes a subcommand (out of memory
+// included) ends the run with exit 3 and one line on stderr, never an abort.
+#include <exception>
 #include <iostream>
+#include <new>
 #include <vector>
 
 #include "cli/cli.h"
+#include "core/text.h"
 #include "snapshot/snapshot_store.h"
 #include "stores/register.h"
 
@@ -43,6 +51,9 @@ int Main(int argc, char** argv) {
       "vecgate"};
   app.set_version_flag("--version", "vecgate " VECGATE_VERSION);
   app.require_subcommand(1);
+  // Options a subcommand does not know go up to this app, so the global
+  // options work after the subcommand too. Subcommands inherit this.
+  app.fallthrough();
   app.footer("Run 'vecgate COMMAND --help' for a command's options and an example.");
 
   GlobalOptions global;
@@ -68,7 +79,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "vecgate: error: " << e.what() << "\n";
+    std::cerr << "vecgate: error: " << vecgate::Printable(e.what(), true) << "\n";
     std::cerr << "Run 'vecgate --help' or 'vecgate COMMAND --help' for usage.\n";
     return kExitError;
   }
@@ -81,4 +92,21 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace vecgate::cli
 
-int main(int argc, char** argv) { return vecgate::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  // The last line of defence: a subcommand that lets an exception escape
+  // (std::bad_alloc on an absurd size, a library's exception) must not abort
+  // with a core dump in a CI job. Nothing was decided: exit 3.
+  try {
+    return vecgate::cli::Main(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "vecgate: error: out of memory; nothing was decided (try a smaller "
+                 "--page-size, or a machine with more memory)\n";
+  } catch (const std::exception& e) {
+    std::cerr << "vecgate: error: unexpected internal error: "
+              << vecgate::Printable(e.what(), /*one_line=*/true)
+              << "; nothing was decided\n";
+  } catch (...) {
+    std::cerr << "vecgate: error: unexpected internal error; nothing was decided\n";
+  }
+  return vecgate::cli::kExitError;
+}

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/text.h"
+
 namespace vecgate::cli {
 
 bool UseColor(int fd) {
@@ -30,6 +32,9 @@ std::string WithThousands(int64_t n) {
 
 namespace {
 
+// Below this elapsed time a step shows no rate.
+constexpr double kMinRateSeconds = 0.5;
+
 std::string FormatDuration(double seconds) {
   if (seconds < 0 || seconds > 359999) return "--:--";
   int s = static_cast<int>(seconds + 0.5);
@@ -53,12 +58,16 @@ void Progress::Update(const std::string& stage, int64_t done, int64_t total,
                       const std::string& unit) {
   if (quiet_) return;
   auto now = Clock::now();
-  if (stage != stage_) {
+  if (stage != stage_raw_ || stage_.empty()) {
     Finish();
-    stage_ = stage;
+    stage_ = Printable(stage, /*one_line=*/true);  // names come from stores
+    stage_raw_ = stage;
     unit_ = unit;
     stage_start_ = now;
-    last_draw_ = Clock::time_point();
+    // A bar is drawn at once; plain lines only when the step ends or has
+    // run for a while, never a "0/N" line before each step.
+    last_draw_ = terminal_ ? Clock::time_point() : now;
+    drawn_ = false;
   }
   done_ = done;
   total_ = total;
@@ -66,7 +75,7 @@ void Progress::Update(const std::string& stage, int64_t done, int64_t total,
   double since = std::chrono::duration<double>(now - last_draw_).count();
   double min_interval = terminal_ ? 0.1 : 5.0;
   if (since >= min_interval || (complete && !terminal_)) {
-    Draw(false);
+    Draw(complete && !terminal_);
     last_draw_ = now;
   }
 }
@@ -77,27 +86,32 @@ void Progress::Finish() {
   if (terminal_) std::fputc('\n', stderr);
   std::fflush(stderr);
   stage_.clear();
+  stage_raw_.clear();
   drawn_ = false;
 }
 
 void Progress::Draw(bool final_line) {
   double elapsed = std::chrono::duration<double>(Clock::now() - stage_start_).count();
-  double rate = elapsed > 0 ? done_ / elapsed : 0;
+  // A rate over a near-zero time is noise (a page read in 2 us is not
+  // "751,173,708 rec/s"): shown only after kMinRateSeconds.
+  const bool have_rate = elapsed >= kMinRateSeconds && done_ > 0;
+  double rate = have_rate ? done_ / elapsed : 0;
   std::string counts = WithThousands(done_) + (total_ > 0 ? "/" + WithThousands(total_) : "");
-  char rate_text[64];
-  std::snprintf(rate_text, sizeof(rate_text), "%s %s/s",
-                WithThousands(static_cast<int64_t>(rate)).c_str(),
-                unit_ == "records" ? "rec" : unit_.c_str());
+  const std::string unit_short = unit_ == "records" ? "rec" : unit_;
+  std::string rate_text =
+      have_rate ? WithThousands(static_cast<int64_t>(rate)) + " " + unit_short + "/s" : "";
   std::string eta = total_ > 0 && rate > 0 ? FormatDuration((total_ - done_) / rate) : "--:--";
   if (!terminal_) {
-    // A plain line: one at the end of a step, and a few while it runs.
-    if (drawn_ && final_line && total_ > 0 && done_ >= total_) return;
-    std::fprintf(stderr, "vecgate: %s: %s %s (%s, %s)\n", stage_.c_str(),
-                 counts.c_str(), unit_.c_str(), rate_text,
-                 final_line || (total_ > 0 && done_ >= total_)
-                     ? ("took " + FormatDuration(elapsed)).c_str()
-                     : ("ETA " + eta).c_str());
+    // A plain line when a step ends, and one every few seconds while a long
+    // one runs.
+    if (final_line && drawn_ && done_ == drawn_done_) return;
+    const bool ended = final_line || (total_ > 0 && done_ >= total_);
+    std::string tail = ended ? "took " + FormatDuration(elapsed) : "ETA " + eta;
+    if (!rate_text.empty()) tail = rate_text + ", " + tail;
+    std::fprintf(stderr, "vecgate: %s: %s %s (%s)\n", stage_.c_str(), counts.c_str(),
+                 unit_.c_str(), tail.c_str());
     drawn_ = true;
+    drawn_done_ = done_;
     return;
   }
   const int width = 28;
@@ -110,7 +124,7 @@ void Progress::Draw(bool final_line) {
   const char* off = color_ ? "\033[0m" : "";
   std::fprintf(stderr, "\r\033[K%-28s %s%s%s %3d%% %s  %s  %s %s", stage_.c_str(), on,
                bar.c_str(), off, static_cast<int>(fraction * 100), counts.c_str(),
-               rate_text, final_line ? "took" : "ETA",
+               rate_text.c_str(), final_line ? "took" : "ETA",
                final_line ? FormatDuration(elapsed).c_str() : eta.c_str());
   std::fflush(stderr);
   drawn_ = true;

@@ -1,6 +1,8 @@
 // Progress on stderr for long steps: a redrawn bar with counts, rate and ETA
-// when stderr is a terminal, plain lines (at most one every few seconds, and
-// one at the end of each step) when it is not, nothing when quiet.
+// when stderr is a terminal; without a terminal, one plain line when each
+// step (a collection) ends, plus one every few seconds while a long step
+// runs; nothing when quiet. Rates appear only after half a second of a
+// step, so that a step that took microseconds shows no absurd rate.
 #ifndef VECGATE_CLI_PROGRESS_H_
 #define VECGATE_CLI_PROGRESS_H_
 
@@ -32,13 +34,15 @@ class Progress {
   bool quiet_;
   bool terminal_;
   bool color_;
-  std::string stage_;
+  std::string stage_;      // printable
+  std::string stage_raw_;  // as given
   std::string unit_ = "records";
   int64_t done_ = 0;
   int64_t total_ = 0;
   Clock::time_point stage_start_;
   Clock::time_point last_draw_;
   bool drawn_ = false;
+  int64_t drawn_done_ = -1;  // `done_` of the last plain line
 };
 
 // True when `fd` is a terminal and NO_COLOR is not set (https://no-color.org).

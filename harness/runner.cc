@@ -311,10 +311,21 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
           MetricOr(c, "semantic_divergence_percentage", 0);
     }
   }
-  report.overall_status = any_fail   ? OverallStatus::kFailed
-                          : any_warn ? OverallStatus::kWarning
-                                     : OverallStatus::kPassed;
-  report.rollback_triggered = any_fail;
+  // One verdict everywhere: with --fail-on warning a warning fails the gate,
+  // so the run is FAILED in every report and in the exit code, with a note.
+  const bool warnings_fail = fail_on_warning && any_warn && !any_fail;
+  report.fail_on_warning = fail_on_warning;
+  report.overall_status = any_fail || warnings_fail ? OverallStatus::kFailed
+                          : any_warn                ? OverallStatus::kWarning
+                                                    : OverallStatus::kPassed;
+  report.rollback_triggered = any_fail || warnings_fail;
+  const std::string note =
+      "warnings fail this gate (--fail-on warning): no check failed, but the "
+      "warnings below make the verdict FAILED";
+  if (warnings_fail &&
+      std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end()) {
+    report.notes.push_back(note);
+  }
   // Reasons in the seeds' order (seed 001), most specific first.
   std::vector<std::string> reasons;
   auto failed = [&](const std::string& name) {
@@ -344,14 +355,16 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
     if (failed("citations")) reasons.push_back("Citation Integrity Failure");
     if (failed("query_performance")) reasons.push_back("Query Performance Regression");
   }
+  if (warnings_fail) reasons.push_back("Warnings Fail This Gate (--fail-on warning)");
   report.rollback_reason.clear();
   for (const auto& r : reasons) {
     report.rollback_reason += (report.rollback_reason.empty() ? "" : "; ") + r;
   }
   switch (report.overall_status) {
     case OverallStatus::kPassed: report.exit_code = 0; break;
-    case OverallStatus::kWarning: report.exit_code = fail_on_warning ? 2 : 1; break;
+    case OverallStatus::kWarning: report.exit_code = 1; break;
     case OverallStatus::kFailed: report.exit_code = 2; break;
+    case OverallStatus::kError: report.exit_code = 3; break;
   }
 }
 

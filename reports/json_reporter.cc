@@ -1,13 +1,19 @@
-// The machine-readable report, validation_report.json (SPEC.md section 5).
+// The machine-readable report, validation_report.json.
 //
 // Keys keep a fixed order (nlohmann::ordered_json) so that reports diff
 // cleanly between runs. The layout is versioned by "schema_version"; a field
 // is only ever added, never renamed or given a new meaning, without bumping
 // it. Strings from stores are kept verbatim except that invalid UTF-8 is
 // replaced by U+FFFD, so the file is always valid JSON.
+//
+// "overall_status" is the gate's effective verdict (PASSED, WARNING, FAILED,
+// ERROR) and always agrees with "exit_code"; "fail_on" and "notes" say why
+// when a warning failed the gate. An ERROR report (exit 3) has no checks and
+// an "error" object saying what could not be read.
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "reports/report.h"
 #include "reports/report_text.h"
@@ -24,6 +30,18 @@ Json NullIfEmpty(const std::string& s) {
   return s.empty() ? Json(nullptr) : Json(s);
 }
 
+Json FindingsToJson(const std::vector<Finding>& list) {
+  Json findings = Json::array();
+  for (const Finding& f : list) {
+    Json finding;
+    finding["collection"] = f.collection;
+    finding["id"] = f.id;
+    finding["problem"] = f.problem;
+    findings.push_back(std::move(finding));
+  }
+  return findings;
+}
+
 Json CheckToJson(const CheckResult& check) {
   Json j;
   j["name"] = check.name;
@@ -31,19 +49,27 @@ Json CheckToJson(const CheckResult& check) {
   j["status"] = CheckStatusName(check.status);
   j["summary"] = check.summary;
   j["metrics"] = Json(check.metrics);
-  Json findings = Json::array();
-  for (const Finding& f : check.findings) {
-    Json finding;
-    finding["collection"] = f.collection;
-    finding["id"] = f.id;
-    finding["problem"] = f.problem;
-    findings.push_back(std::move(finding));
-  }
-  j["findings"] = std::move(findings);
+  j["findings"] = FindingsToJson(check.findings);
   const int64_t listed = static_cast<int64_t>(check.findings.size());
   j["findings_total"] = std::max(check.findings_total, listed);
   j["findings_truncated"] = check.findings_total > listed;
   j["failed_collections"] = check.failed_collections;
+  Json criteria = Json::array();
+  for (const Criterion& c : check.criteria) {
+    Json criterion;
+    criterion["what"] = c.what;
+    criterion["observed"] = c.observed;
+    criterion["limit"] = c.limit;
+    criterion["status"] = CheckStatusName(c.status);
+    criteria.push_back(std::move(criterion));
+  }
+  j["criteria"] = std::move(criteria);
+  j["per_collection"] = check.per_collection.is_array() ? Json(check.per_collection)
+                                                         : Json::array();
+  j["preexisting_findings"] = FindingsToJson(check.preexisting_findings);
+  j["preexisting_total"] = std::max(check.preexisting_total,
+                                    static_cast<int64_t>(check.preexisting_findings.size()));
+  j["rollback_reason"] = NullIfEmpty(check.rollback_reason);
   j["elapsed_seconds"] = Seconds(check.elapsed_seconds);
   return j;
 }
@@ -51,7 +77,7 @@ Json CheckToJson(const CheckResult& check) {
 class JsonReporter : public Reporter {
  public:
   std::string format() const override { return "json"; }
-  std::string file_name() const override { return "validation_report.json"; }
+  std::string extension() const override { return ".json"; }
 
   std::string Render(const ValidationReport& report) const override {
     Json j;
@@ -64,6 +90,13 @@ class JsonReporter : public Reporter {
     j["suite"] = {{"name", report.suite_name},
                   {"path", NullIfEmpty(report.suite_path)}};
     j["overall_status"] = OverallStatusName(report.overall_status);
+    j["fail_on"] = report.fail_on_warning ? "warning" : "failure";
+    j["notes"] = report.notes;
+    if (report.overall_status == OverallStatus::kError) {
+      j["error"] = {{"message", report.error}, {"hint", NullIfEmpty(report.error_hint)}};
+    } else {
+      j["error"] = nullptr;
+    }
     j["rollback_triggered"] = report.rollback_triggered;
     j["rollback_reason"] = NullIfEmpty(report.rollback_reason);
     j["data_loss_percentage"] = report.data_loss_percentage;

@@ -1,5 +1,6 @@
 // The pieces of reports/report.h shared by every format: status names, the
-// list of file reporters, and writing them all to a directory atomically.
+// error report, the list of file reporters, and writing them all to a
+// directory atomically.
 #include "reports/report.h"
 
 #include <utility>
@@ -14,8 +15,33 @@ const char* OverallStatusName(OverallStatus s) {
       return "WARNING";
     case OverallStatus::kFailed:
       return "FAILED";
+    case OverallStatus::kError:
+      return "ERROR";
   }
   return "FAILED";
+}
+
+const char* VerdictAdvice(const ValidationReport& report) {
+  switch (report.overall_status) {
+    case OverallStatus::kPassed:
+      return "safe to cut over";
+    case OverallStatus::kWarning:
+      return "review the warnings before cutting over";
+    case OverallStatus::kFailed:
+      return "do not cut over";
+    case OverallStatus::kError:
+      return "the run could not complete: nothing was decided";
+  }
+  return "do not cut over";
+}
+
+ValidationReport MakeErrorReport(const std::string& error, const std::string& hint) {
+  ValidationReport report;
+  report.overall_status = OverallStatus::kError;
+  report.exit_code = 3;
+  report.error = error;
+  report.error_hint = hint;
+  return report;
 }
 
 std::vector<std::unique_ptr<Reporter>> AllFileReporters() {
@@ -36,7 +62,7 @@ Result<std::vector<std::string>> WriteReports(Env* env, const std::string& dir,
   std::string prefix = dir.empty() || dir.back() == '/' ? dir : dir + "/";
   std::vector<std::string> paths;
   for (const auto& reporter : AllFileReporters()) {
-    const std::string path = prefix + reporter->file_name();
+    const std::string path = prefix + reporter->FileNameFor(report.file_base);
     s = WriteFileAtomically(env, path, reporter->Render(report));
     if (!s.ok()) {
       // The report itself is untouched (old version or none).

@@ -1,9 +1,17 @@
-// The validation report and the Reporter interface (SPEC.md section 5).
+// The validation report and the Reporter interface.
 //
 // The runner fills one ValidationReport; each Reporter renders it in one
 // format (JSON, Markdown, JUnit XML, the terminal summary). WriteReports
 // writes every format into a directory atomically: a crash leaves either the
 // previous file or the complete new one, never half a report.
+//
+// One verdict everywhere: `overall_status` is the effective verdict of the
+// gate, after the --fail-on policy. The Markdown title, the JSON
+// "overall_status", the JUnit failures and the exit code all follow it. With
+// --fail-on warning a run whose worst check WARNs is FAILED (exit 2) and
+// carries a note saying that warnings fail this gate; its WARN checks are
+// JUnit failures. A run that could not complete is ERROR (exit 3): the
+// reports say what could not be read and decide nothing.
 #ifndef VECGATE_REPORTS_REPORT_H_
 #define VECGATE_REPORTS_REPORT_H_
 
@@ -18,8 +26,9 @@
 
 namespace vecgate {
 
-enum class OverallStatus { kPassed, kWarning, kFailed };
-const char* OverallStatusName(OverallStatus s);  // "PASSED", "WARNING", "FAILED"
+enum class OverallStatus { kPassed, kWarning, kFailed, kError };
+// "PASSED", "WARNING", "FAILED", "ERROR"
+const char* OverallStatusName(OverallStatus s);
 
 // What happened when the gate asked for a rollback.
 struct RollbackOutcome {
@@ -32,7 +41,14 @@ struct RollbackOutcome {
 };
 
 struct ValidationReport {
-  static constexpr int kSchemaVersion = 1;
+  // 2: overall_status is the effective verdict after --fail-on (FAILED when
+  // warnings fail the gate), "ERROR" for runs that could not complete, and
+  // criteria, preexisting findings, per_collection and notes were added.
+  static constexpr int kSchemaVersion = 2;
+
+  // What the report is: its title and the base name of its files.
+  std::string title = "Migration validation report";
+  std::string file_base = "validation_report";
 
   std::string tool_version;
   std::string started_at;  // ISO 8601 UTC, "2026-11-21T23:57:17Z"
@@ -52,13 +68,31 @@ struct ValidationReport {
   int64_t new_records = 0;
   std::optional<RollbackOutcome> rollback;  // when a rollback was attempted
   int exit_code = 0;                        // the gate's exit code
+  // The gate's policy: true with --fail-on warning (warnings fail the gate).
+  bool fail_on_warning = false;
+  // Things the reader must know about this verdict, one sentence each
+  // ("warnings fail this gate (--fail-on warning)", "--old and --new name
+  // the same store ..."). Shown under the verdict in every format.
+  std::vector<std::string> notes;
+  // kError only: what could not be read or done, and what to do about it.
+  std::string error;
+  std::string error_hint;
 };
+
+// The report of a run that could not complete: overall_status ERROR, exit
+// code 3, no checks, `error` saying what failed. The caller fills the store
+// descriptions and suite it knows.
+ValidationReport MakeErrorReport(const std::string& error, const std::string& hint);
 
 class Reporter {
  public:
   virtual ~Reporter() = default;
   virtual std::string format() const = 0;     // "json", "markdown", "junit"
-  virtual std::string file_name() const = 0;  // "validation_report.json"
+  virtual std::string extension() const = 0;  // ".json", ".md", ".junit.xml"
+  // "validation_report.json"; FileNameFor("bench_report") is
+  // "bench_report.json".
+  std::string file_name() const { return FileNameFor("validation_report"); }
+  std::string FileNameFor(const std::string& base) const { return base + extension(); }
   // Renders the report. Never fails.
   virtual std::string Render(const ValidationReport& report) const = 0;
 };
@@ -69,15 +103,22 @@ std::unique_ptr<Reporter> NewJUnitReporter();
 // The JSON, Markdown and JUnit reporters.
 std::vector<std::unique_ptr<Reporter>> AllFileReporters();
 
-// One screen for the terminal: verdict, one line per check, where the
-// reports are. `color` adds ANSI colours.
+// One screen for the terminal: verdict, one line per check with the
+// thresholds that decided it, where the reports are. `color` adds ANSI
+// colours.
 std::string RenderTerminalSummary(const ValidationReport& report,
                                   const std::string& report_dir, bool color);
 
 // Writes every reporter's file into `dir` (created if needed), each
 // atomically. Returns the paths written. IoError names the file.
+// The files are named after report.file_base ("validation_report.json",
+// "bench_report.json").
 Result<std::vector<std::string>> WriteReports(Env* env, const std::string& dir,
                                               const ValidationReport& report);
+
+// What the verdict means for the operator, one sentence ("safe to cut
+// over", "do not cut over", "nothing was decided").
+const char* VerdictAdvice(const ValidationReport& report);
 
 }  // namespace vecgate
 

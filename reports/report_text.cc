@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <functional>
 
+#include "core/text.h"
+
 namespace vecgate {
 namespace report_text {
 namespace {
@@ -58,12 +60,6 @@ bool IsXmlChar(uint32_t cp) {
   return cp != 0xFFFE && cp != 0xFFFF;
 }
 
-std::string HexEscape(uint32_t cp) {
-  char buf[8];
-  std::snprintf(buf, sizeof(buf), "\\x%02X", static_cast<unsigned>(cp));
-  return buf;
-}
-
 std::string TrimZeros(std::string s) {
   if (s.find('.') == std::string::npos) return s;
   while (!s.empty() && s.back() == '0') s.pop_back();
@@ -73,13 +69,7 @@ std::string TrimZeros(std::string s) {
 
 }  // namespace
 
-std::string ValidUtf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  ForEachCodePoint(text,
-                   [&](uint32_t, std::string_view bytes) { out += bytes; });
-  return out;
-}
+std::string ValidUtf8(std::string_view text) { return ToValidUtf8(text); }
 
 std::string XmlEscape(std::string_view text, bool attribute) {
   std::string out;
@@ -119,40 +109,59 @@ std::string XmlEscape(std::string_view text, bool attribute) {
 }
 
 std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  ForEachCodePoint(text, [&](uint32_t cp, std::string_view bytes) {
-    if (cp == '\n') {
-      out += "\\n";
-    } else if (cp == '\t') {
-      out += "\\t";
-    } else if (cp == '\r') {
-      out += "\\r";
-    } else if (cp < 0x20 || cp == 0x7F) {
-      out += HexEscape(cp);
+  // The usual escapes for the common controls, \xNN for the rest.
+  std::string named;
+  named.reserve(text.size());
+  for (char c : text) {
+    if (c == '\n') {
+      named += "\\n";
+    } else if (c == '\t') {
+      named += "\\t";
+    } else if (c == '\r') {
+      named += "\\r";
     } else {
-      out += bytes;
+      named += c;
     }
-  });
-  return out;
+  }
+  return vecgate::Printable(named, /*one_line=*/true);
 }
 
 std::string MarkdownCell(std::string_view text) {
-  std::string out;
-  std::string valid = ValidUtf8(text);
-  for (size_t i = 0; i < valid.size(); ++i) {
-    char c = valid[i];
-    if (c == '|') {
-      out += "\\|";
-    } else if (c == '\r') {
-      if (i + 1 < valid.size() && valid[i + 1] == '\n') ++i;
-      out += "<br>";
-    } else if (c == '\n') {
-      out += "<br>";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
+  // \r\n and \r are line breaks; other controls become visible escapes.
+  std::string lines;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\r') {
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      lines += '\n';
     } else {
-      out += c;
+      lines += text[i];
+    }
+  }
+  const std::string printable = vecgate::Printable(lines, /*one_line=*/false);
+  std::string out;
+  out.reserve(printable.size());
+  for (char c : printable) {
+    switch (c) {
+      case '|':
+        out += "\\|";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\n':
+        out += "<br>";
+        break;
+      case '\t':
+        out += ' ';
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -183,10 +192,10 @@ std::string MarkdownCode(std::string_view text) {
 }
 
 std::string OneLine(std::string_view text) {
-  std::string out;
-  ForEachCodePoint(text, [&](uint32_t cp, std::string_view bytes) {
-    out += (cp < 0x20 || cp == 0x7F) ? std::string_view(" ") : bytes;
-  });
+  std::string out = vecgate::Printable(text, /*one_line=*/false);
+  for (char& c : out) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
   return out;
 }
 
@@ -244,6 +253,52 @@ std::string StatusBadge(CheckStatus status) {
       return "\xE2\x9D\x8C FAIL";  // ❌
   }
   return "FAIL";
+}
+
+std::string CriterionText(const Criterion& c) {
+  std::string out = OneLine(c.what);
+  if (!c.observed.empty()) out += ": " + OneLine(c.observed);
+  if (!c.limit.empty()) out += " (" + OneLine(c.limit) + ")";
+  return out;
+}
+
+std::vector<const Criterion*> DecidingCriteria(const CheckResult& check) {
+  std::vector<const Criterion*> out;
+  for (const Criterion& c : check.criteria) {
+    if (c.status == check.status) out.push_back(&c);
+  }
+  if (out.empty() && !check.criteria.empty()) out.push_back(&check.criteria.front());
+  return out;
+}
+
+std::vector<ProblemGroup> GroupByProblem(const std::vector<Finding>& findings) {
+  std::vector<ProblemGroup> groups;
+  for (const Finding& f : findings) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const ProblemGroup& g) { return g.problem == f.problem; });
+    if (it == groups.end()) {
+      groups.push_back({f.problem, {}});
+      it = groups.end() - 1;
+    }
+    it->findings.push_back(&f);
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const ProblemGroup& a, const ProblemGroup& b) {
+                     return a.findings.size() > b.findings.size();
+                   });
+  return groups;
+}
+
+std::vector<std::string> FindingCollections(const CheckResult& check) {
+  std::vector<std::string> out = check.failed_collections;
+  if (!out.empty()) return out;
+  for (const Finding& f : check.findings) {
+    if (!f.collection.empty() &&
+        std::find(out.begin(), out.end(), f.collection) == out.end()) {
+      out.push_back(f.collection);
+    }
+  }
+  return out;
 }
 
 const char* ExitCodeMeaning(int exit_code) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "validators/validator.h"
 
@@ -25,16 +26,20 @@ std::string ValidUtf8(std::string_view text);
 // character references so that parsers keep them.
 std::string XmlEscape(std::string_view text, bool attribute);
 
-// A value shown verbatim to a reader: valid UTF-8, control characters as
-// visible escapes ("\n", "\t", "\x07").
+// A value shown verbatim to a reader, on one line: valid UTF-8, control
+// characters (C0, C1, DEL, line breaks) as visible escapes (core/text.h).
 std::string Printable(std::string_view text);
 
-// Plain text for one Markdown table cell: `|` escaped, line breaks as <br>.
+// Plain text for one Markdown table cell or paragraph: valid UTF-8, `|`
+// escaped, HTML's `<`, `>` and `&` as entities (so an id such as
+// "<script>" is shown, not interpreted), line breaks as <br>, other
+// controls as visible escapes.
 std::string MarkdownCell(std::string_view text);
 // A Markdown code span holding `text` verbatim (safe in table cells).
 std::string MarkdownCode(std::string_view text);
 
-// Line breaks and other control characters replaced by spaces.
+// One line for a terminal or a plain-text block: valid UTF-8, line breaks
+// and tabs as spaces, other controls as visible escapes (core/text.h).
 std::string OneLine(std::string_view text);
 
 std::string FormatCount(int64_t n);                     // 9832 -> "9,832"
@@ -44,6 +49,22 @@ std::string FormatSeconds(double seconds);  // "32.45s"
 
 // "✅ PASS", "⚠️ WARN", "❌ FAIL".
 std::string StatusBadge(CheckStatus status);
+// "what: observed (limit)", one line.
+std::string CriterionText(const Criterion& c);
+// The criteria that decided a check's status (those with the check's
+// status; the first criterion when none has it; empty without criteria).
+std::vector<const Criterion*> DecidingCriteria(const CheckResult& check);
+
+// Findings grouped by problem, largest group first (ties keep their order).
+struct ProblemGroup {
+  std::string problem;
+  std::vector<const Finding*> findings;
+};
+std::vector<ProblemGroup> GroupByProblem(const std::vector<Finding>& findings);
+// The collections a check blames: failed_collections, else the distinct
+// collections of its listed findings.
+std::vector<std::string> FindingCollections(const CheckResult& check);
+
 // What the gate's exit code means, e.g. "failed; rollback failed".
 const char* ExitCodeMeaning(int exit_code);
 
