@@ -17,7 +17,6 @@
 #include <initializer_list>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <utility>
 
@@ -41,6 +40,18 @@ constexpr const char* kCheckNames[] = {"count",
 
 // Client threads of query_performance: more would only measure this machine.
 constexpr int64_t kMaxQueryConcurrency = 64;
+
+// Upper bounds of the numbers that size memory or work, so that a typo such
+// as "k": 1e12 is refused at load instead of exhausting memory mid-run. Each
+// is far above what a gate needs.
+constexpr int64_t kMaxK = 10000;                   // neighbours per query
+constexpr int64_t kMaxQuerySample = 100000;        // sampled query vectors
+constexpr int64_t kMaxNearDuplicateSample = 20000;  // pairs grow with its square
+constexpr int64_t kMaxPerformanceQueries = 1000000;  // per store and collection
+constexpr int64_t kMaxFindingsListed = 100000;
+// Suite files are small: bytes and JSON nesting are bounded before parsing.
+constexpr size_t kMaxSuiteBytes = 16 << 20;
+constexpr size_t kMaxSuiteDepth = 32;
 
 std::string FormatNumber(double v) {
   char buf[32];
@@ -207,6 +218,20 @@ class SuiteParser {
     return Status::Ok();
   }
 
+  // An integer in [min, max]; `why` says what the upper bound protects.
+  Status Integer(const Json& j, const std::string& path, int64_t min,
+                 int64_t max, const char* why, int64_t* out) const {
+    int64_t value = 0;
+    RETURN_IF_ERROR(Integer(j, path, min, &value));
+    if (value > max) {
+      return Error(path, "expected an integer between " + std::to_string(min) +
+                             " and " + std::to_string(max) + " (" + why +
+                             "), got " + Describe(j));
+    }
+    *out = value;
+    return Status::Ok();
+  }
+
   Status Unsigned(const Json& j, const std::string& path, uint64_t* out) const {
     if (j.is_number_unsigned()) {
       *out = j.get<uint64_t>();
@@ -355,7 +380,8 @@ Status SuiteParser::Parse(const Json& root, Suite* suite) const {
   }
   if (root.contains("max_findings")) {
     RETURN_IF_ERROR(Integer(root["max_findings"], Child(path, "max_findings"),
-                            0, &suite->max_findings));
+                            0, kMaxFindingsListed, "ids listed per check",
+                            &suite->max_findings));
   }
   return Status::Ok();
 }
@@ -427,14 +453,13 @@ Status SuiteParser::ParseFieldRules(const Json& j, const std::string& path,
     if (r.contains("pattern")) {
       const std::string pattern_path = Child(rule_path, "pattern");
       RETURN_IF_ERROR(String(r["pattern"], pattern_path, false, &rule.pattern));
-      try {
-        std::regex compiled(rule.pattern, std::regex::ECMAScript);
-        (void)compiled;
-      } catch (const std::regex_error& e) {
-        return Error(pattern_path,
-                     "not a valid ECMAScript regular expression (" +
-                         std::string(e.what()) +
-                         "): " + Describe(r["pattern"]));
+      if (!rule.pattern.empty()) {
+        auto compiled = Pattern::Compile(rule.pattern);
+        if (!compiled.ok()) {
+          return Error(pattern_path,
+                       compiled.status().message() + ": " + Describe(r["pattern"]));
+        }
+        rule.compiled_pattern = std::move(compiled).value();
       }
     }
     rules.push_back(std::move(rule));
@@ -697,6 +722,8 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
     if (d.contains("near_duplicate_sample")) {
       RETURN_IF_ERROR(Integer(d["near_duplicate_sample"],
                               Child(p, "near_duplicate_sample"), 1,
+                              kMaxNearDuplicateSample,
+                              "the pairs compared grow with its square",
                               &t.near_duplicate_sample));
     }
     if (d.contains("warn_percent")) {
@@ -774,10 +801,12 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
                              &t.max_slowdown_percent));
     }
     if (q.contains("queries")) {
-      RETURN_IF_ERROR(Integer(q["queries"], Child(p, "queries"), 1, &t.queries));
+      RETURN_IF_ERROR(Integer(q["queries"], Child(p, "queries"), 1, kMaxPerformanceQueries,
+                              "queries sent to each store", &t.queries));
     }
     if (q.contains("warmup")) {
-      RETURN_IF_ERROR(Integer(q["warmup"], Child(p, "warmup"), 0, &t.warmup));
+      RETURN_IF_ERROR(Integer(q["warmup"], Child(p, "warmup"), 0, kMaxPerformanceQueries,
+                              "queries sent to each store", &t.warmup));
     }
     if (q.contains("concurrency")) {
       const std::string cp = Child(p, "concurrency");
@@ -818,6 +847,7 @@ Status SuiteParser::ParseQueries(const Json& j, const std::string& path,
   }
   if (j.contains("sample_count")) {
     RETURN_IF_ERROR(Integer(j["sample_count"], Child(path, "sample_count"), 0,
+                            kMaxQuerySample, "query vectors held in memory",
                             &q.sample_count));
   }
   if (q.sample_count == 0 && q.queries_file.empty()) {
@@ -826,7 +856,8 @@ Status SuiteParser::ParseQueries(const Json& j, const std::string& path,
                  "queries; set sample_count >= 1 or give \"file\"");
   }
   if (j.contains("k")) {
-    RETURN_IF_ERROR(Integer(j["k"], Child(path, "k"), 1, &q.k));
+    RETURN_IF_ERROR(Integer(j["k"], Child(path, "k"), 1, kMaxK,
+                            "neighbours kept per query", &q.k));
   }
   if (j.contains("seed")) {
     RETURN_IF_ERROR(Unsigned(j["seed"], Child(path, "seed"), &q.seed));
@@ -834,6 +865,7 @@ Status SuiteParser::ParseQueries(const Json& j, const std::string& path,
   if (j.contains("self_retrieval_sample")) {
     RETURN_IF_ERROR(Integer(j["self_retrieval_sample"],
                             Child(path, "self_retrieval_sample"), 0,
+                            kMaxQuerySample, "records queried for themselves",
                             &q.self_retrieval_sample));
   }
   return Status::Ok();
@@ -951,10 +983,63 @@ std::string StripNlohmannPrefix(const std::string& message) {
   return message;
 }
 
+// The byte offset where `text` (JSON, possibly malformed) first nests
+// deeper than `max_depth` arrays and objects, or npos. Brackets inside
+// strings do not count.
+size_t FirstTooDeep(const std::string& text, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return std::string::npos;
+}
+
+// "LINE:COLUMN" (1-based) of byte `offset` of `text`.
+std::string LineColumn(const std::string& text, size_t offset) {
+  size_t line = 1;
+  size_t column = 1;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
 }  // namespace
 
 Result<Suite> ParseSuite(const std::string& json_text,
                          const std::string& origin) {
+  if (json_text.size() > kMaxSuiteBytes) {
+    return InvalidArgument("suite " + origin + ": " + std::to_string(json_text.size()) +
+                           " bytes; a suite file is at most " +
+                           std::to_string(kMaxSuiteBytes) +
+                           " bytes (keep long citation registries in "
+                           "citation_registry_file)");
+  }
+  if (size_t deep = FirstTooDeep(json_text, kMaxSuiteDepth); deep != std::string::npos) {
+    return InvalidArgument("suite " + origin + ":" + LineColumn(json_text, deep) +
+                           ": nests arrays and objects deeper than " +
+                           std::to_string(kMaxSuiteDepth) +
+                           " levels; a suite needs at most 5");
+  }
   Json root;
   DuplicateKeyDetector detector;
   try {
@@ -1001,6 +1086,13 @@ Result<Suite> LoadSuite(const std::string& path) {
   Env* env = Env::Default();
   if (!env->FileExists(path)) {
     return NotFound("suite file " + path + " does not exist");
+  }
+  // Refuse a huge file (a path mix-up) before reading it.
+  Result<uint64_t> size = env->FileSize(path);
+  if (size.ok() && *size > kMaxSuiteBytes) {
+    return InvalidArgument("suite " + path + ": " + std::to_string(*size) +
+                           " bytes; a suite file is at most " +
+                           std::to_string(kMaxSuiteBytes) + " bytes");
   }
   Result<std::string> text = env->ReadFile(path);
   if (!text.ok()) return text.status().WithContext("reading suite " + path);
@@ -1054,6 +1146,9 @@ Suite DefaultSuite() {
                        rule("disputed", "bool"),
                        citation,
                        chunk_index};
+  for (FieldRule& r : suite.field_rules) {
+    if (!r.pattern.empty()) r.compiled_pattern = Pattern::Compile(r.pattern).value();
+  }
   return suite;
 }
 

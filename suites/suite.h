@@ -12,11 +12,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/status.h"
+#include "suites/pattern.h"
 
 namespace vecgate {
 
@@ -27,7 +29,10 @@ struct FieldRule {
   std::optional<double> min;  // inclusive range for int/float
   std::optional<double> max;
   std::vector<std::string> allowed;  // enumeration for strings; empty = any
-  std::string pattern;               // ECMAScript regex a string must match fully
+  std::string pattern;               // regex the whole value must match (suites/pattern.h)
+  // `pattern` compiled once by the loader (ParseSuite, DefaultSuite); null
+  // when there is no pattern or the rule was built in code without one.
+  std::shared_ptr<const Pattern> compiled_pattern = nullptr;
 };
 
 // Old collections whose records must land in one new collection.

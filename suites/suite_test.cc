@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -425,7 +426,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadSuite{
             R"({"field_rules": {"language": {"type": "string", "pattern": "[a-"}}})",
             "$.field_rules.language.pattern",
-            "not a valid ECMAScript regular expression"},
+            "not a valid regular expression: missing ]: [a-"},
+        BadSuite{
+            R"({"field_rules": {"x": {"type": "string", "pattern": "(a)\\1"}}})",
+            "$.field_rules.x.pattern", "backreferences and lookaround are not supported"},
+        BadSuite{
+            R"j({"field_rules": {"x": {"type": "string", "pattern": "a(?=b)"}}})j",
+            "$.field_rules.x.pattern", "backreferences and lookaround are not supported"},
+        BadSuite{
+            R"({"field_rules": {"x": {"type": "string", "pattern": "a{1001}"}}})",
+            "$.field_rules.x.pattern", "invalid repetition size: {1001}"},
         BadSuite{R"({"field_rules": {"x": {"type": "string", "min": 1}}})",
                  "$.field_rules.x.min",
                  "only int and float fields have a range"},
@@ -497,6 +507,40 @@ INSTANTIATE_TEST_SUITE_P(
                  "expected true or false, got \"off\""},
         BadSuite{R"({"max_findings": -1})", "$.max_findings",
                  "expected an integer >= 0, got -1"},
+        // Numbers that size memory or work are bounded at load.
+        BadSuite{R"({"queries": {"k": 1e12}})", "$.queries.k",
+                 "expected an integer between 1 and 10000 (neighbours kept per "
+                 "query), got 1000000000000.0"},
+        BadSuite{R"({"queries": {"k": 10001}})", "$.queries.k",
+                 "expected an integer between 1 and 10000"},
+        BadSuite{R"({"queries": {"k": 18446744073709551615}})", "$.queries.k",
+                 "expected an integer >= 1, got 18446744073709551615"},
+        BadSuite{R"({"queries": {"sample_count": 100001}})",
+                 "$.queries.sample_count", "between 0 and 100000"},
+        BadSuite{R"({"queries": {"sample_count": 10.5}})",
+                 "$.queries.sample_count", "expected an integer >= 0, got 10.5"},
+        BadSuite{R"({"queries": {"self_retrieval_sample": 1e9}})",
+                 "$.queries.self_retrieval_sample", "between 0 and 100000"},
+        BadSuite{R"({"thresholds": {"duplicates": {"near_duplicate_sample": 20001}}})",
+                 "$.thresholds.duplicates.near_duplicate_sample",
+                 "between 1 and 20000 (the pairs compared grow with its square)"},
+        BadSuite{R"({"thresholds": {"duplicates": {"near_duplicate_sample": 2.5}}})",
+                 "$.thresholds.duplicates.near_duplicate_sample",
+                 "expected an integer >= 1, got 2.5"},
+        BadSuite{R"({"thresholds": {"query_performance": {"queries": 1e7}}})",
+                 "$.thresholds.query_performance.queries", "between 1 and 1000000"},
+        BadSuite{R"({"thresholds": {"query_performance": {"warmup": 1e7}}})",
+                 "$.thresholds.query_performance.warmup", "between 0 and 1000000"},
+        BadSuite{R"({"thresholds": {"query_performance": {"warmup": "20"}}})",
+                 "$.thresholds.query_performance.warmup",
+                 "expected an integer >= 0, got \"20\""},
+        BadSuite{R"({"thresholds": {"query_performance": {"max_seconds": 1e9}}})",
+                 "$.thresholds.query_performance.max_seconds",
+                 "expected a number between 0 and 86400"},
+        BadSuite{R"({"max_findings": 1e6})", "$.max_findings",
+                 "between 0 and 100000 (ids listed per check)"},
+        BadSuite{R"({"max_findings": 5.5})", "$.max_findings",
+                 "expected an integer >= 0, got 5.5"},
         BadSuite{R"({"name": ""})", "$.name", "expected a non-empty string"},
         BadSuite{R"({"citation_registry_file": "missing_registry.txt"})",
                  "$.citation_registry_file",
@@ -506,6 +550,116 @@ INSTANTIATE_TEST_SUITE_P(
         BadSuite{R"({"mappings": [{"source": "a", "target": "t"},
                                   {"source": "b", "target": "u", "target": "v"}]})",
                  "$.mappings[1].target", "key appears twice"}));
+
+// Patterns are compiled once at load and match the whole value in linear
+// time: a pattern that backtracks exponentially elsewhere, and a 60 KB value,
+// are answered at once.
+TEST(SuitePatternTest, LoadedPatternsAreCompiledAndMatchWholeValues) {
+  Result<Suite> suite = ParseSuite(
+      R"({"field_rules": {"language": {"type": "string", "pattern": "[a-z]{2}"},
+                          "anchored": {"type": "string", "pattern": "^[a-z]{2}$"},
+                          "free": {"type": "string"}}})",
+      "suites/p.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  ASSERT_EQ(suite->field_rules.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    const auto& pattern = suite->field_rules[i].compiled_pattern;
+    ASSERT_NE(pattern, nullptr) << suite->field_rules[i].field;
+    EXPECT_TRUE(pattern->FullMatch("en"));
+    EXPECT_FALSE(pattern->FullMatch("eng"));  // whole value, not a substring
+    EXPECT_FALSE(pattern->FullMatch("xen"));
+    EXPECT_FALSE(pattern->FullMatch("EN"));
+    EXPECT_FALSE(pattern->FullMatch("en\n"));
+    EXPECT_FALSE(pattern->FullMatch(""));
+  }
+  EXPECT_EQ(suite->field_rules[2].compiled_pattern, nullptr);
+}
+
+TEST(SuitePatternTest, CatastrophicBacktrackingPatternAnswersAtOnce) {
+  Result<Suite> suite = ParseSuite(
+      R"({"field_rules": {"x": {"type": "string", "pattern": "^(a+)+$"}}})",
+      "suites/p.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  const auto& pattern = suite->field_rules[0].compiled_pattern;
+  ASSERT_NE(pattern, nullptr);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pattern->FullMatch(std::string(34, 'a') + "b"));
+  EXPECT_FALSE(pattern->FullMatch(std::string(100000, 'a') + "b"));
+  EXPECT_TRUE(pattern->FullMatch(std::string(100000, 'a')));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(SuitePatternTest, DefaultCitationPatternTakesA60KilobyteValue) {
+  Suite suite = DefaultSuite();
+  const FieldRule* citation = nullptr;
+  for (const auto& r : suite.field_rules) {
+    if (r.field == "if_citation_uri") citation = &r;
+  }
+  ASSERT_NE(citation, nullptr);
+  ASSERT_NE(citation->compiled_pattern, nullptr);
+  const std::string good = "if://doc/" + std::string(60 * 1024, 'p');
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(citation->compiled_pattern->FullMatch(good));
+  EXPECT_FALSE(citation->compiled_pattern->FullMatch(good + " x"));  // whitespace in PATH
+  EXPECT_FALSE(citation->compiled_pattern->FullMatch("if://Doc/" + std::string(60 * 1024, 'p')));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+}
+
+TEST(SuiteBoundsTest, LargestAcceptedValuesLoad) {
+  Result<Suite> suite = ParseSuite(
+      R"({"queries": {"k": 10000, "sample_count": 100000, "self_retrieval_sample": 100000},
+          "thresholds": {"duplicates": {"near_duplicate_sample": 20000},
+                         "query_performance": {"queries": 1000000, "warmup": 1000000,
+                                               "concurrency": 64, "max_seconds": 86400}},
+          "max_findings": 100000})",
+      "suites/big.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  EXPECT_EQ(suite->queries.k, 10000);
+  EXPECT_EQ(suite->queries.sample_count, 100000);
+  EXPECT_EQ(suite->duplicates.near_duplicate_sample, 20000);
+  EXPECT_EQ(suite->query_performance.queries, 1000000);
+  EXPECT_EQ(suite->max_findings, 100000);
+}
+
+TEST(SuiteBoundsTest, DeepNestingIsRefusedWithItsPosition) {
+  // 33 levels: deeper than any suite needs; refused before the parser sees it.
+  std::string deep = "{\"description\": \"[[[ in a string do not count\",\n \"x\": ";
+  for (int i = 0; i < 32; ++i) deep += "[";
+  for (int i = 0; i < 32; ++i) deep += "]";
+  deep += "}";
+  Result<Suite> suite = ParseSuite(deep, "suites/deep.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(suite.status().message(), HasSubstr("suites/deep.json:2:38: "));
+  EXPECT_THAT(suite.status().message(), HasSubstr("deeper than 32 levels"));
+
+  // A million levels neither crash nor take long.
+  std::string hostile(1000000, '[');
+  suite = ParseSuite(hostile, "suites/hostile.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_THAT(suite.status().message(), HasSubstr("suites/hostile.json:1:33: "));
+
+  // 31 levels inside the root object parse (and are then refused for the
+  // unknown key, not for depth).
+  std::string ok = "{\"x\": ";
+  for (int i = 0; i < 31; ++i) ok += "[";
+  for (int i = 0; i < 31; ++i) ok += "]";
+  ok += "}";
+  suite = ParseSuite(ok, "suites/ok.json");
+  ASSERT_FALSE(suite.ok());
+  EXPECT_THAT(suite.status().message(), HasSubstr("unknown key \"x\""));
+}
+
+TEST(SuiteBoundsTest, HugeSuiteFileIsRefusedBeforeReading) {
+  const std::string dir = MakeTempDir("huge");
+  const std::string path = dir + "/huge.json";
+  WriteFile(path, "{\"description\": \"" + std::string(17 << 20, 'x') + "\"}");
+  Result<Suite> suite = LoadSuite(path);
+  ASSERT_FALSE(suite.ok());
+  EXPECT_EQ(suite.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(suite.status().message(), HasSubstr(path));
+  EXPECT_THAT(suite.status().message(), HasSubstr("a suite file is at most 16777216 bytes"));
+}
 
 TEST(ParseSuiteTest, SyntaxErrorNamesFileLineAndColumn) {
   Result<Suite> suite = ParseSuite("{\n  \"name\": \"x\",\n  \"k\": ,\n}\n",

@@ -3,18 +3,23 @@
 # what is missing: Debian packages via apt-get (as root, or with sudo), and
 # the pinned Chroma server via `npm ci` in tools/chroma, and the pinned
 # PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite. Safe to run again.
-# Usage: tools/setup.sh [--bench]   (--bench adds the benchmark-only peers)
+# Usage: tools/setup.sh [--bench | --fuzz]   (--bench adds the benchmark-only
+# peers; --fuzz adds clang and its libFuzzer/sanitizer runtimes for make fuzz)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
-  libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev)
+  libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev
+  libre2-dev)
 if [ "${1:-}" = "--bench" ]; then
   # FAISS is only as fast as its BLAS: Debian's reference BLAS would make it
   # about 10x slower and flatter vecgate, so the benchmarks link OpenBLAS.
   packages+=(libfaiss-dev libopenblas-pthread-dev python3-numpy hyperfine)
+fi
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libclang-rt-dev)
 fi
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -2,6 +2,8 @@
 // range, enumeration and pattern, with WARN at a low rate and FAIL above.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "validators/validator.h"
 #include "validators/validator_test_util.h"
 
@@ -85,6 +87,40 @@ TEST(FieldTypesTest, BadPatternIsRejected) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("language"), std::string::npos);
+}
+
+// Patterns match in linear time: a pattern that backtracks exponentially in
+// a backtracking engine, and a 60 KB citation, get their verdict at once.
+TEST(FieldTypesTest, BacktrackingPatternGetsItsVerdictAtOnce) {
+  Suite s = RulesSuite();
+  s.field_rules[2].pattern = "^(a+)+$";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunTypes(10, {{3, With("language", std::string(34, 'a') + "b")},
+                         {4, With("language", std::string(34, 'a'))}},
+                    s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // "en" (8 records) and the a...ab value violate; 34 a's conform.
+  EXPECT_EQ(r->metrics["violating_records"], 9);
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+}
+
+TEST(FieldTypesTest, SixtyKilobyteCitationGetsItsVerdictAtOnce) {
+  Suite s;
+  for (const FieldRule& rule : DefaultSuite().field_rules) {
+    if (rule.field == "if_citation_uri") s.field_rules.push_back(rule);
+  }
+  ASSERT_EQ(s.field_rules.size(), 1u);
+  const std::string long_path(60 * 1024, 'p');
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunTypes(10,
+                    {{0, With("if_citation_uri", "if://doc/" + long_path)},
+                     {1, With("if_citation_uri", "if://doc/" + long_path + " tail")},
+                     {2, With("if_citation_uri", "if://doc/" + long_path)}},
+                    s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->metrics["violating_records"], 1);  // the one with a space
 }
 
 }  // namespace
