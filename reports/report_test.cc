@@ -1,7 +1,11 @@
 // Tests of the reporters: golden files for JSON, Markdown and JUnit built from
-// one fixed report (every check, findings, a rollback, a unicode id, a `|` in
-// a summary); the JSON carries every SPEC.md section 5 field; damaged strings
-// never break a format; WriteReports is atomic under a failing Env.
+// one fixed report (every check, findings, thresholds beside their observed
+// values, a per-collection table, problems already in the old store, zero
+// counters, a rollback, a unicode id, a `|` and HTML in strings); the JSON
+// carries every documented field; one verdict in every format under
+// --fail-on warning; the ERROR report of a run that could not complete;
+// damaged strings never break a format; WriteReports is atomic under a
+// failing Env.
 //
 // Regenerate the golden files after an intended change with
 //   VECGATE_UPDATE_GOLDEN=1 ./reports_unit_test
@@ -67,18 +71,31 @@ ValidationReport GoldenReport() {
                     {"sergio_corpus", "rhetoric|017", "missing_in_new"}};
   count.findings_total = 3;
   count.failed_collections = {"sergio_corpus"};
+  count.criteria = {{"ids missing in new", "3 (0.03 %)", "FAIL above 0", CheckStatus::kFail},
+                    {"data loss", "0.03 %", "FAIL above 5 %", CheckStatus::kPass}};
+  count.per_collection = nlohmann::json::array(
+      {{{"collection", "sergio_corpus"}, {"old", 7532}, {"new", 7529}, {"missing", 3}},
+       {{"collection", "sergio_humor"}, {"old", 800}, {"new", 800}, {"missing", 0}}});
+  count.rollback_reason = "Chunk Count Mismatch";
   r.checks.push_back(count);
 
-  r.checks.push_back(Check("embedding_integrity", "Embedding integrity",
-                           CheckStatus::kPass,
-                           "9,829 embeddings of dimension 1,536: none missing, "
-                           "NaN/Inf, zero or drifted",
-                           {{"checked", 9829},
-                            {"corrupt", 0},
-                            {"drifted", 0},
-                            {"min_cosine", 0.99999994},
-                            {"dimensions", {1536}}},
-                           1.837));
+  CheckResult embeddings = Check("embedding_integrity", "Embedding integrity",
+                                 CheckStatus::kPass,
+                                 "9,829 embeddings of dimension 1,536: none missing, "
+                                 "NaN/Inf, zero or drifted; 2 NaN already in old",
+                                 {{"checked", 9829},
+                                  {"corrupt", 0},
+                                  {"drifted", 0},
+                                  {"min_cosine", 0.99999994},
+                                  {"dimensions", {1536}}},
+                                 1.837);
+  embeddings.criteria = {
+      {"corrupt embeddings introduced", "0", "FAIL above 0", CheckStatus::kPass},
+      {"drift (min cosine old/new)", "0.9999999", "FAIL below 0.9999", CheckStatus::kPass}};
+  embeddings.preexisting_findings = {{"sergio_corpus", "corpus_000007", "nan"},
+                                     {"sergio_corpus", "corpus_000099", "nan"}};
+  embeddings.preexisting_total = 2;
+  r.checks.push_back(embeddings);
 
   CheckResult metadata = Check(
       "metadata_completeness", "Metadata completeness", CheckStatus::kWarn,
@@ -93,9 +110,11 @@ ValidationReport GoldenReport() {
       {"sergio_humor", "humor_0007", "missing authenticity_score"},
       {"sergio_humor", "humor_0019", "missing authenticity_score"}};
   metadata.findings_total = 12;
+  metadata.criteria = {{"completeness of authenticity_score", "99.88 %",
+                        "WARN below 100 %, FAIL below 95 %", CheckStatus::kWarn}};
   r.checks.push_back(metadata);
 
-  r.checks.push_back(Check(
+  CheckResult semantic = Check(
       "semantic_divergence", "Semantic divergence", CheckStatus::kPass,
       "4.2 % mean top-10 divergence over 200 queries; live index recall 0.97, "
       "self-retrieval 100 %",
@@ -104,7 +123,12 @@ ValidationReport GoldenReport() {
        {"divergence_percentage", 4.2},
        {"live_recall", 0.97},
        {"self_retrieval", 1.0}},
-      6.02));
+      6.02);
+  semantic.criteria = {
+      {"top-10 divergence", "4.2 %", "PASS < 5 %, FAIL > 10 %", CheckStatus::kPass},
+      {"self-retrieval of new_store (live index)", "100 %", "FAIL below 99 %",
+       CheckStatus::kPass}};
+  r.checks.push_back(semantic);
   r.checks.push_back(Check(
       "collection_distribution", "Collection distribution", CheckStatus::kPass,
       "4 of 4 expected collections present, none unexpected",
@@ -123,7 +147,15 @@ ValidationReport GoldenReport() {
       "field_types", "Field types", CheckStatus::kWarn,
       "language: 2 values not ISO 639-1 | confidence_level: 1 value not in "
       "{high, medium, low}",
-      {{"violations", 3}, {"violation_percent", 0.0305219}}, 0.311);
+      {{"violations", 3},
+       {"violation_percent", 0.0305219},
+       {"bool_as_string", 0},
+       {"int_as_float", 0},
+       {"list_as_string", 0},
+       {"null_values", 0}},
+      0.311);
+  types.criteria = {{"records violating a field rule", "3 (0.03 %)",
+                     "WARN above 0, FAIL above 1 %", CheckStatus::kWarn}};
   types.findings = {{"sergio_rhetorical", "rhet_0101",
                      "language \"EN\" does not match ^[a-z]{2}$"},
                     {"sergio_rhetorical", "rhet_0102",
@@ -224,12 +256,15 @@ TEST(ReporterTest, FileNamesAndFormats) {
   EXPECT_STREQ(OverallStatusName(OverallStatus::kPassed), "PASSED");
   EXPECT_STREQ(OverallStatusName(OverallStatus::kWarning), "WARNING");
   EXPECT_STREQ(OverallStatusName(OverallStatus::kFailed), "FAILED");
+  EXPECT_STREQ(OverallStatusName(OverallStatus::kError), "ERROR");
+  EXPECT_EQ(reporters[0]->FileNameFor("bench_report"), "bench_report.json");
+  EXPECT_EQ(reporters[2]->FileNameFor("bench_report"), "bench_report.junit.xml");
 }
 
 TEST(JsonReportTest, HasEverySpecSection5Field) {
   nlohmann::json j =
       nlohmann::json::parse(NewJsonReporter()->Render(GoldenReport()));
-  EXPECT_EQ(j["schema_version"], 1);
+  EXPECT_EQ(j["schema_version"], 2);
   EXPECT_EQ(j["tool"]["name"], "vecgate");
   EXPECT_EQ(j["tool"]["version"], "0.1.0");
   EXPECT_EQ(j["overall_status"], "FAILED");
@@ -255,7 +290,9 @@ TEST(JsonReportTest, HasEverySpecSection5Field) {
     SCOPED_TRACE(check.dump());
     for (const char* key : {"name", "title", "status", "summary", "metrics",
                             "findings", "findings_total", "findings_truncated",
-                            "failed_collections", "elapsed_seconds"}) {
+                            "failed_collections", "criteria", "per_collection",
+                            "preexisting_findings", "preexisting_total",
+                            "rollback_reason", "elapsed_seconds"}) {
       EXPECT_TRUE(check.contains(key)) << key;
     }
     EXPECT_THAT(check["status"].get<std::string>(),
@@ -272,6 +309,19 @@ TEST(JsonReportTest, HasEverySpecSection5Field) {
   EXPECT_EQ(j["rollback"]["snapshot_id"], "snapshot_20261121_235501");
   EXPECT_EQ(j["rollback"]["succeeded"], true);
   EXPECT_EQ(j["rollback"]["collections"].size(), 4u);
+  // Thresholds beside what was observed.
+  EXPECT_EQ(count["criteria"][0]["what"], "ids missing in new");
+  EXPECT_EQ(count["criteria"][0]["observed"], "3 (0.03 %)");
+  EXPECT_EQ(count["criteria"][0]["limit"], "FAIL above 0");
+  EXPECT_EQ(count["criteria"][0]["status"], "FAIL");
+  EXPECT_EQ(count["per_collection"][0]["collection"], "sergio_corpus");
+  EXPECT_EQ(count["per_collection"][0]["missing"], 3);
+  EXPECT_EQ(count["rollback_reason"], "Chunk Count Mismatch");
+  EXPECT_EQ(j["checks"][1]["preexisting_total"], 2);
+  EXPECT_EQ(j["checks"][1]["preexisting_findings"][0]["problem"], "nan");
+  EXPECT_EQ(j["fail_on"], "failure");
+  EXPECT_TRUE(j["notes"].empty());
+  EXPECT_TRUE(j["error"].is_null());
 }
 
 TEST(JsonReportTest, NoneIsNull) {
@@ -291,7 +341,8 @@ TEST(JsonReportTest, KeysKeepTheDocumentedOrder) {
   for (const char* key :
        {"\"schema_version\"", "\"tool\"", "\"started_at\"",
         "\"elapsed_seconds\"", "\"old_store\"", "\"new_store\"", "\"suite\"",
-        "\"overall_status\"", "\"rollback_triggered\"", "\"rollback_reason\"",
+        "\"overall_status\"", "\"fail_on\"", "\"notes\"", "\"error\"",
+        "\"rollback_triggered\"", "\"rollback_reason\"",
         "\"data_loss_percentage\"", "\"semantic_divergence_percentage\"",
         "\"records\"", "\"summary\"", "\"checks\"", "\"rollback\": {",
         "\"exit_code\""}) {
@@ -337,7 +388,13 @@ TEST(JUnitReportTest, OneTestCasePerCheckAndFailuresOnlyForFail) {
   EXPECT_THAT(
       xml, HasSubstr(
                "classname=\"vecgate.chroma://localhost:8000\" name=\"count\""));
-  EXPECT_EQ(occurrences("WARNING (not a failure"), 2u);
+  // Warnings that do not fail the gate are visible, not failures.
+  EXPECT_EQ(occurrences("<skipped message=\"WARN (not a failure"), 2u);
+  EXPECT_THAT(xml, HasSubstr("skipped=\"2\""));
+  // The failure message names the threshold that decided it.
+  EXPECT_THAT(xml, HasSubstr("message=\"FAIL: ids missing in new: 3 (0.03 %) (FAIL above 0)"));
+  EXPECT_THAT(xml, HasSubstr("threshold PASS: data loss: 0.03 % (FAIL above 5 %)"));
+  EXPECT_THAT(xml, HasSubstr("already in the old store (not caused by this migration): 2"));
 }
 
 TEST(JUnitReportTest, DropsCharactersXmlCannotCarry) {
@@ -346,8 +403,8 @@ TEST(JUnitReportTest, DropsCharactersXmlCannotCarry) {
     EXPECT_FALSE(c < 0x20 && c != '\n' && c != '\t' && c != '\r')
         << "control character " << static_cast<int>(c) << " in XML";
   }
-  // The summary with a line break is an attribute: the break is a reference.
-  EXPECT_THAT(xml, HasSubstr("0 extra&#10;second line\""));
+  // A summary with a line break stays on one line in the message attribute.
+  EXPECT_THAT(xml, HasSubstr("0 extra second line\""));
   EXPECT_THAT(
       xml,
       HasSubstr("bad\xEF\xBF\xBD\xEF\xBF\xBD id\\x01\\nline2 &lt;&amp;&gt;"));
@@ -363,7 +420,10 @@ TEST(MarkdownReportTest, SummaryBlockOfTheSeeds) {
         "Data loss: 0.03 %\n", "Semantic divergence: 4.2 %\n"}) {
     EXPECT_THAT(md, HasSubstr(line));
   }
-  EXPECT_THAT(md, HasSubstr("showing 2 of 12"));
+  EXPECT_THAT(md, HasSubstr("**Findings:** 12 records; the 2 listed below"));
+  EXPECT_THAT(md, HasSubstr("Exit code: 2 (failed)\n"));
+  // The block does not repeat the header above it.
+  EXPECT_EQ(md.find("- **Exit code:**"), std::string::npos);
   EXPECT_THAT(md, HasSubstr("| **FAILED** \xE2\x97\x80 this run | YES |"));
 }
 
@@ -398,7 +458,7 @@ TEST(MarkdownReportTest, TableRowsKeepTheirColumnsWhateverTheContent) {
     EXPECT_EQ(CellCount(line), expected_cells) << line;
     ++rows;
   }
-  EXPECT_GT(rows, 30u);
+  EXPECT_GT(rows, 25u);
   // The unicode id is kept; the damaged one is visible, not raw.
   EXPECT_THAT(md, HasSubstr("`文档-42 · chunk 3`"));
   EXPECT_THAT(md, HasSubstr("`rhetoric\\|017`"));
@@ -422,8 +482,7 @@ TEST(MarkdownReportTest, FailedRollbackAsksForManualIntervention) {
   r.exit_code = 4;
   std::string md = NewMarkdownReporter()->Render(r);
   EXPECT_THAT(md, HasSubstr("The rollback failed: manual intervention needed"));
-  EXPECT_THAT(md,
-              HasSubstr("- **Exit code:** 4 (failed and the rollback failed"));
+  EXPECT_THAT(md, HasSubstr("Exit code: 4 (failed and the rollback failed"));
   EXPECT_THAT(md, HasSubstr("snapshot checksum mismatch"));
 }
 
@@ -479,6 +538,217 @@ TEST(TerminalSummaryTest, ColourOnlyWhenAsked) {
   EXPECT_THAT(text, HasSubstr("\033[31mFAIL\033[0m"));
   EXPECT_THAT(text, HasSubstr("\033[32mPASS\033[0m"));
   EXPECT_THAT(text, Not(HasSubstr("Reports:")));
+}
+
+// ---------------------------------------------------------------------------
+// What the operator reads first, thresholds, grouping and escaping.
+
+TEST(MarkdownReportTest, FirstScreenSaysWhatChangedWhereAndHowMany) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  const size_t what = md.find("## What changed");
+  ASSERT_NE(what, std::string::npos);
+  EXPECT_LT(what, md.find("## Stores"));
+  EXPECT_LT(what, 400u) << "the first screen";
+  EXPECT_THAT(md, HasSubstr("Old store: 9,832 records; new store: 9,829 records (-3)."));
+  EXPECT_THAT(md, HasSubstr("- \xE2\x9D\x8C FAIL **Record counts**: 3 records in "
+                            "`sergio_corpus` \xE2\x80\x94 ids missing in new: 3 (0.03 %) "
+                            "(FAIL above 0)"));
+  EXPECT_THAT(md, HasSubstr("**Metadata completeness**: 12 records in `sergio_humor`"));
+}
+
+TEST(MarkdownReportTest, ThresholdsStandBesideTheObservedValues) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  EXPECT_THAT(md, HasSubstr("| Threshold | Observed | Limit | Result |"));
+  EXPECT_THAT(md, HasSubstr("| ids missing in new | 3 (0.03 %) | FAIL above 0 | "
+                            "\xE2\x9D\x8C FAIL |"));
+  // In the table of checks, the rule that decided each one.
+  EXPECT_THAT(md, HasSubstr("| \xE2\x9A\xA0\xEF\xB8\x8F WARN | completeness of "
+                            "authenticity_score: 99.88 % (WARN below 100 %, FAIL below 95 %) |"));
+  // Limits are escaped like any text: "<" is not markup.
+  EXPECT_THAT(md, HasSubstr("PASS &lt; 5 %, FAIL &gt; 10 %"));
+}
+
+TEST(MarkdownReportTest, PerCollectionIsATableWithOneRowPerCollection) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  // The collection first, then its counters (in the order JSON keeps them).
+  EXPECT_THAT(md, HasSubstr("| collection | missing | new | old |\n| --- | ---: | ---: | ---: |\n"
+                            "| `sergio_corpus` | 3 | 7,529 | 7,532 |\n"
+                            "| `sergio_humor` | 0 | 800 | 800 |\n"));
+  EXPECT_THAT(md, Not(HasSubstr("{\"collection\"")));
+}
+
+TEST(MarkdownReportTest, ZeroCountersCollapseIntoOneLine) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  EXPECT_THAT(md, HasSubstr("Zero: bool_as_string, int_as_float, list_as_string, null_values."));
+  EXPECT_THAT(md, Not(HasSubstr("| bool_as_string | 0 |")));
+  CheckResult many = Check("field_types", "Field types", CheckStatus::kPass, "ok", {}, 0);
+  for (int i = 0; i < 48; ++i) many.metrics["counter_" + std::to_string(100 + i)] = 0;
+  ValidationReport r;
+  r.checks.push_back(many);
+  md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("counter_111 and 36 more counters."));
+  EXPECT_THAT(md, Not(HasSubstr("| counter_")));
+}
+
+TEST(MarkdownReportTest, FindingsGroupByProblemWithCountsBeforeIds) {
+  ValidationReport r = GoldenReport();
+  CheckResult& e = r.checks[1];
+  e.status = CheckStatus::kFail;
+  e.findings.clear();
+  for (int i = 0; i < 14; ++i) e.findings.push_back({"c", "id" + std::to_string(i), "nan"});
+  e.findings.push_back({"c", "z1", "zero vector"});
+  e.findings_total = 491 + 1;
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("**Findings:** 492 records; the 15 listed below"));
+  EXPECT_THAT(md, HasSubstr("- **nan**: 14 records: `id0`, `id1`, `id2`"));
+  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 in `c`\n- **zero vector**: 1 record: `z1`"));
+}
+
+TEST(MarkdownReportTest, AlreadyInTheOldStoreHasItsOwnSection) {
+  std::string md = NewMarkdownReporter()->Render(GoldenReport());
+  EXPECT_THAT(md, HasSubstr("## Already in the old store (not caused by this migration)"));
+  EXPECT_THAT(md, HasSubstr("### Embedding integrity (`embedding_integrity`): 2 records\n\n"
+                            "- **nan**: 2 records: `corpus_000007`, `corpus_000099` in "
+                            "`sergio_corpus`"));
+  std::string text = RenderTerminalSummary(GoldenReport(), "", false);
+  EXPECT_THAT(text, HasSubstr("Already in the old store (not caused by this migration): "
+                              "embedding_integrity 2 records"));
+}
+
+TEST(MarkdownReportTest, HtmlAndPipesFromAStoreAreShownNotInterpreted) {
+  ValidationReport r = GoldenReport();
+  r.checks[2].summary = "field <script>alert(1)</script> & co | more";
+  r.checks[2].findings.push_back({"<b>coll</b>", "x", "value <img src=x> not allowed"});
+  r.rollback_reason = "Chunk <i>Count</i>";
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, Not(HasSubstr("<script>")));
+  EXPECT_THAT(md, Not(HasSubstr("<img")));
+  EXPECT_THAT(md, HasSubstr("Rollback reason: Chunk &lt;i&gt;Count&lt;/i&gt;."));
+  EXPECT_THAT(md, HasSubstr("field &lt;script&gt;alert(1)&lt;/script&gt; &amp; co \\| more"));
+  EXPECT_THAT(md, HasSubstr("value &lt;img src=x&gt; not allowed"));
+}
+
+TEST(TerminalSummaryTest, ThresholdsBesideEachCheckAndNoEscapesFromStores) {
+  ValidationReport r = GoldenReport();
+  r.checks[0].summary += " \033[2J\x9b";
+  std::string text = RenderTerminalSummary(r, "", false);
+  EXPECT_THAT(text, HasSubstr("0.41s    9,832 old / 9,829 new"));
+  EXPECT_THAT(text, HasSubstr("\n" + std::string(42, ' ') +
+                              "ids missing in new: 3 (0.03 %) (FAIL above 0)\n"));
+  EXPECT_THAT(text, HasSubstr("completeness of authenticity_score: 99.88 % "
+                              "(WARN below 100 %, FAIL below 95 %)"));
+  EXPECT_EQ(text.find('\033'), std::string::npos) << "a terminal escape from a store";
+  EXPECT_THAT(text, HasSubstr("\\x1B[2J"));
+}
+
+// ---------------------------------------------------------------------------
+// One verdict everywhere.
+
+// What DecideVerdict makes of two WARN checks under --fail-on warning.
+ValidationReport WarningsFailTheGate() {
+  ValidationReport r = GoldenReport();
+  r.checks[0].status = CheckStatus::kPass;
+  r.checks[0].findings.clear();
+  r.checks[0].findings_total = 0;
+  r.rollback.reset();
+  r.fail_on_warning = true;
+  r.overall_status = OverallStatus::kFailed;
+  r.rollback_triggered = true;
+  r.rollback_reason = "Warnings Fail This Gate (--fail-on warning)";
+  r.notes = {"warnings fail this gate (--fail-on warning): no check failed, but the "
+             "warnings below make the verdict FAILED"};
+  r.exit_code = 2;
+  return r;
+}
+
+TEST(OneVerdictTest, FailOnWarningIsFailedInEveryFormat) {
+  ValidationReport r = WarningsFailTheGate();
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("# Migration validation report: \xE2\x9D\x8C FAILED\n"));
+  EXPECT_THAT(md, HasSubstr("> **Note:** warnings fail this gate (--fail-on warning)"));
+  EXPECT_THAT(md, HasSubstr("Fail on: warning\n"));
+  EXPECT_THAT(md, Not(HasSubstr("review the warnings below before cutting over")));
+
+  nlohmann::json j = nlohmann::json::parse(NewJsonReporter()->Render(r));
+  EXPECT_EQ(j["overall_status"], "FAILED");
+  EXPECT_EQ(j["exit_code"], 2);
+  EXPECT_EQ(j["fail_on"], "warning");
+  EXPECT_THAT(j["notes"][0].get<std::string>(), HasSubstr("warnings fail this gate"));
+
+  std::string xml = NewJUnitReporter()->Render(r);
+  EXPECT_THAT(xml, HasSubstr("tests=\"8\" failures=\"2\""));
+  EXPECT_THAT(xml, HasSubstr("skipped=\"0\""));
+  EXPECT_THAT(xml, HasSubstr("<failure message=\"WARN (fails this gate: --fail-on warning): "));
+  EXPECT_THAT(xml, HasSubstr("type=\"WARN\""));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"overall_status\" value=\"FAILED\"/>"));
+
+  std::string text = RenderTerminalSummary(r, "", false);
+  EXPECT_THAT(text, HasSubstr("vecgate: FAILED - do not cut over (exit 2: failed)\n"
+                              "  note: warnings fail this gate"));
+}
+
+// ---------------------------------------------------------------------------
+// The ERROR report of a run that could not complete.
+
+ValidationReport ErrorReport() {
+  ValidationReport r = MakeErrorReport(
+      "--new: cannot reach chroma://10.0.0.6:8000 (connection refused)",
+      "check that the server runs and the URI's host and port");
+  r.tool_version = "0.1.0";
+  r.started_at = "2026-11-21T23:57:17Z";
+  r.old_store = "snapshot:snapshot_20261121_235501";
+  r.new_store = "chroma://10.0.0.6:8000";
+  r.suite_name = "seeds";
+  return r;
+}
+
+TEST(ErrorReportTest, EveryFormatSaysWhatCouldNotBeReadAndDecidesNothing) {
+  ValidationReport r = ErrorReport();
+  EXPECT_EQ(r.exit_code, 3);
+  std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("# Migration validation report: \xE2\x9B\x94 ERROR\n"));
+  EXPECT_THAT(md, HasSubstr("nothing was decided"));
+  EXPECT_THAT(md, HasSubstr("## What could not be read\n\n```text\n--new: cannot reach "
+                            "chroma://10.0.0.6:8000 (connection refused)\n```"));
+  EXPECT_THAT(md, HasSubstr("What to do: check that the server runs"));
+  EXPECT_THAT(md, HasSubstr("Overall status: ERROR\n"));
+  EXPECT_THAT(md, HasSubstr("Exit code: 3 (could not complete)\n"));
+  EXPECT_THAT(md, HasSubstr("| **ERROR** \xE2\x97\x80 this run | NO |"));
+  EXPECT_THAT(md, Not(HasSubstr("## What changed")));
+
+  nlohmann::json j = nlohmann::json::parse(NewJsonReporter()->Render(r));
+  EXPECT_EQ(j["overall_status"], "ERROR");
+  EXPECT_EQ(j["exit_code"], 3);
+  EXPECT_THAT(j["error"]["message"].get<std::string>(), HasSubstr("connection refused"));
+  EXPECT_EQ(j["error"]["hint"], "check that the server runs and the URI's host and port");
+  EXPECT_TRUE(j["checks"].empty());
+  EXPECT_EQ(j["rollback_triggered"], false);
+
+  std::string xml = NewJUnitReporter()->Render(r);
+  EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.chroma://10.0.0.6:8000\" "
+                             "name=\"run\""));
+  EXPECT_THAT(xml, HasSubstr("<error message=\"ERROR: could not complete: --new: cannot "
+                             "reach chroma://10.0.0.6:8000 (connection refused)\" "
+                             "type=\"ERROR\">"));
+
+  std::string text = RenderTerminalSummary(r, "out", false);
+  EXPECT_THAT(text, HasSubstr("vecgate: ERROR - the run could not complete: nothing was "
+                              "decided (exit 3: could not complete)"));
+  EXPECT_THAT(text, Not(HasSubstr("Rollback triggered")));
+}
+
+TEST(GoldenTest, ErrorReportMarkdown) {
+  // A golden file for the ERROR report too.
+  const std::string path =
+      std::string(VECGATE_SOURCE_DIR) + "/reports/testdata/golden_error_report.md";
+  const std::string rendered = NewMarkdownReporter()->Render(ErrorReport());
+  const char* update = std::getenv("VECGATE_UPDATE_GOLDEN");
+  if (update != nullptr && std::string(update) == "1") {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << rendered;
+    return;
+  }
+  EXPECT_EQ(rendered, ReadAll(path)) << "regenerate with VECGATE_UPDATE_GOLDEN=1";
 }
 
 std::string TempDir(const std::string& name) {

@@ -34,7 +34,28 @@ TEST(XmlEscapeTest, EscapesMarkupAndDropsWhatXmlCannotCarry) {
 TEST(MarkdownTest, CellsEscapePipesAndLineBreaks) {
   EXPECT_EQ(MarkdownCell("a | b"), "a \\| b");
   EXPECT_EQ(MarkdownCell("one\ntwo\r\nthree"), "one<br>two<br>three");
-  EXPECT_EQ(MarkdownCell("bell\x07"), "bell ");
+  EXPECT_EQ(MarkdownCell("bell\x07"), "bell\\x07");
+}
+
+TEST(MarkdownTest, CellsEscapeHtmlSoIdsAreShownNotInterpreted) {
+  EXPECT_EQ(MarkdownCell("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;");
+  EXPECT_EQ(MarkdownCell("a & b | <c>"), "a &amp; b \\| &lt;c&gt;");
+  // Terminal escapes and C1 controls never reach a report raw.
+  EXPECT_EQ(MarkdownCell("red\x1b[31m"), "red\\x1B[31m");
+  EXPECT_EQ(MarkdownCell("csi\xC2\x9B"), "csi\\u009B");
+  EXPECT_EQ(MarkdownCell("bad\xff"), "bad\xEF\xBF\xBD");
+}
+
+TEST(FindingGroupsTest, LargestProblemFirstWithItsRecords) {
+  std::vector<Finding> findings = {
+      {"c", "a", "nan"}, {"c", "b", "missing"}, {"d", "e", "nan"}, {"c", "f", "nan"}};
+  auto groups = GroupByProblem(findings);
+  ASSERT_EQ(groups.size(), 2u);
+  EXPECT_EQ(groups[0].problem, "nan");
+  ASSERT_EQ(groups[0].findings.size(), 3u);
+  EXPECT_EQ(groups[0].findings[1]->id, "e");
+  EXPECT_EQ(groups[1].problem, "missing");
 }
 
 TEST(MarkdownTest, CodeSpansHoldAnyId) {
