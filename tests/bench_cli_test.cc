@@ -89,8 +89,9 @@ std::string GenerousSuite(const TempDir& dir, const std::string& extra = "") {
   return path;
 }
 
-nlohmann::json ReadReport(const std::string& dir) {
-  return nlohmann::json::parse(ReadFile(dir + "/validation_report.json"), nullptr, false);
+// `vecgate bench` names its reports bench_report.*; validate, validation_report.*.
+nlohmann::json ReadReport(const std::string& dir, const std::string& base = "bench_report") {
+  return nlohmann::json::parse(ReadFile(dir + "/" + base + ".json"), nullptr, false);
 }
 
 const nlohmann::json* FindCheck(const nlohmann::json& report, const std::string& name) {
@@ -114,7 +115,9 @@ TEST(BenchCliTest, ReportsPercentilesAndThroughputForOldAndNew) {
   EXPECT_THAT(run.out, HasSubstr("Verdict: PASSED (exit 0)"));
 
   nlohmann::json report = ReadReport(reports);
-  ASSERT_FALSE(report.is_discarded()) << "validation_report.json is not JSON";
+  ASSERT_FALSE(report.is_discarded()) << "bench_report.json is not JSON";
+  EXPECT_FALSE(std::ifstream(reports + "/validation_report.json").good())
+      << "a benchmark is not a validation: its reports are bench_report.*";
   ASSERT_EQ(report["checks"].size(), 1u) << "bench runs the one check";
   const nlohmann::json& check = report["checks"][0];
   EXPECT_EQ(check["name"], "query_performance");
@@ -134,9 +137,9 @@ TEST(BenchCliTest, ReportsPercentilesAndThroughputForOldAndNew) {
     EXPECT_GT(g.value()["ratio_p95"].get<double>(), 0);
   }
   EXPECT_EQ(report["summary"]["total_tests"], 1);
-  EXPECT_THAT(ReadFile(reports + "/validation_report.md"), HasSubstr("query_performance"));
-  EXPECT_THAT(ReadFile(reports + "/validation_report.junit.xml"),
-              HasSubstr("query_performance"));
+  EXPECT_THAT(ReadFile(reports + "/bench_report.md"), HasSubstr("query_performance"));
+  EXPECT_THAT(ReadFile(reports + "/bench_report.md"), HasSubstr("# Query benchmark report"));
+  EXPECT_THAT(ReadFile(reports + "/bench_report.junit.xml"), HasSubstr("query_performance"));
 }
 
 TEST(BenchCliTest, JsonFlagPrintsTheReportWithBothSides) {
@@ -207,7 +210,7 @@ TEST(BenchCliTest, ValidateWithQueryPerformanceEnabledReportsANinthCheck) {
   CliRun run = Vecgate("validate " + Stores() + " --suite " + suite + " --report-dir " +
                        reports);
   ASSERT_EQ(run.exit_code, 0) << run.all();
-  nlohmann::json report = ReadReport(reports);
+  nlohmann::json report = ReadReport(reports, "validation_report");
   ASSERT_FALSE(report.is_discarded());
   ASSERT_EQ(report["checks"].size(), 9u);
   EXPECT_EQ(report["checks"][8]["name"], "query_performance");

@@ -1,6 +1,7 @@
-// The vecgate command as a user runs it: help and examples, exit codes on bad
-// input, credentials never printed, and the fixture commands against the real
-// Chroma server.
+// The vecgate command as a user runs it: help and examples, global options
+// before or after the subcommand, exit codes on bad input (out of memory
+// included: exit 3, never an abort), credentials never printed, and the
+// fixture commands against the real Chroma server.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -75,6 +76,47 @@ TEST(CliTest, UnknownOptionsAndMalformedUrisExitThree) {
   EXPECT_THAT(out, HasSubstr("chroma://HOST:PORT"));
   EXPECT_EQ(RunCommand(Vecgate() + " inspect --store ftp://x", &out), 3);
   EXPECT_THAT(out, HasSubstr("unrecognised store URI"));
+}
+
+TEST(CliTest, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
+  TempDir dir;
+  const std::string path = dir.path() + "/store.jsonl";
+  std::string out;
+  RunCommand("printf '%s\\n' '{\"collection\":\"c\",\"id\":\"a\",\"embedding\":[1,2]}' > " +
+                 path,
+             &out);
+  std::string before, after, quiet_after;
+  ASSERT_EQ(RunCommand(Vecgate() + " --json inspect --store jsonl:" + path, &before), 0)
+      << before;
+  ASSERT_EQ(RunCommand(Vecgate() + " inspect --store jsonl:" + path + " --json", &after), 0)
+      << after;
+  EXPECT_EQ(before, after);
+  EXPECT_THAT(after, HasSubstr("\"total\": 1"));
+  ASSERT_EQ(RunCommand(Vecgate() + " inspect --json --timeout 5 -q --store jsonl:" + path,
+                       &quiet_after),
+            0)
+      << quiet_after;
+  EXPECT_EQ(quiet_after, before);
+}
+
+TEST(CliTest, OutOfMemoryExitsThreeWithOneLineNeverAnAbort) {
+  // A store whose one record claims far more memory than the process may
+  // have: whatever part of vecgate runs out of memory, the run ends with exit
+  // 3 and a message, not with std::terminate and a core dump.
+  TempDir dir;
+  const std::string path = dir.path() + "/huge.jsonl";
+  std::string out;
+  ASSERT_EQ(RunCommand("{ printf '{\"collection\":\"c\",\"id\":\"a\",\"document\":\"'; "
+                       "head -c 300000000 /dev/zero | tr '\\0' x; printf '\"}\\n'; } > " +
+                           path,
+                       &out),
+            0)
+      << out;
+  int rc = RunCommand("ulimit -v 250000; " + Vecgate() + " inspect --store jsonl:" + path, &out);
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_THAT(out, HasSubstr("vecgate: error:"));
+  EXPECT_THAT(out, Not(HasSubstr("terminate called")));
+  EXPECT_THAT(out, Not(HasSubstr("Aborted")));
 }
 
 TEST(CliTest, AJsonlLineThatIsNotJsonIsNamedWithItsLine) {

@@ -1,17 +1,21 @@
 // `vecgate validate` as a user or a CI job runs it, against the real Chroma
-// server: bad input exits 3 with a message naming what is wrong and where
-// (SPEC.md sections 4 and 6), nothing is decided on data that was not fully
-// read (a store dying mid-stream), odd but legal data (empty collections,
-// unicode ids, huge metadata) validates and yields well-formed reports, and
-// the exit code follows the verdict and --fail-on.
+// server: bad input exits 3 with a message naming what is wrong and where,
+// nothing is decided on data that was not fully read (a store dying
+// mid-stream) but every exit 3 leaves an ERROR report in all three formats
+// (and --json prints it), odd but legal data (empty collections, unicode
+// ids, huge metadata, HTML in ids) validates and yields well-formed reports,
+// the global options work after the subcommand, and one verdict -- the
+// Markdown title, the JSON, JUnit and the exit code -- follows --fail-on.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <algorithm>
 #include <functional>
 #include <memory>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -111,12 +115,31 @@ std::string Stores(const StorePair& p) {
   return "--old " + p.old_uri + " --new " + p.new_uri;
 }
 
-// The reports a run must not leave when it could not complete.
-void ExpectNoReports(const std::string& report_dir) {
-  for (const char* name : {"validation_report.json", "validation_report.md",
-                           "validation_report.junit.xml"}) {
-    EXPECT_FALSE(Exists(report_dir + "/" + name)) << name << " written without a verdict";
+// A run that could not complete leaves an ERROR report in all three formats
+// (a CI job always has something to upload and parse) and no verdict.
+void ExpectErrorReports(const std::string& report_dir, const std::string& what = "") {
+  const std::string json_path = report_dir + "/validation_report.json";
+  ASSERT_TRUE(Exists(json_path)) << "no ERROR report after exit 3 in " << report_dir;
+  nlohmann::json report = nlohmann::json::parse(ReadFile(json_path), nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << "validation_report.json is not JSON";
+  EXPECT_EQ(report.value("overall_status", ""), "ERROR");
+  EXPECT_EQ(report.value("exit_code", 0), 3);
+  EXPECT_TRUE(report["checks"].empty()) << "checks in a run that decided nothing";
+  ASSERT_TRUE(report["error"].is_object());
+  if (!what.empty()) {
+    EXPECT_THAT(report["error"].value("message", ""), HasSubstr(what));
   }
+  const std::string md = ReadFile(report_dir + "/validation_report.md");
+  EXPECT_THAT(md, HasSubstr("# Migration validation report: \xE2\x9B\x94 ERROR"));
+  EXPECT_THAT(md, HasSubstr("## What could not be read"));
+  if (!what.empty()) EXPECT_THAT(md, HasSubstr(what));
+  const std::string junit_path = report_dir + "/validation_report.junit.xml";
+  std::string xml_out;
+  EXPECT_EQ(RunCommand("xmllint --noout " + junit_path, &xml_out), 0) << xml_out;
+  EXPECT_EQ(RunCommand("xmllint --xpath 'string(//testsuite/@errors)' " + junit_path,
+                       &xml_out),
+            0);
+  EXPECT_EQ(xml_out.substr(0, 1), "1") << "the JUnit report has the run as an error";
 }
 
 void ExpectNoVerdict(const CliRun& run) {
@@ -141,7 +164,7 @@ TEST(ValidateCliTest, SuiteThatIsNotJsonExitsThreeBeforeAnyStoreIsTouched) {
   // Nothing about the (unreachable) stores: the suite was rejected first.
   EXPECT_THAT(run.all(), Not(HasSubstr("127.0.0.1:1")));
   ExpectNoVerdict(run);
-  ExpectNoReports(dir.path() + "/reports");
+  ExpectErrorReports(dir.path() + "/reports");
 }
 
 TEST(ValidateCliTest, SuiteWithAnUnknownKeyNamesTheJsonPath) {
@@ -156,7 +179,7 @@ TEST(ValidateCliTest, SuiteWithAnUnknownKeyNamesTheJsonPath) {
   EXPECT_THAT(run.err, HasSubstr("did you mean \"tolerance\""));
   EXPECT_THAT(run.all(), Not(HasSubstr("127.0.0.1:1")));
   ExpectNoVerdict(run);
-  ExpectNoReports(dir.path() + "/reports");
+  ExpectErrorReports(dir.path() + "/reports");
 }
 
 // ---------------------------------------------------------------------------
@@ -180,7 +203,7 @@ void ExpectBadQueriesFile(const std::string& second_line, const std::string& wha
   EXPECT_THAT(run.err, HasSubstr(queries));
   EXPECT_THAT(run.err, HasSubstr(what));
   ExpectNoVerdict(run);
-  ExpectNoReports(dir.path() + "/reports");
+  ExpectErrorReports(dir.path() + "/reports");
 }
 
 TEST(ValidateCliTest, QueriesFileWithTheWrongDimensionNamesFileAndLine) {
@@ -208,7 +231,7 @@ TEST(ValidateCliTest, MappingOfACollectionOldDoesNotHaveExitsThree) {
   // It lists what old has, so the user can fix the typo.
   EXPECT_THAT(run.err, HasSubstr("sergio_humor"));
   ExpectNoVerdict(run);
-  ExpectNoReports(dir.path() + "/reports");
+  ExpectErrorReports(dir.path() + "/reports", "sergio_typo");
 }
 
 TEST(ValidateCliTest, DatabaseThatDoesNotExistExitsThree) {
@@ -225,7 +248,7 @@ TEST(ValidateCliTest, DatabaseThatDoesNotExistExitsThree) {
   EXPECT_EQ(as_new.exit_code, 3) << as_new.all();
   EXPECT_THAT(as_new.err, HasSubstr("vecgate_no_such_database"));
   ExpectNoVerdict(as_new);
-  ExpectNoReports(dir.path() + "/reports");
+  ExpectErrorReports(dir.path() + "/reports");
 }
 
 // ---------------------------------------------------------------------------
@@ -242,7 +265,7 @@ TEST(ValidateCliTest, CleanMigrationPassesAndWritesAllThreeReports) {
   ASSERT_TRUE(Exists(json_path));
   nlohmann::json report = nlohmann::json::parse(ReadFile(json_path), nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << "validation_report.json is not JSON";
-  EXPECT_EQ(report.value("schema_version", 0), 1);
+  EXPECT_EQ(report.value("schema_version", 0), 2);
   EXPECT_EQ(report.value("overall_status", ""), "PASSED");
   EXPECT_EQ(report.value("rollback_triggered", true), false);
   ASSERT_TRUE(report.contains("checks"));
@@ -274,7 +297,7 @@ TEST(ValidateCliTest, JsonFlagPrintsTheReportOnStdout) {
   ASSERT_EQ(run.exit_code, 0) << run.all();
   nlohmann::json report = nlohmann::json::parse(run.out, nullptr, false);
   ASSERT_FALSE(report.is_discarded()) << "stdout is not one JSON document:\n" << run.out;
-  EXPECT_EQ(report.value("schema_version", 0), 1);
+  EXPECT_EQ(report.value("schema_version", 0), 2);
   EXPECT_EQ(report.value("overall_status", ""), "PASSED");
   // The same report as the file.
   nlohmann::json file = nlohmann::json::parse(
@@ -311,13 +334,35 @@ TEST(ValidateCliTest, FailOnWarningTurnsAWarningIntoExitTwo) {
   EXPECT_EQ(report.value("overall_status", ""), "WARNING");
   EXPECT_EQ(report.dump().find("stray_leftover") != std::string::npos, true);
 
+  EXPECT_THAT(ReadFile(dir.path() + "/a/validation_report.junit.xml"),
+              HasSubstr("<skipped message=\"WARN (not a failure"))
+      << "a warning that does not fail the gate is visible in JUnit";
+
+  // --fail-on warning: one verdict everywhere -- FAILED in the Markdown
+  // title, the JSON, JUnit, stdout and the exit code, with the reason.
   CliRun strict = Validate(stores + " --fail-on warning --report-dir " + dir.path() + "/b");
   EXPECT_EQ(strict.exit_code, 2) << strict.all();
-  // The verdict itself is still WARNING; only the exit code is stricter.
+  EXPECT_THAT(strict.out, HasSubstr("vecgate: FAILED"));
+  EXPECT_THAT(strict.out, HasSubstr("warnings fail this gate (--fail-on warning)"));
   report = nlohmann::json::parse(ReadFile(dir.path() + "/b/validation_report.json"), nullptr,
                                  false);
   ASSERT_FALSE(report.is_discarded());
-  EXPECT_EQ(report.value("overall_status", ""), "WARNING");
+  EXPECT_EQ(report.value("overall_status", ""), "FAILED");
+  EXPECT_EQ(report.value("exit_code", 0), 2);
+  EXPECT_EQ(report.value("fail_on", ""), "warning");
+  ASSERT_FALSE(report["notes"].empty());
+  EXPECT_THAT(report["notes"][0].get<std::string>(), HasSubstr("warnings fail this gate"));
+  const std::string md = ReadFile(dir.path() + "/b/validation_report.md");
+  EXPECT_THAT(md, HasSubstr("# Migration validation report: \xE2\x9D\x8C FAILED"));
+  EXPECT_THAT(md, Not(HasSubstr("review the warnings below")));
+  const std::string junit_path = dir.path() + "/b/validation_report.junit.xml";
+  std::string xml_out;
+  ASSERT_EQ(RunCommand("xmllint --xpath 'string(//testsuite/@failures)' " + junit_path,
+                       &xml_out),
+            0);
+  EXPECT_NE(xml_out.substr(0, 1), "0") << "JUnit must fail when the gate fails";
+  EXPECT_THAT(ReadFile(junit_path), HasSubstr("type=\"WARN\""));
+  EXPECT_THAT(ReadFile(junit_path), HasSubstr("value=\"FAILED\""));
 }
 
 TEST(ValidateCliTest, EmptyCollectionInBothStoresPasses) {
@@ -455,6 +500,111 @@ TEST(ValidateCliTest, UnicodeIdsAndHugeMetadataGiveWellFormedReports) {
 }
 
 // ---------------------------------------------------------------------------
+// Global options after the subcommand; exit 3 always leaves its reports.
+
+TEST(ValidateCliTest, GlobalOptionsWorkAfterTheSubcommand) {
+  TempDir dir;
+  // --json, --timeout and --quiet after `validate`, as a CI script writes them.
+  CliRun run = Validate(Stores(CleanPair()) + " --report-dir " + dir.path() +
+                        "/reports --json --timeout 20 --quiet");
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  nlohmann::json report = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << "stdout is not one JSON document:\n" << run.out;
+  EXPECT_EQ(report.value("overall_status", ""), "PASSED");
+  EXPECT_EQ(run.err, "") << "--quiet after the subcommand";
+  // And `inspect ... --json`.
+  std::string out;
+  ASSERT_EQ(RunCommand(Vecgate() + " inspect --store " + CleanPair().old_uri + " --json", &out),
+            0)
+      << out;
+  nlohmann::json inspect = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(inspect.is_discarded()) << out;
+  EXPECT_EQ(inspect.value("total", 0), 197);
+  // An option no one has is still refused, wherever it is.
+  CliRun bad = Validate(Stores(CleanPair()) + " --no-such-option");
+  EXPECT_EQ(bad.exit_code, 3);
+  EXPECT_THAT(bad.err, HasSubstr("--no-such-option"));
+}
+
+TEST(ValidateCliTest, UnreachableStoreWritesAnErrorReportInEveryFormat) {
+  TempDir dir;
+  const std::string reports = dir.path() + "/reports";
+  CliRun run = Validate(std::string("--old ") + CleanPair().old_uri + " --new " +
+                        kUnreachable + " --timeout 2 --report-dir " + reports);
+  EXPECT_EQ(run.exit_code, 3) << run.all();
+  EXPECT_THAT(run.err, HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(run.err, HasSubstr("ERROR report"));
+  ExpectNoVerdict(run);
+  ExpectErrorReports(reports, "127.0.0.1:1");
+  nlohmann::json report =
+      nlohmann::json::parse(ReadFile(reports + "/validation_report.json"), nullptr, false);
+  EXPECT_THAT(report.value("old_store", ""), HasSubstr(ChromaTestServer::Get().HostPort()));
+}
+
+TEST(ValidateCliTest, JsonOnExitThreePrintsTheErrorReport) {
+  TempDir dir;
+  const std::string reports = dir.path() + "/reports";
+  CliRun run = Validate(std::string("--old ") + kUnreachable + " --new " + kUnreachable +
+                            " --timeout 2 --report-dir " + reports + " --json");
+  EXPECT_EQ(run.exit_code, 3) << run.all();
+  nlohmann::json report = nlohmann::json::parse(run.out, nullptr, false);
+  ASSERT_FALSE(report.is_discarded()) << "stdout is not one JSON document:\n" << run.out;
+  EXPECT_EQ(report.value("overall_status", ""), "ERROR");
+  EXPECT_EQ(report.value("exit_code", 0), 3);
+  EXPECT_THAT(report["error"].value("message", ""), HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(run.err, HasSubstr("vecgate: error:"));
+  ExpectErrorReports(reports);
+}
+
+TEST(ValidateCliTest, SameStoreOnBothSidesWarnsInEveryReport) {
+  TempDir dir;
+  const std::string reports = dir.path() + "/reports";
+  const std::string uri = CleanPair().old_uri;
+  CliRun run = Validate("--old " + uri + " --new " + uri + " --report-dir " + reports);
+  // The checks run (a store compared with itself passes them) ...
+  EXPECT_EQ(run.exit_code, 0) << run.all();
+  // ... but nobody can miss that this run could not see a migration.
+  EXPECT_THAT(run.err, HasSubstr("warning: --old and --new name the same store"));
+  EXPECT_THAT(run.out, HasSubstr("note: --old and --new name the same store"));
+  nlohmann::json report =
+      nlohmann::json::parse(ReadFile(reports + "/validation_report.json"), nullptr, false);
+  ASSERT_FALSE(report.is_discarded());
+  ASSERT_FALSE(report["notes"].empty());
+  EXPECT_THAT(report["notes"][0].get<std::string>(), HasSubstr("the same store"));
+  EXPECT_THAT(ReadFile(reports + "/validation_report.md"),
+              HasSubstr("> **Note:** --old and --new name the same store"));
+  EXPECT_THAT(ReadFile(reports + "/validation_report.junit.xml"),
+              HasSubstr("<property name=\"note\" value=\"--old and --new name the same store"));
+}
+
+TEST(ValidateCliTest, ProgressWithoutATerminalIsOneLinePerCollectionWithoutAbsurdRates) {
+  TempDir dir;
+  CliRun run = Validate(Stores(CleanPair()) + " --report-dir " + dir.path() + "/reports");
+  ASSERT_EQ(run.exit_code, 0) << run.all();
+  // 4 collections, read from old and from new: 8 lines, each when its
+  // collection is done, none announcing "0/N" before.
+  std::istringstream lines(run.err);
+  int progress_lines = 0;
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("vecgate: old ", 0) != 0 && line.rfind("vecgate: new ", 0) != 0) continue;
+    ++progress_lines;
+    EXPECT_THAT(line, Not(HasSubstr(": 0/"))) << line;
+    EXPECT_THAT(line, HasSubstr("took")) << line;
+    // A rate, when shown, is over at least half a second: never more than
+    // twice the records read (no "751,173,708 rec/s" for a step of 2 us).
+    std::smatch m;
+    if (std::regex_search(line, m, std::regex("([0-9,]+)/[0-9,]+ records \\(([0-9,]+) rec/s"))) {
+      auto number = [](std::string text) {
+        text.erase(std::remove(text.begin(), text.end(), ','), text.end());
+        return std::stoll(text);
+      };
+      EXPECT_LE(number(m[2]), 2 * number(m[1])) << line;
+    }
+  }
+  EXPECT_EQ(progress_lines, 8) << run.err;
+}
+
+// ---------------------------------------------------------------------------
 // The new store dies while vecgate is reading it: exit 3 and no verdict.
 
 TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
@@ -517,17 +667,19 @@ TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
                            " ) </dev/null >/dev/null 2>&1 &",
                        &ignored),
             0);
-  // Progress lines go to stderr ("vecgate: new sergio_corpus: 0/2,034
-  // records ..."): kill the server as soon as the new scan has started.
+  // Without a terminal, progress is one line on stderr per finished step:
+  // "vecgate: old sergio_corpus: 15/15 records (took 0:00)". The new scan
+  // starts right after it, so the server is killed as soon as it appears.
   bool new_scan_started = false;
-  for (int i = 0; i < 600 && !new_scan_started; ++i) {
-    new_scan_started = ReadFile(err_file).find("vecgate: new ") != std::string::npos;
+  for (int i = 0; i < 3000 && !new_scan_started; ++i) {
+    new_scan_started =
+        ReadFile(err_file).find("vecgate: old " + collection + ": ") != std::string::npos;
     if (!new_scan_started) {
       if (Exists(rc_file)) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
-  ASSERT_TRUE(new_scan_started) << "vecgate never started reading new:\n"
+  ASSERT_TRUE(new_scan_started) << "vecgate never finished reading old:\n"
                                 << ReadFile(err_file);
   RunCommand("kill -KILL -- -" + std::to_string(pid) + " 2>/dev/null || kill -KILL " +
                  std::to_string(pid),
@@ -544,7 +696,7 @@ TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
   ExpectNoVerdict(run);
   EXPECT_THAT(run.err, HasSubstr("could not read everything"));
   EXPECT_THAT(run.err, HasSubstr(collection));
-  ExpectNoReports(reports);
+  ExpectErrorReports(reports, collection);
 }
 
 }  // namespace
