@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build test demo bench asan clean
+.PHONY: all setup build test demo bench asan fuzz clean
 
 all: build
 
@@ -33,5 +33,17 @@ bench:
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DVECGATE_SANITIZE=ON -DVECGATE_BUILD_BENCHMARKS=OFF"
 
+# libFuzzer targets (clang, ASan, UBSan), each run FUZZ_SECONDS from its
+# checked-in corpus; see fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TARGETS = suite manifest journal chroma_page jsonl_line tar archive_index
+fuzz:
+	@tools/setup.sh --fuzz
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DVECGATE_FUZZ=ON -DVECGATE_BUILD_TESTS=OFF -DVECGATE_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan $(FUZZ_BUILD)
