@@ -67,6 +67,19 @@ int64_t CorpusTotal(const CorpusOptions& options) {
   return total;
 }
 
+// " (real-shaped: ...)" for the realistic corpus, "" for the clean one.
+std::string CorpusShape(const CorpusOptions& options) {
+  if (options.clean) return " (clean corpus)";
+  int64_t duplicates = 0, problems = 0;
+  for (const auto& group : NaturalDuplicateGroups(options)) {
+    duplicates += static_cast<int64_t>(group.size());
+  }
+  for (const auto& q : CorpusQuirks(options)) problems += IsPreexistingProblem(q.quirk);
+  return " (real-shaped: " + std::to_string(duplicates) + " natural duplicates, " +
+         std::to_string(problems) +
+         " records with pre-existing metadata problems; --clean for none)";
+}
+
 // For chroma:// stores with --create-database: makes the tenant's database.
 Status MaybeCreateDatabase(Store& store, bool create) {
   if (!create) return Status::Ok();
@@ -136,8 +149,8 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
       if (!store.ok()) return ReportError(store.status());
       if (Status s = LoadCorpus(args->corpus, **store); !s.ok()) return ReportError(s);
       if (!global.quiet) {
-        std::cerr << "vecgate: wrote " << CorpusTotal(args->corpus)
-                  << " records to " << args->out_path << "\n";
+        std::cerr << "vecgate: wrote " << CorpusTotal(args->corpus) << " records to "
+                  << args->out_path << CorpusShape(args->corpus) << "\n";
       }
       return kExitPassed;
     }
@@ -153,8 +166,8 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
         return ReportError(s, "load into an empty database (or delete the collections)");
       }
       if (!global.quiet) {
-        std::cerr << "vecgate: loaded " << CorpusTotal(args->corpus)
-                  << " records into " << (*store)->Describe() << "\n";
+        std::cerr << "vecgate: loaded " << CorpusTotal(args->corpus) << " records into "
+                  << (*store)->Describe() << CorpusShape(args->corpus) << "\n";
       }
       return kExitPassed;
     }

@@ -1,14 +1,22 @@
 // The fixture corpus and fault injection against the real Chroma server:
-// the corpus loads with the seeds' collections and counts, a clean migration
-// is an exact copy, and a fault-injected copy differs from the clean one
-// exactly as asked (the ids in the fault log, in the way the log says, and
-// nothing else).
+// the (real-shaped) corpus loads with the seeds' collections and counts and
+// its quirks survive the server (empty, huge and odd-unicode documents,
+// natural duplicates, pre-existing dirt), a clean migration is an exact
+// copy, and a fault-injected copy differs from the clean one exactly as
+// asked (the ids in the fault log, in the way the log says, and nothing
+// else), for every fault including the content faults; the CLI spellings
+// `fixtures load --clean` and `fixtures migrate --fault K --fault-rate R`
+// work end to end.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "fixtures/faults.h"
 #include "fixtures/generator.h"
@@ -18,6 +26,8 @@ namespace vecgate {
 namespace {
 
 using testing::ChromaTestServer;
+using testing::RunCommand;
+using testing::TempDir;
 
 CorpusOptions SmallCorpus() {
   CorpusOptions options;
@@ -175,10 +185,24 @@ TEST_P(FaultInjectionChromaTest, CopyDiffersExactlyAsLogged) {
     ++per_collection[e.collection];
     by_id[e.id] = e;
   }
+  int64_t whole_collections = 0;
   for (const auto& [name, batch] : clean_->by_collection) {
-    EXPECT_EQ(per_collection[name],
-              FaultTargetCount(fault, rate, static_cast<int64_t>(batch.size())))
-        << name;
+    const int64_t n = static_cast<int64_t>(batch.size());
+    if (fault == FaultKind::kChangeDimension) {
+      EXPECT_TRUE(per_collection[name] == 0 || per_collection[name] == n) << name;
+      whole_collections += per_collection[name] == n;
+      continue;
+    }
+    EXPECT_EQ(per_collection[name], FaultTargetCount(fault, rate, n)) << name;
+  }
+  if (fault == FaultKind::kChangeDimension) {
+    EXPECT_EQ(whole_collections, FaultTargetCount(fault, rate, 4));
+    for (const auto& [name, dims] : log->changed_dimensions) {
+      EXPECT_EQ(dims.second, ChangedDimension(SmallCorpus().dimension));
+      EXPECT_EQ(copy.by_collection.at(name).UniformDimension(),
+                static_cast<size_t>(dims.second))
+          << name;
+    }
   }
 
   // Every record not in the log is untouched; every logged one differs in
@@ -248,6 +272,51 @@ TEST_P(FaultInjectionChromaTest, CopyDiffersExactlyAsLogged) {
               << id;
         }
         break;
+      case FaultKind::kTruncateDocument:
+        ASSERT_TRUE(b.document(j).has_value()) << id;
+        EXPECT_LT(b.document(j)->size(), a.document(at.row)->size()) << id;
+        EXPECT_EQ(a.document(at.row)->compare(0, b.document(j)->size(), *b.document(j)), 0)
+            << id;
+        EXPECT_TRUE(SameEmbedding(a, at.row, b, j)) << id;
+        EXPECT_TRUE(SameMetadata(a.metadata(at.row), b.metadata(j))) << id;
+        break;
+      case FaultKind::kMisalignDocuments: {
+        const Located& owner = clean_->where.at(e.partner_id);
+        EXPECT_EQ(owner.collection, at.collection) << id;
+        EXPECT_EQ(b.document(j), clean_->batch(owner).document(owner.row)) << id;
+        EXPECT_NE(b.document(j), a.document(at.row)) << id;
+        EXPECT_TRUE(SameEmbedding(a, at.row, b, j)) << id;
+        EXPECT_TRUE(SameMetadata(a.metadata(at.row), b.metadata(j))) << id;
+        break;
+      }
+      case FaultKind::kDropDocument:
+        EXPECT_TRUE(a.document(at.row).has_value()) << id;
+        EXPECT_FALSE(b.document(j).has_value()) << id << " still has a document";
+        EXPECT_TRUE(SameEmbedding(a, at.row, b, j)) << id;
+        EXPECT_TRUE(SameMetadata(a.metadata(at.row), b.metadata(j))) << id;
+        break;
+      case FaultKind::kChangeMetadataValue: {
+        ASSERT_TRUE(b.metadata(j)->count(e.field)) << id;
+        const MetadataValue& before = a.metadata(at.row)->at(e.field);
+        const MetadataValue& after = b.metadata(j)->at(e.field);
+        EXPECT_EQ(before.index(), after.index()) << id << " " << e.field;
+        EXPECT_FALSE(SameMetadata(a.metadata(at.row), b.metadata(j))) << id;
+        Metadata rest_a = *a.metadata(at.row), rest_b = *b.metadata(j);
+        rest_a.erase(e.field);
+        rest_b.erase(e.field);
+        EXPECT_TRUE(SameMetadata(rest_a, rest_b)) << id;
+        EXPECT_EQ(a.document(at.row), b.document(j)) << id;
+        EXPECT_TRUE(SameEmbedding(a, at.row, b, j)) << id;
+        break;
+      }
+      case FaultKind::kChangeDimension:
+        EXPECT_EQ(b.embedding_size(j),
+                  static_cast<size_t>(ChangedDimension(
+                      static_cast<int64_t>(a.embedding_size(at.row)))))
+            << id;
+        EXPECT_EQ(a.document(at.row), b.document(j)) << id;
+        EXPECT_TRUE(SameMetadata(a.metadata(at.row), b.metadata(j))) << id;
+        break;
       case FaultKind::kDrop:
         break;
     }
@@ -256,6 +325,153 @@ TEST_P(FaultInjectionChromaTest, CopyDiffersExactlyAsLogged) {
   for (const auto& [id, at] : copy.where) {
     EXPECT_TRUE(clean_->where.count(id)) << "unexpected record " << id;
   }
+}
+
+// The realistic corpus's quirks are what Chroma holds: empty, huge and
+// odd-unicode documents byte for byte, natural duplicates still identical to
+// each other, the optional field absent where it should be, and the
+// pre-existing dirt with its wrong types and values.
+TEST_F(FixturesChromaTest, RealisticQuirksSurviveTheServer) {
+  const CorpusOptions options = SmallCorpus();
+  std::map<std::string, RecordBatch> generated;
+  for (const auto& info : CorpusCollections(options)) {
+    ASSERT_TRUE(GenerateCollection(options, info.name, 1000, [&](RecordBatch& page) {
+                  for (size_t i = 0; i < page.size(); ++i) {
+                    generated[info.name].AddFrom(page, i);
+                  }
+                  return Status::Ok();
+                }).ok());
+  }
+  std::map<CorpusQuirk, int> seen;
+  for (const auto& q : CorpusQuirks(options)) {
+    SCOPED_TRACE(std::string(CorpusQuirkName(q.quirk)) + " " + q.id);
+    ++seen[q.quirk];
+    const Located& at = clean_->where.at(q.id);
+    const RecordBatch& stored = clean_->batch(at);
+    const RecordBatch& want = generated.at(q.collection);
+    const size_t w = static_cast<size_t>(q.index);
+    ASSERT_EQ(want.id(w), q.id);
+    EXPECT_EQ(stored.document(at.row), want.document(w));
+    switch (q.quirk) {
+      case CorpusQuirk::kEmptyDocument:
+        ASSERT_TRUE(stored.document(at.row).has_value());
+        EXPECT_EQ(*stored.document(at.row), "");
+        break;
+      case CorpusQuirk::kHugeDocument:
+        EXPECT_GE(stored.document(at.row)->size(), kHugeDocumentBytes);
+        break;
+      case CorpusQuirk::kMissingOptionalField:
+        EXPECT_EQ(stored.metadata(at.row)->count(kOptionalField), 0u);
+        break;
+      case CorpusQuirk::kPreexistingWrongType:
+      case CorpusQuirk::kPreexistingOutOfRange:
+      case CorpusQuirk::kPreexistingBadCitation: {
+        const MetadataValue& value = stored.metadata(at.row)->at(q.field);
+        const MetadataValue& written = want.metadata(w)->at(q.field);
+        EXPECT_STREQ(MetadataTypeName(value), MetadataTypeName(written));
+        EXPECT_EQ(MetadataValueToString(value), MetadataValueToString(written));
+        break;
+      }
+      default:
+        break;
+    }
+    EXPECT_TRUE(SameMetadata(stored.metadata(at.row), want.metadata(w)));
+  }
+  EXPECT_EQ(seen.size(), AllCorpusQuirks().size());
+  // Natural duplicates: the same bytes within each group after the round
+  // trip (Chroma normalises identical input identically).
+  const auto groups = NaturalDuplicateGroups(options);
+  ASSERT_FALSE(groups.empty());
+  for (const auto& g : groups) {
+    const Located& first = clean_->where.at(g[0]);
+    for (const auto& id : g) {
+      const Located& at = clean_->where.at(id);
+      EXPECT_EQ(clean_->batch(at).document(at.row), clean_->batch(first).document(first.row));
+      const RecordBatch& a = clean_->batch(at);
+      const RecordBatch& b = clean_->batch(first);
+      ASSERT_EQ(a.embedding_size(at.row), b.embedding_size(first.row));
+      EXPECT_EQ(std::memcmp(a.embedding(at.row), b.embedding(first.row),
+                            a.embedding_size(at.row) * sizeof(float)),
+                0)
+          << id << " vs " << g[0];
+    }
+  }
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// `fixtures load --clean` loads the clean corpus, and `fixtures migrate
+// --fault KIND --fault-rate R` injects content faults whose log names ids
+// that are in the store, changed.
+TEST(FixturesCliChromaTest, LoadCleanAndMigrateWithContentFaults) {
+  TempDir dir;
+  const std::string old_uri = ChromaTestServer::Get().NewDatabaseUri("cli_fixtures_old");
+  const std::string new_uri = ChromaTestServer::Get().NewDatabaseUri("cli_fixtures_new");
+  const std::string cli = std::string(VECGATE_CLI);
+  std::string out;
+  ASSERT_EQ(RunCommand(cli + " fixtures load --store " + old_uri +
+                           " --create-database --clean --scale 0.02 --dimension 12",
+                       &out),
+            0)
+      << out;
+  auto old_store = OpenStore(old_uri, OpenOptions{});
+  ASSERT_TRUE(old_store.ok()) << old_store.status().ToString();
+  CorpusOptions clean;
+  clean.clean = true;
+  clean.scale = 0.02;
+  clean.dimension = 12;
+  auto humor = ReadAll(**old_store, "sergio_humor");
+  ASSERT_TRUE(humor.ok());
+  ASSERT_EQ(static_cast<int64_t>(humor->size()), CorpusRecordCount(clean, "sergio_humor"));
+  for (size_t i = 0; i < humor->size(); ++i) {
+    EXPECT_EQ(humor->metadata(i)->count(kOptionalField), 0u) << "not the clean corpus";
+    EXPECT_EQ(humor->metadata(i)->size(), 12u);
+  }
+
+  const std::string log_path = dir.path() + "/faults.json";
+  ASSERT_EQ(RunCommand(cli + " fixtures migrate --from " + old_uri + " --to " + new_uri +
+                           " --create-database --fault truncate_document,drop_document"
+                           " --fault change_metadata_value --fault-rate 0.1 --fault-log " +
+                           log_path,
+                       &out),
+            0)
+      << out;
+  auto log = FaultLog::FromJson(ReadText(log_path));
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  EXPECT_EQ(log->spec, "truncate_document:0.1,drop_document:0.1,change_metadata_value:0.1");
+  auto new_store = OpenStore(new_uri, OpenOptions{});
+  ASSERT_TRUE(new_store.ok());
+  for (FaultKind f : {FaultKind::kTruncateDocument, FaultKind::kDropDocument,
+                      FaultKind::kChangeMetadataValue}) {
+    const auto ids = log->InjectedIds(f);
+    EXPECT_FALSE(ids.empty()) << FaultName(f);
+    for (const auto& e : log->Of(f)) {
+      auto got = (*new_store)->Get(e.collection, {e.id}, Include{});
+      ASSERT_TRUE(got.ok() && got->size() == 1) << e.id;
+      if (f == FaultKind::kDropDocument) EXPECT_FALSE(got->document(0).has_value()) << e.id;
+      if (f == FaultKind::kTruncateDocument) {
+        ASSERT_TRUE(got->document(0).has_value());
+        EXPECT_LE(got->document(0)->size(), 4 * kTruncatedDocumentChars) << e.id;
+      }
+    }
+  }
+  // A bad fault name is refused with the list of names, exit 3.
+  EXPECT_EQ(RunCommand(cli + " fixtures migrate --from " + old_uri + " --to " + new_uri +
+                           " --fault truncate_documents",
+                       &out),
+            3);
+  EXPECT_NE(out.find("truncate_documents"), std::string::npos) << out;
+  EXPECT_NE(out.find("misalign_documents"), std::string::npos) << out;
+  EXPECT_EQ(RunCommand(cli + " fixtures migrate --from " + old_uri + " --to " + new_uri +
+                           " --fault drop_document --fault-rate 2",
+                       &out),
+            3);
+  EXPECT_NE(out.find("[0, 1]"), std::string::npos) << out;
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFault, FaultInjectionChromaTest,
