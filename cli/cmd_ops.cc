@@ -1,11 +1,13 @@
 // `vecgate audit-log`, `vecgate status` and `vecgate health-check`: the
 // operator's view of a snapshot directory (after the seed's CLI wrapper).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "core/text.h"
 #include "snapshot/audit_log.h"
 #include "snapshot/manifest.h"
 #include "snapshot/snapshot.h"
@@ -30,6 +32,8 @@ void AddCommon(CLI::App& app, OpsArgs& args) {
 }
 
 Json EntryJson(const AuditEntry& e) { return Json::parse(AuditEntryJson(e)); }
+
+void PrintJson(const Json& j) { std::cout << DumpJson(j, 2) << "\n"; }
 
 // "free", or who holds the directory's lock.
 std::string LockHolder(const std::string& dir) {
@@ -63,20 +67,37 @@ int RunAuditLog(const OpsArgs& args, const GlobalOptions& global) {
   if (args.json || global.json) {
     Json out = Json::array();
     for (const auto& e : *entries) out.push_back(EntryJson(e));
-    std::cout << out.dump(2) << "\n";
+    PrintJson(out);
     return kExitPassed;
   }
   if (entries->empty()) {
     std::printf("(the audit log %s is empty)\n",
                 SnapshotPaths{args.snapshot_dir}.AuditLog().c_str());
+    return kExitPassed;
   }
+  // Columns as wide as their widest value (ids and actions vary in length).
+  size_t action_w = 6, type_w = 4, id_w = 8;
+  for (const auto& e : *entries) {
+    action_w = std::max(action_w, Printable(e.action, true).size());
+    type_w = std::max(type_w, Printable(e.type, true).size());
+    id_w = std::max(id_w, Printable(e.snapshot_id, true).size());
+  }
+  const int aw = static_cast<int>(action_w), tw = static_cast<int>(type_w),
+            iw = static_cast<int>(id_w);
+  std::printf("%-20s  %-*s  %-*s  %-*s  %-6s  %9s  %s\n", "TIME (UTC)", aw, "ACTION", tw,
+              "TYPE", iw, "SNAPSHOT", "STATUS", "SECONDS", "COLLECTIONS / MESSAGE");
   for (const auto& e : *entries) {
     std::string collections;
     for (const auto& c : e.collections) collections += (collections.empty() ? "" : ",") + c;
-    std::printf("%s  %-16s %-10s %-26s %-9s %7.2fs  %s%s%s\n", e.timestamp.c_str(),
-                e.action.c_str(), e.type.c_str(), e.snapshot_id.c_str(),
-                e.success ? "ok" : e.status.c_str(), e.duration_seconds,
-                collections.c_str(), collections.empty() ? "" : "  ", e.message.c_str());
+    std::string detail = collections;
+    if (!e.message.empty()) detail += (detail.empty() ? "" : "  ") + e.message;
+    std::printf("%-20s  %-*s  %-*s  %-*s  %-6s  %9.2f  %s\n", e.timestamp.c_str(), aw,
+                Printable(e.action, true).c_str(), tw, Printable(e.type, true).c_str(), iw,
+                Printable(e.snapshot_id, true).c_str(), e.status.c_str(), e.duration_seconds,
+                Printable(detail, true).c_str());
+    if (!e.trigger.empty()) {
+      std::printf("%-20s  triggered by %s\n", "", Printable(e.trigger, true).c_str());
+    }
   }
   return kExitPassed;
 }
@@ -112,7 +133,7 @@ int RunStatus(const OpsArgs& args, const GlobalOptions& global) {
                        {"status", newest->manifest->status}};
     }
     if (!last->empty()) out["last_operation"] = EntryJson(last->back());
-    std::cout << out.dump(2) << "\n";
+    PrintJson(out);
     return kExitPassed;
   }
   std::printf("snapshot dir      %s\n", args.snapshot_dir.c_str());
@@ -138,60 +159,84 @@ int RunStatus(const OpsArgs& args, const GlobalOptions& global) {
 }
 
 int RunHealthCheck(const OpsArgs& args, const GlobalOptions& global) {
+  // level: OK, WARN (worth knowing, not a failure) or FAIL.
   Json checks = Json::array();
   bool healthy = true;
-  auto report = [&](const std::string& name, bool ok, const std::string& detail) {
-    healthy = healthy && ok;
-    checks.push_back(Json{{"check", name}, {"ok", ok}, {"detail", detail}});
+  auto report = [&](const std::string& name, const std::string& level,
+                    const std::string& detail) {
+    healthy = healthy && level != "FAIL";
+    checks.push_back(Json{{"check", name},
+                          {"ok", level != "FAIL"},
+                          {"level", level},
+                          {"detail", detail}});
   };
   if (!args.store_uri.empty()) {
     auto store = OpenStoreFor(args.store_uri, "--store", global);
     if (!store.ok()) {
-      report("store reachable", false, store.status().message());
+      report("store reachable", "FAIL", store.status().message());
     } else {
       auto collections = (*store)->ListCollections();
-      report("store reachable", collections.ok(),
+      report("store reachable", collections.ok() ? "OK" : "FAIL",
              collections.ok() ? (*store)->Describe() + ", " +
                                     std::to_string(collections->size()) + " collections"
                               : collections.status().message());
     }
   }
+  Env* env = Env::Default();
+  const bool dir_exists = env->FileExists(args.snapshot_dir);
   {
-    Env* env = Env::Default();
-    const std::string probe = args.snapshot_dir + "/.health_check_probe";
-    Status s = env->CreateDirs(args.snapshot_dir);
-    if (s.ok()) s = WriteFileAtomically(env, probe, "ok\n");
-    if (s.ok()) s = env->RemoveFile(probe);
-    report("snapshot dir writable", s.ok(), s.ok() ? args.snapshot_dir : s.message());
+    // A health check changes nothing: an existing directory is probed with a
+    // file that is removed again; a missing one is only reported.
+    if (!dir_exists) {
+      report("snapshot dir writable", "WARN",
+             args.snapshot_dir + " does not exist yet; 'vecgate snapshot create' makes it");
+    } else {
+      const std::string probe = args.snapshot_dir + "/.health_check_probe";
+      Status s = WriteFileAtomically(env, probe, "ok\n");
+      if (s.ok()) s = env->RemoveFile(probe);
+      report("snapshot dir writable", s.ok() ? "OK" : "FAIL",
+             s.ok() ? args.snapshot_dir : s.message());
+    }
   }
-  auto listing = ListSnapshots(Env::Default(), args.snapshot_dir);
+  auto listing = dir_exists ? ListSnapshots(env, args.snapshot_dir)
+                            : Result<std::vector<SnapshotListing>>(
+                                  std::vector<SnapshotListing>());
+  const std::string create_hint =
+      "take one before migrating: vecgate snapshot create --store URI --snapshot-dir " +
+      args.snapshot_dir;
   if (!listing.ok()) {
-    report("newest snapshot verified", false, listing.status().message());
+    report("newest snapshot intact", "FAIL", listing.status().message());
   } else {
     const SnapshotListing* newest = nullptr;
     for (const auto& l : *listing) {
-      if (l.usable && (newest == nullptr ||
-                       l.manifest->timestamp >= newest->manifest->timestamp)) {
+      if (l.manifest && (newest == nullptr ||
+                         l.manifest->timestamp >= newest->manifest->timestamp)) {
         newest = &l;
       }
     }
     if (newest == nullptr) {
-      report("newest snapshot verified", false,
-             "no usable snapshot; take one with 'vecgate snapshot create'");
+      report("newest snapshot intact", "WARN", "no snapshot yet; " + create_hint);
     } else {
       Status s = CheckArchive(*newest->manifest,
                               SnapshotPaths{args.snapshot_dir}.Archive(newest->id), false);
-      report("newest snapshot verified", s.ok(),
-             s.ok() ? newest->id + " checksum OK" : s.message());
+      if (s.ok()) {
+        report("newest snapshot intact", "OK", newest->id + " checksum OK");
+      } else if (s.code() == StatusCode::kCorruption) {
+        report("newest snapshot intact", "FAIL",
+               "snapshot " + newest->id + " is damaged: " + s.message() + "; " + create_hint);
+      } else {
+        report("newest snapshot intact", "FAIL",
+               "snapshot " + newest->id + " cannot be read: " + s.message());
+      }
     }
   }
   if (args.json || global.json) {
-    std::cout << Json{{"healthy", healthy}, {"checks", checks}}.dump(2) << "\n";
+    PrintJson(Json{{"healthy", healthy}, {"checks", checks}});
   } else {
     for (const auto& c : checks) {
-      std::printf("[%s] %-26s %s\n", c["ok"].get<bool>() ? " OK " : "FAIL",
-                  c["check"].get<std::string>().c_str(),
-                  c["detail"].get<std::string>().c_str());
+      std::string level = c["level"].get<std::string>();
+      std::printf("[%-4s] %-24s %s\n", level.c_str(), c["check"].get<std::string>().c_str(),
+                  Printable(c["detail"].get<std::string>(), true).c_str());
     }
   }
   return healthy ? kExitPassed : kExitError;

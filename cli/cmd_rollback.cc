@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/cli.h"
+#include "core/text.h"
 #include "snapshot/fault_hooks.h"
 #include "snapshot/rollback.h"
 
@@ -28,12 +29,20 @@ struct RollbackArgs {
   bool dry_run = false;
   bool yes = false;
   bool json = false;
+  bool include_new = false;
   double lock_wait = kDefaultLockWaitSeconds;
   size_t verify_sample = 1000;
 };
 
 int Run(const RollbackArgs& args, const GlobalOptions& global) {
   Env* env = EnvFromEnvironment();
+  Status lock_wait = ValidateLockWait(args.lock_wait);
+  if (!lock_wait.ok()) return ReportError(lock_wait);
+  if (args.include_new && !args.collections.empty()) {
+    return ReportError(InvalidArgument(
+        "--include-new-collections applies to a full rollback only; drop --collections "
+        "or the option"));
+  }
   // The store: --store, else $CHROMADB_URL, else where the snapshot came from.
   std::string uri = args.store_uri.empty() ? DefaultStoreUri() : args.store_uri;
   if (uri.empty()) {
@@ -56,6 +65,7 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
   options.snapshot_dir = args.snapshot_dir;
   options.snapshot_id = args.id;
   options.collections = args.collections;
+  options.include_new_collections = args.include_new;
   options.dry_run = args.dry_run;
   options.lock_wait_seconds = args.lock_wait;
   options.verify_sample = args.verify_sample;
@@ -97,7 +107,7 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
     return ReportError(result.status(), hint);
   }
   if (json) {
-    nlohmann::json out{{"snapshot_id", args.id},
+    nlohmann::json out{{"snapshot_id", result->plan.snapshot_id},
                        {"dry_run", args.dry_run},
                        {"target_store", result->plan.target_store},
                        {"type", result->plan.type},
@@ -106,19 +116,25 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
                        {"records_restored", result->records_restored},
                        {"elapsed_seconds", result->elapsed_seconds}};
     if (args.dry_run) out["plan"] = result->plan.ToText();
-    std::cout << out.dump(2) << "\n";
+    if (!result->plan.untouched.empty()) out["untouched"] = result->plan.untouched;
+    std::cout << DumpJson(out, 2) << "\n";
     return kExitPassed;
   }
   if (args.dry_run) {
     std::cout << result->plan.ToText() << "Dry run: nothing was changed.\n";
     return kExitPassed;
   }
-  std::cout << "Rolled back " << result->plan.target_store << " to " << args.id
+  std::cout << "Rolled back " << result->plan.target_store << " to " << result->plan.snapshot_id
             << ": restored " << result->restored.size() << " collections ("
             << result->records_restored << " records sent) in "
             << result->elapsed_seconds << " s\n";
   for (const auto& a : result->aside_names) {
     std::cout << "  kept the replaced collection as " << a << "\n";
+  }
+  for (const auto& u : result->plan.untouched) {
+    std::cout << "  left " << u
+              << " untouched (not in the snapshot; --include-new-collections sets such "
+                 "collections aside)\n";
   }
   return kExitPassed;
 }
@@ -127,7 +143,10 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
 
 Runner SetupRollback(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<RollbackArgs>();
-  app.add_option("id", args->id, "Snapshot id (see 'vecgate snapshot list')")->required();
+  app.add_option("id", args->id,
+                 "Snapshot id, a unique prefix of one, or 'latest' (see 'vecgate snapshot "
+                 "list')")
+      ->required();
   app.add_option("--store", args->store_uri,
                  "Store to restore into (default: $CHROMADB_URL, else the snapshot's "
                  "source store)");
@@ -136,12 +155,15 @@ Runner SetupRollback(CLI::App& app, const GlobalOptions& global) {
       ->delimiter(',');
   app.add_flag("--dry-run", args->dry_run, "Print the plan; change nothing");
   app.add_flag("-y,--yes", args->yes, "Confirm a full rollback without a prompt");
+  app.add_flag("--include-new-collections", args->include_new,
+               "Full rollback: also set aside collections the snapshot never held (made "
+               "after it); by default they are left untouched");
   app.add_option("--snapshot-dir", args->snapshot_dir,
                  "Snapshot directory (default: $SNAPSHOT_DIR, else ./vecgate_snapshots)");
   app.add_option("--lock-wait", args->lock_wait,
-                 "Seconds to wait for another vecgate operation on the directory")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+                 "Seconds (0 to 86400) to wait for another vecgate operation on the "
+                 "directory")
+      ->capture_default_str();
   app.add_option("--verify-sample", args->verify_sample,
                  "Records per collection compared bit for bit after restoring (0: all)")
       ->capture_default_str();

@@ -120,6 +120,12 @@ Status Store::CreateCollection(const CollectionInfo&) {
 Status Store::RenameCollection(const std::string&, const std::string&) {
   return NotWritable(*this, "rename a collection");
 }
+Status Store::RenameCollectionWithMetadata(const std::string& from,
+                                           const std::string& to,
+                                           const Metadata* new_metadata) {
+  if (new_metadata == nullptr) return RenameCollection(from, to);
+  return Unimplemented(Describe() + " cannot change a collection's metadata");
+}
 Status Store::DeleteCollection(const std::string&) {
   return NotWritable(*this, "delete a collection");
 }

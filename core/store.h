@@ -67,6 +67,13 @@ class Store {
   // AlreadyExists if a collection of that name exists.
   virtual Status CreateCollection(const CollectionInfo& info);
   virtual Status RenameCollection(const std::string& from, const std::string& to);
+  // Renames and, when `new_metadata` is given, replaces the collection's
+  // metadata in the same request (so a crash cannot leave one without the
+  // other). The default renames when `new_metadata` is null and returns
+  // Unimplemented otherwise.
+  virtual Status RenameCollectionWithMetadata(const std::string& from,
+                                              const std::string& to,
+                                              const Metadata* new_metadata);
   virtual Status DeleteCollection(const std::string& name);
   // Adds every record of `batch`, splitting it as the store requires. Either
   // all records are added or an error names the first batch that failed.

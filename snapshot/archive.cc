@@ -206,6 +206,11 @@ Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(
     ::close(fd);
     return IoError(msg);
   }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return IoError("snapshot archive '" + path +
+                   "' is not a regular file (cannot be read as an archive now)");
+  }
   return std::unique_ptr<ArchiveReader>(
       new ArchiveReader(path, fd, static_cast<uint64_t>(st.st_size)));
 }
@@ -216,40 +221,71 @@ Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
                                               bool last) const {
   const std::string where =
       "snapshot archive '" + path_ + "', member '" + entry.name + "'";
-  if (entry.size > kMaxMemberBytes || entry.compressed_size > kMaxMemberBytes ||
-      entry.offset > file_size_ ||
+  if (entry.offset > file_size_ ||
       entry.compressed_size > file_size_ - entry.offset) {
     return Corruption(where + ": its recorded position lies outside the file (" +
                       std::to_string(file_size_) + " bytes); the archive is "
                       "truncated or does not belong to this manifest");
   }
-  std::string compressed(entry.compressed_size, '\0');
-  size_t done = 0;
-  while (done < compressed.size()) {
-    ssize_t n = ::pread(fd_, compressed.data() + done, compressed.size() - done,
-                        static_cast<off_t>(entry.offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      return IoError(where + ": cannot read: " +
-                     (n < 0 ? std::strerror(errno) : "unexpected end of file"));
+  // Declared sizes are not trusted: deflate expands at most 1032:1, so a
+  // size its compressed bytes cannot produce is refused before anything is
+  // allocated, and the output grows only as data actually decompresses.
+  const uint64_t expected = kTarBlockSize + entry.size + TarPadding(entry.size) +
+                            (last ? 2 * kTarBlockSize : 0);
+  if (entry.size > kMaxMemberBytes ||
+      expected > entry.compressed_size * kMaxDeflateRatio + kTarBlockSize * 4) {
+    return Corruption(where + ": declares " + std::to_string(entry.size) +
+                      " bytes, which its " + std::to_string(entry.compressed_size) +
+                      " compressed bytes cannot hold; the manifest or index is damaged");
+  }
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return Internal("zlib could not initialise");
+  struct ZCloser {
+    z_stream* zs;
+    ~ZCloser() { inflateEnd(zs); }
+  } zcloser{&zs};
+  std::string in(static_cast<size_t>(std::min<uint64_t>(entry.compressed_size, 1 << 20)),
+                 '\0');
+  std::string tar;
+  size_t out_used = 0;
+  uint64_t read_done = 0;
+  const std::string damaged =
+      where + ": compressed data is damaged (gzip CRC, length or deflate stream does "
+              "not check out)";
+  int rc = Z_OK;
+  while (rc != Z_STREAM_END) {
+    if (zs.avail_in == 0) {
+      if (read_done >= entry.compressed_size) return Corruption(damaged);
+      const size_t want = static_cast<size_t>(
+          std::min<uint64_t>(in.size(), entry.compressed_size - read_done));
+      ssize_t n = ::pread(fd_, in.data(), want, static_cast<off_t>(entry.offset + read_done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        return IoError(where + ": cannot read: " +
+                       (n < 0 ? std::strerror(errno) : "unexpected end of file"));
+      }
+      read_done += static_cast<uint64_t>(n);
+      zs.next_in = reinterpret_cast<Bytef*>(in.data());
+      zs.avail_in = static_cast<uInt>(n);
     }
-    done += static_cast<size_t>(n);
+    if (out_used == tar.size()) {
+      // One byte beyond `expected` detects a member longer than declared.
+      if (tar.size() > expected) return Corruption(damaged);
+      const uint64_t grown = std::max<uint64_t>(64 << 10, 2 * tar.size());
+      tar.resize(static_cast<size_t>(std::min<uint64_t>(grown, expected + 1)));
+    }
+    zs.next_out = reinterpret_cast<Bytef*>(tar.data() + out_used);
+    zs.avail_out = static_cast<uInt>(std::min<size_t>(tar.size() - out_used, 1u << 30));
+    const uInt before = zs.avail_out;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out_used += before - zs.avail_out;
+    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return Corruption(damaged);
   }
-  const size_t expected = kTarBlockSize + entry.size + TarPadding(entry.size) +
-                          (last ? 2 * kTarBlockSize : 0);
-  std::string tar(expected, '\0');
-  libdeflate_decompressor* d = libdeflate_alloc_decompressor();
-  if (d == nullptr) return Internal("libdeflate could not allocate a decompressor");
-  size_t in_used = 0, out_size = 0;
-  libdeflate_result r = libdeflate_gzip_decompress_ex(
-      d, compressed.data(), compressed.size(), tar.data(), tar.size(), &in_used,
-      &out_size);
-  libdeflate_free_decompressor(d);
-  if (r != LIBDEFLATE_SUCCESS || in_used != compressed.size() ||
-      out_size != expected) {
-    return Corruption(where + ": compressed data is damaged (gzip CRC, length "
-                      "or deflate stream does not check out)");
+  if (out_used != expected || zs.avail_in != 0 || read_done != entry.compressed_size) {
+    return Corruption(damaged);
   }
+  tar.resize(out_used);
   TarHeader header;
   bool end = false;
   RETURN_IF_ERROR(ParseTarHeader(tar.data(), where, &header, &end));
@@ -280,7 +316,7 @@ Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
 namespace {
 
 // One decompressed gzip member: a tar member, maybe followed by end blocks.
-Status VisitGzipMember(const std::string& path, std::string& tar,
+Status VisitGzipMember(const std::string& path, std::string_view tar,
                        MemberEntry entry, bool* saw_end,
                        const MemberVisitor& visitor) {
   const std::string where = "snapshot archive '" + path + "' at byte " +
@@ -315,7 +351,7 @@ Status VisitGzipMember(const std::string& path, std::string& tar,
     }
     *saw_end = true;
   }
-  std::string_view data = std::string_view(tar).substr(kTarBlockSize, header.size);
+  std::string_view data = tar.substr(kTarBlockSize, header.size);
   entry.name = header.name;
   entry.size = header.size;
   entry.sha256 = Sha256::Of(data);
@@ -345,8 +381,19 @@ Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
     ~ZCloser() { inflateEnd(zs); }
   } zcloser{&zs};
 
+  struct stat st;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    return IoError("snapshot archive '" + path + "' is not a regular file");
+  }
+  // No member may decompress to more than the file could hold (deflate
+  // expands at most 1032:1), whatever its header claims.
+  const uint64_t max_member = std::min<uint64_t>(
+      kMaxMemberBytes, static_cast<uint64_t>(st.st_size) * kMaxDeflateRatio + (64 << 10));
   std::vector<unsigned char> in(1 << 20);
+  // One output buffer for every member: it grows (geometrically) to the
+  // largest member actually read and is never cleared or re-filled.
   std::string tar;
+  size_t members = 0;
   uint64_t file_offset = 0;    // bytes of the file read so far
   uint64_t member_start = 0;   // file offset of the current gzip member
   bool in_member = false;
@@ -372,27 +419,34 @@ Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
     if (!in_member) {
       member_start = file_offset - zs.avail_in;
       in_member = true;
-      tar.clear();
       out_used = 0;
-    }
-    if (tar.size() - out_used < (1 << 20)) {
-      if (tar.size() > kMaxMemberBytes) {
-        return Corruption("snapshot archive '" + path + "' at byte " +
-                          std::to_string(member_start) +
-                          ": a member larger than 2 GiB refused");
+      if (++members > kMaxArchiveMembers) {
+        return Corruption("snapshot archive '" + path + "' has more than " +
+                          std::to_string(kMaxArchiveMembers) +
+                          " members; vecgate snapshots never do (2 per page of "
+                          "--page-size records), so it is refused");
       }
-      tar.resize(out_used + (4 << 20));
+    }
+    if (out_used == tar.size()) {
+      if (out_used >= max_member) {
+        return Corruption("snapshot archive '" + path + "' at byte " +
+                          std::to_string(member_start) + ": a member larger than " +
+                          std::to_string(max_member) + " bytes refused");
+      }
+      tar.resize(static_cast<size_t>(std::min<uint64_t>(
+          max_member, std::max<uint64_t>(64 << 10, 2 * tar.size()))));
     }
     zs.next_out = reinterpret_cast<Bytef*>(tar.data() + out_used);
-    zs.avail_out = static_cast<uInt>(tar.size() - out_used);
+    zs.avail_out = static_cast<uInt>(std::min<size_t>(tar.size() - out_used, 1u << 30));
+    const uInt before = zs.avail_out;
     int rc = inflate(&zs, Z_NO_FLUSH);
-    out_used = tar.size() - zs.avail_out;
+    out_used += before - zs.avail_out;
     if (rc == Z_STREAM_END) {
-      tar.resize(out_used);
       MemberEntry entry;
       entry.offset = member_start;
       entry.compressed_size = (file_offset - zs.avail_in) - member_start;
-      RETURN_IF_ERROR(VisitGzipMember(path, tar, entry, &saw_end, visitor));
+      RETURN_IF_ERROR(VisitGzipMember(path, std::string_view(tar.data(), out_used), entry,
+                                      &saw_end, visitor));
       in_member = false;
       if (inflateReset(&zs) != Z_OK) return Internal("zlib reset failed");
       continue;

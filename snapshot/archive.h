@@ -33,6 +33,13 @@
 
 namespace vecgate {
 
+// Most members an archive may have (vecgate writes 2 per page of
+// --page-size records, 1 per collection and the index); readers refuse more.
+inline constexpr size_t kMaxArchiveMembers = 1000000;
+// Deflate never expands data more than this; a declared size beyond it is
+// refused before anything is allocated.
+inline constexpr uint64_t kMaxDeflateRatio = 1032;
+
 // Where one member sits in an archive and what it must hash to.
 struct MemberEntry {
   std::string name;
@@ -134,6 +141,9 @@ class ArchiveReader {
   // CRC and length, the tar header (checksum, name == entry.name, size), the
   // end-of-archive blocks when `last`, and the SHA-256 of the data. Returns
   // the data. Corruption naming the archive and the member on any mismatch.
+  // Declared sizes are bounded by the compressed bytes (kMaxDeflateRatio)
+  // and the output grows only as data decompresses, so a lying manifest
+  // cannot make it allocate more than the file can produce.
   Result<std::string> ReadMember(const MemberEntry& entry,
                                  bool last = false) const;
 

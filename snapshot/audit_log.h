@@ -2,12 +2,15 @@
 // operation (snapshot create / verify / cleanup, rollback, dry runs):
 //
 //   {"timestamp":"2026-11-21T23:57:17Z","action":"rollback",
-//    "snapshot_id":"snapshot_20261121_235700","status":"completed",
+//    "snapshot_id":"snapshot_20261121_235700","status":"ok",
 //    "type":"full","duration_seconds":12.5,"collections":["a","b"],
 //    "success":true,"message":"...","store":"chroma://host:8000/t/d"}
 //
-// `type` is full | partial | dry_run for rollbacks and the action's kind for
-// the others. Lines are appended and synced through the Env; a line never
+// `status` is "ok" or "failed" (older logs said "completed" / "planned";
+// they read back as "ok"). `type` is full | partial | dry_run for rollbacks
+// and the action's kind for the others. `trigger` (automatic rollbacks
+// only) says what started it: the gate's verdict, its rollback reason and
+// the failed checks. Lines are appended and synced through the Env; a line never
 // holds credentials (stores appear as Describe()).
 #ifndef VECGATE_SNAPSHOT_AUDIT_LOG_H_
 #define VECGATE_SNAPSHOT_AUDIT_LOG_H_
@@ -24,13 +27,14 @@ struct AuditEntry {
   std::string timestamp;  // filled in by AppendAudit when empty
   std::string action;     // "snapshot_create", "rollback", ...
   std::string snapshot_id;
-  std::string status;     // "completed" | "failed" | "planned"
+  std::string status;     // "ok" | "failed"
   std::string type;
   double duration_seconds = 0;
   std::vector<std::string> collections;
   bool success = false;
   std::string message;
   std::string store;  // Describe(), may be empty
+  std::string trigger;  // why an automatic rollback ran; "" otherwise
 };
 
 // Appends one line to `log_path` (creating its directory). IoError naming
@@ -39,7 +43,8 @@ Status AppendAudit(Env* env, const std::string& log_path, AuditEntry entry);
 
 // The last `limit` entries (all when limit <= 0), oldest first. A missing
 // file is an empty log; a line that does not parse is returned with action
-// "unreadable" and the line as its message rather than hiding the rest.
+// "unreadable", status "failed" and a Corruption message naming the file and
+// the line, rather than hiding the rest.
 Result<std::vector<AuditEntry>> ReadAudit(Env* env, const std::string& log_path,
                                           int limit);
 

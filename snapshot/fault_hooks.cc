@@ -108,6 +108,10 @@ class KillingStore : public Store {
   Status RenameCollection(const std::string& from, const std::string& to) override {
     return Around([&] { return store_->RenameCollection(from, to); });
   }
+  Status RenameCollectionWithMetadata(const std::string& from, const std::string& to,
+                                      const Metadata* metadata) override {
+    return Around([&] { return store_->RenameCollectionWithMetadata(from, to, metadata); });
+  }
   Status DeleteCollection(const std::string& name) override {
     return Around([&] { return store_->DeleteCollection(name); });
   }

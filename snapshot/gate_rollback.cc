@@ -9,11 +9,33 @@
 
 namespace vecgate {
 
+std::string RollbackTrigger(const ValidationReport& report) {
+  std::string failed;
+  for (const auto& c : report.checks) {
+    if (c.status != CheckStatus::kFail) continue;
+    failed += (failed.empty() ? "" : ", ") + c.name;
+    if (!c.rollback_reason.empty()) failed += " (" + c.rollback_reason + ")";
+  }
+  std::string out = "gate FAILED";
+  if (!report.rollback_reason.empty()) out += ": " + report.rollback_reason;
+  if (!failed.empty()) out += "; failed checks: " + failed;
+  return out;
+}
+
 RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options) {
-  return [options](const ValidationReport& /*report*/,
+  return [options](const ValidationReport& report,
                    const std::vector<std::string>& collections) {
     RollbackOutcome outcome;
     outcome.snapshot_id = options.snapshot_id;
+    const std::string dir =
+        options.snapshot_dir.empty() ? DefaultSnapshotDir() : options.snapshot_dir;
+    // "latest" or a unique prefix names one snapshot.
+    auto id = ResolveSnapshotId(options.env, dir, options.snapshot_id);
+    if (!id.ok()) {
+      outcome.message = id.status().message();
+      return outcome;
+    }
+    outcome.snapshot_id = *id;
     auto store = OpenStore(options.store_uri, options.open_options);
     if (!store.ok()) {
       outcome.message = "rollback could not open the store to restore into: " +
@@ -21,9 +43,9 @@ RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options) {
       return outcome;
     }
     RollbackOptions ro;
-    ro.snapshot_dir =
-        options.snapshot_dir.empty() ? DefaultSnapshotDir() : options.snapshot_dir;
-    ro.snapshot_id = options.snapshot_id;
+    ro.snapshot_dir = dir;
+    ro.snapshot_id = *id;
+    ro.trigger = RollbackTrigger(report);
     ro.collections = collections;
     ro.lock_wait_seconds = options.lock_wait_seconds;
     ro.verify_sample = options.verify_sample;
@@ -53,7 +75,7 @@ RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options) {
     outcome.collections = result->restored;
     outcome.elapsed_seconds = result->elapsed_seconds;
     outcome.message = "restored " + std::to_string(result->restored.size()) +
-                      " collections from " + options.snapshot_id +
+                      " collections from " + *id +
                       " and verified them";
     if (!result->aside_names.empty()) {
       outcome.message += "; the failed migration's collections are kept as";

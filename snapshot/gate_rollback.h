@@ -35,7 +35,14 @@ struct GateRollbackOptions {
 
 // The collections the hook receives are OLD collection names; with the
 // default identity mapping they are the same names in the new store.
+// The audit log records why: the gate's verdict, its rollback reason and
+// the failed checks (RollbackTrigger). `snapshot_id` may be "latest" or a
+// unique prefix (ResolveSnapshotId).
 RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options);
+
+// "gate FAILED: Data Loss Detected; failed checks: count (Data Loss
+// Detected), embedding_integrity".
+std::string RollbackTrigger(const ValidationReport& report);
 
 }  // namespace vecgate
 

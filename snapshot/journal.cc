@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace vecgate {
 
 using Json = nlohmann::json;
@@ -18,24 +20,29 @@ std::string JournalJson(const RollbackJournal& j) {
                                {"restore", c.restore},
                                {"pages_done", c.pages_done}});
   }
-  return Json{{"snapshot_id", j.snapshot_id},
-              {"target_store", j.target_store},
-              {"type", j.type},
-              {"stamp", j.stamp},
-              {"started_at", j.started_at},
-              {"finished_at", j.finished_at},
-              {"attempts", j.attempts},
-              {"requested", j.requested},
-              {"collections", collections},
-              {"asides_removed", j.asides_removed}}
-             .dump(2) +
-         "\n";
+  Json out{{"snapshot_id", j.snapshot_id},
+           {"target_store", j.target_store},
+           {"type", j.type},
+           {"stamp", j.stamp},
+           {"started_at", j.started_at},
+           {"finished_at", j.finished_at},
+           {"attempts", j.attempts},
+           {"requested", j.requested},
+           {"include_new_collections", j.include_new_collections},
+           {"collections", collections},
+           {"asides_removed", j.asides_removed}};
+  return DumpJson(out, 2) + "\n";
 }
 
 Result<RollbackJournal> ParseJournal(const std::string& text,
                                      const std::string& where) {
+  const std::string what = "rollback journal '" + where + "'";
+  const std::string fix =
+      "; move it away to start the rollback afresh (the aside collections it "
+      "names are kept)";
   try {
     Json j = Json::parse(text);
+    if (!j.is_object()) return Corruption(what + ": not a JSON object" + fix);
     RollbackJournal r;
     r.snapshot_id = j.at("snapshot_id").get<std::string>();
     r.target_store = j.at("target_store").get<std::string>();
@@ -45,7 +52,12 @@ Result<RollbackJournal> ParseJournal(const std::string& text,
     r.finished_at = j.value("finished_at", "");
     r.attempts = j.value("attempts", 0);
     r.requested = j.at("requested").get<std::vector<std::string>>();
+    r.include_new_collections = j.value("include_new_collections", false);
     r.asides_removed = j.value("asides_removed", false);
+    if (r.type != "full" && r.type != "partial") {
+      return Corruption(what + ": type '" + Printable(r.type, true) +
+                        "' is not full or partial" + fix);
+    }
     for (const auto& c : j.at("collections")) {
       JournalCollection jc;
       jc.name = c.at("name").get<std::string>();
@@ -53,21 +65,29 @@ Result<RollbackJournal> ParseJournal(const std::string& text,
       jc.aside_name = c.at("aside_name").get<std::string>();
       jc.restore = c.at("restore").get<bool>();
       jc.pages_done = c.at("pages_done").get<int64_t>();
-      RETURN_IF_ERROR(ValidateCollectionName(jc.name));
-      if (!jc.aside_name.empty()) RETURN_IF_ERROR(ValidateCollectionName(jc.aside_name));
+      Status valid = ValidateCollectionName(jc.name);
+      if (valid.ok() && !jc.aside_name.empty()) {
+        valid = ValidateCollectionName(jc.aside_name);
+      }
+      if (!valid.ok()) return Corruption(what + ": " + valid.message() + fix);
+      if (jc.pages_done < 0) {
+        return Corruption(what + ": collection '" + jc.name +
+                          "' has a negative pages_done" + fix);
+      }
       static const char* kPhases[] = {"pending", "renamed_aside", "created",
                                       "restored", "verified"};
       if (std::find(std::begin(kPhases), std::end(kPhases), jc.phase) ==
           std::end(kPhases)) {
-        return Corruption(where + ": unknown phase '" + jc.phase + "'");
+        return Corruption(what + ": unknown phase '" + Printable(jc.phase, true) +
+                          "'" + fix);
       }
       r.collections.push_back(std::move(jc));
     }
-    RETURN_IF_ERROR(ValidateSnapshotId(r.snapshot_id));
+    Status id_ok = ValidateSnapshotId(r.snapshot_id);
+    if (!id_ok.ok()) return Corruption(what + ": " + id_ok.message() + fix);
     return r;
   } catch (const Json::exception& e) {
-    return Corruption(where + ": not a rollback journal (" + e.what() +
-                      "); move it away to start the rollback afresh");
+    return Corruption(what + " does not parse (" + ToValidUtf8(e.what()) + ")" + fix);
   }
 }
 
@@ -81,7 +101,7 @@ std::string DoneJournalPath(const SnapshotPaths& paths, const std::string& id,
 }
 
 Result<std::vector<std::pair<std::string, RollbackJournal>>> ListDoneJournals(
-    Env* env, const SnapshotPaths& paths) {
+    Env* env, const SnapshotPaths& paths, std::vector<std::string>* unreadable) {
   std::vector<std::pair<std::string, RollbackJournal>> out;
   if (!env->FileExists(paths.LogsDir())) return out;
   ASSIGN_OR_RETURN(auto names, env->ListDir(paths.LogsDir()));
@@ -94,10 +114,16 @@ Result<std::vector<std::pair<std::string, RollbackJournal>>> ListDoneJournals(
     }
     const std::string path = paths.LogsDir() + "/" + name;
     auto text = env->ReadFile(path);
-    if (!text.ok()) continue;
-    auto journal = ParseJournal(*text, path);
-    if (!journal.ok()) continue;
-    out.emplace_back(path, std::move(*journal));
+    Status problem = text.status();
+    if (text.ok()) {
+      auto journal = ParseJournal(*text, path);
+      if (journal.ok()) {
+        out.emplace_back(path, std::move(*journal));
+        continue;
+      }
+      problem = journal.status();
+    }
+    if (unreadable != nullptr) unreadable->push_back(problem.message());
   }
   return out;
 }

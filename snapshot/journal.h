@@ -44,12 +44,16 @@ struct RollbackJournal {
   std::string finished_at;   // "" until done
   int attempts = 0;
   std::vector<std::string> requested;  // --collections (empty: all)
+  // Full rollback only: also set aside target collections the snapshot
+  // never held (--include-new-collections).
+  bool include_new_collections = false;
   std::vector<JournalCollection> collections;
   bool asides_removed = false;  // cleanup deleted the aside collections
 };
 
 std::string JournalJson(const RollbackJournal& journal);
-// Corruption naming `where` when the journal does not parse.
+// Corruption naming the file `where` when the journal does not parse or
+// holds an unsafe name, an unknown phase or type.
 Result<RollbackJournal> ParseJournal(const std::string& text,
                                      const std::string& where);
 
@@ -58,9 +62,11 @@ std::string DoneJournalPath(const SnapshotPaths& paths, const std::string& id,
                             const std::string& stamp);
 
 // Finished journals in DIR/logs (path, journal), oldest first. Unreadable
-// ones are skipped.
+// ones are skipped and, when `unreadable` is given, their problem (naming
+// the file) appended to it.
 Result<std::vector<std::pair<std::string, RollbackJournal>>> ListDoneJournals(
-    Env* env, const SnapshotPaths& paths);
+    Env* env, const SnapshotPaths& paths,
+    std::vector<std::string>* unreadable = nullptr);
 
 }  // namespace vecgate
 

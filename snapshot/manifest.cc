@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
 #include "snapshot/record_codec.h"
 #include "snapshot/tar_format.h"
 
@@ -153,7 +154,7 @@ const ManifestCollection* Manifest::Find(const std::string& collection) const {
 }
 
 std::string ManifestIndexJson(const Manifest& manifest) {
-  return IndexToJson(manifest).dump(1);
+  return DumpJson(IndexToJson(manifest), 1);
 }
 
 std::string ManifestJson(const Manifest& m) {
@@ -168,7 +169,7 @@ std::string ManifestJson(const Manifest& m) {
   if (!m.verified_at.empty()) j["verified_at"] = m.verified_at;
   if (!m.restored_at.empty()) j["restored_at"] = m.restored_at;
   j["index_member"] = MemberToJson(m.index_member);
-  return j.dump(2) + "\n";
+  return DumpJson(j, 2) + "\n";
 }
 
 Result<Manifest> ParseManifest(const std::string& text, const std::string& where) {
@@ -176,7 +177,7 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& where
   try {
     j = Json::parse(text);
   } catch (const Json::exception& e) {
-    return Corruption(where + ": not JSON (" + e.what() + ")");
+    return Corruption(where + ": not JSON (" + ToValidUtf8(e.what()) + ")");
   }
   if (!j.is_object()) return Corruption(where + ": not a JSON object");
   Reader r(where);
@@ -215,6 +216,18 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& where
   if (!id_ok.ok()) return Corruption(where + ": $.snapshot_id: " + id_ok.message());
   const Json* collections = r.Field(j, "$", "collections", Json::value_t::array);
   RETURN_IF_ERROR(r.status());
+  size_t members = 1;  // the index
+  for (const Json& c : *collections) {
+    members += 1;
+    if (c.is_object() && c.contains("pages") && c["pages"].is_array()) {
+      members += 2 * c["pages"].size();
+    }
+  }
+  if (members > kMaxArchiveMembers) {
+    return Corruption(where + ": lists " + std::to_string(members) +
+                      " archive members; more than " + std::to_string(kMaxArchiveMembers) +
+                      " is refused (vecgate never writes that many)");
+  }
   for (size_t k = 0; k < collections->size(); ++k) {
     const Json& c = (*collections)[k];
     const std::string path = "$.collections[" + std::to_string(k) + "]";
@@ -232,7 +245,7 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& where
     Status name_ok = ValidateCollectionName(mc.info.name);
     if (!name_ok.ok()) return Corruption(where + ": " + path + ".name: " + name_ok.message());
     ASSIGN_OR_RETURN(mc.info.metadata, JsonToMetadata(*metadata, where + ": " + path + ".metadata"));
-    mc.info.configuration_json = configuration->dump();
+    mc.info.configuration_json = DumpJson(*configuration);
     auto parsed_space = ParseDistanceSpace(space);
     if (!parsed_space) {
       return Corruption(where + ": " + path + ".space '" + space +

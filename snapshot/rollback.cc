@@ -186,6 +186,35 @@ Status VerifyRestored(Store& target, const SnapshotStore& snapshot,
 
 bool IsAsideName(const std::string& name) { return IsRollbackAsideName(name); }
 
+Status CheckAsideStamp(const CollectionInfo& info, const std::string& snapshot_id,
+                       const std::string& stamp, const std::string& original) {
+  const std::string what = "collection '" + info.name + "'";
+  if (!IsAsideName(info.name)) {
+    return FailedPrecondition(what + " is not named like a vecgate aside collection "
+                              "(NAME_failed_YYYYMMDDHHMMSS)");
+  }
+  auto value = [&](const char* key) -> std::string {
+    auto it = info.metadata.find(key);
+    if (it == info.metadata.end()) return "";
+    const std::string* s = std::get_if<std::string>(&it->second);
+    return s ? *s : "";
+  };
+  if (value(kAsideStampSnapshotKey).empty()) {
+    return FailedPrecondition(what + " carries no vecgate set-aside stamp (metadata " +
+                              kAsideStampSnapshotKey + "); vecgate did not set it aside");
+  }
+  if (value(kAsideStampSnapshotKey) != snapshot_id || value(kAsideStampTimeKey) != stamp ||
+      value(kAsideStampOriginalKey) != original) {
+    return FailedPrecondition(what + "'s set-aside stamp (snapshot " +
+                              value(kAsideStampSnapshotKey) + ", " +
+                              value(kAsideStampTimeKey) + ", of '" +
+                              value(kAsideStampOriginalKey) +
+                              "') is not the rollback's (snapshot " + snapshot_id + ", " +
+                              stamp + ", of '" + original + "')");
+  }
+  return Status::Ok();
+}
+
 std::string RollbackPlan::ToText() const {
   std::ostringstream out;
   out << "Rollback plan: snapshot " << snapshot_id << " (taken " << snapshot_timestamp
@@ -207,12 +236,27 @@ std::string RollbackPlan::ToText() const {
     }
     out << "\n";
   }
+  for (const auto& name : untouched) {
+    out << "  " << name << ": not in the snapshot (made after it): left untouched "
+        << "(--include-new-collections would set it aside)\n";
+  }
   return out.str();
 }
 
-Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
+Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) {
   Clock::time_point started = Clock::now();
+  RollbackOptions o = given;
   Env* env = o.env;
+  // "latest" or a unique prefix of an id names one snapshot.
+  if (o.snapshot_id == "latest" || (ValidateSnapshotId(o.snapshot_id).ok() &&
+                                    !env->FileExists(SnapshotPaths{o.snapshot_dir}.Manifest(
+                                        o.snapshot_id)))) {
+    auto resolved = ResolveSnapshotId(env, o.snapshot_dir, o.snapshot_id);
+    if (resolved.ok()) o.snapshot_id = *resolved;
+    if (!resolved.ok() && resolved.status().code() != StatusCode::kNotFound) {
+      return resolved.status();
+    }
+  }
   const SnapshotPaths paths{o.snapshot_dir};
   RollbackResult result;
   result.dry_run = o.dry_run;
@@ -226,6 +270,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
   audit.type = o.dry_run ? "dry_run" : (o.collections.empty() ? "full" : "partial");
   audit.store = target.Describe();
   audit.collections = o.collections;
+  audit.trigger = o.trigger;
   // Records a failure in the audit log (once the id is known to be safe).
   bool audit_ok = false;
   auto fail = [&](Status s) -> Status {
@@ -254,9 +299,9 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
   audit_ok = true;
   if (manifest.status == "failed") {
     return fail(Corruption("snapshot " + o.snapshot_id +
-                           " failed verification earlier; refusing to roll back "
-                           "from it (run 'vecgate snapshot verify " + o.snapshot_id +
-                           "' to re-check)"));
+                           " failed its last verification; refusing to roll back from "
+                           "it. Run 'vecgate snapshot verify " + o.snapshot_id +
+                           "' again: if the archive reads correctly now it becomes usable"));
   }
   const std::string archive = paths.Archive(o.snapshot_id);
   Status check = CheckArchive(manifest, archive, /*deep=*/false);
@@ -302,6 +347,31 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
           Join(journal.requested) + "' is pending (" + journal_path +
           "); run it again with the same --collections to finish it"));
     }
+    if (journal.snapshot_id != o.snapshot_id) {
+      return fail(Corruption("rollback journal '" + journal_path + "' records snapshot '" +
+                             journal.snapshot_id + "', not '" + o.snapshot_id +
+                             "'; move it away to start the rollback afresh"));
+    }
+    // Every collection the journal restores must be one the snapshot holds;
+    // a journal edited by hand, or one of another snapshot, is refused before
+    // anything is touched.
+    for (const auto& jc : journal.collections) {
+      if (jc.restore && manifest.Find(jc.name) == nullptr) {
+        return fail(Corruption(
+            "rollback journal '" + journal_path + "' restores collection '" + jc.name +
+            "', which snapshot " + o.snapshot_id +
+            " does not hold; the journal is damaged or edited. Move it away to start "
+            "the rollback afresh (the aside collections it names are kept)"));
+      }
+      const ManifestCollection* mc = manifest.Find(jc.name);
+      if (mc != nullptr && jc.pages_done > static_cast<int64_t>(mc->pages.size())) {
+        return fail(Corruption("rollback journal '" + journal_path + "' says " +
+                               std::to_string(jc.pages_done) + " pages of '" + jc.name +
+                               "' are done but the snapshot has " +
+                               std::to_string(mc->pages.size()) +
+                               "; move it away to start the rollback afresh"));
+      }
+    }
     resuming = true;
   } else {
     auto listed = target.ListCollections();
@@ -315,6 +385,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
     journal.stamp = FormatCompact(now);
     journal.started_at = FormatIso8601(now);
     journal.requested = requested;
+    journal.include_new_collections = requested.empty() && o.include_new_collections;
     std::set<std::string> in_snapshot;
     for (const auto& mc : manifest.collections) {
       in_snapshot.insert(mc.info.name);
@@ -330,7 +401,9 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
       }
       journal.collections.push_back(std::move(jc));
     }
-    if (requested.empty()) {
+    // Collections the snapshot never held (created after it) stay as they
+    // are unless asked for: setting them aside would hand them to cleanup.
+    if (journal.include_new_collections) {
       for (const auto& c : *listed) {
         if (in_snapshot.count(c.name) || IsAsideName(c.name)) continue;
         JournalCollection jc;
@@ -339,6 +412,11 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
         jc.aside_name = AsideName(c.name, journal.stamp, taken);
         taken.insert(jc.aside_name);
         journal.collections.push_back(std::move(jc));
+      }
+    } else if (requested.empty()) {
+      for (const auto& c : *listed) {
+        if (in_snapshot.count(c.name) || IsAsideName(c.name)) continue;
+        result.plan.untouched.push_back(c.name);
       }
     }
   }
@@ -369,7 +447,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
   }
 
   if (o.dry_run) {
-    audit.status = "planned";
+    audit.status = "ok";
     audit.success = true;
     audit.message = "dry run: nothing changed";
     audit.duration_seconds = Since(started);
@@ -397,7 +475,20 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
           auto original_exists = Exists(target, name);
           if (!original_exists.ok()) return fail(original_exists.status());
           if (*original_exists) {
-            s = target.RenameCollection(name, jc.aside_name);
+            // Rename and stamp in one request: cleanup deletes an aside
+            // collection only when it carries this stamp.
+            auto info = target.GetCollection(name);
+            if (!info.ok()) return fail(info.status());
+            Metadata stamped = info->metadata;
+            stamped[kAsideStampSnapshotKey] = o.snapshot_id;
+            stamped[kAsideStampTimeKey] = journal.stamp;
+            stamped[kAsideStampOriginalKey] = name;
+            s = target.RenameCollectionWithMetadata(name, jc.aside_name, &stamped);
+            if (s.code() == StatusCode::kUnimplemented) {
+              s = target.RenameCollection(name, jc.aside_name);
+              log("note: " + target.Describe() + " cannot stamp " + jc.aside_name +
+                  "; cleanup will never delete it, remove it by hand when done");
+            }
             if (!s.ok()) return fail(s.WithContext("setting collection '" + name + "' aside"));
             log("renamed " + name + " -> " + jc.aside_name);
           } else {
@@ -486,7 +577,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& o) {
     if (!jc.aside_name.empty()) result.aside_names.push_back(jc.aside_name);
   }
   result.elapsed_seconds = Since(started);
-  audit.status = "completed";
+  audit.status = "ok";
   audit.success = true;
   audit.message = "restored " + Join(result.restored) +
                   (result.aside_names.empty() ? std::string()

@@ -16,9 +16,13 @@
 //      parses with about an ulp of error, by 4 ulps (see rollback.cc);
 //   4. the manifest's status becomes "restored", the journal is closed and
 //      one line goes to the audit log (also on failure).
-// A full rollback also sets aside target collections that are not in the
-// snapshot, so the store ends up holding exactly the snapshot (plus the
-// aside collections). Killed at any point, the same rollback run again
+// A full rollback leaves target collections the snapshot never held (made
+// after it) untouched; with include_new_collections it sets them aside too,
+// so the store ends up holding exactly the snapshot (plus the aside
+// collections). Each aside collection is stamped in the same request that
+// renames it: its metadata gains kAsideStamp*Key (snapshot id, rollback
+// time, original name). `snapshot cleanup` deletes an aside collection only
+// when its name has the aside form AND its stamp matches the rollback. Killed at any point, the same rollback run again
 // resumes from the journal and finishes; re-adding a page is harmless
 // because Chroma ignores an add of an id it already holds, and every id
 // comes from the snapshot.
@@ -57,6 +61,8 @@ struct RollbackPlan {
   std::string type;  // full | partial
   bool resuming = false;
   std::vector<RollbackPlanStep> steps;
+  // Target collections the snapshot never held, left as they are.
+  std::vector<std::string> untouched;
 
   // Human-readable, one line per step.
   std::string ToText() const;
@@ -66,6 +72,9 @@ struct RollbackOptions {
   std::string snapshot_dir;
   std::string snapshot_id;
   std::vector<std::string> collections;  // empty: every collection (full)
+  // Full rollback: also set aside target collections the snapshot never
+  // held. Off by default: they were made after the snapshot.
+  bool include_new_collections = false;
   bool dry_run = false;
   // Records compared bit for bit per collection after restoring; 0: all.
   size_t verify_sample = 1000;
@@ -74,6 +83,9 @@ struct RollbackOptions {
   // Called with the plan before anything changes (not for dry runs);
   // returning false cancels the rollback (Aborted). Empty: proceed.
   std::function<bool(const RollbackPlan&)> confirm;
+  // Why the rollback runs, for the audit log (the gate's verdict and failed
+  // checks); "" for a rollback by hand.
+  std::string trigger;
   // Progress lines ("restoring a: 3000/9832"); may be empty.
   std::function<void(const std::string&)> log;
 };
@@ -99,6 +111,18 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options
 
 // True for names made by the rollback: NAME_failed_YYYYMMDDHHMMSS[_N].
 bool IsAsideName(const std::string& name);
+
+// Metadata keys of the set-aside stamp.
+inline constexpr const char* kAsideStampSnapshotKey = "vecgate_aside_snapshot";
+inline constexpr const char* kAsideStampTimeKey = "vecgate_aside_stamp";
+inline constexpr const char* kAsideStampOriginalKey = "vecgate_aside_of";
+
+// OK when `info` is an aside collection vecgate made for the rollback of
+// `snapshot_id` with journal stamp `stamp` of collection `original`: its
+// name has the aside form and its metadata carries that stamp.
+// FailedPrecondition saying what is missing otherwise.
+Status CheckAsideStamp(const CollectionInfo& info, const std::string& snapshot_id,
+                       const std::string& stamp, const std::string& original);
 
 }  // namespace vecgate
 

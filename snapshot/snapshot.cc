@@ -11,7 +11,10 @@
 #include "snapshot/audit_log.h"
 #include "snapshot/journal.h"
 #include "snapshot/record_codec.h"
+#include "snapshot/rollback.h"
 #include "snapshot/sha256.h"
+#include "snapshot/tar_format.h"
+#include "core/text.h"
 
 namespace vecgate {
 
@@ -50,6 +53,7 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
                   const std::string& id, const std::string& tmp,
                   int64_t now, Manifest* m, CreateStats* stats) {
   Env* env = options.env;
+  size_t pages_written = 0;
   std::vector<CollectionInfo> infos;
   if (options.collections.empty()) {
     ASSIGN_OR_RETURN(infos, store.ListCollections());
@@ -95,6 +99,11 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
       embeddings.clear();
       RETURN_IF_ERROR(EncodePage(page, dimension, &lines, &embeddings));
       const size_t page_no = mc.pages.size();
+      if (2 * ++pages_written + infos.size() + 1 > kMaxArchiveMembers) {
+        return InvalidArgument("the snapshot would need more than " +
+                               std::to_string(kMaxArchiveMembers) +
+                               " archive members; use a larger --page-size");
+      }
       ManifestPage mp;
       mp.rows = static_cast<int64_t>(page.size());
       mp.records.name = RecordsMemberName(id, k, page_no);
@@ -130,7 +139,7 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
               {"dimension", mc.info.dimension},
               {"count", mc.count}};
     mc.info_member.name = InfoMemberName(id, k);
-    RETURN_IF_ERROR(writer->Add(mc.info_member.name, info.dump(2) + "\n", MemberKind::kText));
+    RETURN_IF_ERROR(writer->Add(mc.info_member.name, DumpJson(info, 2) + "\n", MemberKind::kText));
     m->total_chunks += mc.count;
   }
   RETURN_IF_ERROR(writer->WaitIdle());
@@ -173,8 +182,38 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
 
 }  // namespace
 
+Status ValidateLockWait(double seconds) {
+  if (!(seconds >= 0) || seconds > kMaxLockWaitSeconds) {
+    char shown[64];
+    std::snprintf(shown, sizeof(shown), "%g", seconds);
+    return InvalidArgument(std::string("--lock-wait ") + shown +
+                           " is out of range: give 0 to " +
+                           std::to_string(static_cast<int>(kMaxLockWaitSeconds)) +
+                           " seconds (0: do not wait)");
+  }
+  return Status::Ok();
+}
+
+Status ValidateSnapshotName(const std::string& name) {
+  if (name.size() > kMaxSnapshotNameBytes) {
+    return InvalidArgument("--name is " + std::to_string(name.size()) +
+                           " bytes long; at most " + std::to_string(kMaxSnapshotNameBytes) +
+                           " are allowed");
+  }
+  if (!IsValidUtf8(name)) {
+    return InvalidArgument("--name '" + Printable(name, true) +
+                           "' is not valid UTF-8; give a name of printable UTF-8 text");
+  }
+  if (Printable(name, true) != name) {
+    return InvalidArgument("--name '" + Printable(name, true) +
+                           "' contains control characters; give a name of printable text");
+  }
+  return Status::Ok();
+}
+
 Result<std::unique_ptr<FileLock>> LockSnapshotDir(Env* env, const std::string& dir,
                                                   double wait_seconds) {
+  RETURN_IF_ERROR(ValidateLockWait(wait_seconds));
   RETURN_IF_ERROR(env->CreateDirs(dir));
   auto lock = env->LockFile(SnapshotPaths{dir}.LockFile(), wait_seconds);
   if (!lock.ok()) {
@@ -194,6 +233,7 @@ Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& optio
   Env* env = options.env;
   if (options.page_size == 0) return InvalidArgument("--page-size must be at least 1");
   if (options.retention_days < 0) return InvalidArgument("--retention-days must be >= 0");
+  RETURN_IF_ERROR(ValidateSnapshotName(options.name));
   const SnapshotPaths paths{options.snapshot_dir};
   ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, paths.dir, options.lock_wait_seconds));
   RETURN_IF_ERROR(env->CreateDirs(paths.SnapshotsDir()));
@@ -243,7 +283,7 @@ Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& optio
     (void)AppendAudit(env, paths.AuditLog(), audit);
     return s.WithContext("snapshot " + id + " of " + store.Describe() + " failed");
   }
-  audit.status = "completed";
+  audit.status = "ok";
   audit.success = true;
   audit.message = std::to_string(m.total_chunks) + " records in " +
                   std::to_string(m.collections.size()) + " collections, " +
@@ -253,7 +293,17 @@ Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& optio
   return m;
 }
 
-Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::string& id) {
+Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::string& given) {
+  std::string id = given;
+  if (given == "latest" ||
+      (ValidateSnapshotId(given).ok() && !env->FileExists(SnapshotPaths{dir}.Manifest(given)))) {
+    // "latest" or a unique prefix.
+    auto resolved = ResolveSnapshotId(env, dir, given);
+    if (resolved.ok()) id = *resolved;
+    if (!resolved.ok() && resolved.status().code() != StatusCode::kNotFound) {
+      return resolved.status();
+    }
+  }
   RETURN_IF_ERROR(ValidateSnapshotId(id));
   const SnapshotPaths paths{dir};
   const std::string path = paths.Manifest(id);
@@ -394,7 +444,8 @@ Result<std::vector<SnapshotListing>> ListSnapshots(Env* env, const std::string& 
     if (l.problem.empty() && l.manifest) {
       auto size = env->FileSize(paths.Archive(id));
       if (l.manifest->status == "failed") {
-        l.problem = "failed verification";
+        l.problem = "failed its last verification; run 'vecgate snapshot verify " + id +
+                    "' to check it again";
       } else if (l.manifest->checksum_sha256.empty()) {
         l.problem = "manifest has no checksum";
       } else if (!size.ok() || *size != l.manifest->archive_bytes) {
@@ -417,12 +468,12 @@ Status UpdateManifestStatus(Env* env, const std::string& dir, const std::string&
   return WriteFileAtomically(env, SnapshotPaths{dir}.Manifest(id), ManifestJson(m));
 }
 
-Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
+Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& given_id,
                                 const VerifyOptions& options) {
   Clock::time_point started = Clock::now();
   Env* env = options.env;
-  RETURN_IF_ERROR(ValidateSnapshotId(id));
   ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, dir, options.lock_wait_seconds));
+  ASSIGN_OR_RETURN(const std::string id, ResolveSnapshotId(env, dir, given_id));
   ASSIGN_OR_RETURN(Manifest m, LoadManifest(env, dir, id));
   const SnapshotPaths paths{dir};
   Status check = CheckArchive(m, paths.Archive(id), options.deep);
@@ -433,10 +484,17 @@ Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
   audit.type = options.deep ? "verify_deep" : "verify";
   for (const auto& c : m.collections) audit.collections.push_back(c.info.name);
   if (!check.ok()) {
-    m.status = "failed";
-    (void)WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m));
+    // The status is a cache of the last check. Only bytes that fail their
+    // checksum make a snapshot "failed" (damaged); a file that cannot be
+    // read right now (missing, permissions, I/O error) keeps its status.
+    const bool damaged = check.code() == StatusCode::kCorruption;
+    if (damaged) {
+      m.status = "failed";
+      (void)WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m));
+    }
     audit.status = "failed";
-    audit.message = check.message();
+    audit.message = (damaged ? "damaged: " : "unreadable (status unchanged): ") +
+                    check.message();
     audit.duration_seconds = Since(started);
     (void)AppendAudit(env, paths.AuditLog(), audit);
     return check;
@@ -444,7 +502,7 @@ Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
   if (m.status != "restored") m.status = "verified";
   m.verified_at = now;
   RETURN_IF_ERROR(WriteFileAtomically(env, paths.Manifest(id), ManifestJson(m)));
-  audit.status = "completed";
+  audit.status = "ok";
   audit.success = true;
   audit.message = options.deep ? "archive checksum and every member verified"
                                : "archive checksum verified";
@@ -452,6 +510,164 @@ Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
   RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
   return m;
 }
+
+Result<Manifest> RebuildManifest(const std::string& archive_path,
+                                 const std::string& expected_id, int retention_days) {
+  std::string index;
+  MemberEntry index_entry;
+  size_t members = 0;
+  RETURN_IF_ERROR(ScanArchive(archive_path, [&](const MemberEntry& e, std::string_view data) {
+    ++members;
+    if (EndsWith(e.name, "/index.json")) {
+      index = std::string(data);
+      index_entry = e;
+    }
+    return Status::Ok();
+  }));
+  if (index.empty()) {
+    return Corruption("snapshot archive '" + archive_path +
+                      "' has no index.json member: it is not a complete vecgate snapshot");
+  }
+  ASSIGN_OR_RETURN(Manifest m,
+                   ParseManifest(index, "snapshot archive '" + archive_path +
+                                            "', member '" + index_entry.name + "'"));
+  if (!expected_id.empty() && m.snapshot_id != expected_id) {
+    return Corruption("snapshot archive '" + archive_path + "' holds snapshot '" +
+                      m.snapshot_id + "', not '" + expected_id + "'");
+  }
+  if (index_entry.name != IndexMemberName(m.snapshot_id)) {
+    return Corruption("snapshot archive '" + archive_path + "': index member '" +
+                      index_entry.name + "' does not belong to snapshot " + m.snapshot_id);
+  }
+  ASSIGN_OR_RETURN(m.checksum_sha256, FileSha256(archive_path));
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(archive_path));
+  m.archive_bytes = reader->file_size();
+  m.index_member = index_entry;
+  uint64_t tar_bytes = 0;
+  for (const auto& c : m.collections) {
+    for (const auto& p : c.pages) {
+      m.embedding_bytes += p.embeddings.size;
+      for (const MemberEntry* e : {&p.records, &p.embeddings}) {
+        tar_bytes += kTarBlockSize + e->size + TarPadding(e->size);
+      }
+    }
+    tar_bytes += kTarBlockSize + c.info_member.size + TarPadding(c.info_member.size);
+  }
+  tar_bytes += kTarBlockSize + index_entry.size + TarPadding(index_entry.size) +
+               2 * kTarBlockSize;
+  m.uncompressed_bytes = tar_bytes;
+  m.compression_ratio =
+      tar_bytes == 0 ? 0
+                     : 1.0 - static_cast<double>(m.archive_bytes) /
+                                 static_cast<double>(tar_bytes);
+  m.status = "created";
+  const int64_t taken = ParseIso8601(m.timestamp);
+  m.retention_until =
+      taken < 0 ? "" : FormatIso8601(taken + static_cast<int64_t>(retention_days) * 86400);
+  // Every member the index lists must be where it says, with its checksum.
+  RETURN_IF_ERROR(CheckArchive(m, archive_path, /*deep=*/true));
+  return m;
+}
+
+Result<std::string> ResolveSnapshotId(Env* env, const std::string& dir,
+                                      const std::string& text) {
+  if (text.empty()) {
+    return InvalidArgument("empty snapshot id; give an id, a unique prefix of one, or "
+                           "'latest' (see 'vecgate snapshot list')");
+  }
+  const SnapshotPaths paths{dir};
+  if (text != "latest" && ValidateSnapshotId(text).ok() &&
+      env->FileExists(paths.Manifest(text))) {
+    return text;  // an exact id
+  }
+  ASSIGN_OR_RETURN(auto listing, ListSnapshots(env, dir));
+  if (text == "latest") {
+    const SnapshotListing* newest = nullptr;
+    for (const auto& l : listing) {
+      if (!l.manifest) continue;
+      if (newest == nullptr || l.manifest->timestamp > newest->manifest->timestamp ||
+          (l.manifest->timestamp == newest->manifest->timestamp && l.id > newest->id)) {
+        newest = &l;
+      }
+    }
+    if (newest == nullptr) {
+      return NotFound("'latest': there is no snapshot in '" + dir +
+                      "'; take one with 'vecgate snapshot create'");
+    }
+    return newest->id;
+  }
+  RETURN_IF_ERROR(ValidateSnapshotId(text));
+  std::vector<std::string> candidates;
+  for (const auto& l : listing) {
+    if (l.manifest && l.id.compare(0, text.size(), text) == 0) candidates.push_back(l.id);
+  }
+  if (candidates.size() == 1) return candidates[0];
+  if (candidates.empty()) {
+    return NotFound("snapshot '" + text + "' not found in '" + dir +
+                    "' (no id starts with it); run 'vecgate snapshot list --snapshot-dir " +
+                    dir + "'");
+  }
+  std::string list;
+  for (const auto& c : candidates) list += "\n  " + c;
+  return InvalidArgument("snapshot id prefix '" + text + "' is ambiguous; it matches " +
+                         std::to_string(candidates.size()) + " snapshots:" + list +
+                         "\ngive more of the id");
+}
+
+Result<std::string> DeleteSnapshot(const std::string& dir, const std::string& given_id,
+                                   const DeleteSnapshotOptions& options) {
+  Clock::time_point started = Clock::now();
+  Env* env = options.env;
+  ASSIGN_OR_RETURN(auto lock, LockSnapshotDir(env, dir, options.lock_wait_seconds));
+  ASSIGN_OR_RETURN(const std::string id, ResolveSnapshotId(env, dir, given_id));
+  const SnapshotPaths paths{dir};
+  ASSIGN_OR_RETURN(Manifest m, LoadManifest(env, dir, id));
+  if (env->FileExists(ActiveJournalPath(paths, id))) {
+    return FailedPrecondition("an unfinished rollback from snapshot " + id + " is pending (" +
+                              ActiveJournalPath(paths, id) +
+                              "); finish it before deleting the snapshot");
+  }
+  if (options.dry_run) return id;
+  if (options.confirm && !options.confirm(m)) {
+    return Aborted("deleting snapshot " + id + " was not confirmed; nothing was deleted");
+  }
+  RETURN_IF_ERROR(env->RemoveFile(paths.Manifest(id)));
+  if (env->FileExists(paths.Archive(id))) RETURN_IF_ERROR(env->RemoveFile(paths.Archive(id)));
+  RETURN_IF_ERROR(env->SyncDir(paths.ManifestsDir()));
+  AuditEntry audit;
+  audit.action = "snapshot_delete";
+  audit.snapshot_id = id;
+  audit.type = "delete";
+  audit.status = "ok";
+  audit.success = true;
+  for (const auto& c : m.collections) audit.collections.push_back(c.info.name);
+  audit.message = "deleted by request (status was " + m.status + ")";
+  audit.duration_seconds = Since(started);
+  RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
+  return id;
+}
+
+namespace {
+
+// Moves `path` into DIR/quarantine (never over an existing file). Returns
+// where it went.
+Result<std::string> Quarantine(Env* env, const SnapshotPaths& paths,
+                               const std::string& path, int64_t now) {
+  const std::string qdir = paths.dir + "/quarantine";
+  RETURN_IF_ERROR(env->CreateDirs(qdir));
+  const size_t slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::string target = qdir + "/" + base + "." + FormatCompact(now);
+  for (int n = 2; env->FileExists(target); ++n) {
+    target = qdir + "/" + base + "." + FormatCompact(now) + "_" + std::to_string(n);
+  }
+  RETURN_IF_ERROR(env->RenameFile(path, target));
+  return target;
+}
+
+std::string Days(int days) { return std::to_string(days) + (days == 1 ? " day" : " days"); }
+
+}  // namespace
 
 Result<CleanupResult> CleanupSnapshots(const std::string& dir,
                                        const CleanupOptions& options) {
@@ -463,71 +679,215 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
   const SnapshotPaths paths{dir};
   const int64_t now = NowSeconds(env);
   const int64_t max_age = static_cast<int64_t>(options.retention_days) * 86400;
+  const bool dry = options.dry_run;
   ASSIGN_OR_RETURN(auto listing, ListSnapshots(env, dir));
   CleanupResult result;
+  auto decide = [&](const std::string& id, const std::string& action,
+                    const std::string& reason) {
+    result.decisions.push_back(CleanupDecision{id, action, reason});
+  };
+  // A piece that is not an intact snapshot: deleted only with --force,
+  // otherwise moved to DIR/quarantine.
+  auto set_aside_piece = [&](const std::string& id, const std::string& path,
+                             const std::string& why) -> Status {
+    if (!env->FileExists(path)) return Status::Ok();
+    if (options.force) {
+      result.removed_incomplete.push_back(path);
+      decide(id, "remove", why + "; deleted (--force)");
+      if (!dry) RETURN_IF_ERROR(env->RemoveFile(path));
+      return Status::Ok();
+    }
+    result.quarantined.push_back(path);
+    decide(id, "quarantine", why + "; moved to " + paths.dir +
+                                 "/quarantine (--force deletes it instead)");
+    if (!dry) RETURN_IF_ERROR(Quarantine(env, paths, path, now).status());
+    return Status::Ok();
+  };
 
-  std::vector<const SnapshotListing*> usable;
+  // Usable snapshots, including those this pass repairs.
+  std::vector<std::pair<std::string, Manifest>> usable;
   for (const auto& l : listing) {
     if (l.usable) {
-      usable.push_back(&l);
+      usable.emplace_back(l.id, *l.manifest);
+      continue;
+    }
+    const bool valid_id = ValidateSnapshotId(l.id).ok();
+    const std::string archive = valid_id ? paths.Archive(l.id) : "";
+    const std::string manifest_path = valid_id ? paths.Manifest(l.id) : "";
+    const bool has_archive = valid_id && env->FileExists(archive);
+    if (l.manifest && has_archive) {
+      // A manifest and an archive that did not pass as usable (last
+      // verification failed, size differs, no checksum): the bytes decide.
+      Status check = CheckArchive(*l.manifest, archive, /*deep=*/false);
+      if (check.ok()) {
+        Manifest m = *l.manifest;
+        if (m.status == "failed") m.status = "verified";
+        m.verified_at = FormatIso8601(now);
+        if (!dry) RETURN_IF_ERROR(WriteFileAtomically(env, manifest_path, ManifestJson(m)));
+        result.rechecked.push_back(l.id);
+        usable.emplace_back(l.id, std::move(m));
+        continue;
+      }
+      if (check.code() != StatusCode::kCorruption) {
+        result.unreadable.push_back(l.id);
+        decide(l.id, "keep", "unreadable now, not known to be damaged (" +
+                                 check.message() + "); check the file and run again");
+        continue;
+      }
+      result.damaged.push_back(l.id);
+      if (!options.force) {
+        decide(l.id, "keep", "damaged (" + check.message() +
+                                 "); kept: pass --force to delete it");
+        continue;
+      }
+      result.removed_snapshots.push_back(l.id);
+      decide(l.id, "remove", "damaged (" + check.message() + "); deleted (--force)");
+      if (!dry) {
+        RETURN_IF_ERROR(env->RemoveFile(manifest_path));
+        RETURN_IF_ERROR(env->RemoveFile(archive));
+      }
+      continue;
+    }
+    // Pieces without a usable manifest. An archive (finished or a complete
+    // temporary one) gets its manifest rebuilt from its own index.
+    std::string candidate, candidate_id;
+    if (has_archive) {
+      candidate = archive;
+      candidate_id = l.id;
+    } else if (EndsWith(l.id, ".tar.gz.tmp")) {
+      candidate_id = l.id.substr(0, l.id.size() - 11);
+      if (ValidateSnapshotId(candidate_id).ok() &&
+          !env->FileExists(paths.Archive(candidate_id)) &&
+          !env->FileExists(paths.Manifest(candidate_id))) {
+        candidate = paths.SnapshotsDir() + "/" + l.id;
+      }
+    }
+    if (!candidate.empty()) {
+      auto rebuilt = RebuildManifest(candidate, candidate_id, options.retention_days);
+      if (rebuilt.ok()) {
+        result.rebuilt.push_back(candidate_id);
+        if (!dry) {
+          if (valid_id && env->FileExists(manifest_path)) {
+            RETURN_IF_ERROR(Quarantine(env, paths, manifest_path, now).status());
+          }
+          if (candidate != paths.Archive(candidate_id)) {
+            RETURN_IF_ERROR(env->RenameFile(candidate, paths.Archive(candidate_id)));
+          }
+          RETURN_IF_ERROR(env->CreateDirs(paths.ManifestsDir()));
+          RETURN_IF_ERROR(WriteFileAtomically(env, paths.Manifest(candidate_id),
+                                              ManifestJson(*rebuilt)));
+        }
+        usable.emplace_back(candidate_id, std::move(*rebuilt));
+        continue;
+      }
+      if (rebuilt.status().code() != StatusCode::kCorruption) {
+        result.unreadable.push_back(l.id);
+        decide(l.id, "keep", "unreadable now (" + rebuilt.status().message() +
+                                 "); check the file and run again");
+        continue;
+      }
+      const std::string why = "no readable manifest and the manifest cannot be rebuilt "
+                              "from the archive (" + rebuilt.status().message() + ")";
+      for (const auto& path : l.paths) RETURN_IF_ERROR(set_aside_piece(l.id, path, why));
+      continue;
+    }
+    if (l.problem == "not a snapshot archive" || l.problem == "not a manifest" ||
+        l.problem == "not a snapshot name") {
+      decide(l.id, "keep", l.problem + ": not vecgate's; left alone");
       continue;
     }
     for (const auto& path : l.paths) {
-      result.removed_incomplete.push_back(path);
-      if (!options.dry_run) RETURN_IF_ERROR(env->RemoveFile(path));
+      RETURN_IF_ERROR(set_aside_piece(l.id, path, l.problem));
     }
   }
-  // Newest first (ids sort by time; the timestamp breaks no ties better).
-  std::sort(usable.begin(), usable.end(), [](const auto* a, const auto* b) {
-    if (a->manifest->timestamp != b->manifest->timestamp) {
-      return a->manifest->timestamp > b->manifest->timestamp;
-    }
-    return a->id > b->id;
+
+  // Retention over the usable snapshots, newest first.
+  std::sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
+    if (a.second.timestamp != b.second.timestamp) return a.second.timestamp > b.second.timestamp;
+    return a.first > b.first;
   });
   std::string protected_verified, protected_newest;
-  for (const auto* l : usable) {
-    if (protected_newest.empty()) protected_newest = l->id;
-    const std::string& st = l->manifest->status;
-    if (protected_verified.empty() && (st == "verified" || st == "restored")) {
-      protected_verified = l->id;
+  for (const auto& [id, m] : usable) {
+    if (protected_newest.empty()) protected_newest = id;
+    if (protected_verified.empty() && (m.status == "verified" || m.status == "restored")) {
+      protected_verified = id;
     }
   }
   for (size_t rank = 0; rank < usable.size(); ++rank) {
-    const SnapshotListing& l = *usable[rank];
-    const int64_t created = ParseIso8601(l.manifest->timestamp);
+    const auto& [id, m] = usable[rank];
+    const int64_t created = ParseIso8601(m.timestamp);
     const bool expired = created >= 0 && now - created > max_age;
     const bool beyond_keep = rank >= static_cast<size_t>(options.keep);
-    if ((!expired && !beyond_keep) || l.id == protected_verified ||
-        l.id == protected_newest) {
-      result.kept.push_back(l.id);
+    std::string note;
+    if (std::find(result.rebuilt.begin(), result.rebuilt.end(), id) != result.rebuilt.end()) {
+      note = "; its manifest was rebuilt from the archive";
+    } else if (std::find(result.rechecked.begin(), result.rechecked.end(), id) !=
+               result.rechecked.end()) {
+      note = "; its last verification had failed but its checksum passes now";
+    }
+    if (id == protected_newest) {
+      result.kept.push_back(id);
+      decide(id, "keep", "the newest snapshot" + note);
       continue;
     }
-    result.removed_snapshots.push_back(l.id);
-    if (options.dry_run) continue;
-    // Manifest first: if interrupted, the orphan archive is incomplete and
-    // goes next time; a manifest is never left pointing at nothing usable.
-    RETURN_IF_ERROR(env->RemoveFile(paths.Manifest(l.id)));
-    RETURN_IF_ERROR(env->RemoveFile(paths.Archive(l.id)));
+    if (id == protected_verified) {
+      result.kept.push_back(id);
+      decide(id, "keep", "the newest verified snapshot (the only verified copy kept)" + note);
+      continue;
+    }
+    if (!expired && !beyond_keep) {
+      result.kept.push_back(id);
+      decide(id, "keep", "within retention (" + Days(options.retention_days) +
+                             ") and among the newest " + std::to_string(options.keep) + note);
+      continue;
+    }
+    result.removed_snapshots.push_back(id);
+    decide(id, "remove",
+           expired ? "older than " + Days(options.retention_days) + " (taken " +
+                         m.timestamp + ")"
+                   : "beyond --keep " + std::to_string(options.keep) + " (number " +
+                         std::to_string(rank + 1) + " from the newest)");
+    if (dry) continue;
+    // Manifest first: if interrupted, the archive without its manifest is
+    // rebuilt (not deleted) next time.
+    RETURN_IF_ERROR(env->RemoveFile(paths.Manifest(id)));
+    RETURN_IF_ERROR(env->RemoveFile(paths.Archive(id)));
   }
-  if (!options.dry_run && env->FileExists(paths.ManifestsDir())) {
+  if (!dry && env->FileExists(paths.ManifestsDir())) {
     RETURN_IF_ERROR(env->SyncDir(paths.ManifestsDir()));
   }
 
   if (options.store != nullptr) {
-    ASSIGN_OR_RETURN(auto journals, ListDoneJournals(env, paths));
+    ASSIGN_OR_RETURN(auto journals, ListDoneJournals(env, paths, &result.warnings));
     const std::string target = options.store->Describe();
     for (auto& [path, journal] : journals) {
       if (journal.asides_removed || journal.target_store != target) continue;
       const int64_t finished = ParseIso8601(journal.finished_at);
       if (finished < 0 || now - finished <= max_age) continue;
+      bool all_done = true;
       for (const auto& c : journal.collections) {
         if (c.aside_name.empty()) continue;
+        // The journal only says where to look; the collection itself must
+        // prove vecgate set it aside (name form and stamp).
+        auto info = options.store->GetCollection(c.aside_name);
+        if (!info.ok()) {
+          if (info.status().code() == StatusCode::kNotFound) continue;
+          return info.status();
+        }
+        Status stamp = CheckAsideStamp(*info, journal.snapshot_id, journal.stamp, c.name);
+        if (!stamp.ok()) {
+          all_done = false;
+          result.kept_aside_collections.push_back(c.aside_name);
+          result.warnings.push_back("kept collection '" + c.aside_name + "' named by " +
+                                    path + ": " + stamp.message());
+          continue;
+        }
         result.removed_aside_collections.push_back(c.aside_name);
-        if (options.dry_run) continue;
+        if (dry) continue;
         Status s = options.store->DeleteCollection(c.aside_name);
         if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
       }
-      if (!options.dry_run) {
+      if (!dry && all_done) {
         journal.asides_removed = true;
         RETURN_IF_ERROR(WriteFileAtomically(env, path, JournalJson(journal)));
       }
@@ -535,18 +895,20 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
   }
   AuditEntry audit;
   audit.action = "snapshot_cleanup";
-  audit.type = options.dry_run ? "dry_run" : "cleanup";
-  audit.status = "completed";
+  audit.type = dry ? "dry_run" : (options.force ? "cleanup_force" : "cleanup");
+  audit.status = "ok";
   audit.success = true;
   audit.collections = result.removed_aside_collections;
-  audit.message = std::to_string(result.removed_snapshots.size()) +
-                  " snapshots and " + std::to_string(result.removed_incomplete.size()) +
-                  " incomplete files removed, " + std::to_string(result.kept.size()) +
-                  " kept, " + std::to_string(result.removed_aside_collections.size()) +
+  audit.message = std::to_string(result.removed_snapshots.size()) + " snapshots and " +
+                  std::to_string(result.removed_incomplete.size()) +
+                  " incomplete files removed, " + std::to_string(result.quarantined.size()) +
+                  " quarantined, " + std::to_string(result.rebuilt.size()) +
+                  " manifests rebuilt, " + std::to_string(result.kept.size()) + " kept, " +
+                  std::to_string(result.removed_aside_collections.size()) +
                   " aside collections deleted";
   if (options.store != nullptr) audit.store = options.store->Describe();
   audit.duration_seconds = Since(started);
-  if (!options.dry_run) RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
+  if (!dry) RETURN_IF_ERROR(AppendAudit(env, paths.AuditLog(), audit));
   return result;
 }
 

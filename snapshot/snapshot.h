@@ -33,8 +33,19 @@ namespace vecgate {
 inline constexpr int kDefaultRetentionDays = 7;
 inline constexpr int kDefaultKeepSnapshots = 7;
 inline constexpr double kDefaultLockWaitSeconds = 10;
+// --lock-wait is 0 to this many seconds (a day); anything else is refused.
+inline constexpr double kMaxLockWaitSeconds = 86400;
+// --name: printable UTF-8 of at most this many bytes.
+inline constexpr size_t kMaxSnapshotNameBytes = 256;
 
-// Takes DIR/.lock (creating DIR). Aborted with the holder's pid and what to
+// InvalidArgument for a --lock-wait that is negative, not a number or above
+// kMaxLockWaitSeconds.
+Status ValidateLockWait(double seconds);
+// InvalidArgument for a --name that is not printable UTF-8 or too long.
+Status ValidateSnapshotName(const std::string& name);
+
+// Takes DIR/.lock (creating DIR). InvalidArgument for a wait that
+// ValidateLockWait refuses. Aborted with the holder's pid and what to
 // do when another process keeps it longer than `wait_seconds`.
 Result<std::unique_ptr<FileLock>> LockSnapshotDir(Env* env, const std::string& dir,
                                                   double wait_seconds);
@@ -72,9 +83,10 @@ struct CreateStats {
 Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& options,
                                 CreateStats* stats = nullptr);
 
-// The manifest of `id`: InvalidArgument for an unsafe id, NotFound (saying
-// to run `vecgate snapshot list`) when it does not exist, Corruption when it
-// does not parse.
+// The manifest of `id` (an exact id, "latest" or a unique prefix; see
+// ResolveSnapshotId): InvalidArgument for an unsafe id or an ambiguous
+// prefix, NotFound (saying to run `vecgate snapshot list`) when it does not
+// exist, Corruption naming the file when it does not parse.
 Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::string& id);
 
 // Checks an archive against its manifest: size and whole-file SHA-256, and
@@ -86,7 +98,8 @@ Status CheckArchive(const Manifest& manifest, const std::string& archive_path,
                     bool deep);
 
 // One entry of `list`: usable snapshots have a parsed manifest, an archive of
-// the recorded size and a status other than "failed". Everything else found
+// the recorded size and a status other than "failed" (the status is a cache
+// of the last verification; `verify` and `cleanup` check the bytes again). Everything else found
 // in the directory (orphan archives, temporary files, manifests without an
 // archive) is listed as not usable with the problem.
 struct SnapshotListing {
@@ -107,10 +120,12 @@ struct VerifyOptions {
   Env* env = Env::Default();
 };
 
-// Verifies `id` (CheckArchive) under the lock and records the outcome in
+// Verifies `id` (an id, "latest" or a unique prefix; CheckArchive) under the lock and records the outcome in
 // the manifest: status "verified" (a "restored" snapshot keeps its status)
-// with verified_at, or "failed". Returns the updated manifest, or the
-// Corruption that made it fail.
+// with verified_at, or "failed" when the bytes fail their checksum now
+// (Corruption). A file that cannot be read (NotFound, IoError) is
+// "unreadable": the error is returned and the status is left as it was.
+// Returns the updated manifest, or the error.
 Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& id,
                                 const VerifyOptions& options);
 
@@ -121,6 +136,39 @@ Status UpdateManifestStatus(Env* env, const std::string& dir,
                             const std::string& restored_at = "",
                             const std::string& verified_at = "");
 
+// Rebuilds the manifest of an archive from its own index member (one
+// sequential pass that checks every member), with the file-level fields
+// computed from the file and status "created". `expected_id` (when not
+// empty) must be the snapshot the archive holds. Corruption naming the file
+// when it is not a complete vecgate snapshot; NotFound / IoError when it
+// cannot be read.
+Result<Manifest> RebuildManifest(const std::string& archive_path,
+                                 const std::string& expected_id,
+                                 int retention_days = kDefaultRetentionDays);
+
+// What a user typed for a snapshot: an exact id, "latest" (the newest
+// snapshot with a manifest) or a unique prefix of an id. NotFound when
+// nothing matches; InvalidArgument listing the candidates when a prefix is
+// ambiguous, or for an unsafe id.
+Result<std::string> ResolveSnapshotId(Env* env, const std::string& dir,
+                                      const std::string& text);
+
+struct DeleteSnapshotOptions {
+  bool dry_run = false;
+  double lock_wait_seconds = kDefaultLockWaitSeconds;
+  Env* env = Env::Default();
+  // Asked with the manifest before anything is deleted (not for dry runs);
+  // false cancels (Aborted). Empty: proceed.
+  std::function<bool(const Manifest&)> confirm;
+};
+
+// Deletes one snapshot (manifest, then archive) under the lock and records
+// it in the audit log. `id` may be "latest" or a unique prefix. Returns the
+// id deleted. FailedPrecondition while an unfinished rollback of it is
+// pending; Aborted when not confirmed.
+Result<std::string> DeleteSnapshot(const std::string& dir, const std::string& id,
+                                   const DeleteSnapshotOptions& options);
+
 struct CleanupOptions {
   int retention_days = kDefaultRetentionDays;
   int keep = kDefaultKeepSnapshots;
@@ -128,8 +176,18 @@ struct CleanupOptions {
   // (by Describe()) whose retention has passed are deleted too.
   Store* store = nullptr;
   bool dry_run = false;
+  // Delete damaged snapshots and pieces that cannot be rebuilt instead of
+  // keeping / quarantining them.
+  bool force = false;
   double lock_wait_seconds = kDefaultLockWaitSeconds;
   Env* env = Env::Default();
+};
+
+// Why cleanup keeps or removes one snapshot or piece.
+struct CleanupDecision {
+  std::string id;
+  std::string action;  // keep | remove | quarantine
+  std::string reason;
 };
 
 struct CleanupResult {
@@ -137,12 +195,30 @@ struct CleanupResult {
   std::vector<std::string> removed_incomplete;  // paths of partial pieces
   std::vector<std::string> kept;
   std::vector<std::string> removed_aside_collections;
+  std::vector<std::string> quarantined;  // paths moved to DIR/quarantine
+  std::vector<std::string> rebuilt;      // ids whose manifest was rebuilt
+  std::vector<std::string> rechecked;    // "failed" snapshots that pass now
+  std::vector<std::string> damaged;      // fail their checksum now
+  std::vector<std::string> unreadable;   // could not be read: kept
+  std::vector<std::string> kept_aside_collections;  // named, but not proven ours
+  std::vector<std::string> warnings;     // unreadable journals, unproven asides
+  std::vector<CleanupDecision> decisions;  // one per snapshot or piece
 };
 
 // Retention: a usable snapshot is removed when it is older than
 // retention_days or not among the `keep` newest; the newest verified (or
-// restored) snapshot and the newest usable one are never removed. Incomplete
-// pieces are removed. With a store, expired aside collections are deleted.
+// restored) snapshot and the newest usable one are never removed.
+// Everything else is judged by its bytes, never by a cached status:
+//   - a snapshot whose last verification failed but whose checksum passes
+//     now is usable again (its status is refreshed);
+//   - a damaged one (checksum fails now) is kept unless `force`;
+//   - one that cannot be read now is kept;
+//   - an archive without a readable manifest gets its manifest rebuilt from
+//     the archive; when that fails, it is moved to DIR/quarantine (deleted
+//     only with `force`), as are other leftover pieces.
+// With a store, expired aside collections of finished rollbacks are deleted,
+// each only when the collection proves vecgate set it aside (its name has
+// the aside form and its metadata the rollback's stamp; CheckAsideStamp).
 Result<CleanupResult> CleanupSnapshots(const std::string& dir,
                                        const CleanupOptions& options);
 

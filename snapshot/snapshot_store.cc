@@ -183,13 +183,17 @@ Result<std::unique_ptr<Store>> OpenSnapshotStore(const std::string& uri,
     archive = rest;
     ASSIGN_OR_RETURN(manifest, ManifestForPath(archive));
   } else {
-    RETURN_IF_ERROR(ValidateSnapshotId(rest));
     const std::string dir =
         options.snapshot_dir.empty() ? DefaultSnapshotDir() : options.snapshot_dir;
-    ASSIGN_OR_RETURN(manifest, LoadManifest(Env::Default(), dir, rest));
-    archive = SnapshotPaths{dir}.Archive(rest);
+    // An id, a unique prefix of one, or "latest".
+    ASSIGN_OR_RETURN(const std::string id, ResolveSnapshotId(Env::Default(), dir, rest));
+    ASSIGN_OR_RETURN(manifest, LoadManifest(Env::Default(), dir, id));
+    archive = SnapshotPaths{dir}.Archive(id);
     if (manifest.status == "failed") {
-      return Corruption("snapshot " + rest + " failed verification; it cannot be used");
+      return Corruption("snapshot " + id +
+                        " failed its last verification and is not used; run "
+                        "'vecgate snapshot verify " + id +
+                        "' again: if the archive reads correctly now it becomes usable");
     }
     RETURN_IF_ERROR(CheckArchive(manifest, archive, /*deep=*/false));
   }

@@ -8,11 +8,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
+#include <chrono>
 #include <fstream>
 #include <regex>
 
 #include <nlohmann/json.hpp>
 
+#include "snapshot/archive.h"
+#include "snapshot/audit_log.h"
+#include "snapshot/journal.h"
 #include "snapshot/manifest.h"
 #include "snapshot/rollback.h"
 #include "snapshot/snapshot.h"
@@ -323,7 +329,14 @@ TEST_F(SnapshotArchiveTest, RetentionCleanupKeepsTheNewestVerified) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_THAT(result->kept, ::testing::UnorderedElementsAre(ids[1], ids[3]));
   EXPECT_THAT(result->removed_snapshots, ::testing::UnorderedElementsAre(ids[0], ids[2]));
-  EXPECT_EQ(result->removed_incomplete.size(), 2u);
+  // The leftovers cannot be rebuilt into snapshots: without --force they are
+  // moved to DIR/quarantine, never deleted.
+  EXPECT_TRUE(result->removed_incomplete.empty());
+  EXPECT_EQ(result->quarantined.size(), 2u);
+  std::string quarantine;
+  ASSERT_EQ(RunCommand("ls " + options_.snapshot_dir + "/quarantine", &quarantine), 0);
+  EXPECT_THAT(quarantine, HasSubstr("snapshot_20270101_000000.tar.gz.tmp"));
+  EXPECT_THAT(quarantine, HasSubstr("snapshot_20270101_000001.tar.gz"));
   listing = ListSnapshots(Env::Default(), options_.snapshot_dir);
   ASSERT_TRUE(listing.ok());
   ASSERT_EQ(listing->size(), 2u);
@@ -380,6 +393,460 @@ TEST_F(SnapshotArchiveTest, ALockLeftByAKilledProcessDoesNotBlock) {
   ASSERT_TRUE(WIFSIGNALED(status));
   auto lock = LockSnapshotDir(Env::Default(), options_.snapshot_dir, 0);
   EXPECT_TRUE(lock.ok()) << lock.status().ToString();
+}
+
+// ---------------------------------------------------------------- data safety
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+
+// Peak resident memory of this process, in MiB.
+long PeakRssMiB() {
+  struct rusage usage;
+  ::getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024;
+}
+
+TEST_F(SnapshotArchiveTest, ABrieflyUnreadableArchiveIsNotMarkedFailedNorDeleted) {
+  Manifest m = Create();
+  const SnapshotPaths paths{options_.snapshot_dir};
+  const std::string archive = paths.Archive(m.snapshot_id);
+  const std::string away = dir_.path() + "/away.tar.gz";
+  // The archive cannot be read for a moment (here: a directory in its place).
+  ASSERT_EQ(std::rename(archive.c_str(), away.c_str()), 0);
+  ASSERT_EQ(::mkdir(archive.c_str(), 0755), 0);
+  auto verified = VerifySnapshot(options_.snapshot_dir, m.snapshot_id, VerifyOptions());
+  EXPECT_EQ(verified.status().code(), StatusCode::kIoError) << verified.status().ToString();
+  EXPECT_EQ(LoadManifest(Env::Default(), options_.snapshot_dir, m.snapshot_id)->status,
+            "created")
+      << "an unreadable file is not a damaged one";
+  CleanupOptions cleanup;
+  cleanup.force = true;  // even --force deletes nothing that is not proven damaged
+  auto result = CleanupSnapshots(options_.snapshot_dir, cleanup);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(::rmdir(archive.c_str()), 0);
+  ASSERT_EQ(std::rename(away.c_str(), archive.c_str()), 0);
+  EXPECT_TRUE(Env::Default()->FileExists(paths.Manifest(m.snapshot_id)));
+
+  // A status "failed" left by an earlier check is only a cache: cleanup
+  // checks the bytes, which pass, and keeps the snapshot usable.
+  ASSERT_TRUE(UpdateManifestStatus(Env::Default(), options_.snapshot_dir, m.snapshot_id,
+                                   "failed")
+                  .ok());
+  Create("second");  // so that the first is not protected as the newest
+  result = CleanupSnapshots(options_.snapshot_dir, cleanup);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_THAT(result->rechecked, ::testing::ElementsAre(m.snapshot_id));
+  EXPECT_THAT(result->kept, ::testing::Contains(m.snapshot_id));
+  EXPECT_TRUE(Env::Default()->FileExists(archive));
+  EXPECT_EQ(LoadManifest(Env::Default(), options_.snapshot_dir, m.snapshot_id)->status,
+            "verified");
+  EXPECT_TRUE(VerifySnapshot(options_.snapshot_dir, m.snapshot_id, VerifyOptions()).ok());
+}
+
+TEST_F(SnapshotArchiveTest, AMissingOrDamagedManifestIsRebuiltFromTheArchive) {
+  Manifest a = Create("a");
+  Manifest b = Create("b");
+  Create("c");
+  const SnapshotPaths paths{options_.snapshot_dir};
+  ASSERT_EQ(std::remove(paths.Manifest(a.snapshot_id).c_str()), 0);
+  WriteText(paths.Manifest(b.snapshot_id), "{\"format\": \"vecgate-snap");  // cut short
+  auto listing = ListSnapshots(Env::Default(), options_.snapshot_dir);
+  ASSERT_TRUE(listing.ok());
+  for (const auto& l : *listing) {
+    if (l.id == b.snapshot_id) {
+      EXPECT_THAT(l.problem, HasSubstr(paths.Manifest(b.snapshot_id)));
+    }
+  }
+  CleanupOptions dry;
+  dry.dry_run = true;
+  auto planned = CleanupSnapshots(options_.snapshot_dir, dry);
+  ASSERT_TRUE(planned.ok()) << planned.status().ToString();
+  EXPECT_FALSE(Env::Default()->FileExists(paths.Manifest(a.snapshot_id))) << "dry run wrote";
+
+  auto result = CleanupSnapshots(options_.snapshot_dir, CleanupOptions());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_THAT(result->rebuilt, ::testing::UnorderedElementsAre(a.snapshot_id, b.snapshot_id));
+  EXPECT_TRUE(result->removed_snapshots.empty());
+  for (const Manifest* m : {&a, &b}) {
+    auto rebuilt = LoadManifest(Env::Default(), options_.snapshot_dir, m->snapshot_id);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+    EXPECT_EQ(rebuilt->checksum_sha256, m->checksum_sha256);
+    EXPECT_EQ(rebuilt->archive_bytes, m->archive_bytes);
+    EXPECT_EQ(rebuilt->uncompressed_bytes, m->uncompressed_bytes);
+    EXPECT_EQ(rebuilt->total_chunks, m->total_chunks);
+    EXPECT_EQ(rebuilt->name, m->name);
+    VerifyOptions deep;
+    deep.deep = true;
+    EXPECT_TRUE(VerifySnapshot(options_.snapshot_dir, m->snapshot_id, deep).ok());
+  }
+  // The damaged manifest was kept for inspection, not thrown away.
+  std::string out;
+  ASSERT_EQ(RunCommand("ls " + options_.snapshot_dir + "/quarantine", &out), 0);
+  EXPECT_THAT(out, HasSubstr(b.snapshot_id + ".json"));
+  OpenOptions open;
+  open.snapshot_dir = options_.snapshot_dir;
+  auto snap = OpenStore("snapshot:" + a.snapshot_id, open);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_TRUE(testing::SameRecords(**snap, *store_, Names()));
+}
+
+TEST_F(SnapshotArchiveTest, ADamagedArchiveIsDeletedOnlyWithForce) {
+  Manifest old = Create("old");
+  Create("new");
+  const SnapshotPaths paths{options_.snapshot_dir};
+  const std::string archive = paths.Archive(old.snapshot_id);
+  {
+    std::fstream f(archive, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(old.archive_bytes / 2));
+    f.put('\x5a');
+  }
+  EXPECT_EQ(VerifySnapshot(options_.snapshot_dir, old.snapshot_id, VerifyOptions())
+                .status()
+                .code(),
+            StatusCode::kCorruption);
+  auto result = CleanupSnapshots(options_.snapshot_dir, CleanupOptions());
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_THAT(result->damaged, ::testing::ElementsAre(old.snapshot_id));
+  EXPECT_TRUE(Env::Default()->FileExists(archive)) << "deleted without --force";
+  bool said = false;
+  for (const auto& d : result->decisions) {
+    if (d.id == old.snapshot_id) {
+      EXPECT_EQ(d.action, "keep");
+      EXPECT_THAT(d.reason, HasSubstr("--force"));
+      said = true;
+    }
+  }
+  EXPECT_TRUE(said);
+  CleanupOptions force;
+  force.force = true;
+  result = CleanupSnapshots(options_.snapshot_dir, force);
+  ASSERT_TRUE(result.ok());
+  EXPECT_THAT(result->removed_snapshots, ::testing::ElementsAre(old.snapshot_id));
+  EXPECT_FALSE(Env::Default()->FileExists(archive));
+  EXPECT_FALSE(Env::Default()->FileExists(paths.Manifest(old.snapshot_id)));
+}
+
+TEST_F(SnapshotArchiveTest, AFailedVerificationIsRefusedWithAHintToVerifyAgain) {
+  Manifest m = Create();
+  ASSERT_TRUE(UpdateManifestStatus(Env::Default(), options_.snapshot_dir, m.snapshot_id,
+                                   "failed")
+                  .ok());
+  std::string out;
+  const std::string env = "SNAPSHOT_DIR=" + options_.snapshot_dir + " ";
+  EXPECT_EQ(RunCommand(env + testing::Vecgate() + " validate --old snapshot:" +
+                           m.snapshot_id + " --new " + store_->Describe() +
+                           " --report-dir " + dir_.path() + "/reports",
+                       &out),
+            3);
+  EXPECT_THAT(out, HasSubstr("vecgate snapshot verify " + m.snapshot_id));
+  RollbackOptions rollback;
+  rollback.snapshot_dir = options_.snapshot_dir;
+  rollback.snapshot_id = m.snapshot_id;
+  auto rolled = RunRollback(*store_, rollback);
+  EXPECT_THAT(rolled.status().message(), HasSubstr("vecgate snapshot verify " + m.snapshot_id));
+  // Verifying again clears it: the archive is intact.
+  ASSERT_EQ(RunCommand(env + testing::Vecgate() + " snapshot verify " + m.snapshot_id, &out),
+            0)
+      << out;
+  EXPECT_NE(RunCommand(env + testing::Vecgate() + " validate --old snapshot:" +
+                           m.snapshot_id + " --new " + store_->Describe() +
+                           " --report-dir " + dir_.path() + "/reports",
+                       &out),
+            3)
+      << out;
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("failed its last verification")));
+}
+
+TEST_F(SnapshotArchiveTest, ALyingIndexCannotMakeTheReaderAllocate) {
+  Manifest m = Create();
+  const std::string archive = SnapshotPaths{options_.snapshot_dir}.Archive(m.snapshot_id);
+  auto reader = ArchiveReader::Open(archive);
+  ASSERT_TRUE(reader.ok());
+  MemberEntry lying = m.collections[0].pages[0].records;
+  lying.size = uint64_t{1900} << 20;  // 1.9 GB claimed for a small member
+  const long before = PeakRssMiB();
+  auto data = (*reader)->ReadMember(lying);
+  EXPECT_EQ(data.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(data.status().message(), HasSubstr(archive));
+  EXPECT_LT(PeakRssMiB() - before, 64) << "a declared size was trusted";
+  // A size a little larger than the truth: refused, nothing more read.
+  lying.size = m.collections[0].pages[0].records.size + 4096;
+  EXPECT_EQ((*reader)->ReadMember(lying).status().code(), StatusCode::kCorruption);
+
+  // The same lie inside a 1 KB archive's own index (no manifest beside it).
+  const std::string small = dir_.path() + "/small/snapshots/snapshot_20270101_000000.tar.gz";
+  ASSERT_TRUE(Env::Default()->CreateDirs(dir_.path() + "/small/snapshots").ok());
+  {
+    auto writer = ArchiveWriter::Create(Env::Default(), small, ArchiveWriterOptions());
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Add("snapshot_20270101_000000/collections/0000/records_000000.jsonl",
+                               std::string("{}\n"), MemberKind::kText)
+                    .ok());
+    Manifest fake = m;
+    fake.snapshot_id = "snapshot_20270101_000000";
+    fake.collections.resize(1);
+    fake.collections[0].pages.resize(1);
+    fake.collections[0].pages[0].records.name =
+        "snapshot_20270101_000000/collections/0000/records_000000.jsonl";
+    fake.collections[0].pages[0].records.size = uint64_t{1900} << 20;
+    fake.collections[0].pages[0].embeddings.name =
+        "snapshot_20270101_000000/collections/0000/embeddings_000000.f32";
+    fake.collections[0].info_member.name = "snapshot_20270101_000000/collections/0000/info.json";
+    fake.collections[0].count = fake.collections[0].pages[0].rows;
+    fake.total_chunks = fake.collections[0].count;
+    ASSERT_TRUE((*writer)->Finish("snapshot_20270101_000000/index.json",
+                                  ManifestIndexJson(fake))
+                    .ok());
+  }
+  auto rebuilt = RebuildManifest(small, "snapshot_20270101_000000");
+  EXPECT_EQ(rebuilt.status().code(), StatusCode::kCorruption) << rebuilt.status().ToString();
+  EXPECT_THAT(rebuilt.status().message(), HasSubstr(small));
+  EXPECT_LT(PeakRssMiB() - before, 64);
+}
+
+TEST_F(SnapshotArchiveTest, ManyTinyMembersAreScannedQuicklyInLittleMemory) {
+  const std::string path = dir_.path() + "/many.tar.gz";
+  {
+    auto writer = ArchiveWriter::Create(Env::Default(), path, ArchiveWriterOptions());
+    ASSERT_TRUE(writer.ok());
+    for (int i = 0; i < 50000; ++i) {
+      ASSERT_TRUE(
+          (*writer)->Add("m/" + std::to_string(i), std::string("x"), MemberKind::kText).ok());
+    }
+    ASSERT_TRUE((*writer)->Finish("m/index.json", "{}").ok());
+  }
+  const long before = PeakRssMiB();
+  std::clock_t cpu = std::clock();
+  size_t members = 0;
+  ASSERT_TRUE(ScanArchive(path, [&](const MemberEntry&, std::string_view data) {
+                ++members;
+                EXPECT_LE(data.size(), 2u);
+                return Status::Ok();
+              }).ok());
+  const double seconds = static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC;
+  EXPECT_EQ(members, 50001u);
+  EXPECT_LT(seconds, 3.0) << "per-member cost too high";
+  EXPECT_LT(PeakRssMiB() - before, 32);
+}
+
+TEST_F(SnapshotArchiveTest, ParseErrorsAreCorruptionNamingTheFile) {
+  Manifest m = Create();
+  const SnapshotPaths paths{options_.snapshot_dir};
+  WriteText(paths.Manifest(m.snapshot_id), "[1, 2");
+  auto loaded = LoadManifest(Env::Default(), options_.snapshot_dir, m.snapshot_id);
+  EXPECT_EQ(loaded.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(loaded.status().message(), HasSubstr(paths.Manifest(m.snapshot_id)));
+
+  const std::string journal = dir_.path() + "/rollback_x.journal.json";
+  for (const std::string& text :
+       {std::string("{\"snapshot_id\": 5}"), std::string("not json"),
+        std::string("{\"snapshot_id\":\"s\",\"target_store\":\"t\",\"type\":\"full\","
+                    "\"stamp\":\"x\",\"started_at\":\"x\",\"requested\":[],"
+                    "\"collections\":[{\"name\":\"../etc\",\"phase\":\"pending\","
+                    "\"aside_name\":\"\",\"restore\":true,\"pages_done\":0}]}")}) {
+    auto parsed = ParseJournal(text, journal);
+    EXPECT_EQ(parsed.status().code(), StatusCode::kCorruption) << text;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(journal)) << text;
+  }
+
+  ASSERT_TRUE(Env::Default()->CreateDirs(paths.LogsDir()).ok());
+  {
+    std::ofstream log(paths.AuditLog(), std::ios::app);
+    log << "{\"timestamp\": \"2026-\n[]\n";
+  }
+  auto audit = ReadAudit(Env::Default(), paths.AuditLog(), 0);
+  ASSERT_TRUE(audit.ok());
+  ASSERT_GE(audit->size(), 3u);
+  EXPECT_EQ(audit->front().action, "snapshot_create") << "earlier entries stay readable";
+  for (size_t i = audit->size() - 2; i < audit->size(); ++i) {
+    EXPECT_EQ((*audit)[i].action, "unreadable");
+    EXPECT_THAT((*audit)[i].message, HasSubstr("Corruption"));
+    EXPECT_THAT((*audit)[i].message, HasSubstr(paths.AuditLog()));
+  }
+}
+
+TEST_F(SnapshotArchiveTest, ASnapshotNameMustBePrintableUtf8) {
+  std::string out;
+  const std::string create = testing::Vecgate() + " snapshot create --json --store " +
+                             store_->Describe() + " --snapshot-dir " + options_.snapshot_dir;
+  EXPECT_EQ(RunCommand(create + " --name \"$(printf '\\377')\"", &out), 3) << out;
+  EXPECT_THAT(out, HasSubstr("UTF-8"));
+  EXPECT_EQ(RunCommand(create + " --name \"$(printf 'a\\033[31mb')\"", &out), 3) << out;
+  EXPECT_THAT(out, HasSubstr("control characters"));
+  ASSERT_EQ(RunCommand("find " + options_.snapshot_dir + " -type f 2>/dev/null | wc -l", &out),
+            0);
+  EXPECT_EQ(out, "0\n") << "nothing may be left behind";
+  // A real UTF-8 name works, and --json output parses.
+  ASSERT_EQ(RunCommand(create + " --name 'pré migration ✓' 2>/dev/null", &out),
+            0)
+      << out;
+  auto json = nlohmann::json::parse(out);
+  EXPECT_EQ(json["name"], "pré migration ✓");
+}
+
+TEST_F(SnapshotArchiveTest, LatestAndUniquePrefixesNameASnapshot) {
+  testing::ClockEnv clock(1800000000);
+  options_.env = &clock;
+  Manifest first = Create("first");
+  clock.Set(1800000000 + 86400);
+  Manifest second = Create("second");
+  const std::string dir = " --snapshot-dir " + options_.snapshot_dir;
+  std::string out;
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info latest --json" + dir, &out), 0)
+      << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["snapshot_id"], second.snapshot_id);
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_20270115 --json" + dir,
+                       &out),
+            0)
+      << out;
+  EXPECT_EQ(nlohmann::json::parse(out)["snapshot_id"], first.snapshot_id);
+  EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_2027" + dir, &out), 3);
+  EXPECT_THAT(out, HasSubstr("ambiguous"));
+  EXPECT_THAT(out, HasSubstr(first.snapshot_id));
+  EXPECT_THAT(out, HasSubstr(second.snapshot_id));
+  EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_1999" + dir, &out), 3);
+  EXPECT_THAT(out, HasSubstr("not found"));
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot verify latest" + dir, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr(second.snapshot_id + ": OK"));
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " rollback snapshot_20270115 --dry-run --store " +
+                           store_->Describe() + dir,
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("snapshot " + first.snapshot_id));
+  OpenOptions open;
+  open.snapshot_dir = options_.snapshot_dir;
+  auto snap = OpenStore("snapshot:latest", open);
+  ASSERT_TRUE(snap.ok()) << snap.status().ToString();
+  EXPECT_EQ((*snap)->Describe(), "snapshot:" + second.snapshot_id);
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot delete snapshot_20270115 --yes" + dir,
+                       &out),
+            0)
+      << out;
+  EXPECT_FALSE(Env::Default()->FileExists(
+      SnapshotPaths{options_.snapshot_dir}.Archive(first.snapshot_id)));
+}
+
+TEST_F(SnapshotArchiveTest, CleanupDryRunGivesAReasonPerSnapshot) {
+  testing::ClockEnv clock(1800000000);
+  options_.env = &clock;
+  options_.collections = {"sergio_humor"};
+  std::vector<std::string> ids;
+  for (int day = 0; day < 3; ++day) {
+    clock.Set(1800000000 + day * 86400);
+    ids.push_back(Create("day" + std::to_string(day)).snapshot_id);
+  }
+  VerifyOptions verify;
+  verify.env = &clock;
+  ASSERT_TRUE(VerifySnapshot(options_.snapshot_dir, ids[0], verify).ok());
+  clock.Set(1800000000 + 20 * 86400);
+  CleanupOptions cleanup;
+  cleanup.env = &clock;
+  cleanup.dry_run = true;
+  auto result = CleanupSnapshots(options_.snapshot_dir, cleanup);
+  ASSERT_TRUE(result.ok());
+  std::map<std::string, CleanupDecision> by_id;
+  for (const auto& d : result->decisions) by_id[d.id] = d;
+  EXPECT_EQ(by_id[ids[2]].action, "keep");
+  EXPECT_THAT(by_id[ids[2]].reason, HasSubstr("newest snapshot"));
+  EXPECT_EQ(by_id[ids[0]].action, "keep");
+  EXPECT_THAT(by_id[ids[0]].reason, HasSubstr("verified"));
+  EXPECT_EQ(by_id[ids[1]].action, "remove");
+  EXPECT_THAT(by_id[ids[1]].reason, HasSubstr("older than 7 days"));
+  for (const auto& id : ids) {
+    EXPECT_TRUE(Env::Default()->FileExists(SnapshotPaths{options_.snapshot_dir}.Archive(id)));
+  }
+  // The CLI prints the same, one line per snapshot.
+  std::string out;
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot cleanup --dry-run --keep 1 "
+                           "--snapshot-dir " + options_.snapshot_dir,
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("would remove"));
+  EXPECT_THAT(out, HasSubstr("beyond --keep 1"));
+  EXPECT_THAT(out, HasSubstr("the newest snapshot"));
+  EXPECT_THAT(out, HasSubstr("nothing was changed"));
+}
+
+TEST_F(SnapshotArchiveTest, InfoShowsTheArchiveSizeOnDiskAndAnHonestRatio) {
+  Manifest m = Create();
+  const std::string archive = SnapshotPaths{options_.snapshot_dir}.Archive(m.snapshot_id);
+  auto size = Env::Default()->FileSize(archive);
+  ASSERT_TRUE(size.ok());
+  std::string out;
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info " + m.snapshot_id +
+                           " --snapshot-dir " + options_.snapshot_dir,
+                       &out),
+            0)
+      << out;
+  char on_disk[64], raw[64], pct[32];
+  std::snprintf(on_disk, sizeof(on_disk), "%.1f KiB on disk", *size / 1024.0);
+  std::snprintf(raw, sizeof(raw), "%.1f KiB of raw data", m.uncompressed_bytes / 1024.0);
+  std::snprintf(pct, sizeof(pct), "(%.1f %% of it",
+                100.0 * static_cast<double>(*size) / static_cast<double>(m.uncompressed_bytes));
+  EXPECT_THAT(out, HasSubstr(on_disk));
+  EXPECT_THAT(out, HasSubstr(raw));
+  EXPECT_THAT(out, HasSubstr(pct));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("saved")));
+  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info " + m.snapshot_id +
+                           " --json --snapshot-dir " + options_.snapshot_dir,
+                       &out),
+            0);
+  EXPECT_EQ(nlohmann::json::parse(out)["archive_bytes_on_disk"], *size);
+}
+
+TEST_F(SnapshotArchiveTest, HealthCheckTellsNoSnapshotFromADamagedOne) {
+  std::string out;
+  const std::string fresh = dir_.path() + "/fresh";
+  ASSERT_EQ(RunCommand("cd " + dir_.path() + " && env -u SNAPSHOT_DIR " + testing::Vecgate() +
+                           " health-check --snapshot-dir " + fresh,
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("[WARN]"));
+  EXPECT_THAT(out, HasSubstr("no snapshot yet"));
+  EXPECT_THAT(out, HasSubstr("vecgate snapshot create"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("FAIL")));
+  EXPECT_FALSE(Env::Default()->FileExists(fresh)) << "a health check created the directory";
+  // Without --snapshot-dir or $SNAPSHOT_DIR: nothing is created in the cwd.
+  ASSERT_EQ(RunCommand("cd " + dir_.path() + " && env -u SNAPSHOT_DIR -u CHROMADB_URL " +
+                           testing::Vecgate() + " health-check",
+                       &out),
+            0)
+      << out;
+  EXPECT_FALSE(Env::Default()->FileExists(dir_.path() + "/vecgate_snapshots"));
+
+  Manifest m = Create();
+  const std::string archive = SnapshotPaths{options_.snapshot_dir}.Archive(m.snapshot_id);
+  {
+    std::fstream f(archive, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    f.put('\x01');
+  }
+  EXPECT_EQ(RunCommand(testing::Vecgate() + " health-check --snapshot-dir " +
+                           options_.snapshot_dir,
+                       &out),
+            3);
+  EXPECT_THAT(out, HasSubstr("[FAIL]"));
+  EXPECT_THAT(out, HasSubstr("damaged"));
+}
+
+TEST_F(SnapshotArchiveTest, AbsurdLockWaitsAreRefused) {
+  std::string out;
+  for (const char* wait : {"1e300", "-1", "nan", "inf"}) {
+    EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot create --store " +
+                             store_->Describe() + " --lock-wait " + wait +
+                             " --snapshot-dir " + options_.snapshot_dir,
+                         &out),
+              3)
+        << wait << ": " << out;
+    EXPECT_THAT(out, HasSubstr("--lock-wait")) << wait;
+  }
+  EXPECT_EQ(LockSnapshotDir(Env::Default(), options_.snapshot_dir, 1e300).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 }  // namespace
