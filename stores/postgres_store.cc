@@ -536,6 +536,8 @@ Status PostgresStore::Connect() {
     return Unavailable(Prefix() + "cannot connect (" + message +
                        "); is the PostgreSQL server running at " + where + "?");
   }
+  // Server notices ("already exists, skipping") are not for the user.
+  PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
   // Shortest exact float text, whatever the server's default.
   ASSIGN_OR_RETURN(PgResult r, Exec("SET extra_float_digits = 1", {}, "setting up the session"));
   return Status::Ok();
@@ -961,7 +963,9 @@ Result<int64_t> PostgresStore::Count(const std::string& collection) {
 
 // The SELECT list of a read: id, document, metadata, embedding as text.
 std::string SelectList(const Target& t, const Include& include) {
-  std::string s = QuoteIdent(t.id_col) + "::text, ";
+  // Aliased: ORDER BY and WHERE must see the table's id column (its own
+  // type and order), not an output column of the same name.
+  std::string s = QuoteIdent(t.id_col) + "::text AS vecgate_id, ";
   s += (include.documents && !t.document_col.empty()) ? QuoteIdent(t.document_col) + "::text"
                                                       : "NULL::text";
   s += ", ";
@@ -1430,6 +1434,20 @@ Status PostgresStore::Add(const std::string& collection, const RecordBatch& batc
         }
       }
     }
+    bool nul = batch.id(i).find('\0') != std::string::npos ||
+               (batch.document(i) && batch.document(i)->find('\0') != std::string::npos);
+    if (batch.metadata(i)) {
+      for (const auto& [key, value] : *batch.metadata(i)) {
+        auto* text = std::get_if<std::string>(&value);
+        nul |= key.find('\0') != std::string::npos ||
+               (text && text->find('\0') != std::string::npos);
+      }
+    }
+    if (nul) {
+      return InvalidArgument(where + ": " + record +
+                             " holds a NUL byte (in its id, document or metadata), which "
+                             "PostgreSQL text and jsonb cannot store; nothing was added");
+    }
     if (batch.document(i) && t.document_col.empty()) {
       return InvalidArgument(where + ": " + record +
                              " has a document but the table has no document column "
@@ -1508,7 +1526,7 @@ Result<QueryResult> PostgresStore::Query(const std::string& collection, const fl
     std::string filter = CollectionFilter(t, &params);
     const std::string distance = "(" + lhs + " " + op + " $1" + cast + ")";
     ASSIGN_OR_RETURN(PgResult r,
-                     Exec("SELECT " + QuoteIdent(t.id_col) + "::text, " + distance +
+                     Exec("SELECT " + QuoteIdent(t.id_col) + "::text AS vecgate_id, " + distance +
                               "::float8 FROM " + t.table_sql +
                               (filter.empty() ? "" : " WHERE " + filter) + " ORDER BY " + distance +
                               " LIMIT " + std::to_string(k),

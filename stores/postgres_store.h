@@ -23,7 +23,8 @@
 //
 // Metadata from json/jsonb keeps its types: strings, booleans and null as
 // they are; a number written with a fraction or an exponent is a float,
-// otherwise an int. Nested arrays and objects are kept as their JSON text
+// otherwise an int (jsonb keeps a number's digits, not its notation: 1e3
+// is stored as 1000, an int). Nested arrays and objects are kept as their JSON text
 // (a string). Floats are written with a fraction ("2.0"), so they come back
 // as floats.
 //
