@@ -19,24 +19,16 @@ using Clock = std::chrono::steady_clock;
 // Memory for old vectors per group before they go to a temporary file:
 // large enough that the seeds' corpus (9,832 x 1,536 float32, 60 MB) stays in
 // memory, small enough that a million-record store keeps RSS well under 1 GB.
-constexpr size_t kOldVectorBudgetBytes = 256u << 20;
+// The per-field metadata digests (8 bytes a field) share that headroom.
+constexpr size_t kOldVectorBudgetBytes = 192u << 20;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-uint64_t MetadataHash(const Metadata& m) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL;
-  for (const auto& [key, value] : m) {
-    uint64_t kh = HashBytes(key.data(), key.size());
-    h ^= kh + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    h ^= HashMetadataValue(value) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-  }
-  return h == 0 ? 1 : h;
-}
-
 OldRecordDigest DigestRow(const RecordBatch& page, size_t i,
-                          const std::string& citation_field, uint32_t source) {
+                          const std::string& citation_field, uint32_t source,
+                          FieldDigests* fields) {
   OldRecordDigest d;
   d.source_index = source;
   if (page.has_embedding(i)) {
@@ -44,10 +36,14 @@ OldRecordDigest DigestRow(const RecordBatch& page, size_t i,
     d.dimension = static_cast<uint32_t>(page.embedding_size(i));
   }
   if (page.document(i)) {
-    d.document_hash = HashBytes(page.document(i)->data(), page.document(i)->size());
+    const std::string& doc = *page.document(i);
+    d.document_hash = HashBytes(doc.data(), doc.size());
+    d.document_chars = CountChars(doc);
+    d.document_prefix_hash = HashBytes(doc.data(), std::min(doc.size(), kDocumentPrefixBytes));
   }
   if (page.metadata(i)) {
-    d.metadata_hash = MetadataHash(*page.metadata(i));
+    d.metadata_hash = HashMetadata(*page.metadata(i));
+    fields->Append(*page.metadata(i), &d.fields_begin, &d.fields_count);
     auto it = page.metadata(i)->find(citation_field);
     if (it != page.metadata(i)->end() && it->second.index() != 0) {
       std::string text = it->second.index() == 1 ? std::get<std::string>(it->second)
@@ -227,6 +223,8 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   for (GroupContext& group : groups) {
     OldIndex index;
     group.old_index = &index;
+    FieldDigests fields;
+    group.old_fields = &fields;
     size_t dim = 0;
     for (const auto& info : group.old_info) {
       if (info.dimension > 0) {
@@ -248,7 +246,7 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
           old_store, source, *expected, "old " + source, options, [&](RecordBatch& page) {
             for (size_t i = 0; i < page.size(); ++i) {
               OldRecordDigest digest =
-                  DigestRow(page, i, citation_field, static_cast<uint32_t>(s));
+                  DigestRow(page, i, citation_field, static_cast<uint32_t>(s), &fields);
               if (dim == 0 && page.has_embedding(i)) {
                 // A store that does not know its dimension: the first row's.
                 dim = page.embedding_size(i);
@@ -289,6 +287,7 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
     RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.EndGroup(group); }));
     group.old_index = nullptr;
     group.old_vectors = nullptr;
+    group.old_fields = nullptr;
     report.old_records += group.old_count;
     report.new_records += group.new_count;
   }
@@ -349,10 +348,17 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
     if (failed("count")) reasons.push_back("Chunk Count Mismatch");
     if (failed("embedding_integrity")) reasons.push_back("Embedding Corruption");
     if (failed("metadata_completeness")) reasons.push_back("Schema Violation");
-    if (failed("duplicates")) reasons.push_back("Duplicate IDs Found");
+    if (failed("duplicates")) {
+      const CheckResult& d = CheckNamed(report, "duplicates");
+      reasons.push_back(d.rollback_reason.empty() ? "Duplicate IDs Found" : d.rollback_reason);
+    }
     if (failed("collection_distribution")) reasons.push_back("Collection Distribution Mismatch");
     if (failed("field_types")) reasons.push_back("Field Type Violation");
     if (failed("citations")) reasons.push_back("Citation Integrity Failure");
+    if (failed("content")) {
+      const CheckResult& c = CheckNamed(report, "content");
+      reasons.push_back(c.rollback_reason.empty() ? "Content Changed" : c.rollback_reason);
+    }
     if (failed("query_performance")) reasons.push_back("Query Performance Regression");
   }
   if (warnings_fail) reasons.push_back("Warnings Fail This Gate (--fail-on warning)");

@@ -35,6 +35,7 @@ constexpr const char* kCheckNames[] = {"count",
                                        "collection_distribution",
                                        "duplicates",
                                        "field_types",
+                                       "content",
                                        "citations",
                                        "query_performance"};
 
@@ -321,7 +322,8 @@ Status SuiteParser::Parse(const Json& root, Suite* suite) const {
                   {"$schema", "name", "description", "required_fields",
                    "field_rules", "mappings", "strict_collections",
                    "thresholds", "queries", "citation_registry",
-                   "citation_registry_file", "checks", "max_findings"}));
+                   "citation_registry_file", "checks", "max_findings",
+                   "pre_existing"}));
   suite->name = StemOf(origin_);
   if (root.contains("$schema")) {
     std::string ignored;
@@ -382,6 +384,22 @@ Status SuiteParser::Parse(const Json& root, Suite* suite) const {
     RETURN_IF_ERROR(Integer(root["max_findings"], Child(path, "max_findings"),
                             0, kMaxFindingsListed, "ids listed per check",
                             &suite->max_findings));
+  }
+  if (root.contains("pre_existing")) {
+    const Json& v = root["pre_existing"];
+    const std::string p = Child(path, "pre_existing");
+    std::string policy;
+    RETURN_IF_ERROR(String(v, p, false, &policy));
+    if (policy == "ignore") {
+      suite->pre_existing = PreExistingPolicy::kIgnore;
+    } else if (policy == "warn") {
+      suite->pre_existing = PreExistingPolicy::kWarn;
+    } else if (policy == "fail") {
+      suite->pre_existing = PreExistingPolicy::kFail;
+    } else {
+      return Error(p, "expected \"ignore\", \"warn\" or \"fail\", got \"" + policy +
+                          "\"");
+    }
   }
   return Status::Ok();
 }
@@ -549,7 +567,7 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
       CheckObject(j, path,
                   {"count", "embedding_integrity", "metadata_completeness",
                    "semantic_divergence", "collection_distribution",
-                   "duplicates", "field_types", "citations",
+                   "duplicates", "field_types", "citations", "content",
                    "query_performance"}));
   const double inf = std::numeric_limits<double>::infinity();
 
@@ -661,7 +679,8 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
     const std::string p = Child(path, "semantic_divergence");
     RETURN_IF_ERROR(CheckObject(s, p,
                                 {"warn_percent", "fail_percent", "min_recall",
-                                 "min_self_retrieval", "check_live_index"}));
+                                 "min_self_retrieval", "check_live_index",
+                                 "recall_tolerance", "self_retrieval_tolerance"}));
     DivergenceThresholds& t = suite->divergence;
     if (s.contains("warn_percent")) {
       RETURN_IF_ERROR(Percent(s["warn_percent"], Child(p, "warn_percent"),
@@ -680,6 +699,15 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
       RETURN_IF_ERROR(Number(s["min_self_retrieval"],
                              Child(p, "min_self_retrieval"), 0, 1,
                              &t.min_self_retrieval));
+    }
+    if (s.contains("recall_tolerance")) {
+      RETURN_IF_ERROR(Number(s["recall_tolerance"], Child(p, "recall_tolerance"), 0, 1,
+                             &t.recall_tolerance));
+    }
+    if (s.contains("self_retrieval_tolerance")) {
+      RETURN_IF_ERROR(Number(s["self_retrieval_tolerance"],
+                             Child(p, "self_retrieval_tolerance"), 0, 1,
+                             &t.self_retrieval_tolerance));
     }
     if (s.contains("check_live_index")) {
       RETURN_IF_ERROR(Bool(s["check_live_index"], Child(p, "check_live_index"),
@@ -771,6 +799,39 @@ Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
                               &t.fail_percent));
     }
     RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+  }
+
+  if (j.contains("content")) {
+    const Json& c = j["content"];
+    const std::string p = Child(path, "content");
+    RETURN_IF_ERROR(CheckObject(c, p,
+                                {"warn_percent", "fail_percent", "ignore_fields",
+                                 "new_fields_allowed", "reembedding", "max_ulps"}));
+    ContentThresholds& t = suite->content;
+    if (c.contains("warn_percent")) {
+      RETURN_IF_ERROR(Percent(c["warn_percent"], Child(p, "warn_percent"), &t.warn_percent));
+    }
+    if (c.contains("fail_percent")) {
+      RETURN_IF_ERROR(Percent(c["fail_percent"], Child(p, "fail_percent"), &t.fail_percent));
+    }
+    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
+    if (c.contains("ignore_fields")) {
+      RETURN_IF_ERROR(
+          StringList(c["ignore_fields"], Child(p, "ignore_fields"), &t.ignore_fields));
+    }
+    if (c.contains("new_fields_allowed")) {
+      RETURN_IF_ERROR(Bool(c["new_fields_allowed"], Child(p, "new_fields_allowed"),
+                           &t.new_fields_allowed));
+    }
+    if (c.contains("reembedding")) {
+      RETURN_IF_ERROR(Bool(c["reembedding"], Child(p, "reembedding"), &t.reembedding));
+    }
+    if (c.contains("max_ulps")) {
+      int64_t ulps = 0;
+      RETURN_IF_ERROR(Integer(c["max_ulps"], Child(p, "max_ulps"), 0, &ulps));
+      if (ulps > 1000000) return Error(Child(p, "max_ulps"), "expected at most 1000000");
+      t.max_ulps = ulps;
+    }
   }
 
   if (j.contains("query_performance")) {
@@ -877,7 +938,7 @@ Status SuiteParser::ParseChecks(const Json& j, const std::string& path,
       j, path,
       {kCheckNames[0], kCheckNames[1], kCheckNames[2], kCheckNames[3],
        kCheckNames[4], kCheckNames[5], kCheckNames[6], kCheckNames[7],
-       kCheckNames[8]}));
+       kCheckNames[8], kCheckNames[9]}));
   for (const auto& item : j.items()) {
     bool enabled = true;
     RETURN_IF_ERROR(Bool(item.value(), Child(path, item.key()), &enabled));
@@ -1099,6 +1160,15 @@ Result<Suite> LoadSuite(const std::string& path) {
   ASSIGN_OR_RETURN(Suite suite, ParseSuite(*text, path));
   suite.path = path;
   return suite;
+}
+
+const char* PreExistingPolicyName(PreExistingPolicy p) {
+  switch (p) {
+    case PreExistingPolicy::kIgnore: return "ignore";
+    case PreExistingPolicy::kWarn: return "warn";
+    case PreExistingPolicy::kFail: return "fail";
+  }
+  return "ignore";
 }
 
 Suite DefaultSuite() {

@@ -68,11 +68,41 @@ struct MetadataThresholds {
 struct DivergenceThresholds {
   double warn_percent = 10.0;
   double fail_percent = 20.0;
-  // Live index of the new store (where it answers queries).
+  // Live index of the new store (where it answers queries). When the old
+  // store answers queries too, the same queries measure it and the new store
+  // may fall short of it by at most the tolerances (absolute fractions):
+  // HNSW is approximate, and both stores lose a little recall as they grow.
+  // The absolute floors apply only when the old side has no live index.
   double min_recall = 0.9;           // below -> WARN
-  double min_self_retrieval = 0.99;  // below -> FAIL
+  double min_self_retrieval = 0.95;  // below -> FAIL
+  double recall_tolerance = 0.03;          // new < old - this -> WARN
+  double self_retrieval_tolerance = 0.03;  // new < old - this -> FAIL
   bool check_live_index = true;
 };
+
+// The content check: per record present in both stores, the document, every
+// metadata key and value, and the collection's dimension and distance space.
+struct ContentThresholds {
+  double warn_percent = 0.0;  // changed records above -> WARN
+  double fail_percent = 0.1;  // above -> FAIL
+  // Fields the migration is meant to change: their changes, losses and
+  // additions are not findings.
+  std::vector<std::string> ignore_fields;
+  // Metadata keys that old did not have may appear in new.
+  bool new_fields_allowed = false;
+  // The migration re-embeds: embeddings, dimension and distance space may
+  // change; embedding drift is not judged and semantic_divergence judges the
+  // new store's own search quality instead of comparing it with old.
+  bool reembedding = false;
+  // Doubles within this many units in the last place are equal (JSON
+  // round trips move the last digit).
+  int64_t max_ulps = 4;
+};
+
+// What problems that the old store already had do to the verdict: nothing
+// (listed apart), a WARNING, or judged as if the migration made them.
+enum class PreExistingPolicy { kIgnore, kWarn, kFail };
+const char* PreExistingPolicyName(PreExistingPolicy p);
 
 struct DistributionThresholds {
   bool unexpected_collections_fail = false;  // WARN by default
@@ -141,6 +171,8 @@ struct Suite {
   DuplicateThresholds duplicates;
   FieldTypeThresholds field_types;
   CitationThresholds citations;
+  ContentThresholds content;
+  PreExistingPolicy pre_existing = PreExistingPolicy::kIgnore;
   QuerySource queries;
   QueryPerformanceThresholds query_performance;
 

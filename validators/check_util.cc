@@ -193,5 +193,63 @@ Result<QueryFile> LoadQueryFile(const std::string& path) {
   return file;
 }
 
+namespace {
+uint64_t ProblemKey(const std::string& id, const std::string& problem) {
+  uint64_t a = HashBytes(id.data(), id.size());
+  uint64_t b = HashBytes(problem.data(), problem.size());
+  return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
+}
+}  // namespace
+
+void OldProblems::Note(const std::string& id, const std::string& problem) {
+  keys_.insert(ProblemKey(id, problem));
+  ids_.insert(HashBytes(id.data(), id.size()));
+}
+
+bool OldProblems::Had(const std::string& id, const std::string& problem) const {
+  return !keys_.empty() && keys_.count(ProblemKey(id, problem)) > 0;
+}
+
+bool OldProblems::HadAny(const std::string& id) const {
+  return !ids_.empty() && ids_.count(HashBytes(id.data(), id.size())) > 0;
+}
+
+void SplitFindings::Add(bool preexisting, const std::string& collection,
+                        const std::string& id, const std::string& problem) {
+  (preexisting ? preexisting_ : introduced_).Add(collection, id, problem);
+}
+
+void SplitFindings::MoveTo(CheckResult& result) {
+  introduced_.MoveTo(result);
+  CheckResult pre;
+  preexisting_.MoveTo(pre);
+  result.preexisting_total += pre.findings_total;
+  for (auto& f : pre.findings) result.preexisting_findings.push_back(std::move(f));
+}
+
+CheckStatus ApplyPreExisting(PreExistingPolicy policy, CheckStatus introduced,
+                             CheckStatus everything, int64_t preexisting_count) {
+  switch (policy) {
+    case PreExistingPolicy::kIgnore: return introduced;
+    case PreExistingPolicy::kWarn:
+      return preexisting_count > 0 ? Worse(introduced, CheckStatus::kWarn) : introduced;
+    case PreExistingPolicy::kFail: return Worse(introduced, everything);
+  }
+  return introduced;
+}
+
+Criterion PercentCriterion(const std::string& what, double observed_percent,
+                           double warn_percent, double fail_percent, int64_t bad,
+                           int64_t total) {
+  Criterion c;
+  c.what = what;
+  c.observed = FormatFixed(observed_percent, 3) + " % (" + std::to_string(bad) + " of " +
+               std::to_string(total) + ")";
+  c.limit = "FAIL above " + FormatNumber(fail_percent) + " %, WARN above " +
+            FormatNumber(warn_percent) + " %";
+  c.status = StatusFromBadPercent(observed_percent, warn_percent, fail_percent);
+  return c;
+}
+
 }  // namespace check_util
 }  // namespace vecgate

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <set>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,53 @@ class BottomKSample {
   std::vector<Entry> entries_;  // max-heap by (key, id)
   std::vector<float> vectors_;
 };
+
+// Problems the old store already had, keyed by (id, problem text): a
+// problem found in a new record is pre-existing when the old record with the
+// same id had the same problem. 8 bytes a problem, never the records.
+class OldProblems {
+ public:
+  void Note(const std::string& id, const std::string& problem);
+  bool Had(const std::string& id, const std::string& problem) const;
+  bool HadAny(const std::string& id) const;  // any problem noted for id
+  void Clear() {
+    keys_.clear();
+    ids_.clear();
+  }
+
+ private:
+  std::unordered_set<uint64_t> keys_;
+  std::unordered_set<uint64_t> ids_;
+};
+
+// Findings split into those the migration introduced and those the old store
+// already had (CheckResult::findings and ::preexisting_findings).
+class SplitFindings {
+ public:
+  explicit SplitFindings(int64_t cap) : introduced_(cap), preexisting_(cap) {}
+  void Add(bool preexisting, const std::string& collection, const std::string& id,
+           const std::string& problem);
+  int64_t introduced() const { return introduced_.total(); }
+  int64_t preexisting() const { return preexisting_.total(); }
+  void MoveTo(CheckResult& result);
+
+ private:
+  FindingList introduced_;
+  FindingList preexisting_;
+};
+
+// The status of a check under the suite's pre_existing policy, from the
+// status of what the migration introduced and the status of every problem
+// judged as if the migration had made it: ignore -> introduced; warn ->
+// introduced, at least WARN when anything pre-existed; fail -> everything.
+CheckStatus ApplyPreExisting(PreExistingPolicy policy, CheckStatus introduced,
+                             CheckStatus everything, int64_t preexisting_count);
+
+// A criterion for a "percent of bad records" rule ("FAIL above 0.1 %, WARN
+// above 0 %").
+Criterion PercentCriterion(const std::string& what, double observed_percent,
+                           double warn_percent, double fail_percent, int64_t bad,
+                           int64_t total);
 
 // Query vectors read from a queries file: JSON Lines of arrays, or one JSON
 // array of arrays. Used by semantic_divergence and query_performance.

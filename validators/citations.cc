@@ -13,6 +13,9 @@
 // A record without the field in both stores is not checked here
 // (metadata_completeness reports it). The bad percentage counts records with
 // any problem; above citations.fail_percent FAIL, above warn_percent WARN.
+// A malformed or unresolved citation that the old record of the same id had
+// too is pre-existing: listed apart and judged by the suite's pre_existing
+// policy (a change is always the migration's).
 #include <unordered_set>
 
 #include "validators/check_util.h"
@@ -53,9 +56,29 @@ class CitationsValidator : public Validator {
 
   Status BeginRun(const RunContext& run) override {
     run_ = &run;
-    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     registry_.clear();
     registry_.insert(suite().citation_registry.begin(), suite().citation_registry.end());
+    return Status::Ok();
+  }
+
+  Status BeginGroup(const GroupContext&) override {
+    old_problems_.Clear();
+    return Status::Ok();
+  }
+
+  Status OnOldPage(const GroupContext&, const RecordBatch& page, size_t) override {
+    const std::string& field = suite().citations.field;
+    for (size_t i = 0; i < page.size(); ++i) {
+      const MetadataValue* value = FindField(page.metadata(i), field);
+      if (value == nullptr || std::holds_alternative<std::monostate>(*value)) continue;
+      const auto* s = std::get_if<std::string>(value);
+      const bool well_formed = s != nullptr && WellFormedCitation(*s);
+      if (!well_formed) old_problems_.Note(page.id(i), "malformed");
+      if (well_formed && !registry_.empty() && !registry_.count(*s)) {
+        old_problems_.Note(page.id(i), "unresolved");
+      }
+    }
     return Status::Ok();
   }
 
@@ -64,10 +87,17 @@ class CitationsValidator : public Validator {
     const std::string& field = suite().citations.field;
     for (size_t i = 0; i < page.size(); ++i) {
       ++records_;
+      bool introduced = false, preexisting = false;
+      // Records one problem, pre-existing when the old record had it too.
+      auto add = [&](const char* problem, bool can_preexist) {
+        const bool pre = can_preexist && joined.old[i] != nullptr &&
+                         old_problems_.Had(page.id(i), problem);
+        (pre ? preexisting : introduced) = true;
+        findings_->Add(pre, group.target, page.id(i), problem);
+      };
       const MetadataValue* value = FindField(page.metadata(i), field);
       const OldRecordDigest* old = joined.old[i];
       const bool present = value != nullptr && !std::holds_alternative<std::monostate>(*value);
-      bool bad = false;
       if (present) {
         ++checked_;
         const auto* s = std::get_if<std::string>(value);
@@ -75,27 +105,25 @@ class CitationsValidator : public Validator {
         const bool well_formed = s != nullptr && WellFormedCitation(*s);
         if (!well_formed) {
           ++malformed_;
-          bad = true;
-          findings_->Add(group.target, page.id(i), "malformed");
+          add("malformed", true);
         }
         if (old != nullptr && old->citation_hash != HashBytes(text.data(), text.size())) {
           ++changed_;
-          bad = true;
-          findings_->Add(group.target, page.id(i), "changed");
+          add("changed", false);
         }
         if (well_formed && !registry_.empty() && !registry_.count(*s)) {
           ++unresolved_;
-          bad = true;
-          findings_->Add(group.target, page.id(i), "unresolved");
+          add("unresolved", true);
         }
       } else if (old != nullptr && old->citation_hash != 0) {
         ++changed_;
-        bad = true;
-        findings_->Add(group.target, page.id(i), "changed");
+        add("changed", false);
       }
-      if (bad) {
+      if (introduced) {
         ++bad_records_;
         faults_.Mark(group, old);
+      } else if (preexisting) {
+        ++preexisting_records_;
       }
     }
     return Status::Ok();
@@ -105,9 +133,17 @@ class CitationsValidator : public Validator {
     CheckResult r;
     r.name = name();
     r.title = title();
+    const CitationThresholds& t = suite().citations;
     const double pct = Percent(bad_records_, records_);
-    r.status = check_util::StatusFromBadPercent(pct, suite().citations.warn_percent,
-                                                suite().citations.fail_percent);
+    const double all_pct = Percent(bad_records_ + preexisting_records_, records_);
+    r.status = check_util::ApplyPreExisting(
+        suite().pre_existing, check_util::StatusFromBadPercent(pct, t.warn_percent, t.fail_percent),
+        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
+        preexisting_records_);
+    r.criteria.push_back(check_util::PercentCriterion(
+        "records with a citation problem the migration introduced", pct, t.warn_percent,
+        t.fail_percent, bad_records_, records_));
+    r.metrics["preexisting_records"] = preexisting_records_;
     r.metrics["field"] = suite().citations.field;
     r.metrics["records"] = records_;
     r.metrics["records_with_citation"] = checked_;
@@ -121,6 +157,10 @@ class CitationsValidator : public Validator {
                 " records with a bad citation (" + FormatFixed(pct, 3) + " %): " +
                 std::to_string(malformed_) + " malformed, " + std::to_string(changed_) +
                 " changed, " + std::to_string(unresolved_) + " unresolved";
+    if (preexisting_records_ > 0) {
+      r.summary += "; " + std::to_string(preexisting_records_) +
+                   " more already bad in the old store";
+    }
     if (registry_.empty()) r.summary += " (no registry)";
     if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
     findings_->MoveTo(r);
@@ -128,9 +168,10 @@ class CitationsValidator : public Validator {
   }
 
  private:
-  std::unique_ptr<FindingList> findings_;
+  std::unique_ptr<check_util::SplitFindings> findings_;
+  check_util::OldProblems old_problems_;
   std::unordered_set<std::string> registry_;
-  int64_t records_ = 0, checked_ = 0, bad_records_ = 0;
+  int64_t records_ = 0, checked_ = 0, bad_records_ = 0, preexisting_records_ = 0;
   int64_t malformed_ = 0, changed_ = 0, unresolved_ = 0;
   check_util::FaultSources faults_;
 };

@@ -49,12 +49,24 @@ TEST(CitationsTest, MalformedIsCaught) {
                        "if:///x", "if://doc"};
   for (size_t i = 0; i < 6; ++i) SetCitation(old_b, i, MetadataValue(std::string(bad[i])));
   SetCitation(old_b, 6, MetadataValue(int64_t{7}));
-  auto r = RunCitations(old_b, old_b);  // same in both: only malformed
+  // The migration made them malformed.
+  auto r = RunCitations(Cited(100), old_b);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->status, CheckStatus::kFail);
   EXPECT_EQ(FindingIds(*r, "malformed"),
             (std::vector<std::string>{"c-0", "c-1", "c-2", "c-3", "c-4", "c-5", "c-6"}));
-  EXPECT_EQ(r->metrics["changed_count"], 0);
+  EXPECT_EQ(r->metrics["changed_count"], 7);
+
+  // The same in both stores: the old store's own, listed apart; they count
+  // only when the suite says pre_existing "fail".
+  auto same = RunCitations(old_b, old_b);
+  ASSERT_TRUE(same.ok());
+  EXPECT_EQ(same->status, CheckStatus::kPass) << same->summary;
+  EXPECT_TRUE(same->findings.empty());
+  EXPECT_EQ(same->preexisting_total, 7);
+  Suite strict;
+  strict.pre_existing = PreExistingPolicy::kFail;
+  EXPECT_EQ(RunCitations(old_b, old_b, strict)->status, CheckStatus::kFail);
 }
 
 TEST(CitationsTest, ChangedOrDroppedCitationIsCaught) {
@@ -76,10 +88,15 @@ TEST(CitationsTest, UnresolvedAgainstRegistry) {
   for (int i = 0; i < 10; ++i) {
     if (i != 4) suite.citation_registry.push_back("if://doc/runbook-" + std::to_string(i) + ".md");
   }
+  // c-4 was unresolved in the old store as well: pre-existing.
   auto r = RunCitations(Cited(10), Cited(10), suite);
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(FindingIds(*r, "unresolved"), std::vector<std::string>{"c-4"});
-  EXPECT_EQ(r->status, CheckStatus::kFail);
+  ASSERT_EQ(r->preexisting_findings.size(), 1u);
+  EXPECT_EQ(r->preexisting_findings[0].id, "c-4");
+  EXPECT_EQ(r->preexisting_findings[0].problem, "unresolved");
+  EXPECT_EQ(r->status, CheckStatus::kPass);
+  suite.pre_existing = PreExistingPolicy::kFail;
+  EXPECT_EQ(RunCitations(Cited(10), Cited(10), suite)->status, CheckStatus::kFail);
   EXPECT_EQ(RunCitations(Cited(10), Cited(10))->status, CheckStatus::kPass);
 }
 

@@ -13,9 +13,20 @@
 //   near_duplicate_sample records per target (bottom-k by id hash), not
 //   counting identical embeddings. Reported as WARN.
 //
-// Memory: every id once, and per distinct document/embedding hash the first
-// id holding it; never documents or vectors (beyond the near-duplicate
-// sample). Findings: "duplicate_id", "duplicate_document_of:<first id>",
+// Judging the migration, not the source: the old store is counted the same
+// way (per document hash, embedding hash and id, over every old collection).
+// A new record in a duplicate set is pre-existing when it is unchanged (its
+// old record has the same id and the same document / embedding) and the old
+// store already held that document / embedding at least twice; every other
+// member of a duplicate set is the migration's. Pre-existing duplicates are
+// listed apart and judged by the suite's pre_existing policy, so a perfect
+// copy of a corpus with natural duplicates passes, and one duplicate the
+// migration adds is judged exactly as before.
+//
+// Memory: every id once, per distinct document/embedding hash the first id
+// holding it and a count, and per old record two hashes and a counter;
+// never documents or vectors (beyond the near-duplicate sample). Findings
+// are classified at the end; up to kCandidateCap of them are kept for that. Findings: "duplicate_id", "duplicate_document_of:<first id>",
 // "duplicate_embedding_of:<first id>", "near_duplicate_of:<id>(cosine c)".
 // Eigen 3.4's AVX-512 packet code trips GCC 12's uninitialized-use
 // analysis once inlined here; the warnings are about Eigen, not this file.
@@ -27,6 +38,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -40,6 +52,9 @@ using check_util::FormatFixed;
 using check_util::FormatNumber;
 using check_util::Percent;
 
+// Duplicate findings kept until Finish classifies them.
+constexpr size_t kCandidateCap = 20000;
+
 class DuplicatesValidator : public Validator {
  public:
   const char* name() const override { return "duplicates"; }
@@ -47,7 +62,24 @@ class DuplicatesValidator : public Validator {
 
   Status BeginRun(const RunContext& run) override {
     run_ = &run;
-    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
+    return Status::Ok();
+  }
+
+  Status OnOldPage(const GroupContext&, const RecordBatch& page, size_t) override {
+    const DuplicateThresholds& t = suite().duplicates;
+    for (size_t i = 0; i < page.size(); ++i) {
+      ++old_ids_[HashBytes(page.id(i).data(), page.id(i).size())];
+      if (t.check_documents && page.document(i) && !page.document(i)->empty()) {
+        const std::string& doc = *page.document(i);
+        ++old_documents_[HashBytes(doc.data(), doc.size())];
+      }
+      if (t.check_embeddings && page.has_embedding(i) &&
+          check_util::AllFinite(page.embedding(i), page.embedding_size(i))) {
+        ++old_embeddings_[HashBytes(page.embedding(i),
+                                    page.embedding_size(i) * sizeof(float))];
+      }
+    }
     return Status::Ok();
   }
 
@@ -66,29 +98,35 @@ class DuplicatesValidator : public Validator {
     for (size_t i = 0; i < page.size(); ++i) {
       ++records_;
       const std::string& id = page.id(i);
+      const OldRecordDigest* old = joined.old[i];
       bool duplicate = false;
       if (!ids_.insert(id).second) {
         ++duplicate_ids_;
         duplicate = true;
-        findings_->Add(group.target, id, "duplicate_id");
+        auto it = old_ids_.find(HashBytes(id.data(), id.size()));
+        const bool pre = it != old_ids_.end() && it->second >= 2;
+        if (pre) ++preexisting_duplicate_ids_;
+        findings_->Add(pre, group.target, id, "duplicate_id");
       }
       if (t.check_documents && page.document(i) && !page.document(i)->empty()) {
         const std::string& doc = *page.document(i);
-        duplicate |= Record(&documents_, HashBytes(doc.data(), doc.size()), id, group,
-                            "duplicate_document_of:", &document_involved_);
+        const uint64_t h = HashBytes(doc.data(), doc.size());
+        duplicate |= Record(&documents_, h, id, group, "duplicate_document_of:",
+                            old != nullptr && old->document_hash == h, kDocument);
       }
       // Vectors with NaN/Inf are embedding_integrity's to report; in a
       // cosine collection Chroma turns them wholly into NaN, which would make
       // them all "identical" here.
       if (t.check_embeddings && page.has_embedding(i) &&
           check_util::AllFinite(page.embedding(i), page.embedding_size(i))) {
-        duplicate |= Record(&embeddings_,
-                            HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float)),
-                            id, group, "duplicate_embedding_of:", &embedding_involved_);
+        const uint64_t h =
+            HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float));
+        duplicate |= Record(&embeddings_, h, id, group, "duplicate_embedding_of:",
+                            old != nullptr && old->embedding_hash == h, kEmbedding);
       }
       if (duplicate) {
         ++group_duplicates_;
-        faults_.Mark(group, joined.old[i]);
+        group_faults_.push_back(old != nullptr ? old->source_index : UINT32_MAX);
       }
       if (t.near_duplicate_cosine > 0 && page.has_embedding(i)) {
         const size_t len = page.embedding_size(i);
@@ -112,6 +150,19 @@ class DuplicatesValidator : public Validator {
     g["target"] = group.target;
     g["records_with_duplicates"] = group_duplicates_;
     groups_.push_back(std::move(g));
+    nlohmann::json row;
+    row["collection"] = group.target;
+    row["records_in_duplicate_sets"] = group_duplicates_;
+    per_collection_.push_back(std::move(row));
+    // Which old collections a failure would blame, kept by name.
+    for (uint32_t source : group_faults_) {
+      if (source == UINT32_MAX || source >= group.sources.size()) {
+        for (const auto& name : group.sources) fault_names_.insert(name);
+      } else {
+        fault_names_.insert(group.sources[source]);
+      }
+    }
+    group_faults_.clear();
     return Status::Ok();
   }
 
@@ -120,60 +171,152 @@ class DuplicatesValidator : public Validator {
     r.name = name();
     r.title = title();
     const DuplicateThresholds& t = suite().duplicates;
-    const double document_pct = Percent(document_involved_, records_);
-    const double embedding_pct = Percent(embedding_involved_, records_);
-    CheckStatus status = CheckStatus::kPass;
-    if (duplicate_ids_ > 0) status = CheckStatus::kFail;
-    status = check_util::Worse(
-        status, check_util::StatusFromBadPercent(document_pct, t.warn_percent, t.fail_percent));
-    status = check_util::Worse(
-        status, check_util::StatusFromBadPercent(embedding_pct, t.warn_percent, t.fail_percent));
-    if (near_pairs_ > 0) status = check_util::Worse(status, CheckStatus::kWarn);
-    r.status = status;
+    const Involvement docs = Classify(documents_, old_documents_);
+    const Involvement embs = Classify(embeddings_, old_embeddings_);
+    const int64_t new_ids = duplicate_ids_ - preexisting_duplicate_ids_;
+    auto decide = [&](int64_t ids, int64_t doc_records, int64_t emb_records) {
+      CheckStatus status = ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
+      status = check_util::Worse(
+          status, check_util::StatusFromBadPercent(Percent(doc_records, records_),
+                                                   t.warn_percent, t.fail_percent));
+      return check_util::Worse(
+          status, check_util::StatusFromBadPercent(Percent(emb_records, records_),
+                                                   t.warn_percent, t.fail_percent));
+    };
+    CheckStatus introduced = decide(new_ids, docs.introduced, embs.introduced);
+    if (near_pairs_ > 0) introduced = check_util::Worse(introduced, CheckStatus::kWarn);
+    const CheckStatus everything = decide(duplicate_ids_, docs.all, embs.all);
+    const int64_t preexisting =
+        preexisting_duplicate_ids_ + (docs.all - docs.introduced) + (embs.all - embs.introduced);
+    r.status = check_util::ApplyPreExisting(suite().pre_existing, introduced, everything,
+                                            preexisting);
+    const double document_pct = Percent(docs.introduced, records_);
+    const double embedding_pct = Percent(embs.introduced, records_);
+    {
+      Criterion ids;
+      ids.what = "duplicate ids the migration introduced";
+      ids.observed = std::to_string(new_ids);
+      ids.limit = "FAIL above 0";
+      ids.status = new_ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
+      r.criteria.push_back(ids);
+    }
+    r.criteria.push_back(check_util::PercentCriterion(
+        "records in duplicate-document sets the migration introduced", document_pct,
+        t.warn_percent, t.fail_percent, docs.introduced, records_));
+    r.criteria.push_back(check_util::PercentCriterion(
+        "records in identical-embedding sets the migration introduced", embedding_pct,
+        t.warn_percent, t.fail_percent, embs.introduced, records_));
+    if (preexisting > 0) {
+      Criterion pre;
+      pre.what = "duplicates already in the old store (pre_existing: " +
+                 std::string(PreExistingPolicyName(suite().pre_existing)) + ")";
+      pre.observed = std::to_string(docs.all - docs.introduced) + " document, " +
+                     std::to_string(embs.all - embs.introduced) + " embedding, " +
+                     std::to_string(preexisting_duplicate_ids_) + " id";
+      pre.limit = suite().pre_existing == PreExistingPolicy::kIgnore ? "not judged"
+                  : suite().pre_existing == PreExistingPolicy::kWarn ? "WARN above 0"
+                                                                     : "judged as new";
+      pre.status = check_util::ApplyPreExisting(suite().pre_existing, CheckStatus::kPass,
+                                                everything, preexisting);
+      r.criteria.push_back(pre);
+    }
+    r.per_collection = per_collection_;
+    r.rollback_reason = new_ids > 0 ? "Duplicate IDs Found" : "Duplicate Records Introduced";
     r.metrics["records"] = records_;
-    r.metrics["duplicate_id_count"] = duplicate_ids_;
-    r.metrics["duplicate_document_records"] = document_involved_;
+    r.metrics["duplicate_id_count"] = new_ids;
+    r.metrics["duplicate_document_records"] = docs.introduced;
     r.metrics["duplicate_document_percentage"] = document_pct;
-    r.metrics["duplicate_embedding_records"] = embedding_involved_;
+    r.metrics["duplicate_embedding_records"] = embs.introduced;
     r.metrics["duplicate_embedding_percentage"] = embedding_pct;
+    r.metrics["preexisting_duplicate_ids"] = preexisting_duplicate_ids_;
+    r.metrics["preexisting_duplicate_document_records"] = docs.all - docs.introduced;
+    r.metrics["preexisting_duplicate_embedding_records"] = embs.all - embs.introduced;
     r.metrics["near_duplicate_threshold"] = t.near_duplicate_cosine;
     r.metrics["near_duplicate_sampled"] = near_sampled_;
     r.metrics["near_duplicate_pairs"] = near_pairs_;
     r.metrics["groups"] = groups_;
-    r.summary = std::to_string(duplicate_ids_) + " duplicate ids; duplicate documents " +
+    r.summary = std::to_string(new_ids) + " duplicate ids; duplicate documents " +
                 FormatFixed(document_pct, 2) + " %, identical embeddings " +
                 FormatFixed(embedding_pct, 2) + " % of " + std::to_string(records_) +
                 " records";
+    if (preexisting > 0) {
+      r.summary += " (the migration's; " + std::to_string(docs.all - docs.introduced) +
+                   " duplicate documents and " + std::to_string(embs.all - embs.introduced) +
+                   " identical embeddings were already in the old store)";
+    }
     if (t.near_duplicate_cosine > 0) {
       r.summary += "; " + std::to_string(near_pairs_) + " near-duplicate pairs in " +
                    std::to_string(near_sampled_) + " sampled";
     }
-    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    for (const Candidate& c : candidates_) {
+      const HashIndex& index = c.kind == kDocument ? documents_ : embeddings_;
+      const auto& old_counts = c.kind == kDocument ? old_documents_ : old_embeddings_;
+      auto holder = index.find(c.hash);
+      bool pre = c.unchanged && IsPreexistingSet(holder->second, old_counts, c.hash);
+      findings_->Add(pre, c.collection, c.id, c.problem);
+    }
     findings_->MoveTo(r);
+    // Findings beyond the candidate cap are counted, not listed.
+    r.findings_total += unlisted_;
+    if (r.status == CheckStatus::kFail) {
+      r.failed_collections.assign(fault_names_.begin(), fault_names_.end());
+    }
     return r;
   }
 
  private:
+  enum Kind { kDocument, kEmbedding };
   struct FirstHolder {
     std::string id;
-    bool counted = false;  // already counted as involved in a duplicate set
+    uint32_t members = 0;    // new records with this hash
+    uint32_t unchanged = 0;  // of which the old record had the same hash
   };
   using HashIndex = std::unordered_map<uint64_t, FirstHolder>;
+  using OldCounts = std::unordered_map<uint64_t, uint32_t>;
+  struct Candidate {
+    Kind kind;
+    uint64_t hash;
+    bool unchanged;
+    std::string collection, id, problem;
+  };
+  struct Involvement {
+    int64_t all = 0;         // new records in duplicate sets
+    int64_t introduced = 0;  // of which the migration's
+  };
 
-  // Returns true when `hash` was seen before (and records the finding).
+  // The old store held this document/embedding at least twice: unchanged
+  // members of the set are pre-existing.
+  static bool IsPreexistingSet(const FirstHolder&, const OldCounts& old, uint64_t hash) {
+    auto it = old.find(hash);
+    return it != old.end() && it->second >= 2;
+  }
+
+  Involvement Classify(const HashIndex& index, const OldCounts& old) const {
+    Involvement v;
+    for (const auto& [hash, holder] : index) {
+      if (holder.members < 2) continue;
+      v.all += holder.members;
+      const uint32_t pre = IsPreexistingSet(holder, old, hash) ? holder.unchanged : 0;
+      v.introduced += holder.members - pre;
+    }
+    return v;
+  }
+
+  // Returns true when `hash` was seen before (and keeps the finding).
   bool Record(HashIndex* index, uint64_t hash, const std::string& id,
-              const GroupContext& group, const char* problem, int64_t* involved) {
+              const GroupContext& group, const char* problem, bool unchanged, Kind kind) {
     auto [it, inserted] = index->try_emplace(hash);
+    ++it->second.members;
+    if (unchanged) ++it->second.unchanged;
     if (inserted) {
       it->second.id = id;
       return false;
     }
-    if (!it->second.counted) {
-      it->second.counted = true;
-      ++*involved;
+    if (candidates_.size() < kCandidateCap) {
+      candidates_.push_back({kind, hash, unchanged, group.target, id, problem + it->second.id});
+    } else {
+      ++unlisted_;
     }
-    ++*involved;
-    findings_->Add(group.target, id, problem + it->second.id);
     return true;
   }
 
@@ -197,7 +340,7 @@ class DuplicatesValidator : public Validator {
       for (size_t i = 0; i < j; ++i) {
         if (gram(i, j) >= threshold && hashes[i] != hashes[j]) {
           ++near_pairs_;
-          findings_->Add(group.target, ids[j],
+          findings_->Add(false, group.target, ids[j],
                          "near_duplicate_of:" + ids[i] + "(cosine " +
                              FormatNumber(std::round(gram(i, j) * 1e6) / 1e6) + ")");
         }
@@ -206,20 +349,24 @@ class DuplicatesValidator : public Validator {
     sample_.reset();
   }
 
-  std::unique_ptr<FindingList> findings_;
+  std::unique_ptr<check_util::SplitFindings> findings_;
+  std::vector<Candidate> candidates_;
+  int64_t unlisted_ = 0;
+  OldCounts old_ids_, old_documents_, old_embeddings_;
+  int64_t preexisting_duplicate_ids_ = 0;
+  std::vector<uint32_t> group_faults_;  // source index of each duplicate record
+  std::set<std::string> fault_names_;
+  nlohmann::json per_collection_ = nlohmann::json::array();
   std::unordered_set<std::string> ids_;  // every id of every target
   HashIndex documents_;
   HashIndex embeddings_;
   int64_t records_ = 0;
   int64_t duplicate_ids_ = 0;
-  int64_t document_involved_ = 0;
-  int64_t embedding_involved_ = 0;
   int64_t near_sampled_ = 0;
   int64_t near_pairs_ = 0;
   int64_t group_duplicates_ = 0;
   size_t sample_dimension_ = 0;
   std::unique_ptr<check_util::BottomKSample> sample_;
-  check_util::FaultSources faults_;
   nlohmann::json groups_ = nlohmann::json::array();
 };
 

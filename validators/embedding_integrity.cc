@@ -13,8 +13,14 @@
 // largest component magnitude, is above drift_max_abs_diff. A float
 // round-trip (a few ulps) is therefore not drift; another model is.
 //
-// A record with any of these problems is corrupt (counted once). Decision,
-// from the seeds: no corrupt record PASS; corrupt percentage above
+// A missing, NaN, Inf or zero-norm embedding whose old record (same id) had
+// the very same bytes (or no embedding either) is pre-existing: the
+// migration did not make it. Pre-existing records are listed apart and judged
+// by the suite's pre_existing policy. With content.reembedding the migration
+// is declared to change every vector: drift is not judged.
+//
+// A record with any of these problems is corrupt (counted once). Decision:
+// no corrupt record PASS; corrupt percentage above
 // fail_percent FAIL; above warn_percent WARN. Memory: counters, a length
 // histogram with up to max_findings ids per length, and at most
 // kDriftBatch queued new vectors.
@@ -47,10 +53,12 @@ struct Counters {
   int64_t zero_norm = 0;
   int64_t drifted = 0;
   int64_t drift_checked = 0;
+  int64_t preexisting = 0;  // corrupt in old already, unchanged
   double min_cosine = 1.0;
 
   void Add(const Counters& o) {
     records += o.records;
+    preexisting += o.preexisting;
     corrupt += o.corrupt;
     missing += o.missing;
     nan += o.nan;
@@ -74,6 +82,7 @@ struct Counters {
     j["drifted_count"] = drifted;
     j["drift_checked_count"] = drift_checked;
     j["min_cosine"] = min_cosine;
+    j["preexisting_count"] = preexisting;
   }
 };
 
@@ -84,7 +93,7 @@ class EmbeddingIntegrityValidator : public Validator {
 
   Status BeginRun(const RunContext& run) override {
     run_ = &run;
-    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     return Status::Ok();
   }
 
@@ -104,10 +113,12 @@ class EmbeddingIntegrityValidator : public Validator {
       ++group_.records;
       const std::string& id = page.id(i);
       const size_t len = page.embedding_size(i);
+      const OldRecordDigest* old_digest = joined.old[i];
       if (len == 0) {
         ++group_.missing;
-        MarkCorrupt(group, joined.old[i]);
-        findings_->Add(group.target, id, "missing_embedding");
+        const bool pre = old_digest != nullptr && old_digest->embedding_hash == 0;
+        MarkCorrupt(group, old_digest, pre);
+        findings_->Add(pre, group.target, id, "missing_embedding");
         continue;
       }
       const float* v = page.embedding(i);
@@ -123,25 +134,37 @@ class EmbeddingIntegrityValidator : public Validator {
         }
       }
       bool corrupt = false;
+      // Unchanged bytes from old: the problem was already there. Hashed only
+      // for records with a problem.
+      bool pre = false, pre_known = false;
+      auto preexisting = [&] {
+        if (!pre_known) {
+          pre_known = true;
+          pre = old_digest != nullptr && old_digest->dimension == len &&
+                old_digest->embedding_hash == HashBytes(v, len * sizeof(float));
+        }
+        return pre;
+      };
       if (has_nan) {
         ++group_.nan;
-        findings_->Add(group.target, id, "nan");
+        findings_->Add(preexisting(), group.target, id, "nan");
         corrupt = true;
       }
       if (has_inf) {
         ++group_.inf;
-        findings_->Add(group.target, id, "inf");
+        findings_->Add(preexisting(), group.target, id, "inf");
         corrupt = true;
       }
       if (!has_nan && !has_inf && sq == 0) {
         ++group_.zero_norm;
-        findings_->Add(group.target, id, "zero_norm");
+        findings_->Add(preexisting(), group.target, id, "zero_norm");
         corrupt = true;
       }
       if (fixed_dimension_ > 0) {
         if (WrongDimension(len, fixed_dimension_)) {
           ++group_.wrong_dimension;
-          findings_->Add(group.target, id, DimensionProblem(len, fixed_dimension_));
+          findings_->Add(preexisting(), group.target, id,
+                         DimensionProblem(len, fixed_dimension_));
           corrupt = true;
         }
       } else {
@@ -153,10 +176,11 @@ class EmbeddingIntegrityValidator : public Validator {
         }
       }
       if (corrupt) {
-        MarkCorrupt(group, joined.old[i]);
+        MarkCorrupt(group, old_digest, preexisting());
         continue;
       }
-      const OldRecordDigest* old = joined.old[i];
+      const OldRecordDigest* old = old_digest;
+      if (suite().content.reembedding) continue;  // declared: vectors change
       if (old != nullptr && old->embedding_hash != 0 && old->dimension == len &&
           HashBytes(v, len * sizeof(float)) != old->embedding_hash) {
         if (old->vector_row >= 0 && group.old_vectors != nullptr &&
@@ -193,7 +217,7 @@ class EmbeddingIntegrityValidator : public Validator {
         group_.corrupt += stats.count - stats.already_corrupt;
         if (stats.count > 0) faults_.MarkGroup(group);
         for (const std::string& id : stats.ids) {
-          findings_->Add(group.target, id, DimensionProblem(len, dimension));
+          findings_->Add(false, group.target, id, DimensionProblem(len, dimension));
         }
         unlisted_ += stats.count - static_cast<int64_t>(stats.ids.size());
       }
@@ -214,10 +238,28 @@ class EmbeddingIntegrityValidator : public Validator {
     r.title = title();
     const EmbeddingThresholds& t = suite().embedding;
     const double corrupt_pct = Percent(total_.corrupt, total_.records);
-    if (total_.corrupt > 0) {
-      r.status = corrupt_pct > t.fail_percent   ? CheckStatus::kFail
-                 : corrupt_pct > t.warn_percent ? CheckStatus::kWarn
-                                                : CheckStatus::kPass;
+    const double all_pct = Percent(total_.corrupt + total_.preexisting, total_.records);
+    r.status = check_util::ApplyPreExisting(
+        suite().pre_existing,
+        check_util::StatusFromBadPercent(corrupt_pct, t.warn_percent, t.fail_percent),
+        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
+        total_.preexisting);
+    r.criteria.push_back(check_util::PercentCriterion(
+        "corrupt embeddings the migration introduced (missing, NaN/Inf, zero, wrong "
+        "dimension, drifted)",
+        corrupt_pct, t.warn_percent, t.fail_percent, total_.corrupt, total_.records));
+    {
+      Criterion drift;
+      drift.what = "drift of changed vectors (same id, other bytes)";
+      drift.observed = std::to_string(total_.drifted) + " of " +
+                       std::to_string(total_.drift_checked) + " changed; min cosine " +
+                       FormatNumber(total_.min_cosine);
+      drift.limit = suite().content.reembedding
+                        ? "not judged (content.reembedding)"
+                        : "drifts when cosine < " + FormatNumber(t.drift_min_cosine) +
+                              " or max |diff| > " + FormatNumber(t.drift_max_abs_diff);
+      drift.status = total_.drifted > 0 ? CheckStatus::kWarn : CheckStatus::kPass;
+      r.criteria.push_back(drift);
     }
     total_.ToJson(r.metrics);
     bool same = !dimensions_.empty() &&
@@ -235,6 +277,23 @@ class EmbeddingIntegrityValidator : public Validator {
                 " wrong dimension, " + std::to_string(total_.zero_norm) +
                 " zero-norm, " + std::to_string(total_.drifted) + " drifted of " +
                 std::to_string(total_.drift_checked) + " changed";
+    if (total_.preexisting > 0) {
+      r.summary += "; " + std::to_string(total_.preexisting) + " more already so in the old store";
+    }
+    for (const auto& g : groups_) {
+      nlohmann::json row;
+      row["collection"] = g["target"];
+      row["dimension"] = g["dimension"];
+      row["records"] = g["records"];
+      row["corrupt"] = g["corrupt_count"];
+      row["nan"] = g["nan_count"];
+      row["missing"] = g["missing_count"];
+      row["zero_norm"] = g["zero_norm_count"];
+      row["wrong_dimension"] = g["wrong_dimension_count"];
+      row["drifted"] = g["drifted_count"];
+      row["pre_existing"] = g["preexisting_count"];
+      r.per_collection.push_back(std::move(row));
+    }
     if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
     findings_->MoveTo(r);
     r.findings_total += unlisted_;
@@ -268,7 +327,11 @@ class EmbeddingIntegrityValidator : public Validator {
     return "dimension " + std::to_string(len) + " not allowed";
   }
 
-  void MarkCorrupt(const GroupContext& group, const OldRecordDigest* old) {
+  void MarkCorrupt(const GroupContext& group, const OldRecordDigest* old, bool preexisting) {
+    if (preexisting) {
+      ++group_.preexisting;
+      return;
+    }
     ++group_.corrupt;
     faults_.Mark(group, old);
   }
@@ -337,7 +400,7 @@ class EmbeddingIntegrityValidator : public Validator {
       ++group_.drifted;
       ++group_.corrupt;
       faults_.Add(collection);
-      findings_->Add(group.target, id,
+      findings_->Add(false, group.target, id,
                      "drift(cosine " + FormatNumber(cosine) + ", max_abs_diff " +
                          FormatNumber(relative_diff) + ")");
       if (fixed_dimension_ == 0) ++lengths_[len].already_corrupt;
@@ -367,7 +430,7 @@ class EmbeddingIntegrityValidator : public Validator {
     if (std::isnan(ab)) *relative_diff = std::nan("");
   }
 
-  std::unique_ptr<FindingList> findings_;
+  std::unique_ptr<check_util::SplitFindings> findings_;
   int64_t unlisted_ = 0;
   Counters group_;
   Counters total_;

@@ -103,6 +103,8 @@ TEST(EmbeddingIntegrityTest, RequiredAllowedDimensions) {
   Suite suite;
   EXPECT_EQ(RunIntegrity(old_store, new_store, suite)->status, CheckStatus::kPass);
   suite.embedding.require_allowed_dimension = true;  // 384/768/1024/1536
+  // The old store had the same vectors: judged only when asked to.
+  suite.pre_existing = PreExistingPolicy::kFail;
   auto r = RunIntegrity(old_store, new_store, suite);
   EXPECT_EQ(r->status, CheckStatus::kFail);
   EXPECT_EQ(r->metrics["wrong_dimension_count"], 10);

@@ -42,7 +42,7 @@ class FieldTypesValidator : public Validator {
 
   Status BeginRun(const RunContext& run) override {
     run_ = &run;
-    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     rules_.clear();
     for (const FieldRule& rule : suite().field_rules) {
       CompiledRule c;
@@ -63,22 +63,49 @@ class FieldTypesValidator : public Validator {
     return Status::Ok();
   }
 
+  Status BeginGroup(const GroupContext&) override {
+    old_problems_.Clear();
+    return Status::Ok();
+  }
+
+  // The old records are judged by the same rules, so that a violation the
+  // old record (same id) already had is told apart as pre-existing.
+  Status OnOldPage(const GroupContext&, const RecordBatch& page, size_t) override {
+    for (size_t i = 0; i < page.size(); ++i) {
+      for (CompiledRule& c : rules_) {
+        const MetadataValue* value = FindField(page.metadata(i), c.rule->field);
+        if (value == nullptr || std::holds_alternative<std::monostate>(*value)) continue;
+        std::string problem = Check(c, *value, /*count=*/false);
+        if (!problem.empty()) {
+          old_problems_.Note(page.id(i), ProblemKey(c.rule->field + ":" + problem, *value));
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
   Status OnNewPage(const GroupContext& group, const RecordBatch& page,
                    const JoinedPage& joined) override {
     for (size_t i = 0; i < page.size(); ++i) {
       ++records_;
-      bool bad = false;
+      bool introduced = false, preexisting = false;
       for (CompiledRule& c : rules_) {
         const MetadataValue* value = FindField(page.metadata(i), c.rule->field);
         if (value == nullptr || std::holds_alternative<std::monostate>(*value)) continue;
         std::string problem = Check(c, *value);
         if (problem.empty()) continue;
-        bad = true;
-        findings_->Add(group.target, page.id(i), c.rule->field + ":" + problem);
+        problem = c.rule->field + ":" + problem;
+        // Pre-existing: the old record broke the same rule with the same value.
+        const bool pre = joined.old[i] != nullptr &&
+                         old_problems_.Had(page.id(i), ProblemKey(problem, *value));
+        (pre ? preexisting : introduced) = true;
+        findings_->Add(pre, group.target, page.id(i), problem);
       }
-      if (bad) {
+      if (introduced) {
         ++violating_records_;
         faults_.Mark(group, joined.old[i]);
+      } else if (preexisting) {
+        ++preexisting_records_;
       }
     }
     return Status::Ok();
@@ -88,23 +115,38 @@ class FieldTypesValidator : public Validator {
     CheckResult r;
     r.name = name();
     r.title = title();
+    const FieldTypeThresholds& t = suite().field_types;
     const double pct = Percent(violating_records_, records_);
-    r.status = check_util::StatusFromBadPercent(pct, suite().field_types.warn_percent,
-                                                suite().field_types.fail_percent);
+    const double all_pct = Percent(violating_records_ + preexisting_records_, records_);
+    r.status = check_util::ApplyPreExisting(
+        suite().pre_existing, check_util::StatusFromBadPercent(pct, t.warn_percent, t.fail_percent),
+        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
+        preexisting_records_);
+    r.criteria.push_back(check_util::PercentCriterion(
+        "records breaking a field rule because of the migration", pct, t.warn_percent,
+        t.fail_percent, violating_records_, records_));
+    r.metrics["preexisting_records"] = preexisting_records_;
     r.metrics["records"] = records_;
     r.metrics["violating_records"] = violating_records_;
     r.metrics["violation_percentage"] = pct;
+    // Only the fields and counters that are not zero.
     nlohmann::json fields = nlohmann::json::object();
     for (const CompiledRule& c : rules_) {
-      fields[c.rule->field] = {{"wrong_type", c.wrong_type},
-                               {"out_of_range", c.out_of_range},
-                               {"not_allowed", c.not_allowed},
-                               {"pattern_mismatch", c.pattern_mismatch}};
+      nlohmann::json counts = nlohmann::json::object();
+      if (c.wrong_type) counts["wrong_type"] = c.wrong_type;
+      if (c.out_of_range) counts["out_of_range"] = c.out_of_range;
+      if (c.not_allowed) counts["not_allowed"] = c.not_allowed;
+      if (c.pattern_mismatch) counts["pattern_mismatch"] = c.pattern_mismatch;
+      if (!counts.empty()) fields[c.rule->field] = counts;
     }
     r.metrics["fields"] = fields;
     r.summary = std::to_string(violating_records_) + " of " + std::to_string(records_) +
                 " records break a field rule (" + FormatFixed(pct, 3) + " %, " +
                 std::to_string(rules_.size()) + " rules)";
+    if (preexisting_records_ > 0) {
+      r.summary += "; " + std::to_string(preexisting_records_) +
+                   " more already broke it in the old store";
+    }
     if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
     findings_->MoveTo(r);
     return r;
@@ -112,10 +154,10 @@ class FieldTypesValidator : public Validator {
 
  private:
   // The problem with `value` under rule `c`, or "" when it complies.
-  static std::string Check(CompiledRule& c, const MetadataValue& value) {
+  static std::string Check(CompiledRule& c, const MetadataValue& value, bool count = true) {
     const FieldRule& rule = *c.rule;
     if (!rule.type.empty() && !HasRuleType(value, rule.type)) {
-      ++c.wrong_type;
+      if (count) ++c.wrong_type;
       return "wrong_type(" + rule.type + " expected, got " + MetadataTypeName(value) + ")";
     }
     if (rule.min || rule.max) {
@@ -130,7 +172,7 @@ class FieldTypesValidator : public Validator {
       }
       if (numeric && (std::isnan(number) || (rule.min && number < *rule.min) ||
                       (rule.max && number > *rule.max))) {
-        ++c.out_of_range;
+        if (count) ++c.out_of_range;
         return "out_of_range(" + Render(value) + ")";
       }
     }
@@ -138,7 +180,7 @@ class FieldTypesValidator : public Validator {
       const auto* s = std::get_if<std::string>(&value);
       std::string text = s != nullptr ? *s : MetadataValueToString(value);
       if (std::find(rule.allowed.begin(), rule.allowed.end(), text) == rule.allowed.end()) {
-        ++c.not_allowed;
+        if (count) ++c.not_allowed;
         return "not_allowed(" + MetadataValueToString(value) + ")";
       }
     }
@@ -146,11 +188,15 @@ class FieldTypesValidator : public Validator {
       const auto* s = std::get_if<std::string>(&value);
       std::string text = s != nullptr ? *s : MetadataValueToString(value);
       if (!c.pattern->FullMatch(text)) {
-        ++c.pattern_mismatch;
+        if (count) ++c.pattern_mismatch;
         return "pattern";
       }
     }
     return "";
+  }
+
+  static std::string ProblemKey(const std::string& problem, const MetadataValue& value) {
+    return problem + '\x1f' + MetadataTypeName(value) + '\x1f' + MetadataValueToString(value);
   }
 
   static std::string Render(const MetadataValue& value) {
@@ -158,7 +204,9 @@ class FieldTypesValidator : public Validator {
     return MetadataValueToString(value);
   }
 
-  std::unique_ptr<FindingList> findings_;
+  std::unique_ptr<check_util::SplitFindings> findings_;
+  check_util::OldProblems old_problems_;
+  int64_t preexisting_records_ = 0;
   std::vector<CompiledRule> rules_;
   int64_t records_ = 0;
   int64_t violating_records_ = 0;

@@ -271,10 +271,10 @@ TEST(QueryPerformanceCheckTest, IsNotAmongTheChecksUnlessEnabled) {
     for (const auto& v : MakeValidators(s)) out.push_back(v->name());
     return out;
   };
-  EXPECT_EQ(names(suite).size(), 8u);
+  EXPECT_EQ(names(suite).size(), 9u);
   suite.query_performance.enabled = true;
   auto enabled = names(suite);
-  ASSERT_EQ(enabled.size(), 9u);
+  ASSERT_EQ(enabled.size(), 10u);
   EXPECT_EQ(enabled.back(), "query_performance");
 }
 

@@ -25,7 +25,23 @@
 // its answer against the exact new top-k (ties-aware) below min_recall WARNs;
 // and up to self_retrieval_sample sampled records present in new are queried
 // with their own new embedding: a record must come back first (or tied at
-// the first distance). A self-retrieval rate below min_self_retrieval FAILs.
+// the first distance).
+//
+// The live index is judged against the old store's: when the old collection
+// answers queries too, the same queries measure its recall (against the
+// exact old top-k) and self-retrieval (sampled records with their old
+// vectors), and the new store may fall short of it by at most
+// recall_tolerance (WARN) and self_retrieval_tolerance (FAIL). HNSW is
+// approximate and loses a little recall as a collection grows, in both
+// stores alike. Only when the old side has no live index (a snapshot, a
+// jsonl file) do the absolute floors min_recall (WARN) and
+// min_self_retrieval (FAIL) apply.
+//
+// A group whose dimension or distance space changed is not comparable: the
+// content check reports the change (a FAIL unless content.reembedding
+// declares it); here the exact top-k is skipped. With a declared
+// re-embedding, the new store's own search quality is judged: the sampled
+// records are queried with their new vectors (self-retrieval).
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -87,6 +103,29 @@ struct QueryOutcome {
   double divergence;
 };
 
+// One group's live-index measurements, new and (when it answers) old.
+struct LiveGroup {
+  std::string target;
+  double new_recall_sum = 0;
+  int64_t new_recall_queries = 0;
+  int64_t new_self_hits = 0, new_self_checked = 0;
+  bool old_measured = false;
+  double old_recall_sum = 0;
+  int64_t old_recall_queries = 0;
+  int64_t old_self_hits = 0, old_self_checked = 0;
+
+  static double Ratio(double a, int64_t b) { return b > 0 ? a / static_cast<double>(b) : 1.0; }
+  double NewRecall() const { return Ratio(new_recall_sum, new_recall_queries); }
+  double NewSelf() const { return Ratio(static_cast<double>(new_self_hits), new_self_checked); }
+  double OldRecall() const { return Ratio(old_recall_sum, old_recall_queries); }
+  double OldSelf() const { return Ratio(static_cast<double>(old_self_hits), old_self_checked); }
+};
+
+struct LiveVerdict {
+  CheckStatus recall = CheckStatus::kPass;
+  CheckStatus self = CheckStatus::kPass;
+};
+
 class SemanticDivergenceValidator : public Validator {
  public:
   const char* name() const override { return "semantic_divergence"; }
@@ -117,6 +156,21 @@ class SemanticDivergenceValidator : public Validator {
     if (g_->dim == 0 && group.new_info.dimension > 0) {
       g_->dim = static_cast<size_t>(group.new_info.dimension);
     }
+    g_->new_dim = group.new_info.dimension > 0 ? static_cast<size_t>(group.new_info.dimension)
+                                               : g_->dim;
+    if (group.new_exists && g_->dim > 0 && g_->new_dim != g_->dim) {
+      g_->comparable = false;
+      g_->not_comparable_reason = "dimension " + std::to_string(g_->dim) + " -> " +
+                                  std::to_string(g_->new_dim);
+    } else if (group.new_exists && g_->space_old != g_->space_new) {
+      g_->comparable = false;
+      g_->not_comparable_reason = std::string("distance space ") +
+                                  DistanceSpaceName(g_->space_old) + " -> " +
+                                  DistanceSpaceName(g_->space_new);
+    } else if (suite().content.reembedding) {
+      g_->comparable = false;
+      g_->not_comparable_reason = "declared re-embedding";
+    }
     if (g_->dim > 0) RETURN_IF_ERROR(SetDimension(group, g_->dim));
     return Status::Ok();
   }
@@ -144,6 +198,10 @@ class SemanticDivergenceValidator : public Validator {
   Status OnNewPage(const GroupContext& group, const RecordBatch& page,
                    const JoinedPage&) override {
     FinalizeQueries(group);
+    if (!g_->comparable) {
+      CaptureSelfVectors(page, g_->new_dim);
+      return Status::Ok();
+    }
     if (g_->dim == 0 || !g_->new_topk) return Status::Ok();
     const size_t dim = g_->dim;
     ForEachValidRun(page, dim, [&](size_t start, size_t n) {
@@ -168,6 +226,19 @@ class SemanticDivergenceValidator : public Validator {
     gj["space_old"] = DistanceSpaceName(g.space_old);
     gj["space_new"] = DistanceSpaceName(g.space_new);
     gj["dimension"] = g.dim;
+    if (!g.comparable) {
+      gj["comparable"] = false;
+      gj["not_comparable"] = g.not_comparable_reason;
+      gj["queries"] = 0;
+      gj["semantic_divergence_percentage"] = 0.0;
+      not_comparable_.push_back(group.target + ": " + g.not_comparable_reason);
+      if (suite().content.reembedding) {
+        RETURN_IF_ERROR(CheckOwnSelfRetrieval(group, gj));
+      }
+      groups_.push_back(std::move(gj));
+      g_.reset();
+      return Status::Ok();
+    }
     if (g.queries.empty() || g.dim == 0) {
       gj["queries"] = 0;
       gj["semantic_divergence_percentage"] = 0.0;
@@ -200,9 +271,10 @@ class SemanticDivergenceValidator : public Validator {
     }
     double group_sum = 0;
     size_t group_queries = 0;
-    std::vector<std::vector<ExactTopK::Neighbor>> exact_new(nq);
+    std::vector<std::vector<ExactTopK::Neighbor>> exact_new(nq), exact_old(nq);
     for (size_t q = 0; q < nq; ++q) {
-      std::vector<ExactTopK::Neighbor> old_results = g.old_topk->Results(q);
+      exact_old[q] = g.old_topk->Results(q);
+      const std::vector<ExactTopK::Neighbor>& old_results = exact_old[q];
       exact_new[q] = g.new_topk->Results(q);
       const size_t k = std::min(K(), old_results.size());
       if (k == 0) continue;
@@ -226,7 +298,7 @@ class SemanticDivergenceValidator : public Validator {
     gj["semantic_divergence_percentage"] = group_pct;
     if (group_pct > 0 && group_pct >= suite().divergence.fail_percent) faults_.MarkGroup(group);
 
-    RETURN_IF_ERROR(CheckLiveIndex(group, exact_new, gj));
+    RETURN_IF_ERROR(CheckLiveIndex(group, exact_new, exact_old, gj));
     groups_.push_back(std::move(gj));
     g_.reset();
     return Status::Ok();
@@ -256,21 +328,80 @@ class SemanticDivergenceValidator : public Validator {
     r.summary = FormatFixed(pct, 2) + " % divergence over " + std::to_string(query_count_) +
                 " queries (k = " + std::to_string(suite().queries.k) + "), " +
                 std::to_string(diverged) + " queries with a different top-k";
-    if (live_queries_ > 0 || self_checked_ > 0) {
-      const double recall = live_queries_ > 0 ? live_recall_sum_ / live_queries_ : 1.0;
-      const double self_rate =
-          self_checked_ > 0 ? static_cast<double>(self_hits_) / self_checked_ : 1.0;
+    {
+      Criterion c;
+      c.what = "exact top-" + std::to_string(suite().queries.k) + " divergence, old vs new";
+      c.observed = FormatFixed(pct, 2) + " % over " + std::to_string(query_count_) + " queries";
+      c.limit = "FAIL at " + check_util::FormatNumber(t.fail_percent) + " %, WARN at " +
+                check_util::FormatNumber(t.warn_percent) + " %";
+      c.status = r.status;
+      r.criteria.push_back(c);
+    }
+    if (!not_comparable_.empty()) {
+      Criterion c;
+      c.what = "collections not comparable by search";
+      c.observed.clear();
+      for (const auto& n : not_comparable_) c.observed += (c.observed.empty() ? "" : "; ") + n;
+      c.limit = "skipped here; the content check judges the change";
+      c.status = CheckStatus::kPass;
+      r.criteria.push_back(c);
+      r.metrics["not_comparable"] = not_comparable_;
+    }
+    LiveGroup total;
+    bool any_old = false, all_old = !live_groups_.empty();
+    for (const LiveGroup& lg : live_groups_) {
+      const LiveVerdict v = Judge(lg);
+      r.status = check_util::Worse(r.status, check_util::Worse(v.recall, v.self));
+      total.new_recall_sum += lg.new_recall_sum;
+      total.new_recall_queries += lg.new_recall_queries;
+      total.new_self_hits += lg.new_self_hits;
+      total.new_self_checked += lg.new_self_checked;
+      total.old_recall_sum += lg.old_recall_sum;
+      total.old_recall_queries += lg.old_recall_queries;
+      total.old_self_hits += lg.old_self_hits;
+      total.old_self_checked += lg.old_self_checked;
+      any_old |= lg.old_measured;
+      all_old &= lg.old_measured;
+      if (lg.new_recall_queries + lg.new_self_checked == 0) continue;
+      Criterion rc;
+      rc.what = "live index recall@k of new '" + lg.target + "'";
+      rc.observed = FormatFixed(lg.NewRecall(), 3) +
+                    (lg.old_measured ? " (old: " + FormatFixed(lg.OldRecall(), 3) + ")" : "");
+      rc.limit = lg.old_measured ? "WARN below old - " + check_util::FormatNumber(t.recall_tolerance)
+                                 : "WARN below " + check_util::FormatNumber(t.min_recall) +
+                                       " (old store has no live index)";
+      rc.status = v.recall;
+      if (lg.new_recall_queries > 0) r.criteria.push_back(rc);
+      Criterion sc;
+      sc.what = "self-retrieval of new '" + lg.target + "'";
+      sc.observed = FormatFixed(100.0 * lg.NewSelf(), 1) + " %" +
+                    (lg.old_measured ? " (old: " + FormatFixed(100.0 * lg.OldSelf(), 1) + " %)"
+                                     : "");
+      sc.limit = lg.old_measured
+                     ? "FAIL below old - " + FormatFixed(100.0 * t.self_retrieval_tolerance, 1) +
+                           " points"
+                     : "FAIL below " + FormatFixed(100.0 * t.min_self_retrieval, 1) +
+                           " % (old store has no live index)";
+      sc.status = v.self;
+      if (lg.new_self_checked > 0) r.criteria.push_back(sc);
+    }
+    if (total.new_recall_queries > 0 || total.new_self_checked > 0) {
       r.metrics["live_index_checked"] = true;
-      r.metrics["live_index_recall"] = recall;
-      r.metrics["live_index_queries"] = live_queries_;
-      r.metrics["self_retrieval_rate"] = self_rate;
-      r.metrics["self_retrieval_checked"] = self_checked_;
-      if (recall < t.min_recall) r.status = check_util::Worse(r.status, CheckStatus::kWarn);
-      if (self_checked_ > 0 && self_rate < t.min_self_retrieval) {
-        r.status = CheckStatus::kFail;
+      r.metrics["live_index_recall"] = total.NewRecall();
+      r.metrics["live_index_queries"] = total.new_recall_queries;
+      r.metrics["self_retrieval_rate"] = total.NewSelf();
+      r.metrics["self_retrieval_checked"] = total.new_self_checked;
+      r.metrics["live_index_judged_against"] = all_old ? "old store" : any_old ? "mixed" : "floors";
+      if (any_old) {
+        r.metrics["old_live_index_recall"] = total.OldRecall();
+        r.metrics["old_self_retrieval_rate"] = total.OldSelf();
       }
-      r.summary += "; live index recall@k " + FormatFixed(recall, 3) + ", self-retrieval " +
-                   FormatFixed(100.0 * self_rate, 1) + " %";
+      r.summary += "; live index recall@k " + FormatFixed(total.NewRecall(), 3) +
+                   ", self-retrieval " + FormatFixed(100.0 * total.NewSelf(), 1) + " %";
+      if (any_old) {
+        r.summary += " (old store: " + FormatFixed(total.OldRecall(), 3) + ", " +
+                     FormatFixed(100.0 * total.OldSelf(), 1) + " %)";
+      }
     } else {
       r.metrics["live_index_checked"] = false;
     }
@@ -295,6 +426,10 @@ class SemanticDivergenceValidator : public Validator {
  private:
   struct GroupState {
     size_t dim = 0;
+    size_t new_dim = 0;       // the new collection's, when not comparable
+    bool comparable = true;   // same dimension and space, not re-embedded
+    std::string not_comparable_reason;
+    std::vector<float> self_old_vectors;  // old vectors of self_ids
     DistanceSpace space_old = DistanceSpace::kL2;
     DistanceSpace space_new = DistanceSpace::kL2;
     std::unique_ptr<check_util::BottomKSample> sample;  // old records
@@ -311,6 +446,25 @@ class SemanticDivergenceValidator : public Validator {
   };
 
   size_t K() const { return static_cast<size_t>(suite().queries.k); }
+
+  // The live index of one group against the old store's, or the floors.
+  LiveVerdict Judge(const LiveGroup& lg) const {
+    const DivergenceThresholds& t = suite().divergence;
+    LiveVerdict v;
+    if (lg.new_recall_queries > 0) {
+      const double floor = lg.old_measured && lg.old_recall_queries > 0
+                               ? lg.OldRecall() - t.recall_tolerance
+                               : t.min_recall;
+      if (lg.NewRecall() < floor) v.recall = CheckStatus::kWarn;
+    }
+    if (lg.new_self_checked > 0) {
+      const double floor = lg.old_measured && lg.old_self_checked > 0
+                               ? lg.OldSelf() - t.self_retrieval_tolerance
+                               : t.min_self_retrieval;
+      if (lg.NewSelf() < floor) v.self = CheckStatus::kFail;
+    }
+    return v;
+  }
 
   Status SetDimension(const GroupContext& group, size_t dim) {
     GroupState& g = *g_;
@@ -361,15 +515,168 @@ class SemanticDivergenceValidator : public Validator {
                                           0, suite().queries.self_retrieval_sample)));
       g.self_ids.assign(ids.begin(), ids.begin() + n);
       for (size_t i = 0; i < n; ++i) g.self_slot[ids[i]] = i;
-      g.self_vectors.assign(n * g.dim, 0.0f);
+      const size_t new_dim = g.comparable ? g.dim : g.new_dim;
+      g.self_vectors.assign(n * new_dim, 0.0f);
       g.self_found.assign(n, false);
+      g.self_old_vectors.assign(vectors.begin(), vectors.begin() + n * g.dim);
     }
     g.new_topk = std::make_unique<ExactTopK>(g.queries.data(), g.query_labels.size(), g.dim,
                                              K(), g.space_new);
   }
 
+  // Sampled records' new vectors (of `dim` components) for self-retrieval.
+  void CaptureSelfVectors(const RecordBatch& page, size_t dim) {
+    GroupState& g = *g_;
+    if (g.self_slot.empty() || dim == 0) return;
+    for (size_t r = 0; r < page.size(); ++r) {
+      if (!ValidRow(page, r, dim)) continue;
+      auto it = g.self_slot.find(page.id(r));
+      if (it == g.self_slot.end()) continue;
+      std::copy(page.embedding(r), page.embedding(r) + dim, g.self_vectors.begin() + it->second * dim);
+      g.self_found[it->second] = true;
+    }
+  }
+
+  // Asks `store` the `n` queries of `vectors` in batches, answers in order.
+  static Status AskLive(Store& store, const std::string& collection, const float* vectors,
+                        size_t n, size_t dim, size_t k, QueryResult* out) {
+    for (size_t b = 0; b < n; b += kLiveBatch) {
+      const size_t m = std::min(kLiveBatch, n - b);
+      auto live = store.Query(collection, vectors + b * dim, m, dim, k);
+      if (!live.ok()) return live.status();
+      for (size_t i = 0; i < m; ++i) {
+        out->ids.push_back(i < live->ids.size() ? live->ids[i] : std::vector<std::string>());
+        out->distances.push_back(i < live->distances.size() ? live->distances[i]
+                                                            : std::vector<float>());
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Sum over queries of recall@k of `answers` against `exact`; `counted`
+  // queries had an exact answer.
+  double RecallSum(const QueryResult& answers,
+                   const std::vector<std::vector<ExactTopK::Neighbor>>& exact,
+                   size_t* counted) const {
+    double sum = 0;
+    *counted = 0;
+    for (size_t q = 0; q < exact.size() && q < answers.ids.size(); ++q) {
+      const size_t k = std::min(K(), exact[q].size());
+      if (k == 0) continue;
+      std::unordered_set<std::string> exact_ids;
+      for (size_t j = 0; j < k; ++j) exact_ids.insert(exact[q][j].id);
+      const double kth = exact[q][k - 1].distance;
+      size_t hits = 0;
+      for (size_t j = 0; j < std::min(k, answers.ids[q].size()); ++j) {
+        bool tied = j < answers.distances[q].size() &&
+                    Tied(answers.distances[q][j], kth, kLiveTieEpsilon);
+        if (exact_ids.count(answers.ids[q][j]) || tied) ++hits;
+      }
+      sum += static_cast<double>(hits) / static_cast<double>(k);
+      ++*counted;
+    }
+    return sum;
+  }
+
+  // Whether answer i brings back `id` first (or tied with the first).
+  static bool SelfHit(const QueryResult& answers, size_t i, const std::string& id,
+                      std::string* first) {
+    *first = "nothing";
+    if (i >= answers.ids.size() || answers.ids[i].empty()) return false;
+    const auto& ids = answers.ids[i];
+    const auto& d = answers.distances[i];
+    *first = ids[0];
+    for (size_t j = 0; j < ids.size(); ++j) {
+      if (ids[j] == id &&
+          (j == 0 || (j < d.size() && !d.empty() && Tied(d[j], d[0], kLiveTieEpsilon)))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // With a declared re-embedding: the new store's own self-retrieval, the
+  // sampled records queried with their new vectors.
+  Status CheckOwnSelfRetrieval(const GroupContext& group, nlohmann::json& gj) {
+    GroupState& g = *g_;
+    if (!LiveIndexEnabled(group) || g.new_dim == 0) return Status::Ok();
+    std::vector<size_t> present;
+    std::vector<float> block;
+    for (size_t s = 0; s < g.self_ids.size(); ++s) {
+      if (!g.self_found[s]) continue;
+      present.push_back(s);
+      block.insert(block.end(), g.self_vectors.begin() + s * g.new_dim,
+                   g.self_vectors.begin() + (s + 1) * g.new_dim);
+    }
+    QueryResult answers;
+    RETURN_IF_ERROR(AskLive(*run_->new_store, group.target, block.data(), present.size(),
+                            g.new_dim, K(), &answers)
+                        .WithContext("semantic_divergence: self-retrieval queries on '" +
+                                     group.target + "'"));
+    LiveGroup lg;
+    lg.target = group.target;
+    for (size_t i = 0; i < present.size(); ++i) {
+      std::string first;
+      if (SelfHit(answers, i, g.self_ids[present[i]], &first)) {
+        ++lg.new_self_hits;
+      } else {
+        self_failures_.push_back({group.target, g.self_ids[present[i]],
+                                  "not_self_retrieved(first: " + first + ")"});
+      }
+    }
+    lg.new_self_checked = static_cast<int64_t>(present.size());
+    gj["self_retrieval_rate"] = lg.NewSelf();
+    gj["self_retrieval_checked"] = lg.new_self_checked;
+    if (lg.new_self_checked > 0 && lg.NewSelf() < suite().divergence.min_self_retrieval) {
+      faults_.MarkGroup(group);
+    }
+    live_groups_.push_back(std::move(lg));
+    return Status::Ok();
+  }
+
+  // The old store's own live index, asked the same queries: its recall
+  // against the exact old top-k and its self-retrieval with old vectors.
+  Status MeasureOldLive(const GroupContext& group,
+                        const std::vector<std::vector<ExactTopK::Neighbor>>& exact_old,
+                        LiveGroup* lg) {
+    GroupState& g = *g_;
+    Store* old = run_->old_store;
+    if (old == nullptr || !old->can_query() || group.sources.size() != 1) return Status::Ok();
+    const std::string& source = group.sources[0];
+    QueryResult answers;
+    RETURN_IF_ERROR(AskLive(*old, source, g.queries.data(), g.query_labels.size(), g.dim, K(),
+                            &answers)
+                        .WithContext("semantic_divergence: querying the live index of old '" +
+                                     source + "'"));
+    size_t counted = 0;
+    lg->old_recall_sum = RecallSum(answers, exact_old, &counted);
+    lg->old_recall_queries = static_cast<int64_t>(counted);
+    // Self-retrieval of the same sampled records that new was asked about.
+    std::vector<size_t> present;
+    std::vector<float> block;
+    for (size_t s = 0; s < g.self_ids.size(); ++s) {
+      if (!g.self_found[s]) continue;
+      present.push_back(s);
+      block.insert(block.end(), g.self_old_vectors.begin() + s * g.dim,
+                   g.self_old_vectors.begin() + (s + 1) * g.dim);
+    }
+    QueryResult self_answers;
+    RETURN_IF_ERROR(AskLive(*old, source, block.data(), present.size(), g.dim, K(),
+                            &self_answers)
+                        .WithContext("semantic_divergence: self-retrieval queries on old '" +
+                                     source + "'"));
+    for (size_t i = 0; i < present.size(); ++i) {
+      std::string first;
+      lg->old_self_hits += SelfHit(self_answers, i, g.self_ids[present[i]], &first);
+    }
+    lg->old_self_checked = static_cast<int64_t>(present.size());
+    lg->old_measured = true;
+    return Status::Ok();
+  }
+
   Status CheckLiveIndex(const GroupContext& group,
                         const std::vector<std::vector<ExactTopK::Neighbor>>& exact_new,
+                        const std::vector<std::vector<ExactTopK::Neighbor>>& exact_old,
                         nlohmann::json& gj) {
     if (!LiveIndexEnabled(group)) return Status::Ok();
     GroupState& g = *g_;
@@ -482,18 +789,22 @@ class SemanticDivergenceValidator : public Validator {
         }
       }
     }
-    const double recall = recall_queries > 0 ? recall_sum / recall_queries : 1.0;
-    const double self_rate = present.empty() ? 1.0 : static_cast<double>(hits) / present.size();
-    gj["live_index_recall"] = recall;
-    gj["self_retrieval_rate"] = self_rate;
+    LiveGroup lg;
+    lg.target = group.target;
+    lg.new_recall_sum = recall_sum;
+    lg.new_recall_queries = static_cast<int64_t>(recall_queries);
+    lg.new_self_hits = hits;
+    lg.new_self_checked = static_cast<int64_t>(present.size());
+    RETURN_IF_ERROR(MeasureOldLive(group, exact_old, &lg));
+    gj["live_index_recall"] = lg.NewRecall();
+    gj["self_retrieval_rate"] = lg.NewSelf();
     gj["self_retrieval_checked"] = present.size();
-    live_recall_sum_ += recall_sum;
-    live_queries_ += static_cast<int64_t>(recall_queries);
-    self_hits_ += hits;
-    self_checked_ += static_cast<int64_t>(present.size());
-    if (!present.empty() && self_rate < suite().divergence.min_self_retrieval) {
-      faults_.MarkGroup(group);
+    if (lg.old_measured) {
+      gj["old_live_index_recall"] = lg.OldRecall();
+      gj["old_self_retrieval_rate"] = lg.OldSelf();
     }
+    if (Judge(lg).self == CheckStatus::kFail) faults_.MarkGroup(group);
+    live_groups_.push_back(std::move(lg));
     return Status::Ok();
   }
 
@@ -502,10 +813,8 @@ class SemanticDivergenceValidator : public Validator {
   std::vector<QueryOutcome> outcomes_;
   double divergence_sum_ = 0;
   int64_t query_count_ = 0;
-  double live_recall_sum_ = 0;
-  int64_t live_queries_ = 0;
-  int64_t self_hits_ = 0;
-  int64_t self_checked_ = 0;
+  std::vector<LiveGroup> live_groups_;
+  std::vector<std::string> not_comparable_;
   std::vector<Finding> self_failures_;
   check_util::FaultSources faults_;
   nlohmann::json groups_ = nlohmann::json::array();

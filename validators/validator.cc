@@ -4,6 +4,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace vecgate {
@@ -56,6 +57,116 @@ uint64_t HashMetadataValue(const MetadataValue& value) {
   return 0x55;
 }
 
+uint64_t HashMetadata(const Metadata& m) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (const auto& [key, value] : m) {
+    uint64_t kh = HashBytes(key.data(), key.size());
+    h ^= kh + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    h ^= HashMetadataValue(value) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  }
+  return h == 0 ? 1 : h;
+}
+
+uint32_t CountChars(const std::string& text) {
+  uint32_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+namespace {
+constexpr uint64_t kPayloadMask = (uint64_t{1} << 45) - 1;
+constexpr int64_t kExactIntLimit = int64_t{1} << 44;
+}  // namespace
+
+FieldDigests::Type FieldDigests::TypeOf(const MetadataValue& value) {
+  switch (value.index()) {
+    case 1: return kString;
+    case 2: {
+      int64_t v = std::get<int64_t>(value);
+      return v >= -kExactIntLimit && v < kExactIntLimit ? kIntExact : kIntHashed;
+    }
+    case 3: return kDouble;
+    case 4: return kBool;
+  }
+  return kNull;
+}
+
+uint64_t FieldDigests::Payload(const MetadataValue& value) {
+  switch (TypeOf(value)) {
+    case kString: {
+      const auto& s = std::get<std::string>(value);
+      return HashBytes(s.data(), s.size()) & kPayloadMask;
+    }
+    case kIntExact: return static_cast<uint64_t>(std::get<int64_t>(value)) & kPayloadMask;
+    case kIntHashed: {
+      int64_t v = std::get<int64_t>(value);
+      return HashBytes(&v, sizeof(v)) & kPayloadMask;
+    }
+    case kBool: return std::get<bool>(value) ? 1 : 0;
+    case kDouble:
+    case kNull: return 0;
+  }
+  return 0;
+}
+
+void FieldDigests::Append(const Metadata& metadata, uint32_t* begin, uint32_t* count) {
+  *begin = static_cast<uint32_t>(std::min<size_t>(words_.size(), 0xFFFFFFFEu));
+  *count = 0;
+  if (words_.size() + 2 * metadata.size() >= 0xFFFFFFF0u) {
+    *count = kFieldsUnknown;
+    return;
+  }
+  for (const auto& [key, value] : metadata) {
+    auto it = key_ids_.find(key);
+    if (it == key_ids_.end()) {
+      if (keys_.size() >= 0xFFFF) {  // more distinct keys than the id holds
+        words_.resize(*begin);
+        *count = kFieldsUnknown;
+        return;
+      }
+      it = key_ids_.emplace(key, static_cast<uint16_t>(keys_.size())).first;
+      keys_.push_back(key);
+    }
+    const Type type = TypeOf(value);
+    words_.push_back((uint64_t{it->second} << 48) | (uint64_t{type} << 45) | Payload(value));
+    if (type == kDouble) {
+      double d = std::get<double>(value);
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof(bits));
+      words_.push_back(bits);
+    }
+    ++*count;
+  }
+}
+
+std::vector<FieldDigests::Entry> FieldDigests::Read(uint32_t begin, uint32_t count) const {
+  std::vector<Entry> out;
+  if (count == kFieldsUnknown) return out;
+  size_t w = begin;
+  for (uint32_t i = 0; i < count && w < words_.size(); ++i) {
+    const uint64_t word = words_[w++];
+    Entry e;
+    const uint16_t key = static_cast<uint16_t>(word >> 48);
+    e.key = key < keys_.size() ? std::string_view(keys_[key]) : std::string_view();
+    e.type = static_cast<Type>((word >> 45) & 0x7);
+    e.payload = word & kPayloadMask;
+    e.number = 0;
+    if (e.type == kDouble && w < words_.size()) {
+      uint64_t bits = words_[w++];
+      std::memcpy(&e.number, &bits, sizeof(bits));
+    }
+    out.push_back(e);
+  }
+  return out;
+}
+
+void FieldDigests::Clear() {
+  words_.clear();
+  words_.shrink_to_fit();
+  key_ids_.clear();
+  keys_.clear();
+}
+
 std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite) {
   std::vector<std::unique_ptr<Validator>> all;
   all.push_back(NewCountValidator());
@@ -66,6 +177,7 @@ std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite) {
   all.push_back(NewDuplicatesValidator());
   all.push_back(NewFieldTypesValidator());
   all.push_back(NewCitationsValidator());
+  all.push_back(NewContentValidator());
   all.push_back(NewQueryPerformanceValidator());  // off unless the suite enables it
   std::vector<std::unique_ptr<Validator>> enabled;
   for (auto& v : all) {

@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -118,6 +119,52 @@ struct OldRecordDigest {
   // Row of this record's embedding in GroupContext::old_vectors, or -1 when
   // it was not kept there (no embedding, or not the group's dimension).
   int64_t vector_row = -1;
+  // The document's length in characters (UTF-8 code points) and the hash of
+  // its first kDocumentPrefixBytes bytes, to tell truncation from change.
+  uint32_t document_chars = 0;
+  uint64_t document_prefix_hash = 0;
+  // This record's metadata, one entry per key, in GroupContext::old_fields
+  // (see FieldDigests); fields_count == kFieldsUnknown when not recorded.
+  uint32_t fields_begin = 0;
+  uint32_t fields_count = 0;
+};
+
+constexpr size_t kDocumentPrefixBytes = 64;
+constexpr uint32_t kFieldsUnknown = 0xFFFFFFFFu;
+
+// Characters (UTF-8 code points) in `text`.
+uint32_t CountChars(const std::string& text);
+
+// Per-field digests of the old records' metadata, 8 bytes a field (16 for a
+// double), so a changed record can say which field changed and, for ints,
+// doubles and bools, from what: key id (16 bits), type (3 bits) and a
+// 45-bit payload (a bool or small int exactly, else a hash); a double is
+// followed by its 64 bits. Keys are named through a per-group dictionary.
+class FieldDigests {
+ public:
+  enum Type : uint8_t { kNull = 0, kString = 1, kIntExact = 2, kDouble = 3, kBool = 4,
+                        kIntHashed = 5 };
+  struct Entry {
+    std::string_view key;
+    Type type;
+    uint64_t payload;  // 45 bits
+    double number;     // kDouble only
+  };
+
+  // Appends one record's metadata; sets begin/count (kFieldsUnknown when the
+  // key dictionary is full).
+  void Append(const Metadata& metadata, uint32_t* begin, uint32_t* count);
+  // The entries of one record, in key order.
+  std::vector<Entry> Read(uint32_t begin, uint32_t count) const;
+  static Type TypeOf(const MetadataValue& value);
+  static uint64_t Payload(const MetadataValue& value);
+  void Clear();
+  size_t bytes() const { return words_.size() * sizeof(uint64_t); }
+
+ private:
+  std::vector<uint64_t> words_;
+  std::unordered_map<std::string, uint16_t> key_ids_;
+  std::vector<std::string> keys_;
 };
 
 using OldIndex = std::unordered_map<std::string, OldRecordDigest>;
@@ -125,6 +172,8 @@ using OldIndex = std::unordered_map<std::string, OldRecordDigest>;
 // 64-bit hash (XXH3-like quality, stable across runs) of bytes.
 uint64_t HashBytes(const void* data, size_t n);
 uint64_t HashMetadataValue(const MetadataValue& value);
+// Of a whole metadata map (keys and values, in key order); never 0.
+uint64_t HashMetadata(const Metadata& metadata);
 
 // One target group: a new collection and the old collections mapped to it.
 struct GroupContext {
@@ -142,6 +191,8 @@ struct GroupContext {
   // the old scans, so checks that need old vectors again (drift, the old
   // top-k) read them locally instead of asking the old store twice.
   VectorSpool* old_vectors = nullptr;
+  // Metadata of every old record, field by field (OldRecordDigest::fields_*).
+  const FieldDigests* old_fields = nullptr;
 };
 
 // The whole run.
@@ -204,6 +255,7 @@ std::unique_ptr<Validator> NewCollectionDistributionValidator();
 std::unique_ptr<Validator> NewDuplicatesValidator();
 std::unique_ptr<Validator> NewFieldTypesValidator();
 std::unique_ptr<Validator> NewCitationsValidator();
+std::unique_ptr<Validator> NewContentValidator();
 std::unique_ptr<Validator> NewQueryPerformanceValidator();
 
 }  // namespace vecgate

@@ -127,7 +127,7 @@ inline Result<CheckResult> RunCheck(Validator& v, const Suite& suite, MemoryStor
   Suite only = suite;
   for (const char* name : {"count", "embedding_integrity", "metadata_completeness",
                            "semantic_divergence", "collection_distribution", "duplicates",
-                           "field_types", "citations", "query_performance"}) {
+                           "field_types", "citations", "content", "query_performance"}) {
     only.enabled_checks[name] = std::string(name) == v.name();
   }
   RunOptions options;

@@ -1,0 +1,396 @@
+// The content check: did the migration keep what each record says?
+//
+// For every id present in both stores (joined through OldIndex, so nothing
+// is read twice and no document is held beyond its page):
+// - the document, exactly (by hash): lost, added, truncated (shorter with
+//   the same first kDocumentPrefixBytes bytes), "now equals record X's"
+//   (the off-by-one zip of documents against ids) or changed;
+// - every metadata key and value, typed: ints and bools exactly, doubles
+//   within content.max_ulps units in the last place, strings by hash; a key
+//   lost or added (added keys are allowed with content.new_fields_allowed);
+//   fields in content.ignore_fields are not compared;
+// - per collection, the dimension and the distance space: a change is a
+//   FAIL finding naming both values, unless the suite declares the
+//   migration a re-embedding (content.reembedding).
+// Embedding bytes are embedding_integrity's (the drift rule).
+//
+// The changed percentage counts records with any change; above
+// content.fail_percent FAIL, above warn_percent WARN. Metrics count the
+// changes per kind and per metadata field, so the report can say
+// "documents changed in 9,832 records; metadata field disputed changed in
+// 491". Findings: "document truncated 1204 -> 200 chars",
+// "metadata.disputed true -> false", "document differs (now equals record
+// X's)", "dimension 384 -> 256".
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "validators/check_util.h"
+#include "validators/validator.h"
+
+namespace vecgate {
+namespace {
+
+using check_util::FormatFixed;
+using check_util::FormatNumber;
+using check_util::Percent;
+
+// Distance in units in the last place between two doubles (saturating).
+uint64_t UlpDistance(double a, double b) {
+  if (a == b) return 0;
+  if (std::isnan(a) || std::isnan(b)) return std::isnan(a) && std::isnan(b) ? 0 : UINT64_MAX;
+  int64_t ia, ib;
+  std::memcpy(&ia, &a, sizeof(a));
+  std::memcpy(&ib, &b, sizeof(b));
+  // Map the sign-magnitude order onto a monotonic integer line.
+  if (ia < 0) ia = INT64_MIN - ia;
+  if (ib < 0) ib = INT64_MIN - ib;
+  const uint64_t d = ia > ib ? static_cast<uint64_t>(ia) - static_cast<uint64_t>(ib)
+                             : static_cast<uint64_t>(ib) - static_cast<uint64_t>(ia);
+  return d;
+}
+
+const char* TypeName(FieldDigests::Type t) {
+  switch (t) {
+    case FieldDigests::kString: return "string";
+    case FieldDigests::kIntExact:
+    case FieldDigests::kIntHashed: return "int";
+    case FieldDigests::kDouble: return "float";
+    case FieldDigests::kBool: return "bool";
+    case FieldDigests::kNull: return "null";
+  }
+  return "null";
+}
+
+bool IsInt(FieldDigests::Type t) {
+  return t == FieldDigests::kIntExact || t == FieldDigests::kIntHashed;
+}
+
+// How an old field reads in a finding: the value when the digest holds it.
+std::string OldValueText(const FieldDigests::Entry& e) {
+  switch (e.type) {
+    case FieldDigests::kBool: return e.payload ? "true" : "false";
+    case FieldDigests::kIntExact: {
+      // Sign-extend the 45-bit payload.
+      int64_t v = static_cast<int64_t>(e.payload << 19) >> 19;
+      return std::to_string(v);
+    }
+    case FieldDigests::kDouble: return FormatNumber(e.number);
+    case FieldDigests::kNull: return "null";
+    case FieldDigests::kString: return "a string";
+    case FieldDigests::kIntHashed: return "an int";
+  }
+  return "?";
+}
+
+std::string NewValueText(const MetadataValue& v) {
+  if (const auto* d = std::get_if<double>(&v)) return FormatNumber(*d);
+  std::string text = MetadataValueToString(v);
+  if (text.size() > 80) text = text.substr(0, 77) + "...";
+  return text;
+}
+
+class ContentValidator : public Validator {
+ public:
+  const char* name() const override { return "content"; }
+  const char* title() const override { return "Record content"; }
+
+  Status BeginRun(const RunContext& run) override {
+    run_ = &run;
+    findings_ = std::make_unique<FindingList>(suite().max_findings);
+    ignored_.clear();
+    ignored_.insert(suite().content.ignore_fields.begin(), suite().content.ignore_fields.end());
+    return Status::Ok();
+  }
+
+  Status BeginGroup(const GroupContext& group) override {
+    g_ = GroupCounts();
+    old_documents_.clear();
+    if (!group.new_exists) return Status::Ok();  // count reports a missing collection
+    const ContentThresholds& t = suite().content;
+    for (const CollectionInfo& old : group.old_info) {
+      const CollectionInfo& now = group.new_info;
+      if (old.dimension > 0 && now.dimension > 0 && old.dimension != now.dimension) {
+        Structural(group, old.name, "dimension " + std::to_string(old.dimension) + " -> " +
+                                        std::to_string(now.dimension),
+                   t.reembedding);
+      }
+      if (old.space != now.space && (old.dimension > 0 || now.dimension > 0)) {
+        Structural(group, old.name,
+                   std::string("distance space ") + DistanceSpaceName(old.space) + " -> " +
+                       DistanceSpaceName(now.space),
+                   t.reembedding);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status OnOldPage(const GroupContext& group, const RecordBatch& page, size_t) override {
+    // First holder of each old document, to name the record whose document a
+    // changed record now carries. Points at OldIndex's own keys.
+    for (size_t i = 0; i < page.size(); ++i) {
+      if (!page.document(i)) continue;
+      auto it = group.old_index->find(page.id(i));
+      if (it == group.old_index->end()) continue;
+      old_documents_.try_emplace(it->second.document_hash, &it->first);
+    }
+    return Status::Ok();
+  }
+
+  Status OnNewPage(const GroupContext& group, const RecordBatch& page,
+                   const JoinedPage& joined) override {
+    for (size_t i = 0; i < page.size(); ++i) {
+      const OldRecordDigest* old = joined.old[i];
+      if (old == nullptr) continue;  // count's business
+      ++g_.compared;
+      bool changed = CompareDocument(group, page, i, *old);
+      changed |= CompareMetadata(group, page, i, *old);
+      if (changed) {
+        ++g_.changed;
+        faults_.Mark(group, old);
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status EndGroup(const GroupContext& group) override {
+    nlohmann::json row;
+    row["collection"] = group.target;
+    row["records_compared"] = g_.compared;
+    row["records_changed"] = g_.changed;
+    row["documents_changed"] = g_.documents;
+    row["metadata_changed"] = g_.metadata;
+    row["structure"] = g_.structure.empty() ? "same" : g_.structure;
+    per_collection_.push_back(std::move(row));
+    compared_ += g_.compared;
+    changed_ += g_.changed;
+    return Status::Ok();
+  }
+
+  Result<CheckResult> Finish() override {
+    CheckResult r;
+    const ContentThresholds& t = suite().content;
+    const double pct = Percent(changed_, compared_);
+    r.status = check_util::StatusFromBadPercent(pct, t.warn_percent, t.fail_percent);
+    r.criteria.push_back(check_util::PercentCriterion(
+        "records whose document or metadata changed", pct, t.warn_percent, t.fail_percent,
+        changed_, compared_));
+    Criterion structure;
+    structure.what = "dimension and distance space of every collection";
+    structure.observed = structural_.empty() ? "unchanged" : Join(structural_);
+    structure.limit = t.reembedding ? "may change (content.reembedding)" : "FAIL on any change";
+    structure.status =
+        !structural_.empty() && !t.reembedding ? CheckStatus::kFail : CheckStatus::kPass;
+    r.criteria.push_back(structure);
+    r.status = check_util::Worse(r.status, structure.status);
+
+    r.metrics["records_compared"] = compared_;
+    r.metrics["records_changed"] = changed_;
+    r.metrics["changed_percentage"] = pct;
+    nlohmann::json docs = nlohmann::json::object();
+    for (const auto& [kind, n] : document_kinds_) docs[kind] = n;
+    r.metrics["document_changes"] = docs;
+    nlohmann::json fields = nlohmann::json::object();
+    for (const auto& [field, n] : field_changes_) fields[field] = n;
+    r.metrics["metadata_field_changes"] = fields;
+    r.metrics["structural_changes"] = structural_;
+    r.metrics["ignore_fields"] = suite().content.ignore_fields;
+    r.metrics["reembedding"] = t.reembedding;
+    r.per_collection = per_collection_;
+
+    int64_t documents = 0;
+    for (const auto& [kind, n] : document_kinds_) documents += n;
+    r.summary = std::to_string(changed_) + " of " + std::to_string(compared_) +
+                " records changed (" + FormatFixed(pct, 3) + " %)";
+    if (documents > 0) {
+      r.summary += "; documents changed in " + std::to_string(documents) + " records";
+    }
+    // The three most changed metadata fields.
+    std::vector<std::pair<int64_t, std::string>> top;
+    for (const auto& [field, n] : field_changes_) top.push_back({-n, field});
+    std::sort(top.begin(), top.end());
+    for (size_t k = 0; k < top.size() && k < 3; ++k) {
+      r.summary += "; metadata field " + top[k].second + " changed in " +
+                   std::to_string(-top[k].first);
+    }
+    if (top.size() > 3) r.summary += " (and " + std::to_string(top.size() - 3) + " more fields)";
+    if (!structural_.empty()) r.summary += "; " + Join(structural_);
+    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    {
+      const bool records_failed = check_util::StatusFromBadPercent(pct, t.warn_percent,
+                                                                   t.fail_percent) ==
+                                  CheckStatus::kFail;
+      const bool structure_failed = structure.status == CheckStatus::kFail;
+      r.rollback_reason = structure_failed && records_failed ? "Collection Structure and Content Changed"
+                          : structure_failed                ? "Collection Structure Changed"
+                                                            : "Content Changed";
+    }
+    findings_->MoveTo(r);
+    return r;
+  }
+
+ private:
+  struct GroupCounts {
+    int64_t compared = 0, changed = 0, documents = 0, metadata = 0;
+    std::string structure;
+  };
+
+  static std::string Join(const std::vector<std::string>& parts) {
+    std::string out;
+    for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+    return out;
+  }
+
+  void Structural(const GroupContext& group, const std::string& source, const std::string& what,
+                  bool declared) {
+    const std::string text = (group.old_info.size() > 1 ? source + " -> " : "") + group.target +
+                             ": " + what + (declared ? " (declared re-embedding)" : "");
+    structural_.push_back(text);
+    g_.structure += (g_.structure.empty() ? "" : "; ") + what;
+    if (!declared) {
+      findings_->Add(group.target, "", what);
+      faults_.Add(source);
+    }
+  }
+
+  bool CompareDocument(const GroupContext& group, const RecordBatch& page, size_t i,
+                       const OldRecordDigest& old) {
+    const std::optional<std::string>& doc = page.document(i);
+    const uint64_t hash = doc ? HashBytes(doc->data(), doc->size()) : 0;
+    if (hash == old.document_hash) return false;
+    std::string kind, problem;
+    if (!doc) {
+      kind = "lost";
+      problem = "document lost (was " + std::to_string(old.document_chars) + " chars)";
+    } else if (old.document_hash == 0) {
+      kind = "added";
+      problem = "document added (" + std::to_string(CountChars(*doc)) + " chars)";
+    } else {
+      const uint32_t chars = CountChars(*doc);
+      auto other = old_documents_.find(hash);
+      if (other != old_documents_.end() && *other->second != page.id(i)) {
+        kind = "now_another_records";
+        problem = "document differs (now equals record " + *other->second + "'s)";
+      } else if (chars < old.document_chars && doc->size() >= kDocumentPrefixBytes &&
+                 HashBytes(doc->data(), kDocumentPrefixBytes) == old.document_prefix_hash) {
+        kind = "truncated";
+        problem = "document truncated " + std::to_string(old.document_chars) + " -> " +
+                  std::to_string(chars) + " chars";
+      } else if (doc->empty()) {
+        kind = "emptied";
+        problem = "document emptied (was " + std::to_string(old.document_chars) + " chars)";
+      } else {
+        kind = "changed";
+        problem = "document changed (" + std::to_string(old.document_chars) + " -> " +
+                  std::to_string(chars) + " chars)";
+      }
+    }
+    ++document_kinds_[kind];
+    ++g_.documents;
+    findings_->Add(group.target, page.id(i), problem);
+    return true;
+  }
+
+  bool CompareMetadata(const GroupContext& group, const RecordBatch& page, size_t i,
+                       const OldRecordDigest& old) {
+    const std::optional<Metadata>& meta = page.metadata(i);
+    const uint64_t hash = meta ? HashMetadata(*meta) : 0;
+    if (hash == old.metadata_hash) return false;
+    if (old.fields_count == kFieldsUnknown || group.old_fields == nullptr) {
+      ++field_changes_["(metadata)"];
+      ++g_.metadata;
+      findings_->Add(group.target, page.id(i), "metadata changed");
+      return true;
+    }
+    const std::vector<FieldDigests::Entry> before =
+        old.metadata_hash == 0 ? std::vector<FieldDigests::Entry>()
+                               : group.old_fields->Read(old.fields_begin, old.fields_count);
+    static const Metadata kEmpty;
+    const Metadata& after = meta ? *meta : kEmpty;
+    std::vector<std::string> problems;
+    auto b = before.begin();
+    auto a = after.begin();
+    while (b != before.end() || a != after.end()) {
+      const bool take_old = a == after.end() || (b != before.end() && b->key < a->first);
+      const bool take_new = b == before.end() || (a != after.end() && a->first < b->key);
+      if (take_old) {
+        const std::string key(b->key);
+        if (!ignored_.count(key)) {
+          problems.push_back("metadata." + key + " lost (was " + OldValueText(*b) + ")");
+          ++field_changes_[key];
+        }
+        ++b;
+      } else if (take_new) {
+        if (!ignored_.count(a->first) && !suite().content.new_fields_allowed) {
+          problems.push_back("metadata." + a->first + " added (" + NewValueText(a->second) +
+                             ")");
+          ++field_changes_[a->first];
+        }
+        ++a;
+      } else {
+        const std::string key(b->key);
+        if (!ignored_.count(key)) {
+          std::string what = CompareValue(*b, a->second);
+          if (!what.empty()) {
+            problems.push_back("metadata." + key + " " + what);
+            ++field_changes_[key];
+          }
+        }
+        ++a;
+        ++b;
+      }
+    }
+    if (problems.empty()) return false;  // within ulps, or only ignored fields
+    ++g_.metadata;
+    std::string text;
+    for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
+    findings_->Add(group.target, page.id(i), text);
+    return true;
+  }
+
+  // "" when equal, else "true -> false", "float -> string", "changed to ...".
+  std::string CompareValue(const FieldDigests::Entry& old, const MetadataValue& now) const {
+    const FieldDigests::Type type = FieldDigests::TypeOf(now);
+    if (old.type == FieldDigests::kDouble && type == FieldDigests::kDouble) {
+      const double d = std::get<double>(now);
+      if (UlpDistance(old.number, d) <= static_cast<uint64_t>(suite().content.max_ulps)) {
+        return "";
+      }
+      return FormatNumber(old.number) + " -> " + FormatNumber(d);
+    }
+    const bool same_type = old.type == type || (IsInt(old.type) && IsInt(type));
+    if (!same_type) {
+      return std::string("type ") + TypeName(old.type) + " -> " + TypeName(type) + " (" +
+             OldValueText(old) + " -> " + NewValueText(now) + ")";
+    }
+    if (old.type == type && old.payload == FieldDigests::Payload(now)) return "";
+    if (old.type == FieldDigests::kString || old.type == FieldDigests::kIntHashed ||
+        type == FieldDigests::kIntHashed) {
+      return "changed (now " + NewValueText(now) + ")";
+    }
+    return OldValueText(old) + " -> " + NewValueText(now);
+  }
+
+  std::unique_ptr<FindingList> findings_;
+  std::unordered_set<std::string> ignored_;
+  std::unordered_map<uint64_t, const std::string*> old_documents_;
+  GroupCounts g_;
+  int64_t compared_ = 0, changed_ = 0;
+  std::map<std::string, int64_t> document_kinds_;
+  std::map<std::string, int64_t> field_changes_;
+  std::vector<std::string> structural_;
+  check_util::FaultSources faults_;
+  nlohmann::json per_collection_ = nlohmann::json::array();
+};
+
+}  // namespace
+
+std::unique_ptr<Validator> NewContentValidator() {
+  return std::make_unique<ContentValidator>();
+}
+
+}  // namespace vecgate

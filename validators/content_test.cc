@@ -1,0 +1,342 @@
+// Unit tests of the content check and of how every check tells what the
+// migration introduced from what the old store already had.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "validators/validator.h"
+#include "validators/validator_test_util.h"
+
+namespace vecgate {
+namespace {
+
+using testing_util::FindingIds;
+using testing_util::MakeBatch;
+using testing_util::MemoryStore;
+using testing_util::RunCheck;
+
+Metadata SampleMetadata(int i) {
+  Metadata m;
+  m["disputed"] = (i % 3 == 0);
+  m["chunk_index"] = static_cast<int64_t>(i);
+  m["authenticity_score"] = 0.1 + i / 1000.0;
+  m["author"] = std::string("author ") + std::to_string(i % 7);
+  return m;
+}
+
+// n records with long documents (300 chars), metadata and 8-d vectors.
+RecordBatch Corpus(size_t n, uint32_t seed = 3) {
+  RecordBatch b = MakeBatch("r", n, 8, seed);
+  for (size_t i = 0; i < n; ++i) {
+    b.mutable_documents()[i] = std::string(300, static_cast<char>('a' + i % 26)) +
+                               " #" + std::to_string(i);
+    b.mutable_metadatas()[i] = SampleMetadata(static_cast<int>(i));
+  }
+  return b;
+}
+
+Result<CheckResult> RunContent(MemoryStore& o, MemoryStore& n, const Suite& suite = Suite()) {
+  auto v = NewContentValidator();
+  return RunCheck(*v, suite, o, n, 16);
+}
+
+std::string ProblemOf(const CheckResult& r, const std::string& id) {
+  for (const auto& f : r.findings) {
+    if (f.id == id) return f.problem;
+  }
+  return "";
+}
+
+TEST(ContentTest, PerfectCopyPassesEvenWithDoublesAnUlpOff) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(200);
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  for (size_t i = 0; i < b.size(); ++i) {
+    auto& m = *b.mutable_metadatas()[i];
+    double& d = std::get<double>(m["authenticity_score"]);
+    d = std::nextafter(d, 2.0);  // a JSON round trip's last digit
+  }
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->metrics["records_compared"], 200);
+  EXPECT_EQ(r->metrics["records_changed"], 0);
+  EXPECT_TRUE(r->findings.empty());
+}
+
+TEST(ContentTest, TruncatedDocumentsAreNamedWithBothLengths) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(100);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  for (size_t i = 0; i < b.size(); ++i) {
+    b.mutable_documents()[i] = b.document(i)->substr(0, 200);
+  }
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  EXPECT_EQ(r->metrics["records_changed"], 100);
+  EXPECT_EQ(r->metrics["document_changes"]["truncated"], 100);
+  EXPECT_EQ(ProblemOf(*r, "r-7"), "document truncated 303 -> 200 chars");
+  EXPECT_EQ(r->rollback_reason, "Content Changed");
+  EXPECT_NE(r->summary.find("documents changed in 100 records"), std::string::npos)
+      << r->summary;
+}
+
+TEST(ContentTest, DocumentsShiftedByOneRowNameTheRecordTheyCameFrom) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(50);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  RecordBatch shifted = b;
+  for (size_t i = 0; i + 1 < b.size(); ++i) shifted.mutable_documents()[i] = b.document(i + 1);
+  n.AddCollection("c", DistanceSpace::kL2, 8, shifted);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  EXPECT_EQ(ProblemOf(*r, "r-10"), "document differs (now equals record r-11's)");
+  EXPECT_EQ(r->metrics["records_changed"], 49);  // the last row kept its own
+}
+
+TEST(ContentTest, LostDocumentsAndChangedValuesAreCountedPerField) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(1000);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  b.mutable_documents()[5] = std::nullopt;
+  auto& m = *b.mutable_metadatas()[9];  // disputed: 9 % 3 == 0 -> true
+  m["disputed"] = false;
+  (*b.mutable_metadatas()[20])["chunk_index"] = int64_t{21};
+  (*b.mutable_metadatas()[30])["author"] = std::string("someone else");
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  // 4 of 1,000 = 0.4 % > 0.1 %.
+  EXPECT_EQ(r->status, CheckStatus::kFail) << r->summary;
+  EXPECT_EQ(ProblemOf(*r, "r-5"), "document lost (was 303 chars)");
+  EXPECT_EQ(ProblemOf(*r, "r-9"), "metadata.disputed true -> false");
+  EXPECT_EQ(ProblemOf(*r, "r-20"), "metadata.chunk_index 20 -> 21");
+  EXPECT_EQ(ProblemOf(*r, "r-30"), "metadata.author changed (now \"someone else\")");
+  EXPECT_EQ(r->metrics["metadata_field_changes"]["disputed"], 1);
+  EXPECT_EQ(r->metrics["metadata_field_changes"]["author"], 1);
+}
+
+TEST(ContentTest, OneChangedRecordInAThousandWarns) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(1000);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  (*b.mutable_metadatas()[0])["authenticity_score"] = 0.9;
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kWarn) << r->summary;  // 0.1 % is not above 0.1 %
+  EXPECT_EQ(ProblemOf(*r, "r-0"), "metadata.authenticity_score 0.1 -> 0.9");
+}
+
+TEST(ContentTest, TypeChangesLostAndAddedFieldsAreFindings) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(10);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  (*b.mutable_metadatas()[1])["chunk_index"] = std::string("1");
+  b.mutable_metadatas()[2]->erase("author");
+  (*b.mutable_metadatas()[3])["migrated_at"] = std::string("2026-12-01");
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(ProblemOf(*r, "r-1"), "metadata.chunk_index type int -> string (1 -> \"1\")");
+  EXPECT_EQ(ProblemOf(*r, "r-2"), "metadata.author lost (was a string)");
+  EXPECT_EQ(ProblemOf(*r, "r-3"), "metadata.migrated_at added (\"2026-12-01\")");
+
+  // Declared: the migration adds fields and may rewrite author.
+  Suite suite;
+  suite.content.new_fields_allowed = true;
+  suite.content.ignore_fields = {"author"};
+  auto declared = RunContent(o, n, suite);
+  ASSERT_TRUE(declared.ok());
+  EXPECT_EQ(FindingIds(*declared, ""), std::vector<std::string>{"r-1"});
+}
+
+TEST(ContentTest, DimensionChangeFailsWithBothValuesUnlessReembeddingIsDeclared) {
+  MemoryStore o, n;
+  o.AddCollection("c", DistanceSpace::kCosine, 8, Corpus(40));
+  RecordBatch b = Corpus(40);
+  RecordBatch reembedded;
+  for (size_t i = 0; i < b.size(); ++i) {
+    float v[4] = {1.0f + i, 2, 3, 4};
+    reembedded.Add(b.id(i), b.document(i), b.metadata(i), v, 4);
+  }
+  n.AddCollection("c", DistanceSpace::kCosine, 4, reembedded);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  ASSERT_FALSE(r->findings.empty());
+  EXPECT_EQ(r->findings[0].problem, "dimension 8 -> 4");
+  EXPECT_EQ(r->rollback_reason, "Collection Structure Changed");
+
+  Suite suite;
+  suite.content.reembedding = true;
+  auto declared = RunContent(o, n, suite);
+  ASSERT_TRUE(declared.ok());
+  EXPECT_EQ(declared->status, CheckStatus::kPass) << declared->summary;
+}
+
+// --- pre-existing problems ---------------------------------------------------
+
+TEST(PreExistingTest, CopyOfACorpusWithNaturalDuplicatesPasses) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(500);
+  // 10 % boilerplate: the same chunk (text and vector) under 50 ids.
+  for (size_t i = 0; i < 50; ++i) {
+    b.mutable_documents()[i * 10] = "Licensed under the Apache License, Version 2.0";
+    float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    b.SetEmbedding(i * 10, v, 8);
+  }
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto v = NewDuplicatesValidator();
+  auto r = RunCheck(*v, Suite(), o, n, 64);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->metrics["preexisting_duplicate_document_records"], 50);
+  EXPECT_EQ(r->preexisting_total, 98);  // 49 document + 49 embedding findings
+  EXPECT_TRUE(r->findings.empty());
+
+  Suite strict;
+  strict.pre_existing = PreExistingPolicy::kFail;
+  auto judged = RunCheck(*v, strict, o, n, 64);
+  ASSERT_TRUE(judged.ok());
+  EXPECT_EQ(judged->status, CheckStatus::kFail);  // 10 % > 1 %, as on the new store alone
+  Suite warn;
+  warn.pre_existing = PreExistingPolicy::kWarn;
+  auto warned = RunCheck(*v, warn, o, n, 64);
+  ASSERT_TRUE(warned.ok());
+  EXPECT_EQ(warned->status, CheckStatus::kWarn);
+
+  // The migration adds one duplicate: judged as before (2 records, 0.4 %).
+  b.mutable_documents()[7] = b.document(8);
+  MemoryStore n2;
+  n2.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto added = RunCheck(*v, Suite(), o, n2, 64);
+  ASSERT_TRUE(added.ok());
+  EXPECT_EQ(added->status, CheckStatus::kWarn) << added->summary;
+  EXPECT_EQ(added->metrics["duplicate_document_records"], 2);
+  ASSERT_EQ(added->findings.size(), 1u);
+  EXPECT_EQ(added->findings[0].problem, "duplicate_document_of:r-7");
+}
+
+TEST(PreExistingTest, FieldRuleViolationsAlreadyInOldAreListedApart) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(100);
+  for (int i : {3, 4, 5}) (*b.mutable_metadatas()[i])["chunk_index"] = int64_t{-1};
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  (*b.mutable_metadatas()[60])["chunk_index"] = int64_t{-5};  // the migration's
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  Suite suite;
+  FieldRule rule;
+  rule.field = "chunk_index";
+  rule.type = "int";
+  rule.min = 0;
+  suite.field_rules = {rule};
+  auto v = NewFieldTypesValidator();
+  auto r = RunCheck(*v, suite, o, n, 16);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(FindingIds(*r, "chunk_index:out_of_range"), std::vector<std::string>{"r-60"});
+  EXPECT_EQ(r->preexisting_total, 3);
+  EXPECT_EQ(r->status, CheckStatus::kFail);  // 1 % > 0.1 %, the migration's own
+  EXPECT_EQ(r->metrics["violating_records"], 1);
+}
+
+TEST(PreExistingTest, MissingFieldsAndNanVectorsAlreadyInOldDoNotFail) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(100);
+  for (int i : {1, 2}) b.mutable_metadatas()[i]->erase("author");
+  float nan_v[8] = {NAN, 0, 0, 0, 0, 0, 0, 0};
+  b.SetEmbedding(9, nan_v, 8);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  Suite suite;
+  suite.required_fields = {"author"};
+  auto mc = NewMetadataCompletenessValidator();
+  auto r = RunCheck(*mc, suite, o, n, 16);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->preexisting_total, 2);
+  auto ei = NewEmbeddingIntegrityValidator();
+  auto e = RunCheck(*ei, suite, o, n, 16);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->status, CheckStatus::kPass) << e->summary;
+  ASSERT_EQ(e->preexisting_findings.size(), 1u);
+  EXPECT_EQ(e->preexisting_findings[0].id, "r-9");
+
+  // The same NaN made by the migration on another record is its own.
+  b.SetEmbedding(10, nan_v, 8);
+  MemoryStore n2;
+  n2.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto e2 = RunCheck(*ei, suite, o, n2, 16);
+  ASSERT_TRUE(e2.ok());
+  EXPECT_EQ(e2->status, CheckStatus::kFail);
+  EXPECT_EQ(FindingIds(*e2, "nan"), std::vector<std::string>{"r-10"});
+}
+
+TEST(LiveIndexTest, NewIsJudgedAgainstTheOldStoresOwnIndex) {
+  // Both live indexes miss the same 5 % of records (an approximate index
+  // at scale): new is as good as old, so no FAIL although 95 % < 99 %.
+  MemoryStore o, n;
+  RecordBatch b = MakeBatch("r", 400, 8, 5);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  o.set_can_query(true);
+  n.set_can_query(true);
+  for (int i = 0; i < 400; i += 20) {
+    o.HideFromIndex("r-" + std::to_string(i));
+    n.HideFromIndex("r-" + std::to_string(i));
+  }
+  Suite suite;
+  suite.divergence.min_self_retrieval = 0.99;
+  auto v = NewSemanticDivergenceValidator();
+  auto r = RunCheck(*v, suite, o, n, 64);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->metrics["live_index_judged_against"], "old store");
+
+  // New loses 10 % more than old: FAIL, and the criterion shows both.
+  for (int i = 1; i < 400; i += 10) n.HideFromIndex("r-" + std::to_string(i));
+  auto worse = RunCheck(*v, suite, o, n, 64);
+  ASSERT_TRUE(worse.ok());
+  EXPECT_EQ(worse->status, CheckStatus::kFail) << worse->summary;
+  bool shown = false;
+  for (const auto& c : worse->criteria) {
+    if (c.what.find("self-retrieval") != std::string::npos && c.status == CheckStatus::kFail) {
+      shown = c.observed.find("(old: ") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(shown);
+
+  // Without an old live index, the absolute floor decides.
+  o.set_can_query(false);
+  auto floors = RunCheck(*v, suite, o, n, 64);
+  ASSERT_TRUE(floors.ok());
+  EXPECT_EQ(floors->status, CheckStatus::kFail);
+  EXPECT_EQ(floors->metrics["live_index_judged_against"], "floors");
+}
+
+TEST(LiveIndexTest, ChangedDimensionIsNotAnErrorForSemanticDivergence) {
+  MemoryStore o, n;
+  o.AddCollection("c", DistanceSpace::kL2, 8, MakeBatch("r", 100, 8, 5));
+  n.AddCollection("c", DistanceSpace::kL2, 4, MakeBatch("r", 100, 4, 6));
+  n.set_can_query(true);
+  auto v = NewSemanticDivergenceValidator();
+  auto r = RunCheck(*v, Suite(), o, n, 64);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_TRUE(r->metrics.contains("not_comparable"));
+  EXPECT_EQ(r->metrics["not_comparable"][0], "c: dimension 8 -> 4");
+
+  Suite reembedding;
+  reembedding.content.reembedding = true;
+  auto own = RunCheck(*v, reembedding, o, n, 64);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(own->status, CheckStatus::kPass) << own->summary;
+  EXPECT_EQ(own->metrics["self_retrieval_checked"], 100);
+}
+
+}  // namespace
+}  // namespace vecgate
