@@ -66,7 +66,7 @@ std::string Details(const CheckResult& check) {
     text += "\n";
     for (const auto& group : report_text::GroupByProblem(list)) {
       text += "  " + OneLine(group.problem) + ": " + std::to_string(group.findings.size()) +
-              " records:";
+              (group.findings.size() == 1 ? " record:" : " records:");
       for (const Finding* f : group.findings) {
         text += " " + (f->collection.empty() ? std::string() : OneLine(f->collection) + "/") +
                 (f->id.empty() ? std::string("-") : report_text::Printable(f->id));

@@ -132,7 +132,9 @@ void ExpectErrorReports(const std::string& report_dir, const std::string& what =
   const std::string md = ReadFile(report_dir + "/validation_report.md");
   EXPECT_THAT(md, HasSubstr("# Migration validation report: \xE2\x9B\x94 ERROR"));
   EXPECT_THAT(md, HasSubstr("## What could not be read"));
-  if (!what.empty()) EXPECT_THAT(md, HasSubstr(what));
+  if (!what.empty()) {
+    EXPECT_THAT(md, HasSubstr(what));
+  }
   const std::string junit_path = report_dir + "/validation_report.junit.xml";
   std::string xml_out;
   EXPECT_EQ(RunCommand("xmllint --noout " + junit_path, &xml_out), 0) << xml_out;
