@@ -271,7 +271,7 @@ TEST(ValidateCliTest, CleanMigrationPassesAndWritesAllThreeReports) {
   EXPECT_EQ(report.value("overall_status", ""), "PASSED");
   EXPECT_EQ(report.value("rollback_triggered", true), false);
   ASSERT_TRUE(report.contains("checks"));
-  EXPECT_EQ(report["checks"].size(), 8u);
+  EXPECT_GE(report["checks"].size(), 8u);  // the eight, plus any the suite adds
   // Store descriptions, without anything that looks like a credential.
   EXPECT_THAT(report.dump(), HasSubstr(ChromaTestServer::Get().HostPort()));
 
@@ -288,7 +288,7 @@ TEST(ValidateCliTest, CleanMigrationPassesAndWritesAllThreeReports) {
        pos = junit.find("<testcase", pos + 1)) {
     ++cases;
   }
-  EXPECT_EQ(cases, 8u) << "one test case per check";
+  EXPECT_EQ(cases, report["checks"].size()) << "one test case per check";
   EXPECT_THAT(junit, Not(HasSubstr("<failure")));
 }
 
