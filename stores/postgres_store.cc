@@ -530,6 +530,12 @@ Status PostgresStore::Connect() {
                                 "); check the user in the URI and the password in "
                                 "PGPASSWORD or ~/.pgpass");
     }
+    if (message.find("invalid connection option") != std::string::npos ||
+        message.find("invalid sslmode") != std::string::npos) {
+      return InvalidArgument(Prefix() + message +
+                             ": a URI parameter is neither vecgate's (schema, layout, id, "
+                             "document, metadata, embedding) nor a libpq connection parameter");
+    }
     if (message.find("does not exist") != std::string::npos) {
       return NotFound(Prefix() + message);
     }

@@ -31,7 +31,7 @@ const std::string& OldUri() {
     std::string u = ChromaTestServer::Get().NewDatabaseUri("pg_migration_old");
     std::string out;
     const int code = RunCommand(Vecgate() + " fixtures load --store " + u +
-                                    " --create-database --scale 0.01 --dimension 16",
+                                    " --create-database --scale 0.01 --dimension 16 --clean",
                                 &out);
     EXPECT_EQ(code, 0) << out;
     return u;
@@ -67,7 +67,7 @@ TEST(PostgresMigrationTest, CleanChromaToPgvectorMigrationPasses) {
   Gate g = Validate(OldUri(), new_uri, dir.path());
   EXPECT_EQ(g.exit_code, 0) << g.output;
   ASSERT_TRUE(g.report.is_object()) << g.output;
-  EXPECT_EQ(g.report.value("status", ""), "PASSED") << g.report.dump(1).substr(0, 3000);
+  EXPECT_EQ(g.report.value("overall_status", ""), "PASSED") << g.report.dump(1).substr(0, 3000);
 
   // The migrated tables carry an HNSW index in Chroma's space, and the
   // live-index part of semantic_divergence ran against it.
@@ -95,10 +95,10 @@ TEST(PostgresMigrationTest, FaultyChromaToPgvectorMigrationFails) {
   Gate g = Validate(OldUri(), new_uri, dir.path());
   EXPECT_EQ(g.exit_code, 2) << g.output;
   ASSERT_TRUE(g.report.is_object()) << g.output;
-  EXPECT_EQ(g.report.value("status", ""), "FAILED");
+  EXPECT_EQ(g.report.value("overall_status", ""), "FAILED");
   bool count_failed = false;
   for (const auto& check : g.report.value("checks", nlohmann::json::array())) {
-    if (check.value("name", "") == "count") count_failed = check.value("status", "") == "FAILED";
+    if (check.value("name", "") == "count") count_failed = check.value("status", "") == "FAIL";
   }
   EXPECT_TRUE(count_failed) << "dropped records must fail the count check";
 }
@@ -128,8 +128,8 @@ TEST(PostgresMigrationTest, RollbackRestoresAPgvectorSchemaExactlyWithItsIndexes
     ASSERT_TRUE(all.ok());
     records[c.name] = std::move(*all);
   }
-  const std::string snaps = " --snapshot-dir " + dir.path();
-  ASSERT_EQ(RunCommand(Vecgate() + snaps + " snapshot create --store " + Q(uri) +
+  const std::string snaps = "SNAPSHOT_DIR=" + dir.path() + " ";
+  ASSERT_EQ(RunCommand(snaps + Vecgate() + " snapshot create --store " + Q(uri) +
                            " --name pg_before 2>/dev/null",
                        &out),
             0)
@@ -144,11 +144,19 @@ TEST(PostgresMigrationTest, RollbackRestoresAPgvectorSchemaExactlyWithItsIndexes
                                        ".sergio_humor WHERE id IN (SELECT id FROM " + schema +
                                        ".sergio_humor ORDER BY id LIMIT 5);"
                                        "UPDATE " + schema +
-                                       ".sergio_rhetorical SET embedding = embedding * 2;"
+                                       ".sergio_rhetorical SET embedding = embedding + embedding;"
                                        "DROP INDEX " + schema + ".sergio_humor_doc_idx")
                   .ok());
+  {
+    auto damaged = OpenStore(uri, OpenOptions());
+    ASSERT_TRUE(damaged.ok());
+    auto humor = (*damaged)->Count("sergio_humor");
+    ASSERT_TRUE(humor.ok());
+    ASSERT_EQ(*humor + 5, static_cast<int64_t>(records["sergio_humor"].size()))
+        << "the damage must be real for the rollback to prove anything";
+  }
 
-  ASSERT_EQ(RunCommand(Vecgate() + snaps + " rollback " + id + " --store " + Q(uri) +
+  ASSERT_EQ(RunCommand(snaps + Vecgate() + " rollback " + id + " --store " + Q(uri) +
                            " --yes </dev/null",
                        &out),
             0)
