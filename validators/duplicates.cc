@@ -15,10 +15,13 @@
 //
 // Judging the migration, not the source: the old store is counted the same
 // way (per document hash, embedding hash and id, over every old collection).
-// A new record in a duplicate set is pre-existing when it is unchanged (its
-// old record has the same id and the same document / embedding) and the old
-// store already held that document / embedding at least twice; every other
-// member of a duplicate set is the migration's. Pre-existing duplicates are
+// A member of a new duplicate set is pre-existing when another member of
+// the same set had the same document / embedding as it in the old store
+// (same old hash): the migration kept a duplicate it was given, even if it
+// rewrote both copies alike (a truncation). Every other member of a
+// duplicate set is the migration's: a record that joined a set, or two
+// records that were not duplicates of each other before. Classified at the
+// end, so the order of the scan does not matter. Pre-existing duplicates are
 // listed apart and judged by the suite's pre_existing policy, so a perfect
 // copy of a corpus with natural duplicates passes, and one duplicate the
 // migration adds is judged exactly as before.
@@ -66,19 +69,12 @@ class DuplicatesValidator : public Validator {
     return Status::Ok();
   }
 
+  // Old ids, to tell a duplicate id the old store already had (two old
+  // collections merged into one target). Documents and embeddings need no
+  // old pass: the joined digests carry their old hashes.
   Status OnOldPage(const GroupContext&, const RecordBatch& page, size_t) override {
-    const DuplicateThresholds& t = suite().duplicates;
     for (size_t i = 0; i < page.size(); ++i) {
       ++old_ids_[HashBytes(page.id(i).data(), page.id(i).size())];
-      if (t.check_documents && page.document(i) && !page.document(i)->empty()) {
-        const std::string& doc = *page.document(i);
-        ++old_documents_[HashBytes(doc.data(), doc.size())];
-      }
-      if (t.check_embeddings && page.has_embedding(i) &&
-          check_util::AllFinite(page.embedding(i), page.embedding_size(i))) {
-        ++old_embeddings_[HashBytes(page.embedding(i),
-                                    page.embedding_size(i) * sizeof(float))];
-      }
     }
     return Status::Ok();
   }
@@ -112,7 +108,7 @@ class DuplicatesValidator : public Validator {
         const std::string& doc = *page.document(i);
         const uint64_t h = HashBytes(doc.data(), doc.size());
         duplicate |= Record(&documents_, h, id, group, "duplicate_document_of:",
-                            old != nullptr && old->document_hash == h, kDocument);
+                            old != nullptr ? old->document_hash : 0, false);
       }
       // Vectors with NaN/Inf are embedding_integrity's to report; in a
       // cosine collection Chroma turns them wholly into NaN, which would make
@@ -122,7 +118,7 @@ class DuplicatesValidator : public Validator {
         const uint64_t h =
             HashBytes(page.embedding(i), page.embedding_size(i) * sizeof(float));
         duplicate |= Record(&embeddings_, h, id, group, "duplicate_embedding_of:",
-                            old != nullptr && old->embedding_hash == h, kEmbedding);
+                            old != nullptr ? old->embedding_hash : 0, true);
       }
       if (duplicate) {
         ++group_duplicates_;
@@ -171,8 +167,8 @@ class DuplicatesValidator : public Validator {
     r.name = name();
     r.title = title();
     const DuplicateThresholds& t = suite().duplicates;
-    const Involvement docs = Classify(documents_, old_documents_);
-    const Involvement embs = Classify(embeddings_, old_embeddings_);
+    const Involvement docs = Classify(documents_);
+    const Involvement embs = Classify(embeddings_);
     const int64_t new_ids = duplicate_ids_ - preexisting_duplicate_ids_;
     auto decide = [&](int64_t ids, int64_t doc_records, int64_t emb_records) {
       CheckStatus status = ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
@@ -249,10 +245,9 @@ class DuplicatesValidator : public Validator {
                    std::to_string(near_sampled_) + " sampled";
     }
     for (const Candidate& c : candidates_) {
-      const HashIndex& index = c.kind == kDocument ? documents_ : embeddings_;
-      const auto& old_counts = c.kind == kDocument ? old_documents_ : old_embeddings_;
-      auto holder = index.find(c.hash);
-      bool pre = c.unchanged && IsPreexistingSet(holder->second, old_counts, c.hash);
+      const HashIndex& index = c.embedding ? embeddings_ : documents_;
+      auto it = index.find(c.hash);
+      const bool pre = it != index.end() && it->second.MembersWithOldHash(c.old_hash) >= 2;
       findings_->Add(pre, c.collection, c.id, c.problem);
     }
     findings_->MoveTo(r);
@@ -265,18 +260,49 @@ class DuplicatesValidator : public Validator {
   }
 
  private:
-  enum Kind { kDocument, kEmbedding };
   struct FirstHolder {
     std::string id;
-    uint32_t members = 0;    // new records with this hash
-    uint32_t unchanged = 0;  // of which the old record had the same hash
+    uint32_t members = 0;  // new records with this hash
+    // Members per old hash (0: not in old): the first inline, the rest (rare:
+    // a set whose members had different old values) in `more`.
+    uint64_t old_hash0 = 0;
+    uint32_t count0 = 0;
+    std::vector<std::pair<uint64_t, uint32_t>> more;
+
+    void AddOld(uint64_t old_hash) {
+      if (count0 == 0 || old_hash0 == old_hash) {
+        old_hash0 = old_hash;
+        ++count0;
+        return;
+      }
+      for (auto& [h, n] : more) {
+        if (h == old_hash) {
+          ++n;
+          return;
+        }
+      }
+      more.push_back({old_hash, 1});
+    }
+    uint32_t MembersWithOldHash(uint64_t old_hash) const {
+      if (old_hash == 0) return 0;
+      if (count0 > 0 && old_hash0 == old_hash) return count0;
+      for (const auto& [h, n] : more) {
+        if (h == old_hash) return n;
+      }
+      return 0;
+    }
+    // Members that were duplicates of another member already in old.
+    uint32_t Preexisting() const {
+      uint32_t pre = old_hash0 != 0 && count0 >= 2 ? count0 : 0;
+      for (const auto& [h, n] : more) pre += h != 0 && n >= 2 ? n : 0;
+      return pre;
+    }
   };
   using HashIndex = std::unordered_map<uint64_t, FirstHolder>;
   using OldCounts = std::unordered_map<uint64_t, uint32_t>;
   struct Candidate {
-    Kind kind;
-    uint64_t hash;
-    bool unchanged;
+    bool embedding;
+    uint64_t hash, old_hash;
     std::string collection, id, problem;
   };
   struct Involvement {
@@ -284,36 +310,31 @@ class DuplicatesValidator : public Validator {
     int64_t introduced = 0;  // of which the migration's
   };
 
-  // The old store held this document/embedding at least twice: unchanged
-  // members of the set are pre-existing.
-  static bool IsPreexistingSet(const FirstHolder&, const OldCounts& old, uint64_t hash) {
-    auto it = old.find(hash);
-    return it != old.end() && it->second >= 2;
-  }
-
-  Involvement Classify(const HashIndex& index, const OldCounts& old) const {
+  static Involvement Classify(const HashIndex& index) {
     Involvement v;
     for (const auto& [hash, holder] : index) {
       if (holder.members < 2) continue;
       v.all += holder.members;
-      const uint32_t pre = IsPreexistingSet(holder, old, hash) ? holder.unchanged : 0;
-      v.introduced += holder.members - pre;
+      v.introduced += holder.members - holder.Preexisting();
     }
     return v;
   }
 
   // Returns true when `hash` was seen before (and keeps the finding).
+  // `old_hash` is the same record's hash in old (0: not in old).
   bool Record(HashIndex* index, uint64_t hash, const std::string& id,
-              const GroupContext& group, const char* problem, bool unchanged, Kind kind) {
+              const GroupContext& group, const char* problem, uint64_t old_hash,
+              bool embedding) {
     auto [it, inserted] = index->try_emplace(hash);
-    ++it->second.members;
-    if (unchanged) ++it->second.unchanged;
+    FirstHolder& holder = it->second;
+    ++holder.members;
+    holder.AddOld(old_hash);
     if (inserted) {
-      it->second.id = id;
+      holder.id = id;
       return false;
     }
     if (candidates_.size() < kCandidateCap) {
-      candidates_.push_back({kind, hash, unchanged, group.target, id, problem + it->second.id});
+      candidates_.push_back({embedding, hash, old_hash, group.target, id, problem + holder.id});
     } else {
       ++unlisted_;
     }
@@ -352,7 +373,7 @@ class DuplicatesValidator : public Validator {
   std::unique_ptr<check_util::SplitFindings> findings_;
   std::vector<Candidate> candidates_;
   int64_t unlisted_ = 0;
-  OldCounts old_ids_, old_documents_, old_embeddings_;
+  OldCounts old_ids_;
   int64_t preexisting_duplicate_ids_ = 0;
   std::vector<uint32_t> group_faults_;  // source index of each duplicate record
   std::set<std::string> fault_names_;

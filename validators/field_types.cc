@@ -77,7 +77,7 @@ class FieldTypesValidator : public Validator {
         if (value == nullptr || std::holds_alternative<std::monostate>(*value)) continue;
         std::string problem = Check(c, *value, /*count=*/false);
         if (!problem.empty()) {
-          old_problems_.Note(page.id(i), ProblemKey(c.rule->field + ":" + problem, *value));
+          old_problems_.Note(page.id(i), ProblemKey(c.rule->field + ":" + problem));
         }
       }
     }
@@ -95,9 +95,10 @@ class FieldTypesValidator : public Validator {
         std::string problem = Check(c, *value);
         if (problem.empty()) continue;
         problem = c.rule->field + ":" + problem;
-        // Pre-existing: the old record broke the same rule with the same value.
+        // Pre-existing: the old record already broke this field's rule the
+        // same way (a changed value is the content check's finding).
         const bool pre = joined.old[i] != nullptr &&
-                         old_problems_.Had(page.id(i), ProblemKey(problem, *value));
+                         old_problems_.Had(page.id(i), ProblemKey(problem));
         (pre ? preexisting : introduced) = true;
         findings_->Add(pre, group.target, page.id(i), problem);
       }
@@ -195,8 +196,10 @@ class FieldTypesValidator : public Validator {
     return "";
   }
 
-  static std::string ProblemKey(const std::string& problem, const MetadataValue& value) {
-    return problem + '\x1f' + MetadataTypeName(value) + '\x1f' + MetadataValueToString(value);
+  // "field:kind" without the value: out_of_range(61.7) and out_of_range(61.8)
+  // are the same problem of the same field.
+  static std::string ProblemKey(const std::string& problem) {
+    return problem.substr(0, problem.find('('));
   }
 
   static std::string Render(const MetadataValue& value) {
