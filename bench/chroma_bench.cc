@@ -1,7 +1,7 @@
 // chroma_bench: the chroma:// adapter against raw HTTP on a real Chroma.
 //
 // Starts the pinned Chroma server (tools/chroma/start.sh) on a free port with
-// a temporary data folder, builds a synthetic corpus shaped like the seeds'
+// a temporary data folder, builds a synthetic corpus shaped like the fixture corpus
 // (9,832 records x 1,536 dimensions, ~300-character documents, 12 metadata
 // fields), and measures in one run:
 //   ADD   ChromaStore::Add of every record, vs. POSTing the same batches'

@@ -1,8 +1,8 @@
 // snapshot_bench: `snapshot create` and `rollback` against the network they
-// depend on, on a real Chroma server, at the seeds' scale.
+// depend on, on a real Chroma server, at the fixture corpus's scale.
 //
 // Starts the pinned Chroma server (tools/chroma/start.sh) on a free port,
-// loads a synthetic corpus shaped like the seeds' (9,832 records x 1,536
+// loads a synthetic corpus shaped like the fixture corpus (9,832 records x 1,536
 // float32 in four collections of 1,000 / 500 / 800 / 7,532, ~300-character
 // documents, 12 metadata fields; l2 space), and measures in one run:
 //   CREATE   CreateSnapshot (scan, encode, compress, hash, write, read back,
@@ -184,7 +184,7 @@ int Run(const Config& config) {
   if (!Check(raw_client.status(), "http client")) return 2;
   HttpClient& raw = **raw_client;
 
-  // The seeds' four collections (SPEC section 10), scaled to --records.
+  // The fixture corpus's four collections, scaled to --records.
   const std::vector<std::pair<std::string, size_t>> shape = {
       {"sergio_personality", 1000}, {"sergio_rhetorical", 500}, {"sergio_humor", 800},
       {"sergio_corpus", 7532}};

@@ -1,9 +1,9 @@
 // validate_chroma_bench: a full validation of two real Chroma databases at
-// the seeds' scale, against fetching both stores' records raw.
+// the fixture corpus's scale, against fetching both stores' records raw.
 //
 // Starts the pinned Chroma server (tools/chroma/start.sh) on a free port
 // with a temporary data folder, loads the fixture corpus (fixtures/
-// generator.h: 9,832 records x 1,536 dimensions, the seeds' four
+// generator.h: 9,832 records x 1,536 dimensions, four
 // collections, cosine) with LoadCorpus into database "bench_old", and the
 // same corpus again into "bench_new" (a clean migration). Then, in the same
 // run, repeated with alternating order:
@@ -15,8 +15,8 @@
 //            documents and metadatas), bodies not decoded: the cost of
 //            moving the data at all, as chroma_bench's SCAN baseline.
 // Reports the medians, the ratio (target <= 1.5), each check's time in the
-// median validation run, and the seeds' own validator's 32.45 s for this job
-// (from the seeds; not re-measured) on stdout and as JSON in --out (default
+// median validation run, and a reference validator's 32.45 s for this job
+// (a quoted figure, not re-measured) on stdout and as JSON in --out (default
 // bench_results/validate_chroma_bench.json). The server is stopped at exit.
 // Exit status 1 when the ratio misses its target or the verdict is not
 // PASSED, 2 when something could not run.
@@ -56,7 +56,7 @@ using bench::StopServer;
 using bench::g_data_dir;
 using bench::g_server_pid;
 
-// The seeds' own validator on this job (9,832 x 1,536, eight checks).
+// The reference validator's time on this job (9,832 x 1,536, eight checks).
 constexpr double kSeedValidatorSeconds = 32.45;
 constexpr double kTargetRatio = 1.5;
 
@@ -238,8 +238,8 @@ int Run(const Config& config) {
   std::printf("%-34s %10.3f  ratio %.3f, target <= %.1f: %s\n",
               "vecgate validate, 8 checks (median)", validate, ratio, kTargetRatio,
               ratio <= kTargetRatio ? "PASS" : "FAIL");
-  std::printf("%-34s %10.2f  (the seeds' figure; vecgate is %.1fx faster)\n",
-              "seeds' validator, same job", kSeedValidatorSeconds,
+  std::printf("%-34s %10.2f  (reference figure; vecgate is %.1fx faster)\n",
+              "reference validator, same job", kSeedValidatorSeconds,
               kSeedValidatorSeconds / validate);
   std::printf("verdict %s; time in each check's hooks (median run):\n",
               OverallStatusName(report.overall_status));

@@ -1,5 +1,5 @@
 // Shared pieces of the vecgate command line: the subcommand table entry,
-// global options, exit codes (SPEC.md section 6) and error printing.
+// global options, exit codes (docs/report-format.md) and error printing.
 #ifndef VECGATE_CLI_CLI_H_
 #define VECGATE_CLI_CLI_H_
 

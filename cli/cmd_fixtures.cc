@@ -1,5 +1,5 @@
 // `vecgate fixtures generate | load | migrate`: the bundled fixture corpus
-// (the seeds' four collections, 9,832 records; real-shaped by default,
+// (four collections, 9,832 records; real-shaped by default,
 // `--clean` for the clean one) and fault injection, for demos, tests and
 // benchmarks.
 #include <iostream>
@@ -32,7 +32,7 @@ struct FixtureArgs {
 void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
   app.add_option("--seed", args.corpus.seed, "Seed of the generator")->capture_default_str();
   app.add_option("--scale", args.corpus.scale,
-                 "Fraction of the seeds' 9,832 records (1.0 = all)")
+                 "Fraction of the corpus's 9,832 records (1.0 = all)")
       ->check(CLI::Range(0.0001, 1000.0))
       ->capture_default_str();
   app.add_option("--dimension", args.corpus.dimension, "Embedding dimension")

@@ -1,7 +1,9 @@
 // The store interface: what vecgate needs from a vector database.
 //
-// Every adapter (chroma://, jsonl:, snapshot:) implements Store, and one
-// conformance suite (tests/store_conformance_test.cc) runs against each.
+// Every adapter (chroma://, jsonl:, postgresql://, snapshot:) implements
+// Store. One conformance suite (tests/store_conformance_test.cc) runs
+// against each writable adapter (chroma://, jsonl:, postgresql://); the
+// read-only snapshot: store is covered by the snapshot and rollback tests.
 // Reads stream records in pages (RecordBatch, embeddings as one contiguous
 // float32 block, see core/record.h). Writable stores also create, rename and
 // delete collections and add records; some stores answer top-k queries.

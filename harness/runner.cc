@@ -17,7 +17,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // Memory for old vectors per group before they go to a temporary file:
-// large enough that the seeds' corpus (9,832 x 1,536 float32, 60 MB) stays in
+// large enough that the fixture corpus (9,832 x 1,536 float32, 60 MB) stays in
 // memory, small enough that a million-record store keeps RSS well under 1 GB.
 // The per-field metadata digests (8 bytes a field) share that headroom.
 constexpr size_t kOldVectorBudgetBytes = 192u << 20;
@@ -325,7 +325,7 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
       std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end()) {
     report.notes.push_back(note);
   }
-  // Reasons in the seeds' order (seed 001), most specific first.
+  // Reasons in the order docs/checks.md lists them, most specific first.
   std::vector<std::string> reasons;
   auto failed = [&](const std::string& name) {
     for (const auto& c : report.checks) {
@@ -338,7 +338,7 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
     if (report.semantic_divergence_percentage > 20.0) {
       reasons.push_back("Search Results Diverged");
     } else if (failed("semantic_divergence")) {
-      // Below the seeds' 20 %, the check failed either on the suite's own
+      // Below 20 %, the check failed either on the suite's own
       // divergence threshold or on the live index (records it cannot reach).
       const CheckResult& sd = CheckNamed(report, "semantic_divergence");
       auto it = sd.metrics.find("divergence_failed");

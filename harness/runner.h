@@ -1,7 +1,7 @@
 // The validation runner: opens nothing itself (the caller opens the stores),
 // builds the target groups from the suite's mapping, streams each store once
 // through every enabled check, decides the verdict and the rollback reason
-// (SPEC.md section 3) and the gate's exit code (section 6).
+// (docs/checks.md) and the gate's exit code (docs/report-format.md).
 //
 // Rollback is not done here: RunGate calls a RollbackHook on FAILED when one
 // is given (the snapshot module provides it), and records its outcome in the

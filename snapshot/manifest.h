@@ -1,4 +1,4 @@
-// Snapshot manifests and the snapshot directory layout (SPEC.md section 7).
+// Snapshot manifests and the snapshot directory layout (docs/snapshot-format.md).
 //
 //   DIR/snapshots/ID.tar.gz          the archive (see archive.h)
 //   DIR/manifests/ID.json            this manifest
@@ -59,7 +59,7 @@ struct Manifest {
   std::string timestamp;     // ISO 8601 UTC, "2026-11-21T23:57:17Z"
   std::string source_store;  // Describe(): no credentials
   std::string tool_version;
-  int64_t total_chunks = 0;  // records (the seeds' "chunks") in the snapshot
+  int64_t total_chunks = 0;  // records ("chunks") in the snapshot
   std::vector<ManifestCollection> collections;
 
   // Fields that exist only once the archive is complete (absent in the

@@ -1,5 +1,5 @@
 // Rollback: restores collections of a store from a verified snapshot
-// (SPEC.md section 7).
+// (docs/snapshot-format.md).
 //
 // Order of work, all under the snapshot directory's lock:
 //   1. the archive's SHA-256 is checked against the manifest (a damaged

@@ -1,5 +1,5 @@
 // Snapshot operations on a snapshot directory: create, list, verify, info
-// (LoadManifest) and cleanup (SPEC.md section 7; layout in manifest.h).
+// (LoadManifest) and cleanup (docs/snapshot-format.md; layout in manifest.h).
 //
 // Safety: every operation that writes takes DIR/.lock (Env::LockFile; the
 // kernel drops it when its process dies), waiting at most lock_wait_seconds

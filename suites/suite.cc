@@ -1,4 +1,4 @@
-// Suite loading: turns a suite file (JSON, format in suites/README.md) into a
+// Suite loading: turns a suite file (JSON, format in docs/suite-format.md) into a
 // validated Suite, and provides the built-in default suite.
 //
 // Validation is strict so that a typo never silently weakens a gate: unknown
@@ -1175,8 +1175,8 @@ Suite DefaultSuite() {
   Suite suite;
   suite.name = "seeds";
   suite.description =
-      "The seeds' 12-field metadata schema with the default thresholds of "
-      "SPEC.md section 3; identity mapping of collections.";
+      "The 12-field metadata schema of the fixture corpus with the default "
+      "thresholds of every check (docs/checks.md); identity mapping of collections.";
   suite.required_fields = {"source",   "source_file",        "source_line",
                            "author",   "collection_type",    "category",
                            "language", "authenticity_score", "confidence_level",

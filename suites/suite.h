@@ -1,12 +1,12 @@
-// Suites: what a migration must satisfy, as a JSON file (SPEC.md section 4).
+// Suites: what a migration must satisfy, as a JSON file (docs/suite-format.md).
 //
 // A suite names the required metadata fields, the type rules per field, the
 // mapping of old collections to new ones (with optional expected counts), the
 // thresholds of every check, where query vectors come from and k, and an
-// optional registry of known citations. Every threshold has the default of
-// SPEC.md section 3, so an empty suite `{}` is valid and checks the seeds'
-// defaults with identity mapping. The file format is documented in
-// suites/README.md; shipped suites live beside it.
+// optional registry of known citations. Every threshold has the default
+// listed in docs/checks.md, so an empty suite `{}` is valid and checks the
+// built-in defaults with identity mapping. The file format is documented in
+// docs/suite-format.md; shipped suites live in suites/.
 #ifndef VECGATE_SUITES_SUITE_H_
 #define VECGATE_SUITES_SUITE_H_
 
@@ -129,7 +129,7 @@ struct CitationThresholds {
   double fail_percent = 0.1;
 };
 
-// The optional ninth check, query_performance: replays the queries against
+// The optional check query_performance: replays the queries against
 // both live stores and compares latency and throughput. Off by default.
 struct QueryPerformanceThresholds {
   bool enabled = false;
@@ -180,7 +180,7 @@ struct Suite {
   std::string citation_registry_file;          // one URI a line, resolved at load
 
   // Checks switched on or off by the suite ("checks": {"duplicates": false}).
-  // The eight checks are on unless switched off; query_performance is off
+  // The nine checks are on unless switched off; query_performance is off
   // unless switched on here or by thresholds.query_performance.enabled (the
   // "checks" entry wins when both are given).
   std::map<std::string, bool> enabled_checks;
@@ -199,7 +199,8 @@ struct Suite {
 Result<Suite> LoadSuite(const std::string& path);
 // Same, from JSON text; `origin` names it in messages.
 Result<Suite> ParseSuite(const std::string& json_text, const std::string& origin);
-// The built-in default: the seeds' 12-field schema and thresholds.
+// The built-in default: the fixture corpus's 12-field schema and the default
+// thresholds (the same as suites/seeds.json).
 Suite DefaultSuite();
 
 }  // namespace vecgate

@@ -1,5 +1,5 @@
 // Tests of the suite loader: the shipped suites load, defaults are the
-// seeds' schema, and every kind of mistake in a suite file is rejected with
+// built-in 12-field schema, and every kind of mistake in a suite file is rejected with
 // the file, the JSON path and what was expected.
 #include "suites/suite.h"
 
@@ -161,7 +161,7 @@ TEST(DefaultSuiteTest, IsTheSeedsTwelveFieldSchema) {
   EXPECT_TRUE(suite.mappings.empty());
   EXPECT_TRUE(suite.path.empty());
 
-  // Thresholds are the struct defaults (SPEC.md section 3).
+  // Thresholds are the struct defaults (docs/checks.md).
   Suite plain;
   plain.name = suite.name;
   plain.description = suite.description;

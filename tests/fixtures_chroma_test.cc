@@ -1,5 +1,5 @@
 // The fixture corpus and fault injection against the real Chroma server:
-// the (real-shaped) corpus loads with the seeds' collections and counts and
+// the (real-shaped) corpus loads with its four collections and counts and
 // its quirks survive the server (empty, huge and odd-unicode documents,
 // natural duplicates, pre-existing dirt), a clean migration is an exact
 // copy, and a fault-injected copy differs from the clean one exactly as
@@ -128,7 +128,7 @@ TEST_F(FixturesChromaTest, CorpusHasTheSeedsCollectionsAndCounts) {
   EXPECT_EQ(counts.size(), 4u);
   EXPECT_TRUE(counts.count("sergio_personality") && counts.count("sergio_rhetorical") &&
               counts.count("sergio_humor") && counts.count("sergio_corpus"));
-  // At full scale the corpus is the seeds' 9,832 records.
+  // At full scale the corpus is 9,832 records.
   CorpusOptions full;
   int64_t total = 0;
   for (const auto& c : CorpusCollections(full)) total += CorpusRecordCount(full, c.name);

@@ -47,7 +47,7 @@ CorpusOptions GateCorpus() {
   return options;
 }
 
-// The shipped seeds suite (the thresholds of SPEC.md section 3), with the
+// The shipped seeds suite (the thresholds of docs/checks.md), with the
 // findings cap lifted so every offending id is listed and the sets can be
 // compared exactly.
 Suite GateSuite() {
@@ -350,11 +350,11 @@ TEST_P(GateFaultTest, RightCheckFailsWithTheLoggedIds) {
     static const CheckResult kMissing;
     return c != nullptr ? *c : kMissing;
   };
-  // Data loss as SPEC section 3 defines it, and its rollback reason.
+  // Data loss as docs/checks.md defines it, and its rollback reason.
   auto expect_data_loss = [&](int64_t missing) {
     const double loss = 100.0 * static_cast<double>(missing) / static_cast<double>(total_);
     EXPECT_NEAR(report.data_loss_percentage, loss, 1e-9);
-    // 25 of 492 = 5.08 % > 5 %: "Data Loss Detected" (seed 001).
+    // 25 of 492 = 5.08 % > 5 %: "Data Loss Detected" (docs/checks.md).
     if (loss > 5.0) {
       EXPECT_THAT(report.rollback_reason, HasSubstr("Data Loss Detected"));
     } else {
@@ -446,8 +446,8 @@ TEST_P(GateFaultTest, RightCheckFailsWithTheLoggedIds) {
     }
     case FaultKind::kWrongType: {
       // A number or boolean turned into a string (or the reverse): a
-      // field_types violation, 5 % > fail_percent 0.1 %; and, SPEC section
-      // 3, a value of the wrong type is not "present" for completeness.
+      // field_types violation, 5 % > fail_percent 0.1 %; and (docs/checks.md)
+      // a value of the wrong type is not "present" for completeness.
       const CheckResult& ft = check("field_types");
       EXPECT_EQ(ft.status, CheckStatus::kFail);
       std::set<std::pair<std::string, std::string>> wrong_type, missing;
@@ -807,7 +807,7 @@ INSTANTIATE_TEST_SUITE_P(EveryFault, GateFaultTest, ::testing::ValuesIn(RecordFa
                          });
 
 // ---------------------------------------------------------------------------
-// A single damaged record. The seeds' thresholds are percentages, so a WARN
+// A single damaged record. The seeds suite's thresholds are percentages, so a WARN
 // needs a collection big enough that one record is at most 0.1 % of it: the
 // corpus collection at scale 0.15 has 1,130 records, and 1 of 1,130 =
 // 0.0885 %. With the seeds suite:

@@ -1,4 +1,4 @@
-// Small helpers shared by the eight checks (internal to validators/).
+// Small helpers shared by the checks (internal to validators/).
 //
 // Threshold decisions, the set of old collections at fault (for partial
 // rollback), metadata lookups and type tests shared by metadata_completeness,
@@ -25,7 +25,7 @@ namespace check_util {
 // 100 * part / whole, 0 when whole is 0.
 double Percent(int64_t part, int64_t whole);
 
-// The seed decision table for "bad records" percentages: FAIL above
+// The decision rule for "bad records" percentages: FAIL above
 // fail_percent, WARN above warn_percent (and above 0), else PASS.
 CheckStatus StatusFromBadPercent(double percent, double warn_percent,
                                  double fail_percent);

@@ -1,5 +1,5 @@
 // Query performance: the replay loop, the latency statistics, and the
-// optional ninth check query_performance (see query_performance.h).
+// optional check query_performance (see query_performance.h).
 //
 // The check, per target group, in EndGroup (after the old scans):
 //   - queries: the suite's queries file, else a deterministic sample of the

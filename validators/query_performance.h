@@ -1,5 +1,5 @@
 // Query performance: replays a set of query vectors against a live store and
-// measures per-query latency and throughput; and the optional ninth check,
+// measures per-query latency and throughput; and the optional check
 // query_performance, which does so for the old and the new store of every
 // target group and compares them (`vecgate bench` runs it alone).
 //

@@ -1,6 +1,6 @@
 // Exact top-k: float32 GEMM as a filter, double-precision distances for the
-// rows that may enter a top-k, bounded heaps per query, queries split over
-// worker threads.
+// rows that may enter a top-k, bounded heaps per query; OpenMP threads (or,
+// without OpenMP, std::thread workers) share the work.
 #include "validators/topk.h"
 
 #include <unistd.h>

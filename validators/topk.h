@@ -21,8 +21,11 @@
 //
 // Memory: O(nq * (dim + k)) plus a score buffer of nq x kBlockRows floats;
 // nothing grows with the number of rows added. Thread safety: one thread
-// calls an ExactTopK at a time; AddBlock itself splits the queries over up to
-// `threads` worker threads (0 = the machine's hardware concurrency).
+// calls an ExactTopK at a time; AddBlock itself uses up to `threads` threads
+// (0 = the machine's hardware concurrency). Built with OpenMP (the default
+// when the compiler has it, validators/CMakeLists.txt), Eigen parallelises
+// the GEMM and an OpenMP loop splits the selection over queries; without
+// OpenMP, AddBlock splits the queries over std::thread workers instead.
 #ifndef VECGATE_VALIDATORS_TOPK_H_
 #define VECGATE_VALIDATORS_TOPK_H_
 

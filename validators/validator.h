@@ -1,5 +1,5 @@
-// The common interface of the eight checks (SPEC.md section 3) and the
-// optional ninth, query_performance.
+// The common interface of the nine checks (docs/checks.md) and the optional
+// query_performance.
 //
 // The runner (harness/) streams each store once and feeds every enabled
 // check the same pages, so adding a check does not add a pass over the data.
@@ -11,7 +11,7 @@
 //     OnOldPage(group, page, source_index)...     every old record, once
 //     OnNewPage(group, page, joined)...           every new record, once
 //     EndGroup(group)                             after both scans
-//   Finish(run) -> CheckResult                    once
+//   Finish() -> CheckResult                       once
 //
 // Joins between the stores go through OldIndex: a compact digest of every old
 // record (hashes, not embeddings), so memory grows with the number of records,
@@ -242,7 +242,7 @@ class Validator {
   const Suite& suite() const { return *run_->suite; }
 };
 
-// The checks enabled in the suite, in report order: the eight, then the
+// The checks enabled in the suite, in report order: the nine, then the
 // optional query_performance (off unless the suite enables it).
 std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite);
 
