@@ -23,7 +23,11 @@ for name in "$@"; do
   echo "fuzz: $name for ${seconds}s (log: $log)"
   # -rss_limit_mb and -malloc_limit_mb bound memory per input, -timeout
   # bounds time per input: an input over either is a finding.
-  "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  # FUZZ_RUNS (with a fixed seed) makes a pass repeatable: CI runs the same
+  # inputs every time instead of however many fit in the time on that day.
+  runs=()
+  [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS" -seed=1)
+  "$bin" "${runs[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -malloc_limit_mb=1024 -print_final_stats=1 \
     -artifact_prefix="$build/fuzz/artifacts/$name-" \
     "$work" "$root/fuzz/corpus/$name" >"$log" 2>&1

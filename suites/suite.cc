@@ -209,7 +209,7 @@ class SuiteParser {
     } else if (j.is_number_float()) {
       double d = j.get<double>();
       ok = std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15;
-      value = static_cast<int64_t>(d);
+      if (ok) value = static_cast<int64_t>(d);  // cast only what fits (UB otherwise)
     }
     if (!ok || value < min) {
       return Error(path, "expected an integer >= " + std::to_string(min) +
