@@ -75,7 +75,8 @@ TEST(CliTest, UnknownOptionsAndMalformedUrisExitThree) {
   EXPECT_EQ(RunCommand(Vecgate() + " inspect --store chroma://nohost", &out), 3);
   EXPECT_THAT(out, HasSubstr("chroma://HOST:PORT"));
   EXPECT_EQ(RunCommand(Vecgate() + " inspect --store ftp://x", &out), 3);
-  EXPECT_THAT(out, HasSubstr("unrecognised store URI"));
+  EXPECT_THAT(out, HasSubstr("unknown scheme 'ftp'"));
+  EXPECT_THAT(out, HasSubstr("jsonl:PATH"));  // the schemes that exist
 }
 
 TEST(CliTest, GlobalOptionsGoBeforeOrAfterTheSubcommand) {

@@ -223,6 +223,29 @@ TEST(PreExistingTest, CopyOfACorpusWithNaturalDuplicatesPasses) {
   EXPECT_EQ(added->findings[0].problem, "duplicate_document_of:r-7");
 }
 
+TEST(PreExistingTest, ARecordThatJoinsOldCopiesIsNamedWhicheverComesFirst) {
+  // Old: r-1, r-2, r-3 share a boilerplate text; r-0 is unique. The
+  // migration gives r-0 the boilerplate (and r-1 r-0's text): r-0 is a new
+  // duplicate although it is scanned before the old copies.
+  MemoryStore o, n;
+  RecordBatch b = Corpus(400);
+  for (int i : {1, 2, 3}) b.mutable_documents()[i] = "Shared footer";
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  std::swap(b.mutable_documents()[0], b.mutable_documents()[1]);
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  Suite suite;
+  suite.duplicates.check_embeddings = false;
+  auto v = NewDuplicatesValidator();
+  auto r = RunCheck(*v, suite, o, n, 64);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->metrics["duplicate_document_records"], 1);
+  EXPECT_EQ(r->status, CheckStatus::kWarn) << r->summary;  // 0.25 %
+  ASSERT_EQ(r->findings.size(), 1u);
+  EXPECT_EQ(r->findings[0].id, "r-0");
+  EXPECT_EQ(r->findings[0].problem, "duplicate_document_of:r-2");
+  EXPECT_EQ(r->preexisting_total, 2);  // r-2 and r-3: still copies of each other
+}
+
 TEST(PreExistingTest, FieldRuleViolationsAlreadyInOldAreListedApart) {
   MemoryStore o, n;
   RecordBatch b = Corpus(100);

@@ -80,6 +80,7 @@ class DuplicatesValidator : public Validator {
   }
 
   Status BeginGroup(const GroupContext& group) override {
+    targets_.push_back(group.target);
     sample_.reset();
     sample_dimension_ = group.new_info.dimension > 0
                             ? static_cast<size_t>(group.new_info.dimension)
@@ -244,11 +245,36 @@ class DuplicatesValidator : public Validator {
       r.summary += "; " + std::to_string(near_pairs_) + " near-duplicate pairs in " +
                    std::to_string(near_sampled_) + " sampled";
     }
-    for (const Candidate& c : candidates_) {
+    // A set whose later members are all pre-existing but whose first member
+    // is not (it joined a set of old copies first in scan order): the first
+    // member gets the finding, naming one of the copies it joined.
+    std::unordered_set<uint64_t> sets_with_new_candidate;
+    auto set_key = [](const Candidate& c) { return c.hash ^ (c.embedding ? 0x5bd1e995u : 0); };
+    auto holder_of = [&](const Candidate& c) -> const FirstHolder* {
       const HashIndex& index = c.embedding ? embeddings_ : documents_;
       auto it = index.find(c.hash);
-      const bool pre = it != index.end() && it->second.MembersWithOldHash(c.old_hash) >= 2;
+      return it == index.end() ? nullptr : &it->second;
+    };
+    auto candidate_pre = [&](const Candidate& c) {
+      const FirstHolder* h = holder_of(c);
+      return h != nullptr && h->MembersWithOldHash(c.old_hash) >= 2;
+    };
+    for (const Candidate& c : candidates_) {
+      if (!candidate_pre(c)) sets_with_new_candidate.insert(set_key(c));
+    }
+    std::unordered_set<uint64_t> first_named;
+    for (const Candidate& c : candidates_) {
+      const bool pre = candidate_pre(c);
       findings_->Add(pre, c.collection, c.id, c.problem);
+      const FirstHolder* h = holder_of(c);
+      if (h != nullptr && h->MembersWithOldHash(h->first_old_hash) < 2 &&
+          !sets_with_new_candidate.count(set_key(c)) && first_named.insert(set_key(c)).second) {
+        const std::string& target =
+            h->first_group < targets_.size() ? targets_[h->first_group] : c.collection;
+        findings_->Add(false, target, h->id,
+                       std::string(c.embedding ? "duplicate_embedding_of:"
+                                               : "duplicate_document_of:") + c.id);
+      }
     }
     findings_->MoveTo(r);
     // Findings beyond the candidate cap are counted, not listed.
@@ -262,6 +288,8 @@ class DuplicatesValidator : public Validator {
  private:
   struct FirstHolder {
     std::string id;
+    uint64_t first_old_hash = 0;  // the first member's old hash (0: none)
+    uint32_t first_group = 0;     // index of its target in targets_
     uint32_t members = 0;  // new records with this hash
     // Members per old hash (0: not in old): the first inline, the rest (rare:
     // a set whose members had different old values) in `more`.
@@ -331,6 +359,8 @@ class DuplicatesValidator : public Validator {
     holder.AddOld(old_hash);
     if (inserted) {
       holder.id = id;
+      holder.first_old_hash = old_hash;
+      holder.first_group = static_cast<uint32_t>(targets_.empty() ? 0 : targets_.size() - 1);
       return false;
     }
     if (candidates_.size() < kCandidateCap) {
@@ -374,6 +404,7 @@ class DuplicatesValidator : public Validator {
   std::vector<Candidate> candidates_;
   int64_t unlisted_ = 0;
   OldCounts old_ids_;
+  std::vector<std::string> targets_;  // target of each group, in order
   int64_t preexisting_duplicate_ids_ = 0;
   std::vector<uint32_t> group_faults_;  // source index of each duplicate record
   std::set<std::string> fault_names_;
