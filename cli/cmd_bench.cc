@@ -33,7 +33,7 @@ struct BenchArgs {
 // The eight checks of validate, switched off: bench runs query_performance alone.
 constexpr const char* kOtherChecks[] = {
     "count",      "embedding_integrity", "metadata_completeness", "semantic_divergence",
-    "collection_distribution", "duplicates", "field_types", "citations"};
+    "collection_distribution", "duplicates", "field_types", "citations", "content"};
 
 // Limits the suite to the collection named by --collection: the mapping
 // whose target or source it is, else an identity mapping of it.

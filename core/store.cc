@@ -80,7 +80,7 @@ std::string Suggestion(const std::string& uri,
     const std::string sfx = suffix;
     if (lower.size() > sfx.size() &&
         lower.compare(lower.size() - sfx.size(), sfx.size(), sfx) == 0 &&
-        lower.find("://") == std::string::npos) {
+        lower.find(':') == std::string::npos) {  // a bare path, not a mistyped scheme
       return "jsonl:" + uri;
     }
   }

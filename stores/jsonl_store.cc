@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "core/text.h"
+#include "stores/chroma_page_decoder.h"
 
 namespace vecgate {
 namespace {
@@ -35,7 +36,6 @@ constexpr size_t kReadChunk = 1 << 20;            // bytes per gzread
 constexpr size_t kMaxLineBytes = size_t{1} << 28;  // 256 MiB: surely damage
 constexpr size_t kWriteBufferBytes = 4 << 20;      // flush threshold
 // Deepest JSON nesting accepted in a line (records nest three levels).
-constexpr size_t kMaxJsonDepth = 64;
 constexpr int kGzipLevel = 1;  // float text: level 1 is ~3x faster than 6
                                // for a few percent larger files
 
@@ -580,6 +580,11 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
   if (first == line.size()) {
     out->blank = true;
     return Status::Ok();
+  }
+  // On Demand skips values it is not asked for without counting their
+  // depth: bound the nesting of the whole line first.
+  if (!JsonDepthWithin(line, kMaxJsonDepth)) {
+    return ctx.Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   od::document doc;
   if (auto e = parser.iterate(simdjson::padded_string_view(line.data(),

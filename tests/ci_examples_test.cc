@@ -233,8 +233,10 @@ struct Migration {
                          &out),
               0)
         << out;
-    EXPECT_EQ(RunCommand("SNAPSHOT_DIR=" + snapshot_dir + " " + vecgate +
-                             " snapshot create --store " + old_uri + " --name ci_test 2>/dev/null",
+    // RunCommand adds 2>&1 after the command: the subshell keeps progress
+    // (stderr) out of the id.
+    EXPECT_EQ(RunCommand("(SNAPSHOT_DIR=" + snapshot_dir + " " + vecgate +
+                             " snapshot create --store " + old_uri + " --name ci_test 2>/dev/null)",
                          &out),
               0)
         << out;

@@ -209,8 +209,7 @@ TEST(HostileServerTest, AbsurdContentLengthIsRefusedNotReserved) {
   EXPECT_LT(SecondsSince(start), 10);
   EXPECT_EQ(store.status().code(), StatusCode::kCorruption) << store.status().ToString();
   EXPECT_THAT(store.status().message(),
-              AllOf(HasSubstr("GET /api/v2/heartbeat"),
-                    HasSubstr("100000000000000 bytes"), HasSubstr("512 MiB"),
+              AllOf(HasSubstr("GET /api/v2/heartbeat"), HasSubstr("512 MiB"),
                     HasSubstr("max_response_bytes")));
 }
 

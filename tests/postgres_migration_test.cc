@@ -129,8 +129,8 @@ TEST(PostgresMigrationTest, RollbackRestoresAPgvectorSchemaExactlyWithItsIndexes
     records[c.name] = std::move(*all);
   }
   const std::string snaps = "SNAPSHOT_DIR=" + dir.path() + " ";
-  ASSERT_EQ(RunCommand(snaps + Vecgate() + " snapshot create --store " + Q(uri) +
-                           " --name pg_before 2>/dev/null",
+  ASSERT_EQ(RunCommand("(" + snaps + Vecgate() + " snapshot create --store " + Q(uri) +
+                           " --name pg_before 2>/dev/null)",
                        &out),
             0)
       << out;
