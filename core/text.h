@@ -27,6 +27,11 @@ std::string Printable(std::string_view s, bool one_line = false);
 std::string Redact(std::string text, const std::vector<std::string>& secrets);
 std::string DumpJson(const nlohmann::json& j, int indent = -1);
 
+// The byte offset where `text` (JSON, possibly malformed) first nests deeper
+// than `max_depth` arrays and objects, or npos. Brackets inside strings do
+// not count. A pre-scan that bounds nesting before a parser recurses.
+size_t JsonTooDeepAt(std::string_view text, size_t max_depth);
+
 }  // namespace vecgate
 
 #endif  // VECGATE_CORE_TEXT_H_

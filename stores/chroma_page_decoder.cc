@@ -22,25 +22,7 @@ static_assert(simdjson::SIMDJSON_PADDING <= kJsonPadding,
               "kJsonPadding must cover simdjson's padding");
 
 bool JsonDepthWithin(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
+  return JsonTooDeepAt(text, max_depth) == std::string_view::npos;
 }
 
 std::string PageErrorPrefix(const PageContext& context) {

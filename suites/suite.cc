@@ -8,6 +8,8 @@
 // nlohmann_json exceptions are caught here and never leave this file.
 #include "suites/suite.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -1044,30 +1046,6 @@ std::string StripNlohmannPrefix(const std::string& message) {
   return message;
 }
 
-// The byte offset where `text` (JSON, possibly malformed) first nests
-// deeper than `max_depth` arrays and objects, or npos. Brackets inside
-// strings do not count.
-size_t FirstTooDeep(const std::string& text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return i;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return std::string::npos;
-}
 
 // "LINE:COLUMN" (1-based) of byte `offset` of `text`.
 std::string LineColumn(const std::string& text, size_t offset) {
@@ -1095,7 +1073,7 @@ Result<Suite> ParseSuite(const std::string& json_text,
                            " bytes (keep long citation registries in "
                            "citation_registry_file)");
   }
-  if (size_t deep = FirstTooDeep(json_text, kMaxSuiteDepth); deep != std::string::npos) {
+  if (size_t deep = JsonTooDeepAt(json_text, kMaxSuiteDepth); deep != std::string::npos) {
     return InvalidArgument("suite " + origin + ":" + LineColumn(json_text, deep) +
                            ": nests arrays and objects deeper than " +
                            std::to_string(kMaxSuiteDepth) +
