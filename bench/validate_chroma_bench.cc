@@ -58,7 +58,8 @@ using bench::g_server_pid;
 
 // The reference validator's time on this job (9,832 x 1,536, eight checks).
 constexpr double kSeedValidatorSeconds = 32.45;
-constexpr double kTargetRatio = 1.5;
+// Validating must cost at most 30 % more than fetching both stores raw.
+constexpr double kTargetRatio = 1.3;
 
 struct Config {
   std::string out = "bench_results/validate_chroma_bench.json";
@@ -235,8 +236,10 @@ int Run(const Config& config) {
               static_cast<long long>(report.new_records), raw_pages, raw_bytes / 1e6);
   std::printf("%-34s %10s\n", "", "seconds");
   std::printf("%-34s %10.3f\n", "raw fetch of both stores (median)", fetched);
-  std::printf("%-34s %10.3f  ratio %.3f, target <= %.1f: %s\n",
-              "vecgate validate, 8 checks (median)", validate, ratio, kTargetRatio,
+  const std::string label =
+      "vecgate validate, " + std::to_string(report.checks.size()) + " checks (median)";
+  std::printf("%-34s %10.3f  ratio %.3f, target <= %.1f: %s\n", label.c_str(), validate,
+              ratio, kTargetRatio,
               ratio <= kTargetRatio ? "PASS" : "FAIL");
   std::printf("%-34s %10.2f  (reference figure; vecgate is %.1fx faster)\n",
               "reference validator, same job", kSeedValidatorSeconds,
