@@ -130,7 +130,6 @@ struct LiveVerdict {
 class SemanticDivergenceValidator : public Validator {
  public:
   const char* name() const override { return "semantic_divergence"; }
-  const char* title() const override { return "Semantic divergence"; }
 
   Status BeginRun(const RunContext& run) override {
     run_ = &run;
@@ -317,9 +316,10 @@ class SemanticDivergenceValidator : public Validator {
       r.status = CheckStatus::kWarn;
     }
     r.metrics["semantic_divergence_percentage"] = pct;
-    // Whether the exact top-k itself failed (as opposed to the live index
-    // below): the runner words the rollback reason from it.
-    r.metrics["divergence_failed"] = r.status == CheckStatus::kFail;
+    // The exact top-k failing means search answers changed; the live index
+    // failing alone (below) means records the index cannot reach.
+    const bool divergence_failed = r.status == CheckStatus::kFail;
+    r.metrics["divergence_failed"] = divergence_failed;
     r.metrics["queries"] = query_count_;
     r.metrics["k"] = suite().queries.k;
     r.metrics["query_source"] = file_ ? "file" : "sampled";
@@ -420,7 +420,10 @@ class SemanticDivergenceValidator : public Validator {
     }
     for (const auto& f : self_failures_) findings.Add(f.collection, f.id, f.problem);
     findings.MoveTo(r);
-    if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
+    if (r.status == CheckStatus::kFail) {
+      r.failed_collections = faults_.ToVector();
+      r.rollback_reason = divergence_failed ? "Search Results Diverged" : "Search Index Degraded";
+    }
     return r;
   }
 
