@@ -119,7 +119,7 @@ if tk:
 
 vc = load("validate_chroma_bench")
 if vc:
-    rows.append((f"validate_chroma_bench ({vc['records_per_store']} x {vc['dimension']}, 8 checks, live index)",
+    rows.append((f"validate_chroma_bench ({vc['records_per_store']} x {vc['dimension']}, nine checks, live index)",
                  f"raw fetch of both stores {vc['raw_fetch_seconds_median']:.3f} s",
                  f"{vc['validate_seconds_median']:.3f} s ({vc['overall_status']}); reference validator {vc['seed_validator_seconds']} s",
                  f"{vc['ratio']:.3f}", f"<= {vc['target_ratio']}", verdict(vc["pass"])))

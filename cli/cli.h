@@ -8,20 +8,12 @@
 #include <functional>
 #include <string>
 
+#include "core/exit_code.h"
 #include "core/status.h"
 #include "core/store.h"
 #include "suites/suite.h"
 
 namespace vecgate::cli {
-
-// Exit codes, after Soda Core's convention for data-quality gates.
-enum ExitCode {
-  kExitPassed = 0,
-  kExitWarning = 1,
-  kExitFailed = 2,
-  kExitError = 3,           // could not complete: bad input, unreachable store, I/O
-  kExitRollbackFailed = 4,  // failed, and the rollback failed too
-};
 
 // Options every subcommand understands.
 struct GlobalOptions {

@@ -11,6 +11,7 @@
 #include "core/env.h"
 #include "harness/runner.h"
 #include "reports/report.h"
+#include "suites/checks.h"
 #include "suites/suite.h"
 
 namespace vecgate::cli {
@@ -29,11 +30,6 @@ struct BenchArgs {
   int64_t concurrency = -1;
   double max_seconds = -1;
 };
-
-// The eight checks of validate, switched off: bench runs query_performance alone.
-constexpr const char* kOtherChecks[] = {
-    "count",      "embedding_integrity", "metadata_completeness", "semantic_divergence",
-    "collection_distribution", "duplicates", "field_types", "citations", "content"};
 
 // Limits the suite to the collection named by --collection: the mapping
 // whose target or source it is, else an identity mapping of it.
@@ -166,8 +162,10 @@ Runner SetupBench(CLI::App& app, const GlobalOptions& global) {
     if (args->concurrency >= 0) t.concurrency = args->concurrency;
     if (args->max_seconds > 0) t.max_seconds = args->max_seconds;
     t.enabled = true;
-    for (const char* name : kOtherChecks) suite.enabled_checks[name] = false;
-    suite.enabled_checks["query_performance"] = true;
+    // Every other check switched off: bench runs query_performance alone.
+    for (const CheckInfo& check : AllChecks()) {
+      suite.enabled_checks[std::string(check.name)] = check.name == "query_performance";
+    }
     if (!args->collection.empty()) RestrictToCollection(args->collection, &suite);
 
     auto old_store = OpenStoreFor(args->old_uri, "--old", global);

@@ -108,5 +108,5 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::cerr << "vecgate: error: unexpected internal error; nothing was decided\n";
   }
-  return vecgate::cli::kExitError;
+  return vecgate::kExitError;
 }

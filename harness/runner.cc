@@ -7,6 +7,7 @@
 #include <map>
 #include <set>
 
+#include "suites/checks.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
 
@@ -162,14 +163,6 @@ double MetricOr(const CheckResult& r, const char* key, double fallback) {
   return it->get<double>();
 }
 
-const CheckResult& CheckNamed(const ValidationReport& report, const std::string& name) {
-  static const CheckResult kNone;
-  for (const auto& c : report.checks) {
-    if (c.name == name) return c;
-  }
-  return kNone;
-}
-
 }  // namespace
 
 std::string NowIso8601() {
@@ -216,7 +209,8 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   }
   run.groups = &groups;
 
-  TimedChecks checks(MakeValidators(suite));
+  ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Validator>> enabled, MakeValidators(suite));
+  TimedChecks checks(std::move(enabled));
   RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginRun(run); }));
 
   const std::string& citation_field = suite.citations.field;
@@ -325,53 +319,24 @@ void DecideVerdict(ValidationReport& report, bool fail_on_warning) {
       std::find(report.notes.begin(), report.notes.end(), note) == report.notes.end()) {
     report.notes.push_back(note);
   }
-  // Reasons in the order docs/checks.md lists them, most specific first.
+  // Each failed check gives its reason (its own, else the catalogue's), in
+  // report order.
   std::vector<std::string> reasons;
-  auto failed = [&](const std::string& name) {
-    for (const auto& c : report.checks) {
-      if (c.name == name) return c.status == CheckStatus::kFail;
+  for (auto& c : report.checks) {
+    if (c.status != CheckStatus::kFail) continue;
+    if (c.rollback_reason.empty()) {
+      const CheckInfo* info = FindCheckInfo(c.name);
+      c.rollback_reason = info != nullptr ? std::string(info->rollback_reason)
+                                          : "Check " + c.name + " Failed";
     }
-    return false;
-  };
-  if (any_fail) {
-    if (report.data_loss_percentage > 5.0) reasons.push_back("Data Loss Detected");
-    if (report.semantic_divergence_percentage > 20.0) {
-      reasons.push_back("Search Results Diverged");
-    } else if (failed("semantic_divergence")) {
-      // Below 20 %, the check failed either on the suite's own
-      // divergence threshold or on the live index (records it cannot reach).
-      const CheckResult& sd = CheckNamed(report, "semantic_divergence");
-      auto it = sd.metrics.find("divergence_failed");
-      bool divergence_failed = it != sd.metrics.end() && it->is_boolean() && it->get<bool>();
-      reasons.push_back(divergence_failed ? "Search Results Diverged" : "Search Index Degraded");
-    }
-    if (failed("count")) reasons.push_back("Chunk Count Mismatch");
-    if (failed("embedding_integrity")) reasons.push_back("Embedding Corruption");
-    if (failed("metadata_completeness")) reasons.push_back("Schema Violation");
-    if (failed("duplicates")) {
-      const CheckResult& d = CheckNamed(report, "duplicates");
-      reasons.push_back(d.rollback_reason.empty() ? "Duplicate IDs Found" : d.rollback_reason);
-    }
-    if (failed("collection_distribution")) reasons.push_back("Collection Distribution Mismatch");
-    if (failed("field_types")) reasons.push_back("Field Type Violation");
-    if (failed("citations")) reasons.push_back("Citation Integrity Failure");
-    if (failed("content")) {
-      const CheckResult& c = CheckNamed(report, "content");
-      reasons.push_back(c.rollback_reason.empty() ? "Content Changed" : c.rollback_reason);
-    }
-    if (failed("query_performance")) reasons.push_back("Query Performance Regression");
+    reasons.push_back(c.rollback_reason);
   }
   if (warnings_fail) reasons.push_back("Warnings Fail This Gate (--fail-on warning)");
   report.rollback_reason.clear();
   for (const auto& r : reasons) {
     report.rollback_reason += (report.rollback_reason.empty() ? "" : "; ") + r;
   }
-  switch (report.overall_status) {
-    case OverallStatus::kPassed: report.exit_code = 0; break;
-    case OverallStatus::kWarning: report.exit_code = 1; break;
-    case OverallStatus::kFailed: report.exit_code = 2; break;
-    case OverallStatus::kError: report.exit_code = 3; break;
-  }
+  report.exit_code = ExitCodeFor(report.overall_status);
 }
 
 std::vector<std::string> CollectionsToRollBack(const ValidationReport& report) {
@@ -390,7 +355,7 @@ Result<ValidationReport> RunGate(Store& old_store, Store& new_store, const Suite
                    RunValidation(old_store, new_store, suite, options));
   if (report.overall_status == OverallStatus::kFailed && on_fail) {
     report.rollback = on_fail(report, CollectionsToRollBack(report));
-    if (!report.rollback->succeeded) report.exit_code = 4;
+    if (!report.rollback->succeeded) report.exit_code = kExitRollbackFailed;
   }
   return report;
 }

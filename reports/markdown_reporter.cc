@@ -25,7 +25,6 @@ namespace {
 
 using report_text::CriterionText;
 using report_text::DecidingCriteria;
-using report_text::ExitCodeMeaning;
 using report_text::FindingCollections;
 using report_text::FormatCount;
 using report_text::FormatDecimal;

@@ -21,6 +21,16 @@ const char* OverallStatusName(OverallStatus s) {
   return "FAILED";
 }
 
+ExitCode ExitCodeFor(OverallStatus s) {
+  switch (s) {
+    case OverallStatus::kPassed: return kExitPassed;
+    case OverallStatus::kWarning: return kExitWarning;
+    case OverallStatus::kFailed: return kExitFailed;
+    case OverallStatus::kError: return kExitError;
+  }
+  return kExitError;
+}
+
 const char* VerdictAdvice(const ValidationReport& report) {
   switch (report.overall_status) {
     case OverallStatus::kPassed:
@@ -38,7 +48,7 @@ const char* VerdictAdvice(const ValidationReport& report) {
 ValidationReport MakeErrorReport(const std::string& error, const std::string& hint) {
   ValidationReport report;
   report.overall_status = OverallStatus::kError;
-  report.exit_code = 3;
+  report.exit_code = kExitError;
   report.error = error;
   report.error_hint = hint;
   return report;

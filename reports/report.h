@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/exit_code.h"
 #include "core/status.h"
 #include "validators/validator.h"
 
@@ -29,6 +30,8 @@ namespace vecgate {
 enum class OverallStatus { kPassed, kWarning, kFailed, kError };
 // "PASSED", "WARNING", "FAILED", "ERROR"
 const char* OverallStatusName(OverallStatus s);
+// kExitPassed, kExitWarning, kExitFailed or kExitError.
+ExitCode ExitCodeFor(OverallStatus s);
 
 // What happened when the gate asked for a rollback.
 struct RollbackOutcome {
@@ -67,7 +70,7 @@ struct ValidationReport {
   int64_t old_records = 0;
   int64_t new_records = 0;
   std::optional<RollbackOutcome> rollback;  // when a rollback was attempted
-  int exit_code = 0;                        // the gate's exit code
+  ExitCode exit_code = kExitPassed;         // the gate's exit code
   // The gate's policy: true with --fail-on warning (warnings fail the gate).
   bool fail_on_warning = false;
   // Things the reader must know about this verdict, one sentence each

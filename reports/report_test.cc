@@ -187,7 +187,7 @@ ValidationReport GoldenReport() {
       "migration is kept as *__failed_20261121_235717";
   rollback.elapsed_seconds = 12.3456;
   r.rollback = rollback;
-  r.exit_code = 2;
+  r.exit_code = kExitFailed;
   return r;
 }
 
@@ -479,7 +479,7 @@ TEST(MarkdownReportTest, FailedRollbackAsksForManualIntervention) {
   ValidationReport r = GoldenReport();
   r.rollback->succeeded = false;
   r.rollback->message = "snapshot checksum mismatch; nothing restored";
-  r.exit_code = 4;
+  r.exit_code = kExitRollbackFailed;
   std::string md = NewMarkdownReporter()->Render(r);
   EXPECT_THAT(md, HasSubstr("The rollback failed: manual intervention needed"));
   EXPECT_THAT(md, HasSubstr("Exit code: 4 (failed and the rollback failed"));
@@ -657,7 +657,7 @@ ValidationReport WarningsFailTheGate() {
   r.rollback_reason = "Warnings Fail This Gate (--fail-on warning)";
   r.notes = {"warnings fail this gate (--fail-on warning): no check failed, but the "
              "warnings below make the verdict FAILED"};
-  r.exit_code = 2;
+  r.exit_code = kExitFailed;
   return r;
 }
 

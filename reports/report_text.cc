@@ -301,21 +301,5 @@ std::vector<std::string> FindingCollections(const CheckResult& check) {
   return out;
 }
 
-const char* ExitCodeMeaning(int exit_code) {
-  switch (exit_code) {
-    case 0:
-      return "passed";
-    case 1:
-      return "warnings only";
-    case 2:
-      return "failed";
-    case 3:
-      return "could not complete";
-    case 4:
-      return "failed and the rollback failed: manual intervention needed";
-  }
-  return "unknown exit code";
-}
-
 }  // namespace report_text
 }  // namespace vecgate

@@ -65,9 +65,6 @@ std::vector<ProblemGroup> GroupByProblem(const std::vector<Finding>& findings);
 // collections of its listed findings.
 std::vector<std::string> FindingCollections(const CheckResult& check);
 
-// What the gate's exit code means, e.g. "failed; rollback failed".
-const char* ExitCodeMeaning(int exit_code);
-
 }  // namespace report_text
 }  // namespace vecgate
 

@@ -2,6 +2,8 @@
 // XML cannot carry, Markdown table cells, and the number formats.
 #include "reports/report_text.h"
 
+#include "core/exit_code.h"
+
 #include <gtest/gtest.h>
 
 namespace vecgate {

@@ -12,7 +12,6 @@
 namespace vecgate {
 namespace {
 
-using report_text::ExitCodeMeaning;
 using report_text::FormatCount;
 using report_text::FormatPercent;
 using report_text::FormatSeconds;

@@ -20,9 +20,11 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 #include <utility>
 
 #include "core/env.h"
+#include "suites/checks.h"
 
 namespace vecgate {
 namespace {
@@ -30,16 +32,12 @@ namespace {
 // Ordered so that field rules keep the order of the file.
 using Json = nlohmann::ordered_json;
 
-constexpr const char* kCheckNames[] = {"count",
-                                       "embedding_integrity",
-                                       "metadata_completeness",
-                                       "semantic_divergence",
-                                       "collection_distribution",
-                                       "duplicates",
-                                       "field_types",
-                                       "content",
-                                       "citations",
-                                       "query_performance"};
+// The keys of "checks" and "thresholds": every check in the catalogue.
+std::vector<std::string_view> CheckNames() {
+  std::vector<std::string_view> names;
+  for (const CheckInfo& c : AllChecks()) names.push_back(c.name);
+  return names;
+}
 
 // Client threads of query_performance: more would only measure this machine.
 constexpr int64_t kMaxQueryConcurrency = 64;
@@ -143,27 +141,27 @@ class SuiteParser {
 
   // Rejects a value that is not an object or has keys outside `allowed`.
   Status CheckObject(const Json& j, const std::string& path,
-                     std::initializer_list<const char*> allowed) const {
+                     const std::vector<std::string_view>& allowed) const {
     if (!j.is_object()) {
       return Error(path, "expected an object, got " + Describe(j));
     }
     for (const auto& item : j.items()) {
       bool known = false;
-      for (const char* name : allowed) known = known || item.key() == name;
+      for (std::string_view name : allowed) known = known || item.key() == name;
       if (known) continue;
       std::string message = "unknown key \"" + item.key() + "\"";
-      const char* best = nullptr;
+      std::string best;
       size_t best_distance = 3;  // suggest only close matches
-      for (const char* name : allowed) {
-        size_t d = EditDistance(item.key(), name);
+      for (std::string_view name : allowed) {
+        size_t d = EditDistance(item.key(), std::string(name));
         if (d < best_distance) best = name, best_distance = d;
       }
-      if (best != nullptr) {
-        message += "; did you mean \"" + std::string(best) + "\"?";
+      if (!best.empty()) {
+        message += "; did you mean \"" + best + "\"?";
       } else {
         message += "; expected one of: ";
         bool first = true;
-        for (const char* name : allowed) {
+        for (std::string_view name : allowed) {
           message += (first ? "" : ", ") + std::string(name);
           first = false;
         }
@@ -565,12 +563,7 @@ Status SuiteParser::ParseMappings(const Json& j, const std::string& path,
 
 Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
                                     Suite* suite) const {
-  RETURN_IF_ERROR(
-      CheckObject(j, path,
-                  {"count", "embedding_integrity", "metadata_completeness",
-                   "semantic_divergence", "collection_distribution",
-                   "duplicates", "field_types", "citations", "content",
-                   "query_performance"}));
+  RETURN_IF_ERROR(CheckObject(j, path, CheckNames()));
   const double inf = std::numeric_limits<double>::infinity();
 
   if (j.contains("count")) {
@@ -936,11 +929,7 @@ Status SuiteParser::ParseQueries(const Json& j, const std::string& path,
 
 Status SuiteParser::ParseChecks(const Json& j, const std::string& path,
                                 Suite* suite) const {
-  RETURN_IF_ERROR(CheckObject(
-      j, path,
-      {kCheckNames[0], kCheckNames[1], kCheckNames[2], kCheckNames[3],
-       kCheckNames[4], kCheckNames[5], kCheckNames[6], kCheckNames[7],
-       kCheckNames[8], kCheckNames[9]}));
+  RETURN_IF_ERROR(CheckObject(j, path, CheckNames()));
   for (const auto& item : j.items()) {
     bool enabled = true;
     RETURN_IF_ERROR(Bool(item.value(), Child(path, item.key()), &enabled));
@@ -1063,6 +1052,14 @@ std::string LineColumn(const std::string& text, size_t offset) {
 }
 
 }  // namespace
+
+bool Suite::IsEnabled(const std::string& check) const {
+  auto it = enabled_checks.find(check);
+  if (it != enabled_checks.end()) return it->second;
+  if (check == "query_performance" && query_performance.enabled) return true;
+  const CheckInfo* info = FindCheckInfo(check);
+  return info == nullptr || info->on_by_default;
+}
 
 Result<Suite> ParseSuite(const std::string& json_text,
                          const std::string& origin) {

@@ -184,11 +184,7 @@ struct Suite {
   // unless switched on here or by thresholds.query_performance.enabled (the
   // "checks" entry wins when both are given).
   std::map<std::string, bool> enabled_checks;
-  bool IsEnabled(const std::string& check) const {
-    auto it = enabled_checks.find(check);
-    if (it != enabled_checks.end()) return it->second;
-    return check == "query_performance" ? query_performance.enabled : true;
-  }
+  bool IsEnabled(const std::string& check) const;
 
   int64_t max_findings = 50;  // offending ids listed per check (count is full)
 };

@@ -52,10 +52,8 @@ bool WellFormedCitation(const std::string& uri) {
 class CitationsValidator : public Validator {
  public:
   const char* name() const override { return "citations"; }
-  const char* title() const override { return "Citations"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     registry_.clear();
     registry_.insert(suite().citation_registry.begin(), suite().citation_registry.end());

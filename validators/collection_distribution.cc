@@ -20,10 +20,8 @@ namespace {
 class CollectionDistributionValidator : public Validator {
  public:
   const char* name() const override { return "collection_distribution"; }
-  const char* title() const override { return "Collection distribution"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<FindingList>(suite().max_findings);
     return Status::Ok();
   }

@@ -97,10 +97,8 @@ std::string NewValueText(const MetadataValue& v) {
 class ContentValidator : public Validator {
  public:
   const char* name() const override { return "content"; }
-  const char* title() const override { return "Record content"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<FindingList>(suite().max_findings);
     ignored_.clear();
     ignored_.insert(suite().content.ignore_fields.begin(), suite().content.ignore_fields.end());

@@ -25,10 +25,8 @@ using check_util::Percent;
 class CountValidator : public Validator {
  public:
   const char* name() const override { return "count"; }
-  const char* title() const override { return "Record counts"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     missing_ = std::make_unique<FindingList>(suite().max_findings);
     extra_ = std::make_unique<FindingList>(suite().max_findings);
     return Status::Ok();
@@ -136,6 +134,9 @@ class CountValidator : public Validator {
                 std::to_string(extra_total_) + " extra (data loss " +
                 FormatFixed(loss, 2) + " %)";
     if (r.status == CheckStatus::kFail) {
+      r.rollback_reason = loss > t.data_loss_fail_percent
+                              ? "Data Loss Detected; Chunk Count Mismatch"
+                              : "Chunk Count Mismatch";
       std::set<std::string> at_fault;
       if (missing_fail) at_fault = missing_sources_;
       if (t.extra_ids_fail) at_fault.insert(extra_sources_.begin(), extra_sources_.end());

@@ -61,10 +61,8 @@ constexpr size_t kCandidateCap = 20000;
 class DuplicatesValidator : public Validator {
  public:
   const char* name() const override { return "duplicates"; }
-  const char* title() const override { return "Duplicates"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     return Status::Ok();
   }

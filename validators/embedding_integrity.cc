@@ -89,10 +89,8 @@ struct Counters {
 class EmbeddingIntegrityValidator : public Validator {
  public:
   const char* name() const override { return "embedding_integrity"; }
-  const char* title() const override { return "Embedding integrity"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     return Status::Ok();
   }

@@ -38,10 +38,8 @@ struct CompiledRule {
 class FieldTypesValidator : public Validator {
  public:
   const char* name() const override { return "field_types"; }
-  const char* title() const override { return "Field types and values"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     rules_.clear();
     for (const FieldRule& rule : suite().field_rules) {

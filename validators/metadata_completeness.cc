@@ -32,10 +32,8 @@ using check_util::Percent;
 class MetadataCompletenessValidator : public Validator {
  public:
   const char* name() const override { return "metadata_completeness"; }
-  const char* title() const override { return "Metadata completeness"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     fields_ = suite().required_fields;
     types_.assign(fields_.size(), "");

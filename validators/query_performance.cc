@@ -247,10 +247,8 @@ void AddStats(const std::string& side, const LatencyStats& s, nlohmann::json* g)
 class QueryPerformanceValidator : public Validator {
  public:
   const char* name() const override { return "query_performance"; }
-  const char* title() const override { return "Query performance"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     if (!suite().queries.queries_file.empty()) {
       ASSIGN_OR_RETURN(check_util::QueryFile file,
                        check_util::LoadQueryFile(suite().queries.queries_file));

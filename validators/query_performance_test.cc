@@ -268,7 +268,11 @@ TEST(QueryPerformanceCheckTest, IsNotAmongTheChecksUnlessEnabled) {
   Suite suite;
   auto names = [](const Suite& s) {
     std::vector<std::string> out;
-    for (const auto& v : MakeValidators(s)) out.push_back(v->name());
+    auto made = MakeValidators(s);
+    EXPECT_TRUE(made.ok()) << made.status().ToString();
+    if (made.ok()) {
+      for (const auto& v : *made) out.push_back(v->name());
+    }
     return out;
   };
   EXPECT_EQ(names(suite).size(), 9u);

@@ -131,8 +131,7 @@ class SemanticDivergenceValidator : public Validator {
  public:
   const char* name() const override { return "semantic_divergence"; }
 
-  Status BeginRun(const RunContext& run) override {
-    run_ = &run;
+  Status OnBeginRun() override {
     const QuerySource& q = suite().queries;
     if (q.k <= 0) return InvalidArgument("semantic_divergence: k must be positive");
     if (!q.queries_file.empty()) {

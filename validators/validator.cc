@@ -1,11 +1,13 @@
-// Shared pieces of the checks: status names, capped finding lists, hashing,
-// and the list of checks in report order.
+// Shared pieces of the checks: status names, titles, capped finding lists
+// and hashing.
 #include "validators/validator.h"
 
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "suites/checks.h"
 
 namespace vecgate {
 
@@ -167,23 +169,9 @@ void FieldDigests::Clear() {
   keys_.clear();
 }
 
-std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite) {
-  std::vector<std::unique_ptr<Validator>> all;
-  all.push_back(NewCountValidator());
-  all.push_back(NewEmbeddingIntegrityValidator());
-  all.push_back(NewMetadataCompletenessValidator());
-  all.push_back(NewSemanticDivergenceValidator());
-  all.push_back(NewCollectionDistributionValidator());
-  all.push_back(NewDuplicatesValidator());
-  all.push_back(NewFieldTypesValidator());
-  all.push_back(NewCitationsValidator());
-  all.push_back(NewContentValidator());
-  all.push_back(NewQueryPerformanceValidator());  // off unless the suite enables it
-  std::vector<std::unique_ptr<Validator>> enabled;
-  for (auto& v : all) {
-    if (suite.IsEnabled(v->name())) enabled.push_back(std::move(v));
-  }
-  return enabled;
+std::string Validator::title() const {
+  const CheckInfo* info = FindCheckInfo(name());
+  return info != nullptr ? std::string(info->title) : std::string(name());
 }
 
 }  // namespace vecgate

@@ -6,7 +6,7 @@
 // For each target group (one new collection and the old collections mapped to
 // it) the order of calls is:
 //
-//   BeginRun(run)                                 once
+//   BeginRun(run) -> OnBeginRun()                 once
 //   BeginGroup(group)                             per target group
 //     OnOldPage(group, page, source_index)...     every old record, once
 //     OnNewPage(group, page, joined)...           every new record, once
@@ -220,12 +220,15 @@ struct JoinedPage {
 class Validator {
  public:
   virtual ~Validator() = default;
-  virtual const char* name() const = 0;   // "count"
-  virtual const char* title() const = 0;  // "Record counts"
+  // The check's name ("count"), one of suites/checks.h's catalogue.
+  virtual const char* name() const = 0;
+  // The title reports show ("Record counts"), from the catalogue.
+  std::string title() const;
 
-  virtual Status BeginRun(const RunContext& run) {
+  // Called once before any group; keeps `run` for suite() and run_.
+  Status BeginRun(const RunContext& run) {
     run_ = &run;
-    return Status::Ok();
+    return OnBeginRun();
   }
   virtual Status BeginGroup(const GroupContext&) { return Status::Ok(); }
   virtual Status OnOldPage(const GroupContext&, const RecordBatch&, size_t /*source_index*/) {
@@ -238,13 +241,20 @@ class Validator {
   virtual Result<CheckResult> Finish() = 0;
 
  protected:
+  // What a check prepares once per run (its suite options, queries, ...).
+  virtual Status OnBeginRun() { return Status::Ok(); }
+
   const RunContext* run_ = nullptr;
   const Suite& suite() const { return *run_->suite; }
 };
 
-// The checks enabled in the suite, in report order: the nine, then the
-// optional query_performance (off unless the suite enables it).
-std::vector<std::unique_ptr<Validator>> MakeValidators(const Suite& suite);
+// The checks enabled in the suite, in the catalogue's report order
+// (suites/checks.h). validators/registry.cc holds one factory per check.
+Result<std::vector<std::unique_ptr<Validator>>> MakeValidators(const Suite& suite);
+// Every registered check, enabled or not, in the catalogue's order; Internal
+// if a factory's name is missing from the catalogue or registered twice, or
+// a catalogued check has no factory.
+Result<std::vector<std::unique_ptr<Validator>>> MakeAllValidators();
 
 // Factories, one per file.
 std::unique_ptr<Validator> NewCountValidator();

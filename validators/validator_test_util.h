@@ -19,6 +19,7 @@
 
 #include "core/store.h"
 #include "harness/runner.h"
+#include "suites/checks.h"
 #include "suites/suite.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
@@ -125,10 +126,8 @@ class MemoryStore : public Store {
 inline Result<CheckResult> RunCheck(Validator& v, const Suite& suite, MemoryStore& old_store,
                                     MemoryStore& new_store, size_t page_size = 7) {
   Suite only = suite;
-  for (const char* name : {"count", "embedding_integrity", "metadata_completeness",
-                           "semantic_divergence", "collection_distribution", "duplicates",
-                           "field_types", "citations", "content", "query_performance"}) {
-    only.enabled_checks[name] = std::string(name) == v.name();
+  for (const CheckInfo& check : AllChecks()) {
+    only.enabled_checks[std::string(check.name)] = check.name == v.name();
   }
   RunOptions options;
   options.page_size = page_size;
