@@ -424,6 +424,24 @@ TableComment ParseComment(const std::string& comment) {
   return out;
 }
 
+// The comment of a table whose collection metadata becomes `metadata_json`
+// (a JSON object): vecgate's comment keeps its space and any other keys; a
+// comment vecgate did not write is kept as its text under "comment", so
+// renaming a user's table aside loses nothing.
+std::string CommentWithMetadata(const std::string& comment, const std::string& metadata_json) {
+  Json out = Json::object();
+  if (!comment.empty()) {
+    Json parsed = Json::parse(comment, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.contains("vecgate") && parsed["vecgate"].is_object()) {
+      out = std::move(parsed);
+    } else {
+      out["comment"] = comment;
+    }
+  }
+  out["vecgate"]["metadata"] = Json::parse(metadata_json);
+  return DumpJson(out);
+}
+
 std::string RowRange(const RecordBatch& batch, size_t begin, size_t end) {
   return "records " + std::to_string(begin) + ".." + std::to_string(end - 1) + " ('" +
          Printable(batch.id(begin), true) + "'..'" + Printable(batch.id(end - 1), true) + "')";
@@ -449,6 +467,11 @@ class PostgresStore : public Store {
   bool writable() const override { return true; }
   Status CreateCollection(const CollectionInfo& info) override;
   Status RenameCollection(const std::string& from, const std::string& to) override;
+  // The new metadata goes where CollectionInfo.metadata is read from: the
+  // table comment (tables) or cmetadata (langchain), in the transaction of
+  // the rename, so rollback's aside tables carry its stamp.
+  Status RenameCollectionWithMetadata(const std::string& from, const std::string& to,
+                                      const Metadata* new_metadata) override;
   Status DeleteCollection(const std::string& name) override;
   Status Add(const std::string& collection, const RecordBatch& batch) override;
   bool can_query() const override { return true; }
@@ -1292,8 +1315,17 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
 }
 
 Status PostgresStore::RenameCollection(const std::string& from, const std::string& to) {
+  return RenameCollectionWithMetadata(from, to, nullptr);
+}
+
+Status PostgresStore::RenameCollectionWithMetadata(const std::string& from, const std::string& to,
+                                                   const Metadata* new_metadata) {
   RETURN_IF_ERROR(CheckIdentifier(Prefix(), to));
   const std::string what = "renaming collection '" + from + "' to '" + to + "'";
+  std::string metadata_json;
+  if (new_metadata != nullptr) {
+    RETURN_IF_ERROR(AppendMetadataJson(*new_metadata, Prefix() + what, &metadata_json));
+  }
   Result<Target> target = Resolve(from);
   if (!target.ok() && target.status().code() != StatusCode::kInvalidArgument) {
     return target.status();
@@ -1305,15 +1337,33 @@ Status PostgresStore::RenameCollection(const std::string& from, const std::strin
   }
   if (clash.status().code() != StatusCode::kNotFound) return clash.status();
   if (langchain()) {
-    return Exec("UPDATE " + Table(kLangchainCollections) + " SET name = $2 WHERE name = $1",
-                {from, to}, what)
+    // One statement: the name and the metadata change together.
+    if (new_metadata == nullptr) {
+      return Exec("UPDATE " + Table(kLangchainCollections) + " SET name = $2 WHERE name = $1",
+                  {from, to}, what)
+          .status();
+    }
+    return Exec("UPDATE " + Table(kLangchainCollections) +
+                    " SET name = $2, cmetadata = $3::json WHERE name = $1",
+                {from, to, metadata_json}, what)
         .status();
   }
   ASSIGN_OR_RETURN(auto tables, DescribeTables(&from));
+  std::string comment_sql;
+  if (new_metadata != nullptr) {
+    const std::string comment = CommentWithMetadata(tables[from].comment, metadata_json);
+    char* literal = PQescapeLiteral(conn_.get(), comment.c_str(), comment.size());
+    if (literal == nullptr) return Internal(Prefix() + what + ": cannot escape the comment");
+    comment_sql = "COMMENT ON TABLE " + Table(to) + " IS " + literal;
+    PQfreemem(literal);
+  }
   RETURN_IF_ERROR(Begin(what));
   auto run = [&]() -> Status {
     RETURN_IF_ERROR(
         Exec("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to), {}, what).status());
+    if (!comment_sql.empty()) {
+      RETURN_IF_ERROR(Exec(comment_sql, {}, what + ", metadata in the table comment").status());
+    }
     // The table's indexes move with it, so that a new table of the old name
     // can have indexes of the old names.
     for (const IndexDef& index : tables[from].indexes) {

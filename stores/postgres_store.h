@@ -42,6 +42,10 @@
 // Reads page with keyset queries (ORDER BY id LIMIT page), one statement per
 // page: memory is bounded by the page and no transaction stays open.
 // Writes: multi-row INSERTs with parameters inside one transaction per Add.
+// RenameCollectionWithMetadata writes the new metadata where it is read
+// from (the table comment, or cmetadata for langchain) in the transaction of
+// the rename: rollback's aside tables carry its stamp, which snapshot
+// cleanup checks before deleting one.
 // Query uses pgvector's operators (<->, <=>, <#>) so an index answers it;
 // distances are given in vecgate's convention (squared l2, 1 - cosine,
 // 1 - inner product).
