@@ -16,7 +16,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "fixtures/faults.h"
 #include "harness/runner.h"
@@ -74,6 +76,73 @@ TEST_F(PostgresGateTest, CleanMigrationPassesAllNineChecks) {
     EXPECT_EQ(t.space, DistanceSpace::kCosine) << t.name;
     EXPECT_THAT(t.configuration_json, HasSubstr("\"ann_index\":\"hnsw\"")) << t.name;
   }
+}
+
+// A table without an HNSW or IVFFlat index is still answered, by a
+// sequential scan: its recall is then an exact search's and its latency a
+// scan's, neither says anything about an index. semantic_divergence's
+// live-index part and query_performance must say so with a WARN criterion
+// naming the table, and only that table.
+TEST_F(PostgresGateTest, TableWithoutAnnIndexWarnsThatItsRecallMeasuresASequentialScan) {
+  std::unique_ptr<Store> target = PgvectorTarget().open("pg_gate_no_index");
+  ASSERT_NE(target, nullptr);
+  auto log = MigrateWithFaults(*source_, *target, FaultSpec(), /*seed=*/7);
+  ASSERT_TRUE(log.ok()) << log.status().ToString();
+  const std::string uri = target->Describe();
+  const size_t at = uri.find("schema=") + 7;
+  const std::string schema = uri.substr(at, uri.find('&', at) - at);
+  Status dropped = ExecutePostgres(uri, "DROP INDEX " + schema + ".sergio_humor_embedding_idx");
+  ASSERT_TRUE(dropped.ok()) << dropped.ToString();
+  auto reopened = OpenStore(uri, OpenOptions());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  Store& store = **reopened;
+  auto humor = store.GetCollection("sergio_humor");
+  ASSERT_TRUE(humor.ok()) << humor.status().ToString();
+  ASSERT_THAT(humor->configuration_json, HasSubstr("\"ann_index\":null"));
+  // Still cosine (the space vecgate recorded in the table comment), so the
+  // search comparison itself runs as before.
+  ASSERT_EQ(humor->space, DistanceSpace::kCosine);
+
+  Suite suite = GateSuite();
+  suite.query_performance.enabled = true;
+  suite.query_performance.queries = 20;
+  suite.query_performance.warmup = 2;
+  // Latency limits out of the way: only the missing index may warn.
+  suite.query_performance.max_mean_latency_ms = 1e9;
+  suite.query_performance.min_queries_per_second = 0;
+  suite.query_performance.max_slowdown_percent = 1e9;
+  RunOptions options;
+  options.page_size = 100;
+  auto report = RunValidation(*source_, store, suite, options);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  testing::PrintReportOnFailure print_on_failure(*report);
+  EXPECT_EQ(report->overall_status, OverallStatus::kWarning);
+  EXPECT_EQ(report->exit_code, 1);
+  EXPECT_FALSE(report->rollback_triggered);
+  for (const std::string& name : testing::AllNineChecks()) {
+    if (name != "semantic_divergence") testing::ExpectStatus(*report, name, CheckStatus::kPass);
+  }
+  for (const char* name : {"semantic_divergence", "query_performance"}) {
+    const CheckResult* c = testing::FindCheck(*report, name);
+    ASSERT_NE(c, nullptr) << name;
+    EXPECT_EQ(c->status, CheckStatus::kWarn) << testing::Describe(*c);
+    std::vector<std::string> warned;
+    for (const Criterion& criterion : c->criteria) {
+      if (criterion.what.rfind("ANN index of new ", 0) != 0) continue;
+      warned.push_back(criterion.what);
+      EXPECT_EQ(criterion.status, CheckStatus::kWarn) << name;
+      EXPECT_THAT(criterion.observed, HasSubstr("sequential scan")) << name;
+    }
+    EXPECT_EQ(warned, std::vector<std::string>{"ANN index of new 'sergio_humor'"}) << name;
+    EXPECT_EQ(c->metrics.value("new_without_ann_index", nlohmann::json()),
+              nlohmann::json::array({"sergio_humor"}))
+        << name;
+    EXPECT_THAT(c->summary, HasSubstr("'sergio_humor' without an ANN index")) << name;
+  }
+  // The scan was still asked: the live-index part ran on every table.
+  const CheckResult* sd = testing::FindCheck(*report, "semantic_divergence");
+  EXPECT_EQ(sd->metrics.value("live_index_checked", false), true);
+  EXPECT_EQ(sd->metrics.value("divergence_failed", true), false);
 }
 
 class PostgresGateFaultTest : public PostgresGateTest,

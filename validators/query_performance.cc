@@ -14,7 +14,9 @@
 // report that) or there are no query vectors. Skipping is PASS, not WARN:
 // performance is opt-in, and the reason is in the summary and the metrics.
 // A query that fails aborts the run (exit 3): nothing is decided on a store
-// that does not answer.
+// that does not answer. A measured target the store reports without an ANN
+// index (ReportsNoAnnIndex: a pgvector table without HNSW/IVFFlat) WARNs
+// with a criterion of its own, since its latencies are a sequential scan's.
 #include "validators/query_performance.h"
 
 #include <algorithm>
@@ -224,6 +226,17 @@ PerformanceVerdict JudgeQueryPerformance(const LatencyStats* old_stats,
   return v;
 }
 
+bool ReportsNoAnnIndex(const CollectionInfo& info) {
+  if (info.configuration_json.empty()) return false;
+  const nlohmann::json config =
+      nlohmann::json::parse(info.configuration_json, nullptr, /*allow_exceptions=*/false);
+  if (!config.is_object()) return false;
+  auto pg = config.find("postgres");
+  if (pg == config.end() || !pg->is_object()) return false;
+  auto ann = pg->find("ann_index");
+  return ann != pg->end() && ann->is_null();
+}
+
 namespace {
 
 // Milliseconds to the microsecond, rates to 0.01: finer digits are noise.
@@ -365,6 +378,13 @@ class QueryPerformanceValidator : public Validator {
 
     PerformanceVerdict v =
         JudgeQueryPerformance(old_stats ? &*old_stats : nullptr, new_stats, t);
+    // Timings of a sequential scan say nothing about how an index will
+    // serve: a WARN of its own, whatever the latency.
+    if (ReportsNoAnnIndex(group.new_info)) {
+      g["ann_index"] = nullptr;
+      without_ann_index_.push_back(group.target);
+      status_ = check_util::Worse(status_, CheckStatus::kWarn);
+    }
     if (old_stats) AddStats("old", *old_stats, &g);
     AddStats("new", new_stats, &g);
     if (old_stats) {
@@ -406,6 +426,15 @@ class QueryPerformanceValidator : public Validator {
                                {"concurrency", t.concurrency},
                                {"max_seconds", t.max_seconds}};
     r.metrics["groups"] = groups_;
+    for (const std::string& target : without_ann_index_) {
+      Criterion c;
+      c.what = "ANN index of new '" + target + "'";
+      c.observed = "none: the latencies measured are a sequential scan's";
+      c.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
+      c.status = CheckStatus::kWarn;
+      r.criteria.push_back(std::move(c));
+    }
+    if (!without_ann_index_.empty()) r.metrics["new_without_ann_index"] = without_ann_index_;
     if (measured_groups_ == 0) {
       r.summary = "skipped: " + (skipped_.empty() ? std::string("no collections")
                                                   : skipped_.front());
@@ -417,6 +446,13 @@ class QueryPerformanceValidator : public Validator {
       if (!findings_.empty()) r.summary += "; " + findings_.front().problem;
       if (!skipped_.empty()) {
         r.summary += " (" + std::to_string(skipped_.size()) + " skipped)";
+      }
+      if (!without_ann_index_.empty()) {
+        r.summary += "; new '" + without_ann_index_.front() + "'" +
+                     (without_ann_index_.size() > 1
+                          ? " and " + std::to_string(without_ann_index_.size() - 1) + " more"
+                          : std::string()) +
+                     " without an ANN index (sequential scan)";
       }
     }
     r.findings_total = static_cast<int64_t>(findings_.size());
@@ -453,6 +489,7 @@ class QueryPerformanceValidator : public Validator {
   double lowest_qps_ = 0;
   std::optional<double> worst_ratio_;
   std::vector<std::string> skipped_;
+  std::vector<std::string> without_ann_index_;  // measured targets with no ANN index
   std::vector<Finding> findings_;
   std::set<std::string> failed_;
   nlohmann::json groups_ = nlohmann::json::object();

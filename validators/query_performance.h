@@ -92,6 +92,14 @@ PerformanceVerdict JudgeQueryPerformance(const LatencyStats* old_stats,
                                          const LatencyStats& new_stats,
                                          const QueryPerformanceThresholds& t);
 
+// True when the store says the collection has no ANN index, so its queries
+// are answered by a sequential scan: a postgresql:// table without an HNSW
+// or IVFFlat index on its embedding column (configuration_json
+// {"postgres": {"ann_index": null}}, stores/postgres_store.h). Both
+// query_performance and semantic_divergence's live-index part WARN on it:
+// latency and recall measured there say nothing about an index.
+bool ReportsNoAnnIndex(const CollectionInfo& info);
+
 }  // namespace vecgate
 
 #endif  // VECGATE_VALIDATORS_QUERY_PERFORMANCE_H_

@@ -37,6 +37,12 @@
 // jsonl file) do the absolute floors min_recall (WARN) and
 // min_self_retrieval (FAIL) apply.
 //
+// A new collection the store reports without an ANN index
+// (ReportsNoAnnIndex, validators/query_performance.h: a pgvector table with
+// no HNSW/IVFFlat index) is still queried, but its recall and
+// self-retrieval then measure a sequential scan, not an index: a WARN
+// criterion says so.
+//
 // A group whose dimension or distance space changed is not comparable: the
 // content check reports the change (a FAIL unless content.reembedding
 // declares it); here the exact top-k is skipped. With a declared
@@ -53,6 +59,7 @@
 
 #include "core/env.h"
 #include "validators/check_util.h"
+#include "validators/query_performance.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
 
@@ -107,6 +114,7 @@ struct QueryOutcome {
 // One group's live-index measurements, new and (when it answers) old.
 struct LiveGroup {
   std::string target;
+  bool no_ann_index = false;  // the store answered by a sequential scan
   double new_recall_sum = 0;
   int64_t new_recall_queries = 0;
   int64_t new_self_hits = 0, new_self_checked = 0;
@@ -348,6 +356,7 @@ class SemanticDivergenceValidator : public Validator {
       r.metrics["not_comparable"] = not_comparable_;
     }
     LiveGroup total;
+    std::vector<std::string> without_ann_index;
     bool any_old = false, all_old = !live_groups_.empty();
     for (const LiveGroup& lg : live_groups_) {
       const LiveVerdict v = Judge(lg);
@@ -384,6 +393,16 @@ class SemanticDivergenceValidator : public Validator {
                            " % (old store has no live index)";
       sc.status = v.self;
       if (lg.new_self_checked > 0) r.criteria.push_back(sc);
+      if (lg.no_ann_index) {
+        Criterion ac;
+        ac.what = "ANN index of new '" + lg.target + "'";
+        ac.observed = "none: the recall and self-retrieval above measure a sequential scan";
+        ac.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
+        ac.status = CheckStatus::kWarn;
+        r.criteria.push_back(ac);
+        r.status = check_util::Worse(r.status, CheckStatus::kWarn);
+        without_ann_index.push_back(lg.target);
+      }
     }
     if (total.new_recall_queries > 0 || total.new_self_checked > 0) {
       r.metrics["live_index_checked"] = true;
@@ -404,6 +423,14 @@ class SemanticDivergenceValidator : public Validator {
       }
     } else {
       r.metrics["live_index_checked"] = false;
+    }
+    if (!without_ann_index.empty()) {
+      r.metrics["new_without_ann_index"] = without_ann_index;
+      r.summary += "; new '" + without_ann_index.front() + "'" +
+                   (without_ann_index.size() > 1
+                        ? " and " + std::to_string(without_ann_index.size() - 1) + " more"
+                        : std::string()) +
+                   " without an ANN index (sequential scan)";
     }
     r.metrics["groups"] = groups_;
     // Worst queries first.
@@ -687,6 +714,7 @@ class SemanticDivergenceValidator : public Validator {
                                      group.target + "'"));
     LiveGroup lg;
     lg.target = group.target;
+    lg.no_ann_index = ReportsNoAnnIndex(group.new_info);
     lg.new_self_hits =
         CountSelfHits(answers, present, g.self_vectors, g.new_dim, g.space_new, &group.target);
     lg.new_self_checked = static_cast<int64_t>(present.size());
@@ -758,6 +786,7 @@ class SemanticDivergenceValidator : public Validator {
     size_t recall_queries = 0;
     LiveGroup lg;
     lg.target = group.target;
+    lg.no_ann_index = ReportsNoAnnIndex(group.new_info);
     lg.new_recall_sum = RecallSum(answers, exact_new, &recall_queries);
     lg.new_recall_queries = static_cast<int64_t>(recall_queries);
     // Self-retrieval of sampled records present in new.
