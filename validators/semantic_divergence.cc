@@ -396,7 +396,7 @@ class SemanticDivergenceValidator : public Validator {
       if (lg.no_ann_index) {
         Criterion ac;
         ac.what = "ANN index of new '" + lg.target + "'";
-        ac.observed = "none: the recall and self-retrieval above measure a sequential scan";
+        ac.observed = "none: its recall and self-retrieval measure a sequential scan";
         ac.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
         ac.status = CheckStatus::kWarn;
         r.criteria.push_back(ac);
