@@ -7,8 +7,11 @@
 #   3. snapshot it, verified;
 #   4. migrate it again with injected faults and validate against the
 #      snapshot: FAILED, and the new store is rolled back automatically;
-#   5. validate again: PASSED; the failed migration is kept aside; where the
-#      reports are.
+#   5. validate again: PASSED; the failed migration is kept aside;
+#   6. Chroma -> PostgreSQL with pgvector: a real PGlite server (started and
+#      stopped here too, as the tests do) gets the corpus by
+#      `fixtures migrate` into a schema, and the gate says PASSED;
+#   and where the reports are.
 # Usage: tools/demo.sh PATH/TO/vecgate
 set -euo pipefail
 vecgate=$(realpath "${1:?usage: demo.sh PATH/TO/vecgate}")
@@ -18,8 +21,13 @@ dim=${DEMO_DIM:-384}
 rm -rf "$work"
 mkdir -p "$work"
 
+pg_pid=""
+stop_servers() {
+  "$root/tools/chroma/stop.sh" "$pid"
+  if [ -n "$pg_pid" ]; then "$root/tools/pglite/stop.sh" "$pg_pid"; fi
+}
 read -r port pid < <("$root/tools/chroma/start.sh" "$work/chroma" "" "$work/chroma.log")
-trap '"$root/tools/chroma/stop.sh" "$pid"' EXIT
+trap stop_servers EXIT
 base="chroma://127.0.0.1:$port/default_tenant"
 echo "== A real Chroma server is running on 127.0.0.1:$port (pid $pid, data in $work/chroma)"
 
@@ -68,7 +76,24 @@ set -e
 echo "   re-validation exit code: $rc (0 = PASSED: the store is back to its pre-migration state)"
 "$vecgate" audit-log --limit 3
 
+step "6. Chroma -> PostgreSQL with pgvector: a real PGlite server (PostgreSQL 18, pgvector 0.8)"
+read -r pg_port pg_pid < <("$root/tools/pglite/start.sh" "$work/pglite" "" "$work/pglite.log")
+# PGlite accepts any user and password; a real server reads the password from
+# PGPASSWORD or ~/.pgpass, never from the URI.
+pg="postgresql://postgres@127.0.0.1:$pg_port/postgres?schema=migrated"
+echo "   running on 127.0.0.1:$pg_port (pid $pg_pid, data in $work/pglite)"
+step "   Migrate $base/old into $pg (one table per collection, HNSW index, schema created)"
+"$vecgate" fixtures migrate --from "$base/old" --to "$pg"
+"$vecgate" inspect --store "$pg"
+step "   The gate, old Chroma against new pgvector"
+set +e
+"$vecgate" validate --old "$base/old" --new "$pg" \
+  --suite "$root/suites/seeds.json" --report-dir "$work/reports_pgvector"
+rc=$?
+set -e
+echo "   exit code: $rc (0 = PASSED)"
+
 step "Reports (Markdown, JSON, JUnit):"
-for d in reports_clean reports_faulty reports_after_rollback; do
+for d in reports_clean reports_faulty reports_after_rollback reports_pgvector; do
   echo "   $work/$d/validation_report.md"
 done
