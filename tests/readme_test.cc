@@ -1,6 +1,7 @@
 // The README's examples, executed so they cannot rot: the walkthrough blocks
 // (marked <!-- readme-test -->) run top to bottom against the real Chroma
-// server; every suite shown parses; every other `vecgate ...` example names
+// server and, for the Chroma -> pgvector walkthrough, the real PostgreSQL
+// with pgvector (PGlite); every suite shown parses; every other `vecgate ...` example names
 // a real subcommand and only options that subcommand has.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 
 #include "suites/suite.h"
 #include "tests/chroma_test_env.h"
+#include "tests/postgres_test_env.h"
 
 namespace vecgate {
 namespace {
@@ -19,6 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::ChromaTestServer;
+using testing::PostgresTestServer;
 using testing::RunCommand;
 using testing::TempDir;
 
@@ -67,7 +70,7 @@ std::string CliDir() {
   return cli.substr(0, cli.rfind('/'));
 }
 
-TEST(ReadmeTest, WalkthroughRunsAgainstARealChroma) {
+TEST(ReadmeTest, WalkthroughsRunAgainstRealChromaAndPgvector) {
   std::string script;
   for (const Block& b : ReadmeBlocks()) {
     if (b.runnable) script += b.text;
@@ -78,6 +81,12 @@ TEST(ReadmeTest, WalkthroughRunsAgainstARealChroma) {
   // test server, in a tenant of this test's own.
   ReplaceAll(script, "127.0.0.1:8000", ChromaTestServer::Get().HostPort());
   ReplaceAll(script, "default_tenant", "readme_" + std::to_string(::getpid()));
+  // Its PostgreSQL is 127.0.0.1:5432; here the test server, in schemas of
+  // this test's own.
+  ASSERT_THAT(script, HasSubstr("127.0.0.1:5432/postgres?schema=")) << "no pgvector walkthrough";
+  ReplaceAll(script, "127.0.0.1:5432",
+             "127.0.0.1:" + std::to_string(PostgresTestServer::Get().port()));
+  ReplaceAll(script, "?schema=", "?schema=readme_" + std::to_string(::getpid()) + "_");
   TempDir dir;
   std::ofstream(dir.path() + "/walkthrough.sh") << "set -euo pipefail\n" << script;
   std::string out;
@@ -93,6 +102,16 @@ TEST(ReadmeTest, WalkthroughRunsAgainstARealChroma) {
   std::string listing;
   RunCommand("ls " + dir.path() + "/reports", &listing);
   EXPECT_THAT(listing, HasSubstr("validation_report.md"));
+  // Chroma -> pgvector: the clean copy PASSED (the script's `set -e` holds
+  // it to exit 0), the one that lost records FAILED on count.
+  EXPECT_THAT(out, HasSubstr("pgvector gate exit code 2")) << out;
+  std::string clean, faulty;
+  RunCommand("cat " + dir.path() + "/reports_pgvector/validation_report.json", &clean);
+  RunCommand("cat " + dir.path() + "/reports_pgvector_faulty/validation_report.json", &faulty);
+  EXPECT_THAT(clean, HasSubstr("\"overall_status\": \"PASSED\"")) << clean.substr(0, 2000);
+  EXPECT_THAT(clean, HasSubstr("postgresql://")) << "the new side was the pgvector schema";
+  EXPECT_THAT(faulty, HasSubstr("\"overall_status\": \"FAILED\"")) << faulty.substr(0, 2000);
+  EXPECT_THAT(faulty, HasSubstr("Chunk Count Mismatch")) << faulty.substr(0, 2000);
 }
 
 TEST(ReadmeTest, EverySuiteShownParses) {
