@@ -1,6 +1,8 @@
 // Shared helpers of the command line: errors, store opening, defaults.
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -10,6 +12,14 @@ int ReportError(const Status& status, const std::string& hint) {
   std::cerr << "vecgate: error: " << status.message() << "\n";
   if (!hint.empty()) std::cerr << "hint: " << hint << "\n";
   return kExitError;
+}
+
+bool ConfirmOnTerminal(const std::string& question) {
+  if (::isatty(0) != 1) return false;
+  std::cerr << question << "\nType yes to continue: " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
 }
 
 Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,

@@ -35,6 +35,12 @@ struct Subcommand {
 // Prints "vecgate: error: MESSAGE" (and a hint) to stderr; returns kExitError.
 int ReportError(const Status& status, const std::string& hint = "");
 
+// Asks `question` on stderr and reads a line from stdin: true only for
+// "yes". False at once, without asking, when stdin is not a terminal (CI,
+// pipes): callers then say which flag confirms instead. The one place
+// vecgate prompts.
+bool ConfirmOnTerminal(const std::string& question);
+
 // Opens a store URI with the global options; `what` names its role
 // ("--old", "--store") for the error message. `snapshot:ID` resolves
 // against `snapshot_dir`, else $SNAPSHOT_DIR, else ./vecgate_snapshots.

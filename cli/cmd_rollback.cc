@@ -77,14 +77,10 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
       refused_no_terminal = true;
       return false;
     }
-    std::cerr << "WARNING: this restores every collection of " << plan.target_store
-              << " from " << plan.snapshot_id
-              << "; data written since the snapshot stays only in the aside "
-                 "collections.\nType yes to continue: "
-              << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return ConfirmOnTerminal("WARNING: this restores every collection of " +
+                             plan.target_store + " from " + plan.snapshot_id +
+                             "; data written since the snapshot stays only in the aside "
+                             "collections.");
   };
   if (!global.quiet && !json) {
     options.log = [](const std::string& line) { std::cerr << "vecgate: " << line << "\n"; };

@@ -267,13 +267,9 @@ int RunDelete(const SnapshotArgs& args, const GlobalOptions& global) {
   options.dry_run = args.dry_run;
   options.confirm = [&](const Manifest& m) {
     if (args.yes) return true;
-    if (!::isatty(0)) return false;
-    std::cerr << "Delete snapshot " << m.snapshot_id << " (" << m.timestamp << ", "
-              << m.total_chunks << " records, status " << m.status
-              << ")? Type yes to continue: " << std::flush;
-    std::string answer;
-    std::getline(std::cin, answer);
-    return answer == "yes";
+    return ConfirmOnTerminal("Delete snapshot " + m.snapshot_id + " (" + m.timestamp + ", " +
+                             std::to_string(m.total_chunks) + " records, status " + m.status +
+                             ")?");
   };
   auto deleted = DeleteSnapshot(args.snapshot_dir, args.id, options);
   if (!deleted.ok()) {

@@ -159,7 +159,11 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
       rollback.store_uri = args->new_uri;
       rollback.open_options.timeout_seconds = global.timeout_seconds;
       rollback.yes = args->yes;
-      rollback.interactive = true;
+      rollback.confirm_full = [](const RollbackPlan& plan) {
+        return ConfirmOnTerminal(plan.ToText() +
+                                 "This replaces every collection of the store with the snapshot "
+                                 "(current collections are renamed aside, not deleted).");
+      };
       on_fail = MakeGateRollbackHook(rollback);
     }
     auto old_store = OpenStoreFor(args->old_uri, "--old", global, args->snapshot_dir);

@@ -181,6 +181,25 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
   return opener(uri, options);
 }
 
+std::string RollbackAsideName(const std::string& name, const std::string& stamp,
+                              const std::set<std::string>& taken) {
+  constexpr size_t kMaxCollectionName = 512;  // Chroma's limit
+  std::string digits;
+  for (char c : stamp) {
+    if (c >= '0' && c <= '9') digits += c;
+  }
+  const std::string suffix = "_failed_" + digits;
+  std::string base = name;
+  if (base.size() + suffix.size() + 4 > kMaxCollectionName) {
+    base.resize(kMaxCollectionName - suffix.size() - 4);
+  }
+  std::string candidate = base + suffix;
+  for (int n = 2; taken.count(candidate); ++n) {
+    candidate = base + suffix + "_" + std::to_string(n);
+  }
+  return candidate;
+}
+
 bool IsRollbackAsideName(const std::string& name) {
   size_t pos = name.rfind("_failed_");
   if (pos == std::string::npos) return false;

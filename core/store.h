@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -123,10 +124,15 @@ using StoreOpener = std::function<Result<std::unique_ptr<Store>>(
 // `opener`. Called once at start-up by modules that provide stores.
 void RegisterStoreScheme(const std::string& prefix, StoreOpener opener);
 
-// True for the names rollback gives the collections it sets aside
-// ("NAME_failed_YYYYMMDDHHMMSS", optionally "_N"): copies of a failed
-// migration kept for investigation. Identity mappings and the
-// collection_distribution check leave them out.
+// The names rollback gives the collections it sets aside:
+// "NAME_failed_YYYYMMDDHHMMSS", "_N" added when that is taken; copies of a
+// failed migration kept for investigation. This is the one owner of the
+// format. RollbackAsideName makes one from the journal's stamp (its digits),
+// cutting NAME so the whole stays within Chroma's 512 characters;
+// IsRollbackAsideName recognises one (identity mappings and the
+// collection_distribution check leave them out).
+std::string RollbackAsideName(const std::string& name, const std::string& stamp,
+                              const std::set<std::string>& taken);
 bool IsRollbackAsideName(const std::string& name);
 
 // Helper for stores: reads a whole collection into memory. Only for small

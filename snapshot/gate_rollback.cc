@@ -1,11 +1,6 @@
 // The gate's rollback hook.
 #include "snapshot/gate_rollback.h"
 
-#include <unistd.h>
-
-#include <iostream>
-
-#include "snapshot/rollback.h"
 
 namespace vecgate {
 
@@ -53,14 +48,7 @@ RollbackHook MakeGateRollbackHook(const GateRollbackOptions& options) {
     const bool full = collections.empty();
     ro.confirm = [&options, full](const RollbackPlan& plan) {
       if (!full || options.yes) return true;
-      if (!options.interactive || !::isatty(0)) return false;
-      std::cerr << plan.ToText()
-                << "This replaces every collection of the store with the snapshot "
-                   "(current collections are renamed aside, not deleted).\n"
-                   "Type yes to continue: ";
-      std::string answer;
-      std::getline(std::cin, answer);
-      return answer == "yes";
+      return options.confirm_full && options.confirm_full(plan);
     };
     auto result = RunRollback(**store, ro);
     if (!result.ok()) {

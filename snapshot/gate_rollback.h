@@ -10,11 +10,13 @@
 #ifndef VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
 #define VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
 
+#include <functional>
 #include <string>
 
 #include "core/env.h"
 #include "core/store.h"
 #include "harness/runner.h"
+#include "snapshot/rollback.h"
 #include "snapshot/snapshot.h"
 
 namespace vecgate {
@@ -24,10 +26,10 @@ struct GateRollbackOptions {
   std::string snapshot_id;
   std::string store_uri;     // the NEW store, to restore into
   OpenOptions open_options;
-  // A full rollback (no blamed collections) needs `yes`, or a "yes" typed
-  // on the terminal when `interactive` and stdin is a terminal.
+  // A full rollback (no blamed collections) needs `yes`, or `confirm_full`
+  // (the command line's prompt) saying yes to the plan.
   bool yes = false;
-  bool interactive = false;
+  std::function<bool(const RollbackPlan&)> confirm_full;
   double lock_wait_seconds = kDefaultLockWaitSeconds;
   size_t verify_sample = 1000;
   Env* env = Env::Default();

@@ -23,7 +23,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr size_t kMaxCollectionName = 512;  // Chroma's limit
 
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -35,24 +34,6 @@ std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
   return out;
-}
-
-std::string AsideName(const std::string& name, const std::string& stamp,
-                      const std::set<std::string>& taken) {
-  std::string digits;
-  for (char c : stamp) {
-    if (c >= '0' && c <= '9') digits += c;
-  }
-  const std::string suffix = "_failed_" + digits;
-  std::string base = name;
-  if (base.size() + suffix.size() + 4 > kMaxCollectionName) {
-    base.resize(kMaxCollectionName - suffix.size() - 4);
-  }
-  std::string candidate = base + suffix;
-  for (int n = 2; taken.count(candidate); ++n) {
-    candidate = base + suffix + "_" + std::to_string(n);
-  }
-  return candidate;
 }
 
 Result<bool> Exists(Store& store, const std::string& name) {
@@ -184,12 +165,11 @@ Status VerifyRestored(Store& target, const SnapshotStore& snapshot,
 
 }  // namespace
 
-bool IsAsideName(const std::string& name) { return IsRollbackAsideName(name); }
 
 Status CheckAsideStamp(const CollectionInfo& info, const std::string& snapshot_id,
                        const std::string& stamp, const std::string& original) {
   const std::string what = "collection '" + info.name + "'";
-  if (!IsAsideName(info.name)) {
+  if (!IsRollbackAsideName(info.name)) {
     return FailedPrecondition(what + " is not named like a vecgate aside collection "
                               "(NAME_failed_YYYYMMDDHHMMSS)");
   }
@@ -396,7 +376,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) 
       JournalCollection jc;
       jc.name = mc.info.name;
       if (taken.count(jc.name)) {
-        jc.aside_name = AsideName(jc.name, journal.stamp, taken);
+        jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken);
         taken.insert(jc.aside_name);
       }
       journal.collections.push_back(std::move(jc));
@@ -405,17 +385,17 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) 
     // are unless asked for: setting them aside would hand them to cleanup.
     if (journal.include_new_collections) {
       for (const auto& c : *listed) {
-        if (in_snapshot.count(c.name) || IsAsideName(c.name)) continue;
+        if (in_snapshot.count(c.name) || IsRollbackAsideName(c.name)) continue;
         JournalCollection jc;
         jc.name = c.name;
         jc.restore = false;
-        jc.aside_name = AsideName(c.name, journal.stamp, taken);
+        jc.aside_name = RollbackAsideName(c.name, journal.stamp, taken);
         taken.insert(jc.aside_name);
         journal.collections.push_back(std::move(jc));
       }
     } else if (requested.empty()) {
       for (const auto& c : *listed) {
-        if (in_snapshot.count(c.name) || IsAsideName(c.name)) continue;
+        if (in_snapshot.count(c.name) || IsRollbackAsideName(c.name)) continue;
         result.plan.untouched.push_back(c.name);
       }
     }

@@ -109,9 +109,6 @@ struct RollbackResult {
 // resumes where it stopped.
 Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options);
 
-// True for names made by the rollback: NAME_failed_YYYYMMDDHHMMSS[_N].
-bool IsAsideName(const std::string& name);
-
 // Metadata keys of the set-aside stamp.
 inline constexpr const char* kAsideStampSnapshotKey = "vecgate_aside_snapshot";
 inline constexpr const char* kAsideStampTimeKey = "vecgate_aside_stamp";

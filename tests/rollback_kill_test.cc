@@ -79,7 +79,7 @@ class RollbackKillTest : public ::testing::Test {
     auto counts = testing::Counts(**store);
     size_t asides = 0;
     for (const auto& [name, count] : counts) {
-      if (IsAsideName(name)) {
+      if (IsRollbackAsideName(name)) {
         ++asides;
         const std::string original = name.substr(0, name.rfind("_failed_"));
         if (aside_counts.count(original)) {

@@ -108,7 +108,7 @@ TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedData
       if (n.rfind(name + "_failed_", 0) == 0) aside = n;
     }
     ASSERT_FALSE(aside.empty()) << name << " was not kept aside";
-    EXPECT_TRUE(IsAsideName(aside));
+    EXPECT_TRUE(IsRollbackAsideName(aside));
     EXPECT_EQ(counts[aside], count);
     EXPECT_THAT(result->aside_names, Contains(aside));
     auto info = store_->GetCollection(aside);
