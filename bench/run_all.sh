@@ -48,6 +48,7 @@ run chroma_bench --out "$results/chroma_bench.json" "${rep_args[@]}"
 run snapshot_bench --out "$results/snapshot_bench.json"
 run topk_bench --out "$results/topk_bench.json" "${rep_args[@]}"
 run validate_chroma_bench --out "$results/validate_chroma_bench.json" "${rep_args[@]}"
+run pgvector_bench --out "$results/pgvector_bench.json" "${rep_args[@]}"
 run validate_scale_bench --records "$scale_records" --work-dir "$work_dir" \
   --out "$results/validate_scale_bench.json"
 # The end-to-end comparison with curl, the chromadb JS client, NumPy and FAISS
@@ -123,6 +124,19 @@ if vc:
                  f"raw fetch of both stores {vc['raw_fetch_seconds_median']:.3f} s",
                  f"{vc['validate_seconds_median']:.3f} s ({vc['overall_status']}); reference validator {vc['seed_validator_seconds']} s",
                  f"{vc['ratio']:.3f}", f"<= {vc['target_ratio']}", verdict(vc["pass"])))
+
+pb = load("pgvector_bench")
+if pb:
+    sc, va = pb["scan"], pb["validate"]
+    rows.append((f"pgvector_bench SCAN ({pb['records']} x {pb['dimension']}, PGlite)",
+                 f"psql -At SELECT {sc['psql_seconds_median']:.3f} s",
+                 f"{sc['vecgate_seconds_median']:.3f} s",
+                 f"{sc['ratio']:.3f}", f"<= {sc['target_ratio']}", verdict(sc["pass"])))
+    rows.append((f"pgvector_bench VALIDATE Chroma -> pgvector ({pb['records']} x {pb['dimension']}, nine checks, live index)",
+                 f"raw fetch of both stores {va['raw_fetch_seconds_median']:.3f} s",
+                 f"{va['validate_seconds_median']:.3f} s ({va['overall_status']}, {va['live_index_queries']} live queries); "
+                 f"without the live index {va['no_live_index_seconds_median']:.3f} s (ratio {va['no_live_index_ratio']:.3f})",
+                 f"{va['ratio']:.3f}", f"<= {va['target_ratio']}", verdict(va["pass"])))
 
 vs = load("validate_scale_bench")
 if vs:

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "bench/bench_server.h"
+#include "bench/chroma_raw_fetch.h"
 #include "core/store.h"
 #include "fixtures/generator.h"
 #include "harness/runner.h"
@@ -89,23 +90,6 @@ bool Check(const Status& s, const char* what) {
   return s.ok();
 }
 
-// The raw side's plan: one `get` path and record count per collection.
-struct RawTarget {
-  std::string path;
-  int64_t count = 0;
-};
-
-Result<std::vector<RawTarget>> PlanRaw(ChromaStore& store) {
-  std::vector<RawTarget> targets;
-  ASSIGN_OR_RETURN(std::vector<CollectionInfo> collections, store.ListCollections());
-  for (const CollectionInfo& c : collections) {
-    ASSIGN_OR_RETURN(std::string id, store.CollectionId(c.name));
-    ASSIGN_OR_RETURN(int64_t count, store.Count(c.name));
-    targets.push_back({store.CollectionsPath() + "/" + id + "/get", count});
-  }
-  return targets;
-}
-
 int Run(const Config& config) {
   std::printf("validate_chroma_bench: fixture corpus scale %.2f x %d dims, %d repetitions\n",
               config.scale, config.dim, config.reps);
@@ -142,40 +126,16 @@ int Run(const Config& config) {
   ChromaStore& old_store = *stores[0];
   ChromaStore& new_store = *stores[1];
 
-  HttpClientOptions http_options;
-  http_options.base_url = old_store.uri().BaseUrl();
-  http_options.timeout_seconds = options.timeout_seconds;
-  Result<std::unique_ptr<HttpClient>> raw_client = HttpClient::Create(http_options);
-  if (!Check(raw_client.status(), "http client")) return 2;
-  HttpClient& raw = **raw_client;
-  std::vector<RawTarget> targets;
-  for (ChromaStore* store : {&old_store, &new_store}) {
-    Result<std::vector<RawTarget>> plan = PlanRaw(*store);
-    if (!Check(plan.status(), "plan raw fetch")) return 2;
-    targets.insert(targets.end(), plan->begin(), plan->end());
-  }
-
-  std::string response;
+  Result<bench::ChromaRawFetch> planned =
+      bench::ChromaRawFetch::Plan({&old_store, &new_store}, options.timeout_seconds,
+                                  config.page_size);
+  if (!Check(planned.status(), "plan raw fetch")) return 2;
+  bench::ChromaRawFetch& raw = *planned;
   size_t raw_bytes = 0, raw_pages = 0;
   auto fetch_raw = [&]() -> bool {
-    raw_bytes = 0;
-    raw_pages = 0;
-    for (const RawTarget& t : targets) {
-      for (int64_t offset = 0; offset < t.count;
-           offset += static_cast<int64_t>(config.page_size)) {
-        const std::string request =
-            R"({"include":["embeddings","documents","metadatas"],"limit":)" +
-            std::to_string(config.page_size) + ",\"offset\":" + std::to_string(offset) + "}";
-        Result<HttpResponse> r = raw.PostRaw(t.path, request, &response);
-        if (!Check(r.status(), "raw get")) return false;
-        if (r->status != 200) {
-          std::fprintf(stderr, "raw get: HTTP %ld\n", r->status);
-          return false;
-        }
-        raw_bytes += response.size();
-        ++raw_pages;
-      }
-    }
+    if (!Check(raw.Fetch(), "raw get")) return false;
+    raw_bytes = raw.bytes();
+    raw_pages = raw.pages();
     return true;
   };
 

@@ -16,7 +16,8 @@ packages=(build-essential cmake pkg-config curl ca-certificates
 if [ "${1:-}" = "--bench" ]; then
   # FAISS is only as fast as its BLAS: Debian's reference BLAS would make it
   # about 10x slower and flatter vecgate, so the benchmarks link OpenBLAS.
-  packages+=(libfaiss-dev libopenblas-pthread-dev python3-numpy hyperfine)
+  # psql (postgresql-client) is pgvector_bench's baseline.
+  packages+=(libfaiss-dev libopenblas-pthread-dev python3-numpy hyperfine postgresql-client)
 fi
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libclang-rt-dev)
