@@ -280,7 +280,7 @@ int Run(const Config& config) {
   size_t body_bytes = 0;
   {
     auto reader = SnapshotStore::OpenVerified(
-        SnapshotPaths{snap_root}.Archive(manifest.snapshot_id), manifest);
+        Env::Default(), SnapshotPaths{snap_root}.Archive(manifest.snapshot_id), manifest);
     if (!Check(reader.status(), "open snapshot")) return 2;
     for (const auto& mc : manifest.collections) {
       bodies.emplace_back(mc.info.name, std::vector<std::string>());

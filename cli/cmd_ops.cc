@@ -217,7 +217,7 @@ int RunHealthCheck(const OpsArgs& args, const GlobalOptions& global) {
     if (newest == nullptr) {
       report("newest snapshot intact", "WARN", "no snapshot yet; " + create_hint);
     } else {
-      Status s = CheckArchive(*newest->manifest,
+      Status s = CheckArchive(Env::Default(), *newest->manifest,
                               SnapshotPaths{args.snapshot_dir}.Archive(newest->id), false);
       if (s.ok()) {
         report("newest snapshot intact", "OK", newest->id + " checksum OK");

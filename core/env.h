@@ -30,6 +30,26 @@ class WritableFile {
 };
 
 // An advisory lock held until it is destroyed or the process dies.
+// A file read from start to end (a checksum, a sequential archive scan).
+class SequentialFile {
+ public:
+  virtual ~SequentialFile() = default;
+  // Reads up to `n` bytes into `scratch`; *got is 0 only at the end of the
+  // file. IoError naming the file when the read fails.
+  virtual Status Read(size_t n, char* scratch, size_t* got) = 0;
+};
+
+// A file read at any offset (an archive member by its recorded position).
+class RandomAccessFile {
+ public:
+  virtual ~RandomAccessFile() = default;
+  // Reads up to `n` bytes at `offset` into `scratch`; *got is less than `n`
+  // only at the end of the file. IoError naming the file when it fails.
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const = 0;
+  // The file's size when it was opened.
+  virtual uint64_t size() const = 0;
+};
+
 class FileLock {
  public:
   virtual ~FileLock() = default;
@@ -47,6 +67,12 @@ class Env {
   virtual Result<std::unique_ptr<WritableFile>> NewAppendableFile(
       const std::string& path) = 0;
   virtual Result<std::string> ReadFile(const std::string& path) = 0;
+  // Read handles, as leveldb's: NotFound for a missing file, IoError for one
+  // that cannot be opened or is not a regular file.
+  virtual Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) = 0;
+  virtual Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   virtual Result<uint64_t> FileSize(const std::string& path) = 0;
   virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
@@ -81,6 +107,14 @@ class EnvWrapper : public Env {
   }
   Result<std::string> ReadFile(const std::string& path) override {
     return target_->ReadFile(path);
+  }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) override {
+    return target_->NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    return target_->NewRandomAccessFile(path);
   }
   bool FileExists(const std::string& path) override {
     return target_->FileExists(path);

@@ -59,6 +59,69 @@ class PosixWritableFile : public WritableFile {
   int fd_;
 };
 
+// Opens `path` for reading; IoError unless it is a regular file (a
+// directory or a FIFO in its place cannot be read as data).
+Result<int> OpenRegularFile(const std::string& path, uint64_t* size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return PosixError("cannot open", path, errno);
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return PosixError("cannot stat", path, err);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return IoError("'" + path + "' is not a regular file");
+  }
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
+class PosixSequentialFile : public SequentialFile {
+ public:
+  PosixSequentialFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixSequentialFile() override { ::close(fd_); }
+  Status Read(size_t n, char* scratch, size_t* got) override {
+    while (true) {
+      ssize_t r = ::read(fd_, scratch, n);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return PosixError("cannot read", path_, errno);
+      *got = static_cast<size_t>(r);
+      return Status::Ok();
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_;
+};
+
+class PosixRandomAccessFile : public RandomAccessFile {
+ public:
+  PosixRandomAccessFile(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {}
+  ~PosixRandomAccessFile() override { ::close(fd_); }
+  Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const override {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t r = ::pread(fd_, scratch + done, n - done, static_cast<off_t>(offset + done));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return PosixError("cannot read", path_, errno);
+      if (r == 0) break;  // end of file
+      done += static_cast<size_t>(r);
+    }
+    *got = done;
+    return Status::Ok();
+  }
+  uint64_t size() const override { return size_; }
+
+ private:
+  std::string path_;
+  int fd_;
+  uint64_t size_;
+};
+
 class PosixFileLock : public FileLock {
  public:
   explicit PosixFileLock(int fd) : fd_(fd) {}
@@ -104,6 +167,18 @@ class PosixEnv : public Env {
     }
     ::close(fd);
     return out;
+  }
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) override {
+    uint64_t size = 0;
+    ASSIGN_OR_RETURN(int fd, OpenRegularFile(path, &size));
+    return std::unique_ptr<SequentialFile>(new PosixSequentialFile(path, fd));
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    uint64_t size = 0;
+    ASSIGN_OR_RETURN(int fd, OpenRegularFile(path, &size));
+    return std::unique_ptr<RandomAccessFile>(new PosixRandomAccessFile(path, fd, size));
   }
   bool FileExists(const std::string& path) override {
     return ::access(path.c_str(), F_OK) == 0;

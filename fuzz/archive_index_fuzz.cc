@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const std::string& path = fuzz::ScratchPath(".tar.gz");
   fuzz::WriteScratch(path, fuzz::ArchiveFromMembers(input));
-  Result<Manifest> manifest = RebuildManifest(path, "");
+  Result<Manifest> manifest = RebuildManifest(vecgate::Env::Default(), path, "");
   if (!manifest.ok()) return 0;
   Result<Manifest> again = ParseManifest(ManifestJson(*manifest), "fuzz/rebuilt.json");
   FUZZ_CHECK(again.ok());

@@ -82,7 +82,7 @@ int Main(const std::string& corpus) {
   // The archive as uncompressed tar members joined by the separator.
   std::string members;
   bool first = true;
-  Status scanned = ScanArchive(paths.Archive(manifest->snapshot_id),
+  Status scanned = ScanArchive(vecgate::Env::Default(), paths.Archive(manifest->snapshot_id),
                                [&](const MemberEntry& entry, std::string_view data) {
     std::string tar;
     RETURN_IF_ERROR(AppendTarHeader(entry.name, data.size(), 0, &tar));

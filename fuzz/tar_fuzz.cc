@@ -23,7 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const std::string& path = fuzz::ScratchPath(".tar.gz");
   fuzz::WriteScratch(path, fuzz::ArchiveFromMembers(input));
-  Status status = ScanArchive(path, [](const MemberEntry& entry, std::string_view member) {
+  Status status = ScanArchive(vecgate::Env::Default(), path, [](const MemberEntry& entry, std::string_view member) {
     FUZZ_CHECK(entry.size == member.size());
     FUZZ_CHECK(!entry.name.empty());
     return Status::Ok();

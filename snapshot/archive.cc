@@ -192,30 +192,16 @@ Status ArchiveWriter::Process(Job& job, void* text_compressor,
 
 // ------------------------------------------------------------------ Reader
 
-Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(
-    const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string msg = "cannot open snapshot archive '" + path +
-                      "': " + std::strerror(errno);
-    return errno == ENOENT ? NotFound(msg) : IoError(msg);
+Result<std::unique_ptr<ArchiveReader>> ArchiveReader::Open(Env* env,
+                                                            const std::string& path) {
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) {
+    const std::string msg = "cannot read snapshot archive now: " + file.status().message();
+    return file.status().code() == StatusCode::kNotFound ? NotFound(msg) : IoError(msg);
   }
-  struct stat st;
-  if (::fstat(fd, &st) != 0) {
-    std::string msg = "cannot stat '" + path + "': " + std::strerror(errno);
-    ::close(fd);
-    return IoError(msg);
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return IoError("snapshot archive '" + path +
-                   "' is not a regular file (cannot be read as an archive now)");
-  }
-  return std::unique_ptr<ArchiveReader>(
-      new ArchiveReader(path, fd, static_cast<uint64_t>(st.st_size)));
+  const uint64_t size = (*file)->size();
+  return std::unique_ptr<ArchiveReader>(new ArchiveReader(path, std::move(file).value(), size));
 }
-
-ArchiveReader::~ArchiveReader() { ::close(fd_); }
 
 Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
                                               bool last) const {
@@ -259,13 +245,12 @@ Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
       if (read_done >= entry.compressed_size) return Corruption(damaged);
       const size_t want = static_cast<size_t>(
           std::min<uint64_t>(in.size(), entry.compressed_size - read_done));
-      ssize_t n = ::pread(fd_, in.data(), want, static_cast<off_t>(entry.offset + read_done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        return IoError(where + ": cannot read: " +
-                       (n < 0 ? std::strerror(errno) : "unexpected end of file"));
-      }
-      read_done += static_cast<uint64_t>(n);
+      size_t n = 0;
+      Status read = file_->Read(entry.offset + read_done, want,
+                                reinterpret_cast<char*>(in.data()), &n);
+      if (!read.ok()) return IoError(where + ": " + read.message());
+      if (n == 0) return IoError(where + ": cannot read: unexpected end of file");
+      read_done += n;
       zs.next_in = reinterpret_cast<Bytef*>(in.data());
       zs.avail_in = static_cast<uInt>(n);
     }
@@ -360,17 +345,14 @@ Status VisitGzipMember(const std::string& path, std::string_view tar,
 
 }  // namespace
 
-Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string msg = "cannot open snapshot archive '" + path +
-                      "': " + std::strerror(errno);
-    return errno == ENOENT ? NotFound(msg) : IoError(msg);
+Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor) {
+  auto opened = env->NewSequentialFile(path);
+  if (!opened.ok()) {
+    const std::string msg = "cannot read snapshot archive now: " + opened.status().message();
+    return opened.status().code() == StatusCode::kNotFound ? NotFound(msg) : IoError(msg);
   }
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } closer{fd};
+  SequentialFile& file = **opened;
+  ASSIGN_OR_RETURN(const uint64_t file_size, env->FileSize(path));
   z_stream zs;
   std::memset(&zs, 0, sizeof(zs));
   if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) {
@@ -381,14 +363,10 @@ Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
     ~ZCloser() { inflateEnd(zs); }
   } zcloser{&zs};
 
-  struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    return IoError("snapshot archive '" + path + "' is not a regular file");
-  }
   // No member may decompress to more than the file could hold (deflate
   // expands at most 1032:1), whatever its header claims.
-  const uint64_t max_member = std::min<uint64_t>(
-      kMaxMemberBytes, static_cast<uint64_t>(st.st_size) * kMaxDeflateRatio + (64 << 10));
+  const uint64_t max_member =
+      std::min<uint64_t>(kMaxMemberBytes, file_size * kMaxDeflateRatio + (64 << 10));
   std::vector<unsigned char> in(1 << 20);
   // One output buffer for every member: it grows (geometrically) to the
   // largest member actually read and is never cleared or re-filled.
@@ -402,11 +380,9 @@ Status ScanArchive(const std::string& path, const MemberVisitor& visitor) {
   size_t out_used = 0;
   while (true) {
     if (zs.avail_in == 0 && !eof) {
-      ssize_t n = ::read(fd, in.data(), in.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        return IoError("cannot read '" + path + "': " + std::strerror(errno));
-      }
+      size_t n = 0;
+      Status read = file.Read(in.size(), reinterpret_cast<char*>(in.data()), &n);
+      if (!read.ok()) return IoError("snapshot archive: " + read.message());
       if (n == 0) {
         eof = true;
       } else {

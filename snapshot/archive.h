@@ -130,12 +130,12 @@ class ArchiveWriter {
 };
 
 // Reads single members of an archive by their entries. Thread-safe: reads
-// use pread and per-call decompressors.
+// are positioned (RandomAccessFile) and decompressors are per call.
 class ArchiveReader {
  public:
-  // NotFound / IoError naming the path.
-  static Result<std::unique_ptr<ArchiveReader>> Open(const std::string& path);
-  ~ArchiveReader();
+  // Reads through `env` (NewRandomAccessFile). NotFound / IoError naming
+  // the path.
+  static Result<std::unique_ptr<ArchiveReader>> Open(Env* env, const std::string& path);
 
   // Decompresses the member at entry.offset and checks, in order: the gzip
   // CRC and length, the tar header (checksum, name == entry.name, size), the
@@ -151,10 +151,10 @@ class ArchiveReader {
   uint64_t file_size() const { return file_size_; }
 
  private:
-  ArchiveReader(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), file_size_(size) {}
+  ArchiveReader(std::string path, std::unique_ptr<RandomAccessFile> file, uint64_t size)
+      : path_(std::move(path)), file_(std::move(file)), file_size_(size) {}
   std::string path_;
-  int fd_;
+  std::unique_ptr<RandomAccessFile> file_;
   uint64_t file_size_;
 };
 
@@ -168,7 +168,7 @@ using MemberVisitor =
 // end-of-archive blocks and nothing after them. Memory is bounded by the
 // largest member. Used when a manifest is missing (the index member at the
 // end of every archive has the same content) and by `verify --deep`.
-Status ScanArchive(const std::string& path, const MemberVisitor& visitor);
+Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor);
 
 }  // namespace vecgate
 

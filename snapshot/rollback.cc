@@ -284,7 +284,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) 
                            "' again: if the archive reads correctly now it becomes usable"));
   }
   const std::string archive = paths.Archive(o.snapshot_id);
-  Status check = CheckArchive(manifest, archive, /*deep=*/false);
+  Status check = CheckArchive(env, manifest, archive, /*deep=*/false);
   if (!check.ok()) {
     return fail(check.WithContext("refusing to roll back from snapshot " +
                                   o.snapshot_id));
@@ -297,7 +297,7 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) 
                            o.snapshot_id + " (it has: " + Join(have) + ")"));
     }
   }
-  auto snapshot_or = SnapshotStore::OpenVerified(archive, manifest);
+  auto snapshot_or = SnapshotStore::OpenVerified(env, archive, manifest);
   if (!snapshot_or.ok()) return fail(snapshot_or.status());
   const SnapshotStore& snapshot = **snapshot_or;
 

@@ -1,10 +1,7 @@
 // SHA-256 via OpenSSL EVP.
 #include "snapshot/sha256.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <vector>
@@ -46,26 +43,16 @@ std::string Sha256::Of(std::string_view data) {
   return sha.HexDigest();
 }
 
-Result<std::string> FileSha256(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    std::string msg = "cannot open '" + path + "': " + std::strerror(errno);
-    return errno == ENOENT ? NotFound(msg) : IoError(msg);
-  }
+Result<std::string> FileSha256(Env* env, const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SequentialFile> file, env->NewSequentialFile(path));
   Sha256 sha;
   std::vector<char> buffer(1 << 20);
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      std::string msg = "cannot read '" + path + "': " + std::strerror(errno);
-      ::close(fd);
-      return IoError(msg);
-    }
-    if (n == 0) break;
-    sha.Update(buffer.data(), static_cast<size_t>(n));
+    size_t got = 0;
+    RETURN_IF_ERROR(file->Read(buffer.size(), buffer.data(), &got));
+    if (got == 0) break;
+    sha.Update(buffer.data(), got);
   }
-  ::close(fd);
   return sha.HexDigest();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/env.h"
 #include "core/status.h"
 
 namespace vecgate {
@@ -33,7 +34,7 @@ class Sha256 {
 
 // SHA-256 of a whole file, read in 1 MiB blocks (memory does not grow with
 // the file). IoError/NotFound naming the path.
-Result<std::string> FileSha256(const std::string& path);
+Result<std::string> FileSha256(Env* env, const std::string& path);
 
 }  // namespace vecgate
 

@@ -170,7 +170,7 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
   }
   // Read the synced file back: what is on disk must be what was hashed.
   Clock::time_point start = Clock::now();
-  ASSIGN_OR_RETURN(std::string on_disk, FileSha256(tmp));
+  ASSIGN_OR_RETURN(std::string on_disk, FileSha256(env, tmp));
   if (stats != nullptr) stats->readback_seconds = Since(start);
   if (on_disk != m->checksum_sha256) {
     return IoError("snapshot archive '" + tmp +
@@ -321,18 +321,18 @@ Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::strin
   return m;
 }
 
-Status CheckArchive(const Manifest& m, const std::string& archive_path, bool deep) {
+Status CheckArchive(Env* env, const Manifest& m, const std::string& archive_path, bool deep) {
   if (m.checksum_sha256.empty()) {
     return Corruption("the manifest of " + m.snapshot_id +
                       " has no checksum_sha256: the snapshot never completed");
   }
-  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(archive_path));
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(env, archive_path));
   if (reader->file_size() != m.archive_bytes) {
     return Corruption("snapshot archive '" + archive_path + "' has " +
                       std::to_string(reader->file_size()) + " bytes but its manifest records " +
                       std::to_string(m.archive_bytes) + "; it is truncated or damaged");
   }
-  ASSIGN_OR_RETURN(std::string sha, FileSha256(archive_path));
+  ASSIGN_OR_RETURN(std::string sha, FileSha256(env, archive_path));
   if (sha != m.checksum_sha256) {
     return Corruption("snapshot archive '" + archive_path +
                       "' fails its checksum (SHA-256 " + sha + ", manifest " +
@@ -359,7 +359,7 @@ Status CheckArchive(const Manifest& m, const std::string& archive_path, bool dee
   // A sequential pass: what any tar reader sees is exactly these members.
   const auto expected = MembersInOrder(m);
   size_t next = 0;
-  RETURN_IF_ERROR(ScanArchive(archive_path, [&](const MemberEntry& e, std::string_view) {
+  RETURN_IF_ERROR(ScanArchive(env, archive_path, [&](const MemberEntry& e, std::string_view) {
     if (next >= expected.size()) {
       return Corruption(archive_path + ": member '" + e.name + "' is not in the manifest");
     }
@@ -476,7 +476,7 @@ Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& given
   ASSIGN_OR_RETURN(const std::string id, ResolveSnapshotId(env, dir, given_id));
   ASSIGN_OR_RETURN(Manifest m, LoadManifest(env, dir, id));
   const SnapshotPaths paths{dir};
-  Status check = CheckArchive(m, paths.Archive(id), options.deep);
+  Status check = CheckArchive(env, m, paths.Archive(id), options.deep);
   const std::string now = FormatIso8601(NowSeconds(env));
   AuditEntry audit;
   audit.action = "snapshot_verify";
@@ -511,12 +511,12 @@ Result<Manifest> VerifySnapshot(const std::string& dir, const std::string& given
   return m;
 }
 
-Result<Manifest> RebuildManifest(const std::string& archive_path,
+Result<Manifest> RebuildManifest(Env* env, const std::string& archive_path,
                                  const std::string& expected_id, int retention_days) {
   std::string index;
   MemberEntry index_entry;
   size_t members = 0;
-  RETURN_IF_ERROR(ScanArchive(archive_path, [&](const MemberEntry& e, std::string_view data) {
+  RETURN_IF_ERROR(ScanArchive(env, archive_path, [&](const MemberEntry& e, std::string_view data) {
     ++members;
     if (EndsWith(e.name, "/index.json")) {
       index = std::string(data);
@@ -539,8 +539,8 @@ Result<Manifest> RebuildManifest(const std::string& archive_path,
     return Corruption("snapshot archive '" + archive_path + "': index member '" +
                       index_entry.name + "' does not belong to snapshot " + m.snapshot_id);
   }
-  ASSIGN_OR_RETURN(m.checksum_sha256, FileSha256(archive_path));
-  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(archive_path));
+  ASSIGN_OR_RETURN(m.checksum_sha256, FileSha256(env, archive_path));
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(env, archive_path));
   m.archive_bytes = reader->file_size();
   m.index_member = index_entry;
   uint64_t tar_bytes = 0;
@@ -565,7 +565,7 @@ Result<Manifest> RebuildManifest(const std::string& archive_path,
   m.retention_until =
       taken < 0 ? "" : FormatIso8601(taken + static_cast<int64_t>(retention_days) * 86400);
   // Every member the index lists must be where it says, with its checksum.
-  RETURN_IF_ERROR(CheckArchive(m, archive_path, /*deep=*/true));
+  RETURN_IF_ERROR(CheckArchive(env, m, archive_path, /*deep=*/true));
   return m;
 }
 
@@ -718,7 +718,7 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
     if (l.manifest && has_archive) {
       // A manifest and an archive that did not pass as usable (last
       // verification failed, size differs, no checksum): the bytes decide.
-      Status check = CheckArchive(*l.manifest, archive, /*deep=*/false);
+      Status check = CheckArchive(env, *l.manifest, archive, /*deep=*/false);
       if (check.ok()) {
         Manifest m = *l.manifest;
         if (m.status == "failed") m.status = "verified";
@@ -763,7 +763,7 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
       }
     }
     if (!candidate.empty()) {
-      auto rebuilt = RebuildManifest(candidate, candidate_id, options.retention_days);
+      auto rebuilt = RebuildManifest(env, candidate, candidate_id, options.retention_days);
       if (rebuilt.ok()) {
         result.rebuilt.push_back(candidate_id);
         if (!dry) {

@@ -94,7 +94,7 @@ Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::strin
 // lines and float32 blocks decode) plus a sequential pass that proves a tar
 // reader sees exactly the manifest's members. Corruption saying what is
 // damaged; nothing is written.
-Status CheckArchive(const Manifest& manifest, const std::string& archive_path,
+Status CheckArchive(Env* env, const Manifest& manifest, const std::string& archive_path,
                     bool deep);
 
 // One entry of `list`: usable snapshots have a parsed manifest, an archive of
@@ -142,7 +142,7 @@ Status UpdateManifestStatus(Env* env, const std::string& dir,
 // empty) must be the snapshot the archive holds. Corruption naming the file
 // when it is not a complete vecgate snapshot; NotFound / IoError when it
 // cannot be read.
-Result<Manifest> RebuildManifest(const std::string& archive_path,
+Result<Manifest> RebuildManifest(Env* env, const std::string& archive_path,
                                  const std::string& expected_id,
                                  int retention_days = kDefaultRetentionDays);
 

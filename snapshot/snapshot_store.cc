@@ -29,14 +29,14 @@ Result<Manifest> ManifestForPath(const std::string& path) {
   if (ValidateSnapshotId(base).ok() && env->FileExists(sibling)) {
     ASSIGN_OR_RETURN(std::string text, env->ReadFile(sibling));
     ASSIGN_OR_RETURN(Manifest m, ParseManifest(text, sibling));
-    RETURN_IF_ERROR(CheckArchive(m, path, /*deep=*/false));
+    RETURN_IF_ERROR(CheckArchive(env, m, path, /*deep=*/false));
     return m;
   }
   // No manifest: the index member at the end has the same content; a full
   // sequential pass also checks every member's structure and CRC.
   std::string index;
   std::vector<MemberEntry> members;
-  RETURN_IF_ERROR(ScanArchive(path, [&](const MemberEntry& e, std::string_view data) {
+  RETURN_IF_ERROR(ScanArchive(env, path, [&](const MemberEntry& e, std::string_view data) {
     members.push_back(e);
     if (EndsWith(e.name, "/index.json")) index = std::string(data);
     return Status::Ok();
@@ -64,8 +64,8 @@ Result<Manifest> ManifestForPath(const std::string& path) {
 }  // namespace
 
 Result<std::unique_ptr<SnapshotStore>> SnapshotStore::OpenVerified(
-    const std::string& archive_path, Manifest manifest) {
-  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(archive_path));
+    Env* env, const std::string& archive_path, Manifest manifest) {
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(env, archive_path));
   return std::unique_ptr<SnapshotStore>(
       new SnapshotStore(std::move(reader), std::move(manifest)));
 }
@@ -195,9 +195,9 @@ Result<std::unique_ptr<Store>> OpenSnapshotStore(const std::string& uri,
                         "'vecgate snapshot verify " + id +
                         "' again: if the archive reads correctly now it becomes usable");
     }
-    RETURN_IF_ERROR(CheckArchive(manifest, archive, /*deep=*/false));
+    RETURN_IF_ERROR(CheckArchive(Env::Default(), manifest, archive, /*deep=*/false));
   }
-  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenVerified(archive, std::move(manifest)));
+  ASSIGN_OR_RETURN(auto store, SnapshotStore::OpenVerified(Env::Default(), archive, std::move(manifest)));
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -34,7 +34,7 @@ class SnapshotStore : public Store {
   // Opens an archive with a known manifest (not re-verified: the caller
   // has checked it). NotFound / IoError for the file.
   static Result<std::unique_ptr<SnapshotStore>> OpenVerified(
-      const std::string& archive_path, Manifest manifest);
+      Env* env, const std::string& archive_path, Manifest manifest);
 
   std::string Describe() const override;
   Result<std::vector<CollectionInfo>> ListCollections() override;

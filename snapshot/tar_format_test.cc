@@ -92,7 +92,7 @@ TEST(TarFormatTest, ScanArchiveRefusesATraversingMember) {
   deflateEnd(&zs);
   const std::string path = ::testing::TempDir() + "/evil.tar.gz";
   std::ofstream(path, std::ios::binary) << gz;
-  Status s = ScanArchive(path, [](const MemberEntry&, std::string_view) {
+  Status s = ScanArchive(Env::Default(), path, [](const MemberEntry&, std::string_view) {
     ADD_FAILURE() << "a member with '..' reached the visitor";
     return Status::Ok();
   });

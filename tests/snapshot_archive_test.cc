@@ -21,6 +21,7 @@
 #include "snapshot/journal.h"
 #include "snapshot/manifest.h"
 #include "snapshot/rollback.h"
+#include "snapshot/sha256.h"
 #include "snapshot/snapshot.h"
 #include "snapshot/snapshot_store.h"
 #include "tests/chroma_test_env.h"
@@ -445,6 +446,101 @@ TEST_F(SnapshotArchiveTest, ABrieflyUnreadableArchiveIsNotMarkedFailedNorDeleted
   EXPECT_TRUE(VerifySnapshot(options_.snapshot_dir, m.snapshot_id, VerifyOptions()).ok());
 }
 
+// Reads of one file fail once `fail_at` bytes into it, as on a disk with a
+// bad sector; every other file reads normally.
+class BadSectorEnv : public EnvWrapper {
+ public:
+  BadSectorEnv(std::string path, uint64_t fail_at)
+      : EnvWrapper(Env::Default()), path_(std::move(path)), fail_at_(fail_at) {}
+
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
+    ASSIGN_OR_RETURN(auto file, target()->NewSequentialFile(path));
+    if (path != path_) return file;
+    return std::unique_ptr<SequentialFile>(new Sequential(std::move(file), fail_at_));
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    ASSIGN_OR_RETURN(auto file, target()->NewRandomAccessFile(path));
+    if (path != path_) return file;
+    return std::unique_ptr<RandomAccessFile>(new Random(std::move(file), fail_at_));
+  }
+
+ private:
+  class Sequential : public SequentialFile {
+   public:
+    Sequential(std::unique_ptr<SequentialFile> f, uint64_t fail_at)
+        : f_(std::move(f)), fail_at_(fail_at) {}
+    Status Read(size_t n, char* scratch, size_t* got) override {
+      if (offset_ + n > fail_at_) return IoError("injected read error (bad sector)");
+      RETURN_IF_ERROR(f_->Read(n, scratch, got));
+      offset_ += *got;
+      return Status::Ok();
+    }
+
+   private:
+    std::unique_ptr<SequentialFile> f_;
+    uint64_t fail_at_;
+    uint64_t offset_ = 0;
+  };
+  class Random : public RandomAccessFile {
+   public:
+    Random(std::unique_ptr<RandomAccessFile> f, uint64_t fail_at)
+        : f_(std::move(f)), fail_at_(fail_at) {}
+    Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const override {
+      if (offset + n > fail_at_) return IoError("injected read error (bad sector)");
+      return f_->Read(offset, n, scratch, got);
+    }
+    uint64_t size() const override { return f_->size(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> f_;
+    uint64_t fail_at_;
+  };
+
+  std::string path_;
+  uint64_t fail_at_;
+};
+
+TEST_F(SnapshotArchiveTest, AReadFaultIsUnreadableNeverDamaged) {
+  Manifest m = Create();
+  const SnapshotPaths paths{options_.snapshot_dir};
+  const std::string archive = paths.Archive(m.snapshot_id);
+  auto size = Env::Default()->FileSize(archive);
+  ASSERT_TRUE(size.ok());
+  // A bad sector in the middle of the archive: checksum, member reads and
+  // the sequential deep pass all meet it.
+  BadSectorEnv bad(archive, *size / 2);
+  EXPECT_EQ(FileSha256(&bad, archive).status().code(), StatusCode::kIoError);
+  for (bool deep : {false, true}) {
+    Status check = CheckArchive(&bad, m, archive, deep);
+    EXPECT_EQ(check.code(), StatusCode::kIoError) << deep << ": " << check.ToString();
+    EXPECT_THAT(check.message(), HasSubstr("injected read error")) << check.ToString();
+    VerifyOptions verify;
+    verify.deep = deep;
+    verify.env = &bad;
+    auto verified = VerifySnapshot(options_.snapshot_dir, m.snapshot_id, verify);
+    EXPECT_EQ(verified.status().code(), StatusCode::kIoError) << verified.status().ToString();
+    EXPECT_EQ(LoadManifest(Env::Default(), options_.snapshot_dir, m.snapshot_id)->status,
+              "created")
+        << "a read error says nothing about the bytes: the snapshot is not marked failed";
+  }
+  // Reading records through the snapshot store meets the same error, never
+  // a short result.
+  auto reader = SnapshotStore::OpenVerified(&bad, archive, m);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  Status scanned = Status::Ok();
+  for (const auto& c : m.collections) {
+    Status s =
+        (*reader)->Scan(c.info.name, ScanOptions(), [](RecordBatch&) { return Status::Ok(); });
+    if (!s.ok()) scanned = s;
+  }
+  EXPECT_EQ(scanned.code(), StatusCode::kIoError) << scanned.ToString();
+  // The disk recovers: the same archive verifies.
+  auto verified = VerifySnapshot(options_.snapshot_dir, m.snapshot_id, VerifyOptions());
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  EXPECT_EQ(verified->status, "verified");
+}
+
 TEST_F(SnapshotArchiveTest, AMissingOrDamagedManifestIsRebuiltFromTheArchive) {
   Manifest a = Create("a");
   Manifest b = Create("b");
@@ -562,7 +658,7 @@ TEST_F(SnapshotArchiveTest, AFailedVerificationIsRefusedWithAHintToVerifyAgain) 
 TEST_F(SnapshotArchiveTest, ALyingIndexCannotMakeTheReaderAllocate) {
   Manifest m = Create();
   const std::string archive = SnapshotPaths{options_.snapshot_dir}.Archive(m.snapshot_id);
-  auto reader = ArchiveReader::Open(archive);
+  auto reader = ArchiveReader::Open(Env::Default(), archive);
   ASSERT_TRUE(reader.ok());
   MemberEntry lying = m.collections[0].pages[0].records;
   lying.size = uint64_t{1900} << 20;  // 1.9 GB claimed for a small member
@@ -600,7 +696,7 @@ TEST_F(SnapshotArchiveTest, ALyingIndexCannotMakeTheReaderAllocate) {
                                   ManifestIndexJson(fake))
                     .ok());
   }
-  auto rebuilt = RebuildManifest(small, "snapshot_20270101_000000");
+  auto rebuilt = RebuildManifest(Env::Default(), small, "snapshot_20270101_000000");
   EXPECT_EQ(rebuilt.status().code(), StatusCode::kCorruption) << rebuilt.status().ToString();
   EXPECT_THAT(rebuilt.status().message(), HasSubstr(small));
   EXPECT_LT(PeakRssMiB() - before, 64);
@@ -620,7 +716,7 @@ TEST_F(SnapshotArchiveTest, ManyTinyMembersAreScannedQuicklyInLittleMemory) {
   const long before = PeakRssMiB();
   std::clock_t cpu = std::clock();
   size_t members = 0;
-  ASSERT_TRUE(ScanArchive(path, [&](const MemberEntry&, std::string_view data) {
+  ASSERT_TRUE(ScanArchive(Env::Default(), path, [&](const MemberEntry&, std::string_view data) {
                 ++members;
                 EXPECT_LE(data.size(), 2u);
                 return Status::Ok();

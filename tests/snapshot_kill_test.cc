@@ -26,7 +26,7 @@ void ExpectUsableSnapshotsAreSound(const std::string& dir, Store& store, int* us
   for (const auto& l : *listing) {
     if (!l.usable) continue;
     ++*usable;
-    Status s = CheckArchive(*l.manifest, SnapshotPaths{dir}.Archive(l.id), /*deep=*/true);
+    Status s = CheckArchive(Env::Default(), *l.manifest, SnapshotPaths{dir}.Archive(l.id), /*deep=*/true);
     EXPECT_TRUE(s.ok()) << l.id << " is listed as usable but: " << s.ToString();
     OpenOptions open;
     open.snapshot_dir = dir;
