@@ -13,6 +13,19 @@
 
 #include "core/store.h"
 
+// 1 in the sanitizer build (-DVECGATE_SANITIZE=ON): the tests and the
+// vecgate binary they run are built with AddressSanitizer.
+#if defined(__SANITIZE_ADDRESS__)
+#define VECGATE_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VECGATE_TEST_ASAN 1
+#endif
+#endif
+#ifndef VECGATE_TEST_ASAN
+#define VECGATE_TEST_ASAN 0
+#endif
+
 namespace vecgate::testing {
 
 class ChromaTestServer {

@@ -104,6 +104,12 @@ TEST(CliTest, OutOfMemoryExitsThreeWithOneLineNeverAnAbort) {
   // A store whose one record claims far more memory than the process may
   // have: whatever part of vecgate runs out of memory, the run ends with exit
   // 3 and a message, not with std::terminate and a core dump.
+#if VECGATE_TEST_ASAN
+  // AddressSanitizer cannot start under `ulimit -v` (it maps terabytes of
+  // shadow memory), and its operator new reports and aborts instead of
+  // throwing std::bad_alloc, so this path does not exist in that build.
+  GTEST_SKIP() << "out-of-memory handling cannot be tested under AddressSanitizer";
+#endif
   TempDir dir;
   const std::string path = dir.path() + "/huge.jsonl";
   std::string out;
