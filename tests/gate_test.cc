@@ -333,29 +333,26 @@ TEST_P(GateSingleRecordTest, LowRateWarnsWhereTheThresholdsAllow) {
   const std::set<std::string> touched = Touched(run.log, fault);
   for (const auto& name : must_pass) ExpectQuietOutside(report, name, touched);
 
-  // A NaN vector in Chroma's live HNSW index comes back as the nearest
-  // neighbour of many queries (measured: self-retrieval drops to about 72 %),
-  // so records stop being reachable through the index and
-  // semantic_divergence FAILs on self-retrieval, rightly: that store is not
-  // fit to cut over to. When it does, it must name the NaN record.
-  bool live_index_broken = false;
+  // A NaN vector in Chroma's live HNSW index strands records around it
+  // (measured: self-retrieval 68-93 % over 12 migrations of this data), by
+  // an amount that changes with each migration's graph. semantic_divergence
+  // therefore FAILs on the vector the migration added, every run, and names
+  // it, while the exact top-k barely moves.
   if (fault == FaultKind::kNan) {
     const CheckResult* sd = FindCheck(report, "semantic_divergence");
     ASSERT_NE(sd, nullptr);
-    if (sd->status == CheckStatus::kFail) {
-      live_index_broken = true;
-      EXPECT_LT(sd->metrics.value("self_retrieval_rate", 1.0),
-                suite.divergence.min_self_retrieval);
-      EXPECT_LT(sd->metrics.value("semantic_divergence_percentage", 100.0),
-                suite.divergence.warn_percent)
-          << "the exact top-k barely moves: it is the live index that is broken";
-      bool blames_nan_record = false;
-      for (const auto& f : sd->findings) {
-        blames_nan_record |= f.problem == "not_self_retrieved(first: " + event.id + ")";
-      }
-      EXPECT_TRUE(blames_nan_record) << Describe(*sd);
-      EXPECT_THAT(report.rollback_reason, HasSubstr("Search Index Degraded"));
+    EXPECT_EQ(sd->status, CheckStatus::kFail) << Describe(*sd);
+    EXPECT_EQ(sd->metrics.value("live_index_non_finite", -1), 1) << Describe(*sd);
+    EXPECT_EQ(sd->metrics.value("old_live_index_non_finite", -1), 0) << Describe(*sd);
+    EXPECT_LT(sd->metrics.value("semantic_divergence_percentage", 100.0),
+              suite.divergence.warn_percent)
+        << "the exact top-k barely moves: it is the live index that is broken";
+    bool blames_nan_record = false;
+    for (const auto& f : sd->findings) {
+      blames_nan_record |= f.id == event.id && f.problem == "non_finite_in_live_index";
     }
+    EXPECT_TRUE(blames_nan_record) << Describe(*sd);
+    EXPECT_THAT(report.rollback_reason, HasSubstr("Search Index Degraded"));
   }
 
   // Verdict follows the worst check: WARNING (exit 1, no rollback) when the
@@ -363,7 +360,7 @@ TEST_P(GateSingleRecordTest, LowRateWarnsWhereTheThresholdsAllow) {
   int failed_checks = 0;
   for (const auto& check : report.checks) failed_checks += check.status == CheckStatus::kFail;
   const bool any_fail = failed_checks > 0;
-  if (live_index_broken) {
+  if (fault == FaultKind::kNan) {
     EXPECT_EQ(failed_checks, 1) << "only semantic_divergence fails";
     EXPECT_EQ(report.overall_status, OverallStatus::kFailed);
     EXPECT_EQ(report.exit_code, 2);
