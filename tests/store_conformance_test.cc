@@ -1,7 +1,10 @@
 // One conformance suite for the Store interface, run against every adapter:
-// the real Chroma server (chroma://), jsonl:, jsonl: with gzip, and a real
-// PostgreSQL with pgvector (postgresql://, both layouts). A store
-// that passes it can be used as the old or new side of a migration gate.
+// the real Chroma server (chroma://), jsonl:, jsonl: with gzip, a real
+// PostgreSQL with pgvector (postgresql://, both layouts), the read-only
+// snapshot: store (records written to jsonl:, snapshotted, read back from
+// the archive), and the in-memory store the checks' unit tests use. A
+// store that passes it can be used as the old or new side of a migration
+// gate.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -13,8 +16,11 @@
 #include <set>
 
 #include "core/store.h"
+#include "snapshot/snapshot.h"
+#include "snapshot/snapshot_store.h"
 #include "tests/chroma_test_env.h"
 #include "tests/postgres_test_env.h"
+#include "validators/memory_store_test_util.h"
 
 namespace vecgate {
 namespace {
@@ -37,6 +43,10 @@ struct StoreKind {
   // embeddings bit for bit. Stores without these quirks are checked exactly.
   bool exact_cosine_embeddings;
   bool exact_doubles;
+  // A read-only store: the store it makes of `written` (what open_empty
+  // gave, after the test wrote to it) to be read instead. Empty for a
+  // writable store, which is read where it was written.
+  std::function<std::unique_ptr<Store>(Store& written, const std::string& dir)> read_back;
 };
 
 // Compares two floats allowing `max_ulps` units in the last place.
@@ -64,6 +74,21 @@ std::unique_ptr<Store> MustOpen(const std::string& uri) {
   return s.ok() ? std::move(s).value() : nullptr;
 }
 
+// A snapshot of every collection of `written`, opened as snapshot:ID.
+std::unique_ptr<Store> SnapshotOf(Store& written, const std::string& dir) {
+  CreateSnapshotOptions options;
+  options.snapshot_dir = dir + "/snapshots";
+  options.page_size = 10;  // several page members per collection
+  auto manifest = CreateSnapshot(written, options);
+  EXPECT_TRUE(manifest.ok()) << manifest.status().ToString();
+  if (!manifest.ok()) return nullptr;
+  OpenOptions open;
+  open.snapshot_dir = options.snapshot_dir;
+  auto store = OpenSnapshotStore("snapshot:" + manifest->snapshot_id, open);
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  return store.ok() ? std::move(store).value() : nullptr;
+}
+
 std::vector<StoreKind> Kinds() {
   return {
       {"chroma",
@@ -84,6 +109,16 @@ std::vector<StoreKind> Kinds() {
          return testing::PostgresTestServer::Get().NewSchema("conf_lc", "layout=langchain");
        },
        true, true, true, true, true},
+      {"snapshot",
+       [](const std::string& dir) { return MustOpen("jsonl:" + dir + "/written.jsonl"); },
+       false, false, false, true, true, SnapshotOf},
+      {"memory",
+       [](const std::string&) {
+         auto store = std::make_unique<testing_util::MemoryStore>();
+         store->set_can_query(true);
+         return std::unique_ptr<Store>(std::move(store));
+       },
+       false, true, true, true, true},
   };
 }
 
@@ -177,6 +212,17 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreKind> {
     ASSERT_NE(store_, nullptr);
     ASSERT_TRUE(store_->writable());
   }
+  // The store to read what the test wrote: store_ itself, or for a
+  // read-only kind the store made of it now.
+  Store& Reader() {
+    if (!GetParam().read_back) return *store_;
+    reader_ = GetParam().read_back(*store_, dir_.path());
+    if (reader_ == nullptr) {
+      ADD_FAILURE() << "could not read back what was written";
+      return *store_;
+    }
+    return *reader_;
+  }
   // Exactness for a collection of `space` in this store.
   Exactness For(DistanceSpace space) const {
     Exactness e;
@@ -188,24 +234,26 @@ class StoreConformanceTest : public ::testing::TestWithParam<StoreKind> {
   }
   TempDir dir_;
   std::unique_ptr<Store> store_;
+  std::unique_ptr<Store> reader_;
 };
 
 TEST_P(StoreConformanceTest, CreatedCollectionIsListedWithItsInfo) {
   ASSERT_TRUE(store_->CreateCollection(Info("alpha_coll")).ok());
   ASSERT_TRUE(store_->CreateCollection(Info("beta_coll", DistanceSpace::kL2)).ok());
   ASSERT_TRUE(store_->Add("alpha_coll", MakeRecords(3, 8)).ok());
-  auto list = store_->ListCollections();
+  Store& reader = Reader();
+  auto list = reader.ListCollections();
   ASSERT_TRUE(list.ok()) << list.status().ToString();
   std::set<std::string> names;
   for (const auto& c : *list) names.insert(c.name);
   EXPECT_EQ(names, (std::set<std::string>{"alpha_coll", "beta_coll"}));
 
-  auto alpha = store_->GetCollection("alpha_coll");
+  auto alpha = reader.GetCollection("alpha_coll");
   ASSERT_TRUE(alpha.ok()) << alpha.status().ToString();
   EXPECT_EQ(alpha->space, DistanceSpace::kCosine);
   EXPECT_EQ(alpha->dimension, 8);
   EXPECT_EQ(alpha->metadata, Info("alpha_coll").metadata);
-  auto beta = store_->GetCollection("beta_coll");
+  auto beta = reader.GetCollection("beta_coll");
   ASSERT_TRUE(beta.ok());
   EXPECT_EQ(beta->space, DistanceSpace::kL2);
 }
@@ -214,7 +262,8 @@ TEST_P(StoreConformanceTest, ScanReturnsEveryRecordExactlyOnceAcrossPages) {
   ASSERT_TRUE(store_->CreateCollection(Info("paged_coll")).ok());
   RecordBatch records = MakeRecords(53, 12);
   ASSERT_TRUE(store_->Add("paged_coll", records).ok());
-  auto count = store_->Count("paged_coll");
+  Store& reader = Reader();
+  auto count = reader.Count("paged_coll");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 53);
 
@@ -222,7 +271,7 @@ TEST_P(StoreConformanceTest, ScanReturnsEveryRecordExactlyOnceAcrossPages) {
   options.page_size = 10;
   RecordBatch all;
   std::vector<size_t> page_sizes;
-  Status s = store_->Scan("paged_coll", options, [&](RecordBatch& page) {
+  Status s = reader.Scan("paged_coll", options, [&](RecordBatch& page) {
     page_sizes.push_back(page.size());
     EXPECT_EQ(page.UniformDimension(), 12u);
     for (size_t i = 0; i < page.size(); ++i) all.AddFrom(page, i);
@@ -237,7 +286,7 @@ TEST_P(StoreConformanceTest, L2CollectionsKeepEmbeddingsBitForBit) {
   ASSERT_TRUE(store_->CreateCollection(Info("l2_coll", DistanceSpace::kL2)).ok());
   RecordBatch records = MakeRecords(31, 24);
   ASSERT_TRUE(store_->Add("l2_coll", records).ok());
-  auto all = ReadAll(*store_, "l2_coll");
+  auto all = ReadAll(Reader(), "l2_coll");
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ExpectSameRecords(records, *all, For(DistanceSpace::kL2));
 }
@@ -245,8 +294,9 @@ TEST_P(StoreConformanceTest, L2CollectionsKeepEmbeddingsBitForBit) {
 TEST_P(StoreConformanceTest, ScanOrderIsStable) {
   ASSERT_TRUE(store_->CreateCollection(Info("stable_coll")).ok());
   ASSERT_TRUE(store_->Add("stable_coll", MakeRecords(25, 4)).ok());
-  auto first = ReadAll(*store_, "stable_coll");
-  auto second = ReadAll(*store_, "stable_coll");
+  Store& reader = Reader();
+  auto first = ReadAll(reader, "stable_coll");
+  auto second = ReadAll(reader, "stable_coll");
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(first->ids(), second->ids());
 }
@@ -257,7 +307,7 @@ TEST_P(StoreConformanceTest, ScanStopsWhenTheSinkFails) {
   ScanOptions options;
   options.page_size = 10;
   int pages = 0;
-  Status s = store_->Scan("sink_coll", options, [&](RecordBatch&) {
+  Status s = Reader().Scan("sink_coll", options, [&](RecordBatch&) {
     ++pages;
     return Aborted("stop here");
   });
@@ -270,7 +320,7 @@ TEST_P(StoreConformanceTest, ScanCanLeaveOutEmbeddings) {
   ASSERT_TRUE(store_->Add("noemb_coll", MakeRecords(5, 4)).ok());
   Include include;
   include.embeddings = false;
-  auto all = ReadAll(*store_, "noemb_coll", include);
+  auto all = ReadAll(Reader(), "noemb_coll", include);
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->size(), 5u);
   for (size_t i = 0; i < all->size(); ++i) EXPECT_FALSE(all->has_embedding(i));
@@ -280,8 +330,8 @@ TEST_P(StoreConformanceTest, GetReturnsOnlyExistingIds) {
   ASSERT_TRUE(store_->CreateCollection(Info("get_coll")).ok());
   RecordBatch records = MakeRecords(20, 6);
   ASSERT_TRUE(store_->Add("get_coll", records).ok());
-  auto got = store_->Get("get_coll", {records.id(3), "no-such-id", records.id(1)},
-                         Include());
+  auto got = Reader().Get("get_coll", {records.id(3), "no-such-id", records.id(1)},
+                          Include());
   ASSERT_TRUE(got.ok()) << got.status().ToString();
   RecordBatch want;
   want.AddFrom(records, 3);
@@ -291,11 +341,12 @@ TEST_P(StoreConformanceTest, GetReturnsOnlyExistingIds) {
 
 TEST_P(StoreConformanceTest, EmptyCollectionHasNoRecords) {
   ASSERT_TRUE(store_->CreateCollection(Info("empty_coll")).ok());
-  auto count = store_->Count("empty_coll");
+  Store& reader = Reader();
+  auto count = reader.Count("empty_coll");
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 0);
   int pages_with_rows = 0;
-  Status s = store_->Scan("empty_coll", ScanOptions(), [&](RecordBatch& page) {
+  Status s = reader.Scan("empty_coll", ScanOptions(), [&](RecordBatch& page) {
     if (!page.empty()) ++pages_with_rows;
     return Status::Ok();
   });
@@ -305,18 +356,32 @@ TEST_P(StoreConformanceTest, EmptyCollectionHasNoRecords) {
 
 TEST_P(StoreConformanceTest, UnknownCollectionIsNotFoundAndNamed) {
   ASSERT_TRUE(store_->CreateCollection(Info("present_coll")).ok());
-  auto info = store_->GetCollection("does_not_exist");
+  Store& reader = Reader();
+  auto info = reader.GetCollection("does_not_exist");
   ASSERT_FALSE(info.ok());
   EXPECT_EQ(info.status().code(), StatusCode::kNotFound);
   EXPECT_THAT(info.status().message(), HasSubstr("does_not_exist"));
-  Status s = store_->Scan("does_not_exist", ScanOptions(),
-                          [](RecordBatch&) { return Status::Ok(); });
+  Status s = reader.Scan("does_not_exist", ScanOptions(),
+                         [](RecordBatch&) { return Status::Ok(); });
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
-  EXPECT_FALSE(store_->Count("does_not_exist").ok());
+  EXPECT_FALSE(reader.Count("does_not_exist").ok());
+  EXPECT_EQ(reader.Get("does_not_exist", {"x"}, Include()).status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_P(StoreConformanceTest, CreatingAnExistingCollectionIsRefused) {
   ASSERT_TRUE(store_->CreateCollection(Info("twice_coll")).ok());
+  if (GetParam().read_back) {
+    // A read-only store refuses every write, and says it is read-only.
+    Store& reader = Reader();
+    EXPECT_FALSE(reader.writable());
+    Status s = reader.CreateCollection(Info("another_coll"));
+    EXPECT_FALSE(s.ok());
+    EXPECT_THAT(s.message(), HasSubstr("create a collection"));
+    EXPECT_FALSE(reader.Add("twice_coll", MakeRecords(1, 4)).ok());
+    EXPECT_FALSE(reader.DeleteCollection("twice_coll").ok());
+    return;
+  }
   Status s = store_->CreateCollection(Info("twice_coll"));
   EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
 }
@@ -334,7 +399,7 @@ TEST_P(StoreConformanceTest, EmbeddingOfAnotherLengthIsRefusedOrKeptAsIs) {
     EXPECT_EQ(*count, 4) << "a refused add must not add part of the batch";
   } else {
     ASSERT_TRUE(s.ok()) << s.ToString();
-    auto got = store_->Get("dims_coll", {"odd-0"}, Include());
+    auto got = Reader().Get("dims_coll", {"odd-0"}, Include());
     ASSERT_TRUE(got.ok());
     ASSERT_EQ(got->size(), 1u);
     EXPECT_EQ(got->embedding_size(0), 5u);
@@ -351,7 +416,7 @@ TEST_P(StoreConformanceTest, LargeMetadataValuesRoundTrip) {
   m["neg"] = -0.000123456789;
   batch.Add("big", std::string(50000, 'y'), m, e, 3);
   ASSERT_TRUE(store_->Add("big_coll", batch).ok());
-  auto all = ReadAll(*store_, "big_coll");
+  auto all = ReadAll(Reader(), "big_coll");
   ASSERT_TRUE(all.ok()) << all.status().ToString();
   ExpectSameRecords(batch, *all, For(DistanceSpace::kCosine));
 }
@@ -375,11 +440,11 @@ TEST_P(StoreConformanceTest, RenameKeepsRecordsUnderTheNewName) {
 }
 
 TEST_P(StoreConformanceTest, QueryFindsARecordByItsOwnEmbedding) {
+  ASSERT_TRUE(store_->CreateCollection(Info("query_coll")).ok());
   if (!GetParam().supports_query) {
-    EXPECT_FALSE(store_->can_query());
+    EXPECT_FALSE(Reader().can_query());
     return;
   }
-  ASSERT_TRUE(store_->CreateCollection(Info("query_coll")).ok());
   RecordBatch records = MakeRecords(40, 8);
   ASSERT_TRUE(store_->Add("query_coll", records).ok());
   ASSERT_TRUE(store_->can_query());
@@ -392,7 +457,8 @@ TEST_P(StoreConformanceTest, QueryFindsARecordByItsOwnEmbedding) {
 }
 
 TEST_P(StoreConformanceTest, DescribeNamesTheStore) {
-  EXPECT_FALSE(store_->Describe().empty());
+  ASSERT_TRUE(store_->CreateCollection(Info("described_coll")).ok());
+  EXPECT_FALSE(Reader().Describe().empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStores, StoreConformanceTest, ::testing::ValuesIn(Kinds()),
