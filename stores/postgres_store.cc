@@ -474,7 +474,10 @@ class PostgresStore : public Store {
                                       const Metadata* new_metadata) override;
   Status DeleteCollection(const std::string& name) override;
   Status Add(const std::string& collection, const RecordBatch& batch) override;
-  bool can_query() const override { return true; }
+  // Queries use pgvector's distance operators: a server without the
+  // extension (plain PostgreSQL with real[] embeddings) answers none, and
+  // the checks then judge exact neighbours only.
+  bool can_query() const override { return has_pgvector_; }
   Result<QueryResult> Query(const std::string& collection, const float* queries, size_t n,
                             size_t dim, size_t k) override;
 
@@ -505,6 +508,8 @@ class PostgresStore : public Store {
   void Rollback();
   Status Commit(const std::string& what);
   Status EnsureSchemaAndExtension(bool need_vector);
+  // Sets has_pgvector_ from the database's extensions.
+  Status CheckVectorExtension();
   Status EnsureLangchainTables();
   Status InsertRange(const Target& t, const RecordBatch& batch, size_t begin, size_t end);
 
@@ -512,6 +517,7 @@ class PostgresStore : public Store {
   OpenOptions options_;
   std::string schema_sql_;
   PgConn conn_;
+  bool has_pgvector_ = false;  // the vector extension is created in the database
 };
 
 Status PostgresStore::Connect() {
@@ -569,6 +575,13 @@ Status PostgresStore::Connect() {
   PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
   // Shortest exact float text, whatever the server's default.
   ASSIGN_OR_RETURN(PgResult r, Exec("SET extra_float_digits = 1", {}, "setting up the session"));
+  return CheckVectorExtension();
+}
+
+Status PostgresStore::CheckVectorExtension() {
+  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT 1 FROM pg_extension WHERE extname = 'vector'", {},
+                                    "looking for the pgvector extension"));
+  has_pgvector_ = PQntuples(r.get()) > 0;
   return Status::Ok();
 }
 
@@ -1132,9 +1145,8 @@ Status PostgresStore::EnsureSchemaAndExtension(bool need_vector) {
                        "creating schema '" + uri_.schema + "'")
                       .status());
   if (need_vector) {
-    ASSIGN_OR_RETURN(PgResult r, Exec("SELECT 1 FROM pg_extension WHERE extname = 'vector'", {},
-                                      "looking for the pgvector extension"));
-    if (PQntuples(r.get()) == 0) {
+    RETURN_IF_ERROR(CheckVectorExtension());
+    if (!has_pgvector_) {
       Status s = Exec("CREATE EXTENSION IF NOT EXISTS vector", {}, "creating extension vector")
                      .status();
       if (!s.ok()) {
@@ -1142,6 +1154,7 @@ Status PostgresStore::EnsureSchemaAndExtension(bool need_vector) {
                                   "; pgvector must be installed on the server and the "
                                   "extension created (CREATE EXTENSION vector)");
       }
+      has_pgvector_ = true;
     }
   }
   return Status::Ok();

@@ -2,7 +2,8 @@
 # Installs what vecgate needs to build, test and demo on Debian 12, and only
 # what is missing: Debian packages via apt-get (as root, or with sudo), and
 # the pinned Chroma server via `npm ci` in tools/chroma, and the pinned
-# PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite. Safe to run again.
+# PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite.
+# Safe to run again.
 # Usage: tools/setup.sh [--bench | --fuzz]   (--bench adds the benchmark-only
 # peers; --fuzz adds clang and its libFuzzer/sanitizer runtimes for make fuzz)
 set -euo pipefail
@@ -12,7 +13,9 @@ packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev
-  libre2-dev)
+  libre2-dev postgresql-15)
+# postgresql-15: a PostgreSQL that checks passwords, for the credentials
+# tests (tools/postgres/start.sh); the other tests use PGlite.
 if [ "${1:-}" = "--bench" ]; then
   # FAISS is only as fast as its BLAS: Debian's reference BLAS would make it
   # about 10x slower and flatter vecgate, so the benchmarks link OpenBLAS.
