@@ -1,10 +1,7 @@
 // Encoding of records in snapshot archives: record lines (JSONL) plus a raw
-// float32 block, and the JSON form of metadata (see manifest.h for the
-// member layout).
-//
-// Metadata values map to JSON exactly: strings, int64 integers, doubles
-// (written in shortest round-trip form, always with a '.' or exponent so
-// they read back as doubles), booleans and null.
+// float32 block (see manifest.h for the member layout). Ids, documents and
+// metadata are written and read by the record codec (codec/record_json.h),
+// which also gives manifests MetadataToJson and JsonToMetadata.
 #ifndef VECGATE_SNAPSHOT_RECORD_CODEC_H_
 #define VECGATE_SNAPSHOT_RECORD_CODEC_H_
 
@@ -12,17 +9,11 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
+#include "codec/record_json.h"
 #include "core/record.h"
 #include "core/status.h"
 
 namespace vecgate {
-
-nlohmann::json MetadataToJson(const Metadata& metadata);
-// Corruption naming `where` for objects, arrays or other non-scalars.
-Result<Metadata> JsonToMetadata(const nlohmann::json& json,
-                                const std::string& where);
 
 // Appends one line per record of `page` to `*lines` and its embeddings to
 // `*embeddings` (raw little-endian float32). `dimension` is the collection's
@@ -33,8 +24,8 @@ Status EncodePage(const RecordBatch& page, int64_t dimension,
 
 // Decodes a page written by EncodePage into `*out` (appended). With
 // include.embeddings false, `embeddings` may be empty and rows get none.
-// Corruption naming `where` and the line for anything malformed, and when
-// the embedding bytes do not add up.
+// Corruption naming `where` and the line for anything malformed (a key that
+// appears twice included), and when the embedding bytes do not add up.
 Status DecodePage(std::string_view lines, std::string_view embeddings,
                   int64_t dimension, const Include& include,
                   const std::string& where, RecordBatch* out);

@@ -18,13 +18,6 @@
 
 namespace vecgate {
 
-static_assert(simdjson::SIMDJSON_PADDING <= kJsonPadding,
-              "kJsonPadding must cover simdjson's padding");
-
-bool JsonDepthWithin(std::string_view text, size_t max_depth) {
-  return JsonTooDeepAt(text, max_depth) == std::string_view::npos;
-}
-
 std::string PageErrorPrefix(const PageContext& context) {
   std::string prefix =
       "chroma collection '" + Printable(context.collection, true) + "', ";
@@ -276,48 +269,17 @@ class DomPage {
         page_.metadatas.emplace_back(std::nullopt);
         continue;
       }
-      dom::object object;
-      if (auto error = element.get_object().get(object)) {
-        return Fail("metadata " + std::to_string(row) +
-                        " is neither an object nor null",
-                    error);
+      if (!element.is_object()) {
+        return Corruption(prefix_ + "metadata " + std::to_string(row) +
+                          " is neither an object nor null");
       }
-      Metadata metadata;
-      for (dom::key_value_pair field : object) {
-        if (metadata.count(std::string(field.key)) != 0) {
-          return Corruption(prefix_ + "metadata " + std::to_string(row) +
-                            " has the key '" +
-                            Printable(field.key, true) + "' twice");
-        }
-        MetadataValue parsed;
-        switch (field.value.type()) {
-          case dom::element_type::STRING:
-            parsed = std::string(field.value.get_string().value_unsafe());
-            break;
-          case dom::element_type::INT64:
-            parsed = field.value.get_int64().value_unsafe();
-            break;
-          case dom::element_type::UINT64:
-            parsed =
-                static_cast<double>(field.value.get_uint64().value_unsafe());
-            break;
-          case dom::element_type::DOUBLE:
-            parsed = field.value.get_double().value_unsafe();
-            break;
-          case dom::element_type::BOOL:
-            parsed = field.value.get_bool().value_unsafe();
-            break;
-          case dom::element_type::NULL_VALUE:
-            break;
-          default:
-            return Corruption(prefix_ + "metadata " + std::to_string(row) +
-                              ", key '" + Printable(field.key, true) +
-                              "' is an object or array (expected a string, "
-                              "number, boolean or null)");
-        }
-        metadata.insert_or_assign(std::string(field.key), std::move(parsed));
+      // A server's integer beyond int64 is kept as the nearest double.
+      Result<Metadata> metadata = MetadataFromDom(
+          element, "metadata " + std::to_string(row), LargeIntegers::kAsDouble);
+      if (!metadata.ok()) {
+        return Corruption(prefix_ + metadata.status().message());
       }
-      page_.metadatas.emplace_back(std::move(metadata));
+      page_.metadatas.emplace_back(std::move(metadata).value());
     }
     page_.have_metadatas = true;
     return Status::Ok();

@@ -11,7 +11,8 @@
 // and the On-Demand number parser of libsimdjson 3.0.1 (as inlined here)
 // returns wrong values for decimals of more than 19 digits
 // (0.1000000000000000055... reads as 4.1e-16), which DOM parses correctly.
-// nlohmann_json, for comparison: 40 MB/s.
+// nlohmann_json, for comparison: 40 MB/s. Metadata objects are read by the
+// record codec (MetadataFromDom), as every other store reads them.
 //
 // Thread safety: a decoder holds a reusable parser; one thread at a time.
 #ifndef VECGATE_STORES_CHROMA_PAGE_DECODER_H_
@@ -23,23 +24,14 @@
 #include <string>
 #include <string_view>
 
+#include "codec/record_json.h"
 #include "core/record.h"
 #include "core/status.h"
 
 namespace vecgate {
 
-// Spare bytes the decoder needs after the end of a body it parses in place
-// (simdjson's SIMDJSON_PADDING). HttpClient keeps this much spare capacity.
-constexpr size_t kJsonPadding = 64;
-
-// Deepest JSON nesting accepted from a server or a store file. Chroma's
-// answers nest four or five levels; 64 leaves room for configuration objects
-// while a hostile "[[[[..." cannot drive a parser deep.
-constexpr size_t kMaxJsonDepth = 64;
-
-// True when the arrays and objects of `text` (JSON, possibly malformed) nest
-// at most `max_depth` levels. Brackets inside strings do not count.
-bool JsonDepthWithin(std::string_view text, size_t max_depth);
+// kJsonPadding (the spare bytes after a body parsed in place), kMaxJsonDepth
+// and JsonDepthWithin are the record codec's (codec/record_json.h).
 
 // Where a page came from, for error messages.
 struct PageContext {

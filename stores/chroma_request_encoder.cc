@@ -1,40 +1,11 @@
 // JSON request bodies for Chroma; see chroma_request_encoder.h.
 #include "stores/chroma_request_encoder.h"
 
-#include <simdjson.h>
-
-#include <charconv>
-#include <cmath>
-#include <cstring>
-
 #include "stores/base64.h"
 
 namespace vecgate {
 
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-// Bytes that cannot appear raw inside a JSON string.
-inline bool NeedsEscape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
-// Length of the escape sequence for a byte that NeedsEscape.
-inline size_t EscapeSize(unsigned char c) {
-  switch (c) {
-    case '"':
-    case '\\':
-    case '\b':
-    case '\f':
-    case '\n':
-    case '\r':
-    case '\t':
-      return 2;
-    default:
-      return 6;  // \u00XX
-  }
-}
 
 // The fixed part of an add body: {"ids":[ ],"embeddings":[ ],"documents":[
 // ],"metadatas":[ ]}.
@@ -71,119 +42,6 @@ Status CheckRecordText(const RecordBatch& batch, size_t i) {
 }
 
 }  // namespace
-
-size_t JsonStringSize(std::string_view text) {
-  size_t size = 2;
-  for (unsigned char c : text) size += NeedsEscape(c) ? EscapeSize(c) : 1;
-  return size;
-}
-
-void AppendJsonString(std::string_view text, std::string* out) {
-  out->push_back('"');
-  size_t run_start = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (!NeedsEscape(c)) continue;
-    out->append(text.data() + run_start, i - run_start);
-    run_start = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default: {
-        const char escape[6] = {'\\', 'u',          '0',
-                                '0',  kHex[c >> 4], kHex[c & 15]};
-        out->append(escape, 6);
-      }
-    }
-  }
-  out->append(text.data() + run_start, text.size() - run_start);
-  out->push_back('"');
-}
-
-void AppendJsonDouble(double value, std::string* out) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  std::string_view text(buffer, static_cast<size_t>(result.ptr - buffer));
-  out->append(text);
-  if (text.find_first_of(".eE") == std::string_view::npos) out->append(".0");
-}
-
-void AppendJsonFloat(float value, std::string* out) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  out->append(buffer, static_cast<size_t>(result.ptr - buffer));
-}
-
-Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
-                          std::string* out) {
-  bool first = true;
-  for (const auto& [key, value] : metadata) {
-    if (std::holds_alternative<std::monostate>(value)) continue;
-    if (!IsValidUtf8(key)) {
-      return InvalidArgument(owner + ": a metadata key is not valid UTF-8");
-    }
-    out->push_back(first ? '{' : ',');
-    first = false;
-    AppendJsonString(key, out);
-    out->push_back(':');
-    switch (value.index()) {
-      case 1: {
-        const std::string& text = std::get<std::string>(value);
-        if (!IsValidUtf8(text)) {
-          return InvalidArgument(owner + ", metadata '" + key +
-                                 "': value is not valid UTF-8");
-        }
-        AppendJsonString(text, out);
-        break;
-      }
-      case 2: {
-        char buffer[24];
-        const auto result = std::to_chars(buffer, buffer + sizeof(buffer),
-                                          std::get<int64_t>(value));
-        out->append(buffer, static_cast<size_t>(result.ptr - buffer));
-        break;
-      }
-      case 3: {
-        const double d = std::get<double>(value);
-        if (!std::isfinite(d)) {
-          return InvalidArgument(owner + ", metadata '" + key + "': value " +
-                                 MetadataValueToString(value) +
-                                 " cannot be written as JSON");
-        }
-        AppendJsonDouble(d, out);
-        break;
-      }
-      case 4:
-        out->append(std::get<bool>(value) ? "true" : "false");
-        break;
-    }
-  }
-  if (first) {
-    out->append("null");
-  } else {
-    out->push_back('}');
-  }
-  return Status::Ok();
-}
 
 Result<size_t> AddRecordJsonSize(const RecordBatch& batch, size_t i) {
   RETURN_IF_ERROR(CheckRecordText(batch, i));

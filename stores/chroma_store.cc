@@ -81,44 +81,6 @@ Result<Json> ParseJson(const std::string& text, const std::string& where,
   }
 }
 
-Result<MetadataValue> JsonToMetadataValue(const Json& value,
-                                          const std::string& where) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return MetadataValue();
-    case Json::value_t::string:
-      return MetadataValue(value.get<std::string>());
-    case Json::value_t::boolean:
-      return MetadataValue(value.get<bool>());
-    case Json::value_t::number_integer:
-      return MetadataValue(value.get<int64_t>());
-    case Json::value_t::number_unsigned: {
-      const uint64_t u = value.get<uint64_t>();
-      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return MetadataValue(static_cast<int64_t>(u));
-      }
-      return MetadataValue(static_cast<double>(u));
-    }
-    case Json::value_t::number_float:
-      return MetadataValue(value.get<double>());
-    default:
-      return Corruption(where +
-                        " is an object or array (expected a string, "
-                        "number, boolean or null)");
-  }
-}
-
-Result<Metadata> JsonToMetadata(const Json& object, const std::string& where) {
-  Metadata metadata;
-  for (const auto& [key, value] : object.items()) {
-    ASSIGN_OR_RETURN(MetadataValue parsed,
-                     JsonToMetadataValue(value,
-                                         where + ", key '" + Shown(key) + "'"));
-    metadata.insert_or_assign(key, std::move(parsed));
-  }
-  return metadata;
-}
-
 // The "include" list of a get request.
 std::string IncludeJson(const Include& include) {
   std::string out = "[";
@@ -473,8 +435,12 @@ Status ParseCollection(const Json& json, const std::string& where,
   info->metadata.clear();
   auto metadata = json.find("metadata");
   if (metadata != json.end() && metadata->is_object()) {
+    // The record codec's rules, as for record metadata; a server's integer
+    // beyond int64 is kept as the nearest double.
     ASSIGN_OR_RETURN(info->metadata,
-                     JsonToMetadata(*metadata, context + ", metadata"));
+                     JsonToMetadata(nlohmann::json(*metadata),
+                                    context + ", metadata",
+                                    LargeIntegers::kAsDouble));
   }
   info->dimension = 0;
   auto dimension = json.find("dimension");

@@ -1,22 +1,20 @@
 // The jsonl: store (format and behaviour are described in jsonl_store.h).
 //
-// Reading: a LineReader pulls lines out of a gzFile (zlib reads plain files
-// transparently) into a padded buffer, and simdjson's On Demand parser walks
-// each line in place. Embedding arrays are taken as raw text and parsed with
-// std::from_chars<float>, which rounds each decimal straight to float32.
-// Writing: lines are serialised by hand (no DOM), buffered, and appended
-// through the Env, deflated into gzip members for ".gz" paths.
+// Reading: a LineReader pulls lines out of the file through the Env (a
+// RandomAccessFile; gzip files are inflated with zlib as they are read) into
+// a padded buffer, and simdjson's On Demand parser walks each line in place.
+// Values go through the record codec (codec/record_json.h): embedding arrays
+// are taken as raw text and rounded straight to float32, metadata objects and
+// `_collection` headers are read by its DOM reader.
+// Writing: lines are serialised by the codec's writers (no DOM), buffered,
+// and appended through the Env, deflated into gzip members for ".gz" paths.
 #include "stores/jsonl_store.h"
 
 #include <zlib.h>
 
 #include <algorithm>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <limits>
-#include <nlohmann/json.hpp>
 #include <simdjson.h>
 #include <string_view>
 #include <unordered_map>
@@ -24,18 +22,18 @@
 #include <utility>
 #include <vector>
 
+#include "codec/record_json.h"
 #include "core/text.h"
-#include "stores/chroma_page_decoder.h"
 
 namespace vecgate {
 namespace {
 
 namespace od = simdjson::ondemand;
 
-constexpr size_t kReadChunk = 1 << 20;            // bytes per gzread
+constexpr size_t kReadChunk = 1 << 20;            // bytes per read
+constexpr size_t kInflateInput = 1 << 18;         // compressed bytes per read
 constexpr size_t kMaxLineBytes = size_t{1} << 28;  // 256 MiB: surely damage
 constexpr size_t kWriteBufferBytes = 4 << 20;      // flush threshold
-// Deepest JSON nesting accepted in a line (records nest three levels).
 constexpr int kGzipLevel = 1;  // float text: level 1 is ~3x faster than 6
                                // for a few percent larger files
 
@@ -63,35 +61,181 @@ const char* JsonTypeName(od::json_type t) {
 // ---------------------------------------------------------------------------
 // Reading lines.
 
+// The uncompressed bytes of a jsonl file, read through the Env (so that tests
+// can inject read faults). A plain file is read at any offset; a gzip file is
+// inflated from its start, member after member, and a seek skips forward by
+// inflating (gzip has no index; Scan seeks once, to where its collection's
+// lines begin). Every read fault of the Env is an IoError naming the file.
+class FileBytes {
+ public:
+  ~FileBytes() {
+    if (inflating_) inflateEnd(&zs_);
+  }
+
+  // NotFound / IoError when the file cannot be opened.
+  static Result<std::unique_ptr<FileBytes>> Open(Env* env,
+                                                 const std::string& path) {
+    auto file = env->NewRandomAccessFile(path);
+    if (!file.ok()) {
+      return file.status().WithContext("cannot open jsonl file '" + path + "'");
+    }
+    std::unique_ptr<FileBytes> bytes(
+        new FileBytes(path, std::move(file).value()));
+    // Two bytes tell gzip (1f 8b) from text, as zlib's gzopen decides.
+    char magic[2];
+    size_t got = 0;
+    RETURN_IF_ERROR(bytes->ReadFile(0, sizeof(magic), magic, &got));
+    bytes->empty_ = got == 0;
+    bytes->gzip_ = got == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
+                   static_cast<unsigned char>(magic[1]) == 0x8b;
+    if (bytes->gzip_) RETURN_IF_ERROR(bytes->StartInflating());
+    return bytes;
+  }
+
+  bool gzip() const { return gzip_; }
+  bool empty() const { return empty_; }
+
+  // Reads up to `n` uncompressed bytes; *got is 0 only at the end.
+  Status Read(char* dst, size_t n, size_t* got) {
+    *got = 0;
+    if (!gzip_) {
+      RETURN_IF_ERROR(ReadFile(offset_, n, dst, got));
+      offset_ += *got;
+      return Status::Ok();
+    }
+    return Inflate(dst, n, got);
+  }
+
+  // Positions the next Read at uncompressed byte `offset`; Corruption when
+  // the file is shorter.
+  Status Seek(uint64_t offset) {
+    if (!gzip_) {
+      offset_ = offset;
+      return Status::Ok();
+    }
+    if (offset < offset_) {
+      inflateEnd(&zs_);
+      inflating_ = false;
+      compressed_offset_ = 0;
+      offset_ = 0;
+      RETURN_IF_ERROR(StartInflating());
+    }
+    std::vector<char> discard(std::min<uint64_t>(offset - offset_, kReadChunk));
+    while (offset_ < offset) {
+      size_t got = 0;
+      RETURN_IF_ERROR(Inflate(
+          discard.data(), std::min<uint64_t>(offset - offset_, discard.size()),
+          &got));
+      if (got == 0) {
+        return Corruption("jsonl file '" + path_ + "' ends before byte " +
+                          std::to_string(offset) + "; was it truncated?");
+      }
+    }
+    return Status::Ok();
+  }
+
+ private:
+  FileBytes(std::string path, std::unique_ptr<RandomAccessFile> file)
+      : path_(std::move(path)), file_(std::move(file)) {}
+
+  Status ReadFile(uint64_t offset, size_t n, char* dst, size_t* got) {
+    Status s = file_->Read(offset, n, dst, got);
+    if (s.ok()) return s;
+    return IoError("cannot read jsonl file '" + path_ + "' at byte " +
+                   std::to_string(offset) + ": " + s.message());
+  }
+
+  Status StartInflating() {
+    zs_ = z_stream{};
+    if (inflateInit2(&zs_, 16 + MAX_WBITS) != Z_OK) {
+      return Internal("zlib inflateInit2 failed for '" + path_ + "'");
+    }
+    inflating_ = true;
+    member_open_ = false;
+    input_.resize(kInflateInput);
+    return Status::Ok();
+  }
+
+  // Inflates up to `n` bytes into `dst`; *got is 0 only at the end of the
+  // last member. A member cut short is Corruption, as are bytes after the
+  // last member that are not gzip: damaged input is never skipped.
+  Status Inflate(char* dst, size_t n, size_t* got) {
+    *got = 0;
+    while (*got == 0 && n > 0) {
+      bool input_ended = false;
+      if (zs_.avail_in == 0) {
+        size_t read = 0;
+        RETURN_IF_ERROR(ReadFile(compressed_offset_, input_.size(),
+                                 input_.data(), &read));
+        compressed_offset_ += read;
+        if (read == 0) {
+          if (!member_open_) return Status::Ok();
+          // zlib may still hold output of the member; inflate it below.
+          input_ended = true;
+        } else {
+          zs_.next_in = reinterpret_cast<Bytef*>(input_.data());
+          zs_.avail_in = static_cast<uInt>(read);
+        }
+      }
+      member_open_ = true;
+      zs_.next_out = reinterpret_cast<Bytef*>(dst);
+      zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      *got = static_cast<size_t>(reinterpret_cast<char*>(zs_.next_out) - dst);
+      offset_ += *got;
+      if (rc == Z_STREAM_END) {
+        // The next member, if any, starts a new stream.
+        if (inflateReset(&zs_) != Z_OK) {
+          return Internal("zlib inflateReset failed for '" + path_ + "'");
+        }
+        member_open_ = false;
+      } else if (rc == Z_DATA_ERROR) {
+        return Corruption("cannot read jsonl file '" + path_ + "': " +
+                          (zs_.msg != nullptr ? zs_.msg : "not gzip data") +
+                          " at compressed byte " +
+                          std::to_string(compressed_offset_ - zs_.avail_in));
+      } else if (rc == Z_MEM_ERROR) {
+        return Internal("zlib ran out of memory reading '" + path_ + "'");
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        return Internal("zlib inflate failed (" + std::to_string(rc) +
+                        ") for '" + path_ + "'");
+      } else if (input_ended && *got == 0) {
+        return Corruption("cannot read jsonl file '" + path_ +
+                          "': the gzip stream is truncated");
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::string path_;
+  std::unique_ptr<RandomAccessFile> file_;
+  bool gzip_ = false;
+  bool empty_ = false;
+  uint64_t offset_ = 0;  // uncompressed bytes before the next Read
+  // gzip only.
+  z_stream zs_{};
+  bool inflating_ = false;
+  bool member_open_ = false;  // inside a member: its end must come
+  uint64_t compressed_offset_ = 0;
+  std::vector<char> input_;
+};
+
 // Streams the lines of a (possibly gzip) file. Each returned line is followed
 // in memory by at least SIMDJSON_PADDING readable bytes, as simdjson needs.
 class LineReader {
  public:
-  ~LineReader() {
-    if (file_ != nullptr) gzclose(file_);
-  }
-
   // NotFound / IoError when the file cannot be opened.
-  static Result<std::unique_ptr<LineReader>> Open(const std::string& path) {
-    gzFile f = gzopen(path.c_str(), "rb");
-    if (f == nullptr) {
-      int err = errno;
-      std::string msg = "cannot open jsonl file '" + path +
-                        "': " + (err != 0 ? std::strerror(err) : "out of memory");
-      if (err == ENOENT) return NotFound(msg);
-      return IoError(msg);
-    }
-    gzbuffer(f, 1 << 17);
-    std::unique_ptr<LineReader> r(new LineReader(path, f));
-    return r;
+  static Result<std::unique_ptr<LineReader>> Open(Env* env,
+                                                  const std::string& path) {
+    ASSIGN_OR_RETURN(std::unique_ptr<FileBytes> bytes,
+                     FileBytes::Open(env, path));
+    return std::unique_ptr<LineReader>(new LineReader(path, std::move(bytes)));
   }
 
   // Positions the reader at uncompressed byte `offset`, where line number
   // `line_number` starts.
   Status Seek(uint64_t offset, int64_t line_number) {
-    if (gzseek(file_, static_cast<z_off_t>(offset), SEEK_SET) < 0) {
-      return ReadError("cannot seek in");
-    }
+    RETURN_IF_ERROR(bytes_->Seek(offset));
     begin_ = end_ = 0;
     base_ = offset;
     eof_ = false;
@@ -133,23 +277,13 @@ class LineReader {
   uint64_t position() const { return base_ + begin_; }
   // Whether the last line returned ended with a newline.
   bool ends_with_newline() const { return ends_with_newline_; }
-  // True once some data was read and the file turned out not to be gzip.
-  bool transparent() const { return gzdirect(file_) == 1; }
+  bool gzip() const { return bytes_->gzip(); }
+  bool empty_file() const { return bytes_->empty(); }
 
  private:
-  LineReader(std::string path, gzFile f) : path_(std::move(path)), file_(f) {
+  LineReader(std::string path, std::unique_ptr<FileBytes> bytes)
+      : path_(std::move(path)), bytes_(std::move(bytes)) {
     buf_.resize(kReadChunk + simdjson::SIMDJSON_PADDING);
-  }
-
-  Status ReadError(const char* what) {
-    int errnum = 0;
-    const char* msg = gzerror(file_, &errnum);
-    std::string text = std::string(what) + " jsonl file '" + path_ + "': ";
-    if (errnum == Z_ERRNO) return IoError(text + std::strerror(errno));
-    if (errnum == Z_BUF_ERROR) {
-      return Corruption(text + "the gzip stream is truncated");
-    }
-    return Corruption(text + (msg != nullptr ? msg : "unknown zlib error"));
   }
 
   // Reads more data, keeping the unfinished line at the start of the buffer.
@@ -171,21 +305,15 @@ class LineReader {
       buf_.resize(usable * 2 + simdjson::SIMDJSON_PADDING);
       usable = buf_.size() - simdjson::SIMDJSON_PADDING;
     }
-    size_t want = std::min(usable - end_, size_t{1} << 30);
-    int n = gzread(file_, buf_.data() + end_, static_cast<unsigned>(want));
-    if (n < 0) return ReadError("cannot read");
-    if (n == 0) {
-      int errnum = 0;
-      gzerror(file_, &errnum);
-      if (errnum != Z_OK) return ReadError("cannot read");
-      eof_ = true;
-    }
-    end_ += static_cast<size_t>(n);
+    size_t n = 0;
+    RETURN_IF_ERROR(bytes_->Read(buf_.data() + end_, usable - end_, &n));
+    if (n == 0) eof_ = true;
+    end_ += n;
     return Status::Ok();
   }
 
   std::string path_;
-  gzFile file_;
+  std::unique_ptr<FileBytes> bytes_;
   std::vector<char> buf_;
   size_t begin_ = 0;  // start of unread data in buf_
   size_t end_ = 0;    // end of data in buf_
@@ -219,237 +347,34 @@ class LineContext {
   int64_t line_;
 };
 
-// Parses a JSON number at p into the nearest float32 and returns the end of
-// the number, or nullptr when the fast path does not apply (the caller then
-// uses std::from_chars, which is exact but about three times slower).
-//
-// Fast path (Clinger): a mantissa w < 2^53 and a decimal exponent |e| <= 22
-// are both exact doubles, so d = w * 10^e (or w / 10^-e) is the correctly
-// rounded double of the decimal x. Rounding d to float equals rounding x to
-// float unless d is exactly halfway between two floats (a float midpoint
-// between x and d would be a double nearer to x than d), so midpoints, and
-// subnormal or overflowing results, take the slow path.
-const char* ParseFloatFast(const char* p, const char* end, float* out) {
-  static constexpr double kPow10[] = {
-      1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-      1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  const bool negative = p < end && *p == '-';
-  if (negative) ++p;
-  if (p == end || *p < '0' || *p > '9') return nullptr;
-  uint64_t w = 0;
-  int digits = 0;     // significant digits in w
-  int exponent = 0;   // decimal exponent of w's last digit
-  if (*p == '0') {
-    ++p;
-  } else {
-    while (p < end && *p >= '0' && *p <= '9') {
-      w = w * 10 + static_cast<uint64_t>(*p - '0');
-      if (++digits > 18) return nullptr;
-      ++p;
-    }
-  }
-  if (p < end && *p == '.') {
-    ++p;
-    if (p == end || *p < '0' || *p > '9') return nullptr;
-    while (p < end && *p >= '0' && *p <= '9') {
-      w = w * 10 + static_cast<uint64_t>(*p - '0');
-      if (w != 0 && ++digits > 18) return nullptr;
-      --exponent;
-      ++p;
-    }
-  }
-  if (p < end && (*p == 'e' || *p == 'E')) {
-    ++p;
-    bool exp_negative = false;
-    if (p < end && (*p == '+' || *p == '-')) exp_negative = *p++ == '-';
-    if (p == end || *p < '0' || *p > '9') return nullptr;
-    int e = 0;
-    while (p < end && *p >= '0' && *p <= '9') {
-      if (e < 10000) e = e * 10 + (*p - '0');
-      ++p;
-    }
-    exponent += exp_negative ? -e : e;
-  }
-  if (w > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return nullptr;
-  double d = static_cast<double>(w);
-  d = exponent < 0 ? d / kPow10[-exponent] : d * kPow10[exponent];
-  if (w != 0) {
-    if (!(d >= 0x1p-126 && d < 0x1p127)) return nullptr;  // subnormal / big
-    uint64_t bits;
-    std::memcpy(&bits, &d, sizeof(bits));
-    // 52 - 23 = 29 mantissa bits below float precision: a midpoint has
-    // exactly the top one of them set.
-    if ((bits & ((uint64_t{1} << 29) - 1)) == (uint64_t{1} << 28)) return nullptr;
-  }
-  const float f = static_cast<float>(d);
-  *out = negative ? -f : f;
-  return p;
+// The parsers of one pass over the file: On Demand walks each line, the
+// codec's DOM reader takes the metadata and header objects.
+struct LineParsers {
+  od::parser lines;
+  RecordJsonReader values;
+};
+
+// The readable bytes behind `part`, a view into `line` whose readable
+// capacity is `line_capacity`.
+size_t CapacityOf(std::string_view part, std::string_view line,
+                  size_t line_capacity) {
+  return line_capacity - static_cast<size_t>(part.data() - line.data());
 }
 
-// Parses the text of a JSON array of float32 components (numbers, or the
-// strings "NaN", "Infinity", "-Infinity") and appends them to `out`. On error
-// returns false with `*what` set and `out` unchanged past its old size.
-bool ParseFloatArray(std::string_view text, std::vector<float>* out,
-                     std::string* what) {
-  const size_t old_size = out->size();
-  const char* p = text.data();
-  const char* end = p + text.size();
-  auto fail = [&](std::string msg) {
-    out->resize(old_size);
-    *what = std::move(msg);
-    return false;
-  };
-  auto skip_space = [&] {
-    while (p < end && IsJsonSpace(*p)) ++p;
-  };
-  skip_space();
-  if (p == end || *p != '[') return fail("embedding is not an array");
-  ++p;
-  skip_space();
-  if (p < end && *p == ']') return true;
-  size_t index = 0;
-  while (true) {
-    skip_space();
-    if (p == end) return fail("embedding array is not closed");
-    float value = 0;
-    if (*p == '"') {
-      const char* q = static_cast<const char*>(std::memchr(p + 1, '"', end - p - 1));
-      if (q == nullptr) return fail("embedding array has an unterminated string");
-      std::string_view s(p + 1, static_cast<size_t>(q - p - 1));
-      if (s == "NaN") {
-        value = std::numeric_limits<float>::quiet_NaN();
-      } else if (s == "Infinity") {
-        value = std::numeric_limits<float>::infinity();
-      } else if (s == "-Infinity") {
-        value = -std::numeric_limits<float>::infinity();
-      } else {
-        return fail("embedding component " + std::to_string(index) +
-                    " is the string \"" + std::string(s.substr(0, 40)) +
-                    "\"; expected a number, \"NaN\", \"Infinity\" or "
-                    "\"-Infinity\"");
-      }
-      p = q + 1;
-    } else {
-      const char* digits = (*p == '-') ? p + 1 : p;
-      if (digits == end || *digits < '0' || *digits > '9') {
-        size_t n = 0;
-        while (p + n < end && n < 20 && p[n] != ',' && p[n] != ']') ++n;
-        return fail("embedding component " + std::to_string(index) + " (" +
-                    std::string(p, n) + ") is not a number");
-      }
-      const char* fast_end = ParseFloatFast(p, end, &value);
-      if (fast_end != nullptr) {
-        p = fast_end;
-      } else {
-        auto [next, ec] = std::from_chars(p, end, value);
-        if (ec == std::errc::result_out_of_range) {
-          double wide = 0;
-          auto [next_wide, ec_wide] = std::from_chars(p, end, wide);
-          if (ec_wide != std::errc() || !(std::fabs(wide) < 1.0)) {
-            return fail("embedding component " + std::to_string(index) + " (" +
-                        std::string(p, static_cast<size_t>(next_wide - p)) +
-                        ") is outside the float32 range");
-          }
-          value = static_cast<float>(wide);  // underflows to zero or subnormal
-          next = next_wide;
-        } else if (ec != std::errc()) {
-          return fail("embedding component " + std::to_string(index) +
-                      " is not a number");
-        }
-        p = next;
-      }
-    }
-    if (index >= static_cast<size_t>(kMaxDimension)) {
-      return fail("embedding has more than " + std::to_string(kMaxDimension) +
-                  " components; vecgate accepts at most that many");
-    }
-    out->push_back(value);
-    ++index;
-    skip_space();
-    if (p == end) return fail("embedding array is not closed");
-    if (*p == ',') {
-      ++p;
-      continue;
-    }
-    if (*p == ']') {
-      ++p;
-      skip_space();
-      if (p != end) return fail("unexpected text after the embedding array");
-      return true;
-    }
-    return fail("embedding component " + std::to_string(index - 1) +
-                " is followed by '" + std::string(1, *p) +
-                "'; expected ',' or ']'");
-  }
-}
-
-// Reads a JSON object of metadata values into `out`.
-Status ParseMetadata(od::value value, const LineContext& ctx,
-                     const char* what, Metadata* out) {
-  od::object obj;
-  if (auto e = value.get_object().get(obj)) return ctx.JsonError(what, e);
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto e = std::move(field_result).get(field)) return ctx.JsonError(what, e);
-    std::string_view key_view;
-    if (auto e = field.unescaped_key().get(key_view)) {
-      return ctx.JsonError(what, e);
-    }
-    std::string key(key_view);
-    if (out->count(key) != 0) {
-      return ctx.Error(std::string(what) + " has the key '" + key +
-                       "' twice; each key may appear once");
-    }
-    od::value v = field.value();
-    od::json_type type;
-    if (auto e = v.type().get(type)) {
-      return ctx.JsonError(std::string(what) + " field '" + key + "'", e);
-    }
-    auto field_error = [&](simdjson::error_code e) {
-      return ctx.JsonError(std::string(what) + " field '" + key + "'", e);
-    };
-    switch (type) {
-      case od::json_type::string: {
-        std::string_view s;
-        if (auto e = v.get_string().get(s)) return field_error(e);
-        (*out)[key] = std::string(s);
-        break;
-      }
-      case od::json_type::number: {
-        od::number_type nt;
-        if (auto e = v.get_number_type().get(nt)) return field_error(e);
-        if (nt == od::number_type::signed_integer) {
-          int64_t i;
-          if (auto e = v.get_int64().get(i)) return field_error(e);
-          (*out)[key] = i;
-        } else if (nt == od::number_type::floating_point_number) {
-          double d;
-          if (auto e = v.get_double().get(d)) return field_error(e);
-          (*out)[key] = d;
-        } else {
-          return ctx.Error(std::string(what) + " field '" + key +
-                           "' is an integer outside the int64 range");
-        }
-        break;
-      }
-      case od::json_type::boolean: {
-        bool b;
-        if (auto e = v.get_bool().get(b)) return field_error(e);
-        (*out)[key] = b;
-        break;
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        if (auto e = v.is_null().get(is_null)) return field_error(e);
-        (*out)[key] = std::monostate();
-        break;
-      }
-      default:
-        return ctx.Error(std::string(what) + " field '" + key + "' is " +
-                         JsonTypeName(type) +
-                         "; values must be a string, number, boolean or null");
-    }
-  }
+// Reads a metadata object (its type checked by the caller) through the
+// codec. `what` names it in errors.
+Status ParseMetadata(RecordJsonReader& reader, od::value value,
+                     std::string_view line, size_t line_capacity,
+                     const LineContext& ctx, const char* what, Metadata* out) {
+  od::object object;
+  std::string_view raw;
+  if (auto e = value.get_object().get(object)) return ctx.JsonError(what, e);
+  if (auto e = object.raw_json().get(raw)) return ctx.JsonError(what, e);
+  Result<Metadata> parsed =
+      reader.ParseMetadata(raw, CapacityOf(raw, line, line_capacity), what,
+                           LargeIntegers::kRefuse);
+  if (!parsed.ok()) return ctx.Error(parsed.status().message());
+  *out = std::move(parsed).value();
   return Status::Ok();
 }
 
@@ -474,89 +399,23 @@ Status ParseString(od::value value, const LineContext& ctx, const char* field,
   return Status::Ok();
 }
 
-// Reads a `_collection` header object.
-Status ParseHeader(od::value value, const LineContext& ctx,
-                   CollectionInfo* info) {
-  od::object obj;
-  if (auto e = value.get_object().get(obj)) {
+// Reads a `_collection` header object through the codec.
+Status ParseHeader(RecordJsonReader& reader, od::value value,
+                   std::string_view line, size_t line_capacity,
+                   const LineContext& ctx, CollectionInfo* info) {
+  od::object object;
+  std::string_view raw;
+  if (auto e = value.get_object().get(object)) {
     return ctx.JsonError("\"_collection\" must be an object", e);
   }
-  bool has_name = false;
-  std::vector<std::string> keys;
-  for (auto field_result : obj) {
-    od::field field;
-    if (auto e = std::move(field_result).get(field)) return ctx.JsonError("_collection", e);
-    std::string_view key;
-    if (auto e = field.unescaped_key().get(key)) {
-      return ctx.JsonError("_collection", e);
-    }
-    for (const std::string& k : keys) {
-      if (k == key) {
-        return ctx.Error("\"_collection\" has the key \"" + k +
-                         "\" twice; each key may appear once");
-      }
-    }
-    keys.emplace_back(key);
-    od::value v = field.value();
-    od::json_type type;
-    if (auto e = v.type().get(type)) return ctx.JsonError("_collection", e);
-    if (key == "name") {
-      RETURN_IF_ERROR(ParseString(v, ctx, "_collection.name", &info->name));
-      has_name = true;
-    } else if (key == "metadata") {
-      if (type == od::json_type::null) continue;
-      if (type != od::json_type::object) {
-        return ctx.Error(std::string("\"_collection.metadata\" is ") +
-                         JsonTypeName(type) + "; expected an object or null");
-      }
-      RETURN_IF_ERROR(ParseMetadata(v, ctx, "_collection.metadata",
-                                    &info->metadata));
-    } else if (key == "configuration") {
-      if (type == od::json_type::null) continue;
-      if (type != od::json_type::object) {
-        return ctx.Error(std::string("\"_collection.configuration\" is ") +
-                         JsonTypeName(type) + "; expected an object or null");
-      }
-      od::object cfg;
-      std::string_view raw;
-      if (auto e = v.get_object().get(cfg)) {
-        return ctx.JsonError("_collection.configuration", e);
-      }
-      if (auto e = cfg.raw_json().get(raw)) {
-        return ctx.JsonError("_collection.configuration", e);
-      }
-      try {
-        info->configuration_json = nlohmann::json::parse(raw).dump();
-      } catch (const nlohmann::json::exception& ex) {
-        return ctx.Error(std::string("\"_collection.configuration\": ") +
-                         ex.what());
-      }
-    } else if (key == "space") {
-      std::string space;
-      RETURN_IF_ERROR(ParseString(v, ctx, "_collection.space", &space));
-      auto parsed = ParseDistanceSpace(space);
-      if (!parsed) {
-        return ctx.Error("\"_collection.space\" is \"" + space +
-                         "\"; expected \"cosine\", \"l2\" or \"ip\"");
-      }
-      info->space = *parsed;
-    } else if (key == "dimension") {
-      int64_t d = -1;
-      if (type != od::json_type::number || v.get_int64().get(d) || d < 0) {
-        return ctx.Error(
-            "\"_collection.dimension\" must be a non-negative integer");
-      }
-      if (d > kMaxDimension) {
-        return ctx.Error("\"_collection.dimension\" is " + std::to_string(d) +
-                         ", more than the " + std::to_string(kMaxDimension) +
-                         " vecgate accepts; the header is damaged");
-      }
-      info->dimension = d;
-    }
-  }
-  if (!has_name || info->name.empty()) {
-    return ctx.Error("\"_collection\" header has no \"name\"");
-  }
+  if (auto e = object.raw_json().get(raw)) return ctx.JsonError("_collection", e);
+  Result<simdjson::dom::element> root =
+      reader.Parse(raw.data(), raw.size(), CapacityOf(raw, line, line_capacity),
+                   "\"_collection\"");
+  if (!root.ok()) return ctx.Error(root.status().message());
+  Result<CollectionInfo> parsed = CollectionInfoFromDom(*root, "_collection");
+  if (!parsed.ok()) return ctx.Error(parsed.status().message());
+  *info = std::move(parsed).value();
   return Status::Ok();
 }
 
@@ -571,7 +430,7 @@ struct IndexedLine {
 
 // The light parse of the index pass: kind, collection, id present, and the
 // embedding's length when `want_dimension` (the collection's is not known).
-Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
+Status IndexLine(LineParsers& parsers, std::string_view line, size_t capacity,
                  const LineContext& ctx,
                  const std::unordered_map<std::string, size_t>& known_dims,
                  IndexedLine* out) {
@@ -587,7 +446,7 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
     return ctx.Error("JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   }
   od::document doc;
-  if (auto e = parser.iterate(simdjson::padded_string_view(line.data(),
+  if (auto e = parsers.lines.iterate(simdjson::padded_string_view(line.data(),
                                                           line.size(), capacity))
                    .get(doc)) {
     return ctx.JsonError("not JSON", e);
@@ -633,7 +492,8 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
                          "collection header or a record, never both");
       }
       out->is_header = true;
-      RETURN_IF_ERROR(ParseHeader(field.value(), ctx, &out->header));
+      RETURN_IF_ERROR(ParseHeader(parsers.values, field.value(), line, capacity,
+                                  ctx, &out->header));
     } else if (key == "collection") {
       RETURN_IF_ERROR(ParseString(field.value(), ctx, "collection",
                                   &out->collection));
@@ -686,7 +546,7 @@ Status IndexLine(od::parser& parser, std::string_view line, size_t capacity,
 // Full parse of a record line for Scan. Appends the record to `batch` when it
 // belongs to `collection` (sets *appended); header lines and other
 // collections' lines leave `batch` unchanged.
-Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
+Status ScanLine(LineParsers& parsers, std::string_view line, size_t capacity,
                 const LineContext& ctx, const std::string& collection,
                 const Include& include, RecordBatch* batch, bool* appended) {
   *appended = false;
@@ -694,7 +554,7 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
   while (first < line.size() && IsJsonSpace(line[first])) ++first;
   if (first == line.size()) return Status::Ok();
   od::document doc;
-  if (auto e = parser.iterate(simdjson::padded_string_view(line.data(),
+  if (auto e = parsers.lines.iterate(simdjson::padded_string_view(line.data(),
                                                           line.size(), capacity))
                    .get(doc)) {
     return ctx.JsonError("not JSON", e);
@@ -779,7 +639,8 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
                                   "; expected an object or null"));
       }
       Metadata m;
-      Status s = ParseMetadata(v, ctx, "metadata", &m);
+      Status s =
+          ParseMetadata(parsers.values, v, line, capacity, ctx, "metadata", &m);
       if (!s.ok()) return rollback(s);
       metadata = std::move(m);
     } else if (key == "embedding") {
@@ -799,7 +660,9 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
       if (auto e = arr.raw_json().get(raw)) return rollback(ctx.JsonError("embedding", e));
       values.resize(values_begin);  // a repeated key replaces the first
       std::string what;
-      if (!ParseFloatArray(raw, &values, &what)) return rollback(ctx.Error(what));
+      if (!ParseEmbeddingJson(raw, &values, &what)) {
+        return rollback(ctx.Error(what));
+      }
     }
   }
   if (!AtEnd(doc)) {
@@ -817,100 +680,6 @@ Status ScanLine(od::parser& parser, std::string_view line, size_t capacity,
 // ---------------------------------------------------------------------------
 // Writing lines.
 
-void AppendJsonString(std::string_view s, std::string* out) {
-  out->push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-        out->append(buf);
-      }
-    }
-  }
-  out->append(s.data() + run, s.size() - run);
-  out->push_back('"');
-}
-
-Status CheckUtf8(std::string_view s, const std::string& what) {
-  if (simdjson::validate_utf8(s.data(), s.size())) return Status::Ok();
-  return InvalidArgument(what + " is not valid UTF-8; jsonl files are UTF-8");
-}
-
-void AppendFloat(float v, std::string* out) {
-  if (std::isnan(v)) {
-    out->append("\"NaN\"");
-  } else if (std::isinf(v)) {
-    out->append(v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
-  } else {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    out->append(buf, r.ptr);
-  }
-}
-
-// Serialises metadata as a JSON object. `what` names it in errors.
-Status AppendMetadata(const Metadata& m, const std::string& what,
-                      std::string* out) {
-  out->push_back('{');
-  bool first = true;
-  for (const auto& [key, value] : m) {
-    RETURN_IF_ERROR(CheckUtf8(key, what + " key"));
-    if (!first) out->push_back(',');
-    first = false;
-    AppendJsonString(key, out);
-    out->push_back(':');
-    switch (value.index()) {
-      case 0:
-        out->append("null");
-        break;
-      case 1: {
-        const auto& s = std::get<std::string>(value);
-        RETURN_IF_ERROR(CheckUtf8(s, what + " field '" + key + "'"));
-        AppendJsonString(s, out);
-        break;
-      }
-      case 2:
-        out->append(std::to_string(std::get<int64_t>(value)));
-        break;
-      case 3: {
-        double d = std::get<double>(value);
-        if (!std::isfinite(d)) {
-          return InvalidArgument(what + " field '" + key + "' is " +
-                                 MetadataValueToString(value) +
-                                 ", which JSON cannot represent");
-        }
-        char buf[40];
-        auto r = std::to_chars(buf, buf + sizeof(buf), d);
-        std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
-        out->append(text);
-        // Keep it a float on reading: 1.0 prints as "1".
-        if (text.find_first_of(".eE") == std::string_view::npos) {
-          out->append(".0");
-        }
-        break;
-      }
-      case 4:
-        out->append(std::get<bool>(value) ? "true" : "false");
-        break;
-    }
-  }
-  out->push_back('}');
-  return Status::Ok();
-}
-
 Status AppendRecordLine(const std::string& collection, const RecordBatch& b,
                         size_t i, std::string* out) {
   const std::string what =
@@ -919,34 +688,27 @@ Status AppendRecordLine(const std::string& collection, const RecordBatch& b,
     return InvalidArgument("a record of collection '" + collection +
                            "' has an empty id");
   }
-  RETURN_IF_ERROR(CheckUtf8(b.id(i), "the id of a record of collection '" +
-                                         collection + "'"));
   out->append("{\"collection\":");
   AppendJsonString(collection, out);
   out->append(",\"id\":");
-  AppendJsonString(b.id(i), out);
+  RETURN_IF_ERROR(AppendJsonText(
+      b.id(i), "the id of a record of collection '" + collection + "'", out));
   out->append(",\"document\":");
   if (b.document(i)) {
-    RETURN_IF_ERROR(CheckUtf8(*b.document(i), "the document of " + what));
-    AppendJsonString(*b.document(i), out);
+    RETURN_IF_ERROR(AppendJsonText(*b.document(i), "the document of " + what, out));
   } else {
     out->append("null");
   }
   out->append(",\"metadata\":");
   if (b.metadata(i)) {
-    RETURN_IF_ERROR(AppendMetadata(*b.metadata(i), "the metadata of " + what, out));
+    RETURN_IF_ERROR(
+        AppendMetadataJson(*b.metadata(i), what, MetadataNulls::kWrite, out));
   } else {
     out->append("null");
   }
   out->append(",\"embedding\":");
   if (b.has_embedding(i)) {
-    out->push_back('[');
-    const float* e = b.embedding(i);
-    for (size_t k = 0; k < b.embedding_size(i); ++k) {
-      if (k > 0) out->push_back(',');
-      AppendFloat(e[k], out);
-    }
-    out->push_back(']');
+    AppendEmbeddingJson(b.embedding(i), b.embedding_size(i), out);
   } else {
     out->append("null");
   }
@@ -955,34 +717,9 @@ Status AppendRecordLine(const std::string& collection, const RecordBatch& b,
 }
 
 Status AppendHeaderLine(const CollectionInfo& info, std::string* out) {
-  RETURN_IF_ERROR(CheckUtf8(info.name, "collection name"));
-  std::string config = "{}";
-  if (!info.configuration_json.empty()) {
-    try {
-      nlohmann::json j = nlohmann::json::parse(info.configuration_json);
-      if (!j.is_object() && !j.is_null()) {
-        return InvalidArgument("configuration of collection '" + info.name +
-                               "' is not a JSON object");
-      }
-      if (j.is_object()) config = j.dump();
-    } catch (const nlohmann::json::exception& ex) {
-      return InvalidArgument("configuration of collection '" + info.name +
-                             "' is not JSON: " + ex.what());
-    }
-  }
-  out->append("{\"_collection\":{\"name\":");
-  AppendJsonString(info.name, out);
-  out->append(",\"metadata\":");
-  RETURN_IF_ERROR(AppendMetadata(info.metadata,
-                                 "the metadata of collection '" + info.name + "'",
-                                 out));
-  out->append(",\"configuration\":");
-  out->append(config);
-  out->append(",\"space\":\"");
-  out->append(DistanceSpaceName(info.space));
-  out->append("\",\"dimension\":");
-  out->append(std::to_string(info.dimension));
-  out->append("}}\n");
+  out->append("{\"_collection\":");
+  RETURN_IF_ERROR(AppendCollectionInfoJson(info, out));
+  out->append("}\n");
   return Status::Ok();
 }
 
@@ -1114,34 +851,33 @@ class JsonlStoreImpl : public JsonlStore {
 Status JsonlStoreImpl::BuildIndex() {
   if (!env_->FileExists(path_)) return Status::Ok();
   exists_ = true;
-  ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(path_));
-  od::parser parser;
-  if (auto e = parser.allocate(kReadChunk, kMaxJsonDepth)) {
+  ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader,
+                   LineReader::Open(env_, path_));
+  LineParsers parsers;
+  if (auto e = parsers.lines.allocate(kReadChunk, kMaxJsonDepth)) {
     return Internal("cannot allocate a JSON parser: " +
                     std::string(simdjson::error_message(e)));
+  }
+  if (!reader->empty_file()) {
+    if (gzip_ && !reader->gzip()) {
+      return Corruption("jsonl file '" + path_ +
+                        "' ends in .gz but is not gzip-compressed");
+    }
+    if (!gzip_ && reader->gzip()) {
+      return Corruption("jsonl file '" + path_ +
+                        "' is gzip-compressed; name it *.gz");
+    }
   }
   std::unordered_map<std::string, size_t> known_dims;
   std::string_view line;
   uint64_t offset = 0;
-  bool checked_format = false;
   while (true) {
     ASSIGN_OR_RETURN(bool more, reader->Next(&line, &offset));
-    if (!checked_format && (more || reader->position() > 0)) {
-      checked_format = true;
-      if (gzip_ && reader->transparent()) {
-        return Corruption("jsonl file '" + path_ +
-                          "' ends in .gz but is not gzip-compressed");
-      }
-      if (!gzip_ && !reader->transparent()) {
-        return Corruption("jsonl file '" + path_ +
-                          "' is gzip-compressed; name it *.gz");
-      }
-    }
     if (!more) break;
     LineContext ctx(path_, reader->line_number());
     IndexedLine parsed;
     try {
-      RETURN_IF_ERROR(IndexLine(parser, line, reader->CapacityFrom(line.data()),
+      RETURN_IF_ERROR(IndexLine(parsers, line, reader->CapacityFrom(line.data()),
                                 ctx, known_dims, &parsed));
     } catch (const std::exception& ex) {
       return ctx.Error(ex.what());
@@ -1188,10 +924,11 @@ Status JsonlStoreImpl::Scan(const std::string& collection,
   const Entry entry = *found;  // the sink may write to this store
   if (entry.count == 0) return Status::Ok();
   const size_t page_size = options.page_size == 0 ? 1000 : options.page_size;
-  ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(path_));
+  ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader,
+                   LineReader::Open(env_, path_));
   RETURN_IF_ERROR(reader->Seek(entry.begin, entry.begin_line));
-  od::parser parser;
-  if (auto e = parser.allocate(kReadChunk, kMaxJsonDepth)) {
+  LineParsers parsers;
+  if (auto e = parsers.lines.allocate(kReadChunk, kMaxJsonDepth)) {
     return Internal("cannot allocate a JSON parser: " +
                     std::string(simdjson::error_message(e)));
   }
@@ -1210,7 +947,7 @@ Status JsonlStoreImpl::Scan(const std::string& collection,
     LineContext ctx(path_, reader->line_number());
     bool appended = false;
     try {
-      RETURN_IF_ERROR(ScanLine(parser, line, reader->CapacityFrom(line.data()),
+      RETURN_IF_ERROR(ScanLine(parsers, line, reader->CapacityFrom(line.data()),
                                ctx, collection, options.include, &page,
                                &appended));
     } catch (const std::exception& ex) {

@@ -19,7 +19,8 @@
 // (a NaN's sign and payload are not kept). Unknown keys are ignored.
 //
 // A path ending in ".gz" is read and written as gzip (appends add a gzip
-// member; readers see one stream). Reading never loads the file: opening
+// member; readers see one stream; bytes after the last member that are not
+// gzip are Corruption). Reading never loads the file: opening
 // makes one streaming pass that records, per collection, the count, the
 // dimension and the byte range its lines occupy; Scan and Get then read only
 // that range, one page at a time, so memory is bounded by the page size. A
@@ -64,8 +65,9 @@ class JsonlStore : public Store {
 
 // Opens `path` (gzip when it ends in ".gz"). A missing file is fine: it is
 // created on the first write. Corruption (with path and line) if an existing
-// file does not parse; IoError if it cannot be read. Writes go through `env`
-// (not owned; must outlive the store).
+// file does not parse; IoError naming the file if it cannot be read. Reads
+// and writes go through `env` (not owned; must outlive the store), so a test
+// can inject faults into both.
 Result<std::unique_ptr<JsonlStore>> OpenJsonlFile(
     const std::string& path, Env* env = Env::Default());
 

@@ -1,5 +1,6 @@
 // Tests of the jsonl: store: exact round trips (plain and gzip, NaN/Inf,
-// unicode), streaming in pages, appends, and errors that name file and line.
+// unicode), streaming in pages, appends, errors that name file and line, and
+// read faults injected through the Env.
 #include "stores/jsonl_store.h"
 
 #include <gmock/gmock.h>
@@ -16,6 +17,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include "core/env.h"
 
 namespace vecgate {
 namespace {
@@ -518,7 +521,7 @@ INSTANTIATE_TEST_SUITE_P(
                     "outside the float32 range"},
         BadLineCase{"NestedMetadata",
                     R"({"collection":"c","id":"x","metadata":{"a":{"b":1}}})",
-                    "metadata field 'a' is an object"},
+                    "metadata key 'a' is an object"},
         BadLineCase{"MetadataArray",
                     R"({"collection":"c","id":"x","metadata":[1]})",
                     "\"metadata\" is an array"},
@@ -642,6 +645,130 @@ TEST_F(JsonlStoreTest, TruncatedGzipIsCorruptionNotAShortRead) {
   Status s = OpenAndScanAll("t.jsonl.gz");
   EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
   EXPECT_THAT(s.message(), HasSubstr("truncated"));
+}
+
+// A metadata decimal of more than 19 digits reads as the nearest double (the
+// On-Demand number parser of libsimdjson 3.0.1 read this one as 4.1e-16), and
+// a gzip file followed by bytes that are not gzip is damaged, not complete.
+TEST_F(JsonlStoreTest, LongMetadataDecimalsReadAsTheNearestDouble) {
+  WriteText("long.jsonl",
+            R"({"collection":"c","id":"x","metadata":{"p":0.1000000000000000055511151231257827}})"
+            "\n");
+  auto store = Open("long.jsonl");
+  ASSERT_NE(store, nullptr);
+  auto all = ReadAll(*store, "c");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(std::get<double>(all->metadata(0)->at("p")), 0.1);
+}
+
+TEST_F(JsonlStoreTest, BytesAfterTheLastGzipMemberAreCorruption) {
+  RoundTrip("tail.jsonl.gz");
+  {
+    std::ofstream f(PathOf("tail.jsonl.gz"), std::ios::binary | std::ios::app);
+    f << "not gzip";
+  }
+  Status s = OpenAndScanAll("tail.jsonl.gz");
+  EXPECT_EQ(s.code(), StatusCode::kCorruption) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr(PathOf("tail.jsonl.gz")));
+}
+
+// Fails every read of `path` that reaches byte `fail_at` once armed, as a bad
+// sector would.
+class BadSectorEnv : public EnvWrapper {
+ public:
+  BadSectorEnv(std::string path, uint64_t fail_at)
+      : EnvWrapper(Env::Default()), path_(std::move(path)), fail_at_(fail_at) {}
+
+  void Arm() { armed_ = true; }
+  int failed_reads() const { return failed_reads_; }
+
+  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
+      const std::string& path) override {
+    // The store reads through random-access handles only; a sequential one
+    // would escape the fault.
+    ADD_FAILURE() << "unexpected sequential read of " << path;
+    return target()->NewSequentialFile(path);
+  }
+  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
+      const std::string& path) override {
+    ASSIGN_OR_RETURN(auto file, target()->NewRandomAccessFile(path));
+    if (path != path_) return file;
+    return std::unique_ptr<RandomAccessFile>(new Random(std::move(file), this));
+  }
+
+ private:
+  class Random : public RandomAccessFile {
+   public:
+    Random(std::unique_ptr<RandomAccessFile> f, BadSectorEnv* env)
+        : f_(std::move(f)), env_(env) {}
+    Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const override {
+      if (env_->armed_ && offset + n > env_->fail_at_) {
+        ++env_->failed_reads_;
+        return IoError("injected read error (bad sector)");
+      }
+      return f_->Read(offset, n, scratch, got);
+    }
+    uint64_t size() const override { return f_->size(); }
+
+   private:
+    std::unique_ptr<RandomAccessFile> f_;
+    BadSectorEnv* env_;
+  };
+
+  std::string path_;
+  uint64_t fail_at_;
+  bool armed_ = false;
+  int failed_reads_ = 0;
+};
+
+// A read fault, while opening or in the middle of a scan, of a plain or a
+// gzip file, is an IoError naming the file: never a short result returned as
+// if complete, and never Corruption (the bytes may be fine).
+TEST_F(JsonlStoreTest, ReadFaultsAreIoErrorsNamingTheFileNeverShortResults) {
+  const size_t kRows = 6000, kDim = 32;
+  for (const std::string name : {"fault.jsonl", "fault.jsonl.gz"}) {
+    SCOPED_TRACE(name);
+    {
+      auto store = Open(name);
+      ASSERT_NE(store, nullptr);
+      ASSERT_TRUE(store->CreateCollection(SampleInfo("c", kDim)).ok());
+      std::mt19937 rng(3);
+      RecordBatch b;
+      std::vector<float> row(kDim);
+      for (size_t i = 0; i < kRows; ++i) {
+        for (float& v : row) v = static_cast<float>(rng()) / 1e9f;
+        b.Add("id" + std::to_string(i), std::string("doc"), std::nullopt, row.data(),
+              kDim);
+      }
+      ASSERT_TRUE(store->Add("c", b).ok());
+    }
+    const uint64_t size = std::filesystem::file_size(PathOf(name));
+    ASSERT_GT(size, 1u << 19) << "reads must fail part way, after a first chunk";
+    BadSectorEnv bad(PathOf(name), size * 3 / 4);
+
+    // Opened before the fault: the scan meets it part way.
+    auto opened = OpenJsonlFile(PathOf(name), &bad);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    bad.Arm();
+    size_t delivered = 0;
+    Status scan = (*opened)->Scan("c", ScanOptions(), [&](RecordBatch& page) {
+      delivered += page.size();
+      return Status::Ok();
+    });
+    EXPECT_EQ(scan.code(), StatusCode::kIoError) << scan.ToString();
+    EXPECT_THAT(scan.message(), HasSubstr(PathOf(name)));
+    EXPECT_THAT(scan.message(), HasSubstr("injected read error"));
+    EXPECT_LT(delivered, kRows);
+    auto got = (*opened)->Get("c", {"id0", "id" + std::to_string(kRows - 1)}, Include());
+    EXPECT_EQ(got.status().code(), StatusCode::kIoError) << "Get must not return a part";
+
+    // Opening meets it while indexing.
+    auto reopened = OpenJsonlFile(PathOf(name), &bad);
+    EXPECT_EQ(reopened.status().code(), StatusCode::kIoError) << reopened.status().ToString();
+    EXPECT_THAT(reopened.status().message(), HasSubstr(PathOf(name)));
+    EXPECT_GT(bad.failed_reads(), 0);
+  }
 }
 
 }  // namespace
