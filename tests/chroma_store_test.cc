@@ -179,18 +179,10 @@ TEST(ChromaStoreTest, TokensNeverAppearInErrors) {
 TEST(ChromaStoreTest, AServerThatDiesMidStreamFailsTheScan) {
   // A server of this test's own, so killing it does not disturb the others.
   TempDir dir;
-  std::string out;
-  ASSERT_EQ(RunCommand(std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/start.sh " +
-                           dir.path() + "/data",
-                       &out),
-            0)
-      << out;
-  int port = 0;
-  long pid = 0;
-  std::sscanf(out.substr(out.find_last_of('\n', out.size() - 2) + 1).c_str(), "%d %ld",
-              &port, &pid);
-  if (port == 0) std::sscanf(out.c_str(), "%d %ld", &port, &pid);
-  ASSERT_GT(port, 0) << out;
+  testing::ServerProcess server("chroma");
+  std::string error;
+  ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
+  const int port = server.port();
   OpenOptions options;
   options.timeout_seconds = 3;
   options.max_retries = 1;
@@ -204,17 +196,11 @@ TEST(ChromaStoreTest, AServerThatDiesMidStreamFailsTheScan) {
   int64_t seen = 0;
   Status s = (*store)->Scan("doomed", scan, [&](RecordBatch& page) {
     seen += static_cast<int64_t>(page.size());
-    if (seen == 300) {
-      RunCommand(std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/stop.sh " +
-                     std::to_string(pid),
-                 &out);
-    }
+    if (seen == 300) server.Stop();
     return Status::Ok();
   });
   EXPECT_FALSE(s.ok()) << "a scan that lost its server must not report success";
   EXPECT_LT(seen, 2000);
-  RunCommand(std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/stop.sh " + std::to_string(pid),
-             &out);
 }
 
 }  // namespace

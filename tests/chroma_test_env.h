@@ -12,6 +12,7 @@
 #include <string>
 
 #include "core/store.h"
+#include "tests/test_server.h"
 
 // 1 in the sanitizer build (-DVECGATE_SANITIZE=ON): the tests and the
 // vecgate binary they run are built with AddressSanitizer.
@@ -34,7 +35,7 @@ class ChromaTestServer {
   // with a clear message if no server can be had.
   static ChromaTestServer& Get();
 
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
   // "127.0.0.1:PORT"
   std::string HostPort() const;
   // chroma://127.0.0.1:PORT/default_tenant/DB for a new, empty database
@@ -47,27 +48,10 @@ class ChromaTestServer {
   void StopOwned();
 
  private:
-  ChromaTestServer() = default;
-  void Start();
+  ChromaTestServer();
 
-  int port_ = 0;
-  long owned_pid_ = 0;
-  std::string owned_dir_;
+  SharedServer server_;
 };
-
-// A temporary directory removed at destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-// Runs a shell command, returns its exit code; stdout+stderr in *output.
-int RunCommand(const std::string& command, std::string* output);
 
 }  // namespace vecgate::testing
 

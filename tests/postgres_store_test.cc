@@ -74,11 +74,11 @@ TEST(PostgresUriTest, ParsesParametersAndPassesLibpqOnesThrough) {
 TEST(PostgresConnectTest, NoServerIsUnavailableAndSaysWhere) {
   // A port nothing listens on: the one a stopped private server had.
   testing::TempDir dir;
-  int port = 0;
-  long pid = 0;
+  testing::ServerProcess server("pglite");
   std::string error;
-  ASSERT_TRUE(testing::StartPrivatePglite(dir.path() + "/data", &port, &pid, &error)) << error;
-  testing::StopPrivatePglite(pid);
+  ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
+  const int port = server.port();
+  server.Stop();
   ::setenv("PGPASSWORD", "pw-that-must-not-show", 1);
   auto store = OpenStore("postgresql://app@127.0.0.1:" + std::to_string(port) + "/db",
                          OpenOptions());
@@ -248,12 +248,11 @@ TEST_F(PostgresStoreTest, RenameMovesTheIndexesAndCreateReplaysThem) {
 
 TEST(PostgresServerGoneTest, ScanFailsClearlyWhenTheServerStopsMidway) {
   testing::TempDir dir;
-  int port = 0;
-  long pid = 0;
+  testing::ServerProcess server("pglite");
   std::string error;
-  ASSERT_TRUE(testing::StartPrivatePglite(dir.path() + "/data", &port, &pid, &error)) << error;
-  const std::string uri =
-      "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/postgres?schema=gone";
+  ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
+  const std::string uri = "postgresql://postgres@127.0.0.1:" + std::to_string(server.port()) +
+                          "/postgres?schema=gone";
   auto opened = OpenStore(uri, OpenOptions());
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Store& store = **opened;
@@ -269,10 +268,9 @@ TEST(PostgresServerGoneTest, ScanFailsClearlyWhenTheServerStopsMidway) {
   options.page_size = 10;
   int pages = 0;
   Status s = store.Scan("big", options, [&](RecordBatch&) {
-    if (++pages == 2) testing::StopPrivatePglite(pid);
+    if (++pages == 2) server.Stop();
     return Status::Ok();
   });
-  testing::StopPrivatePglite(pid);
   EXPECT_EQ(pages, 2);
   EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
   EXPECT_THAT(s.message(), HasSubstr("scanning collection 'big' after id 'r1019'"));

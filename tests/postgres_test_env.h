@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/store.h"
+#include "tests/test_server.h"
 
 namespace vecgate::testing {
 
@@ -19,7 +20,7 @@ class PostgresTestServer {
   // with a clear message if no server can be had.
   static PostgresTestServer& Get();
 
-  int port() const { return port_; }
+  int port() const { return server_.port(); }
   // postgresql://postgres@127.0.0.1:PORT/postgres
   std::string BaseUri() const;
   // The URI of a new schema (not created yet) named after `hint` plus a
@@ -31,18 +32,10 @@ class PostgresTestServer {
   void StopOwned();
 
  private:
-  PostgresTestServer() = default;
-  void Start();
+  PostgresTestServer();
 
-  int port_ = 0;
-  long owned_pid_ = 0;
-  std::string owned_dir_;
+  SharedServer server_;
 };
-
-// Starts a PGlite server of its own (for tests that stop it): "PORT PID".
-// Returns false and the script's output in *error on failure.
-bool StartPrivatePglite(const std::string& data_dir, int* port, long* pid, std::string* error);
-void StopPrivatePglite(long pid);
 
 }  // namespace vecgate::testing
 

@@ -612,27 +612,11 @@ TEST(ValidateCliTest, ProgressWithoutATerminalIsOneLinePerCollectionWithoutAbsur
 TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
   // A Chroma of this test's own, so it can be killed.
   TempDir server_dir;
-  std::string started;
-  ASSERT_EQ(RunCommand("WATCH_PID=" + std::to_string(::getpid()) + " " VECGATE_SOURCE_DIR
-                       "/tools/chroma/start.sh " + server_dir.path() + "/data",
-                       &started),
-            0)
-      << started;
-  std::istringstream words(started);
-  std::vector<long> numbers;
-  for (std::string w; words >> w;) numbers.push_back(std::atol(w.c_str()));
-  ASSERT_GE(numbers.size(), 2u) << started;
-  const long port = numbers[numbers.size() - 2];
-  const long pid = numbers.back();
-  ASSERT_GT(pid, 0);
-  auto stop = [pid] {
-    std::string ignored;
-    RunCommand(VECGATE_SOURCE_DIR "/tools/chroma/stop.sh " + std::to_string(pid), &ignored);
-  };
-  struct Stopper {
-    std::function<void()> f;
-    ~Stopper() { f(); }
-  } stopper{stop};
+  testing::ServerProcess server("chroma");
+  std::string error;
+  ASSERT_TRUE(server.Start(server_dir.path() + "/data", &error)) << error;
+  const int port = server.port();
+  const long pid = server.pid();
 
   // Old: 15 records on the shared server. New: 2,034 records of the same
   // collection on the doomed server, read in pages of 5 (about 400 requests):

@@ -17,29 +17,14 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 mkdir -p "$data_dir"
-if [ -z "$port" ]; then
-  port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-fi
-# setsid: the server gets its own process group, so stop.sh can end it and
-# any child it spawned, and a test runner's signals do not reach it twice.
+source "$here/../server_lib.sh"
+[ -n "$port" ] || port=$(free_port)
 setsid "$bin" run --path "$data_dir" --host 127.0.0.1 --port "$port" >"$log" 2>&1 </dev/null &
 pid=$!
-for _ in $(seq 1 300); do
-  if curl -fsS -m 2 "http://127.0.0.1:$port/api/v2/heartbeat" >/dev/null 2>&1; then
-    if [ -n "${WATCH_PID:-}" ]; then
-      (while kill -0 "$WATCH_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-       "$here/stop.sh" "$pid") </dev/null >/dev/null 2>&1 &
-    fi
-    echo "$port $pid"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "start.sh: Chroma exited before answering; its log ($log):" >&2
-    tail -20 "$log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-echo "start.sh: Chroma did not answer /api/v2/heartbeat on port $port within 30 s; log: $log" >&2
-kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-exit 1
+heartbeat() { curl -fsS -m 2 "http://127.0.0.1:$port/api/v2/heartbeat"; }
+if ! wait_ready Chroma "$pid" "$log" 30 heartbeat; then
+  stop_group "$pid"
+  exit 1
+fi
+watch_owner "$pid" "$here/stop.sh" "$pid"
+echo "$port $pid"

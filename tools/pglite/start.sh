@@ -20,28 +20,15 @@ if [ ! -x "$bin" ]; then
   exit 1
 fi
 mkdir -p "$(dirname "$data_dir")"
-if [ -z "$port" ]; then
-  port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
-fi
+source "$here/../server_lib.sh"
+[ -n "$port" ] || port=$(free_port)
 setsid "$bin" -d "$data_dir" -p "$port" -h 127.0.0.1 -m 8 \
   -e @electric-sql/pglite-pgvector:vector >"$log" 2>&1 </dev/null &
 pid=$!
-for _ in $(seq 1 1200); do
-  if grep -q "listening" "$log" 2>/dev/null; then
-    if [ -n "${WATCH_PID:-}" ]; then
-      (while kill -0 "$WATCH_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-       "$here/stop.sh" "$pid") </dev/null >/dev/null 2>&1 &
-    fi
-    echo "$port $pid"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "start.sh: PGlite exited before listening; its log ($log):" >&2
-    tail -20 "$log" >&2
-    exit 1
-  fi
-  sleep 0.1
-done
-echo "start.sh: PGlite did not listen on port $port within 120 s; log: $log" >&2
-kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-exit 1
+listening() { grep -q "listening" "$log"; }
+if ! wait_ready PGlite "$pid" "$log" 120 listening; then
+  stop_group "$pid"
+  exit 1
+fi
+watch_owner "$pid" "$here/stop.sh" "$pid"
+echo "$port $pid"

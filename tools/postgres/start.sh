@@ -46,28 +46,15 @@ if ! "${as[@]}" "$bin/initdb" -D "$cluster/data" -U postgres --pwfile="$pwfile" 
   exit 1
 fi
 rm -f "$pwfile"
-port=$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+source "$here/../server_lib.sh"
+port=$(free_port)
 setsid "${as[@]}" "$bin/postgres" -D "$cluster/data" -p "$port" -c listen_addresses=127.0.0.1 \
   -c unix_socket_directories="$cluster" -c fsync=off -c shared_buffers=16MB \
   >>"$log" 2>&1 </dev/null &
 pid=$!
-for _ in $(seq 1 600); do
-  if "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
-    if [ -n "${WATCH_PID:-}" ]; then
-      (while kill -0 "$WATCH_PID" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 1; done
-       "$here/stop.sh" "$pid" "$cluster") </dev/null >/dev/null 2>&1 &
-    fi
-    echo "$port $pid $cluster"
-    exit 0
-  fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "start.sh: PostgreSQL exited before accepting connections; its log ($log):" >&2
-    tail -20 "$log" >&2
-    rm -rf "$cluster"
-    exit 1
-  fi
-  sleep 0.1
-done
-echo "start.sh: PostgreSQL did not accept connections on port $port within 60 s; log: $log" >&2
-"$here/stop.sh" "$pid" "$cluster"
-exit 1
+if ! wait_ready PostgreSQL "$pid" "$log" 60 "$bin/pg_isready" -q -h 127.0.0.1 -p "$port"; then
+  "$here/stop.sh" "$pid" "$cluster"
+  exit 1
+fi
+watch_owner "$pid" "$here/stop.sh" "$pid" "$cluster"
+echo "$port $pid $cluster"

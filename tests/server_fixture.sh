@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# CTest fixture: starts one real server for the whole test run and stops it.
+#   server_fixture.sh chroma|pglite start STATE_DIR  -> STATE_DIR/port, STATE_DIR/pid
+#   server_fixture.sh chroma|pglite stop STATE_DIR
+# chroma is the pinned Chroma, pglite the pinned PGlite (PostgreSQL with
+# pgvector), each through its tools/NAME/start.sh. Tests find STATE_DIR in
+# VECGATE_TEST_CHROMA_STATE / VECGATE_TEST_PGLITE_STATE and each works in a
+# database or schema of its own, so tests may run in parallel on one server.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+server=${1:?chroma|pglite}
+cmd=${2:?start|stop}
+state=${3:?STATE_DIR}
+case "$server" in
+  chroma) name=Chroma ;;
+  pglite) name=PGlite ;;
+  *) echo "usage: $0 chroma|pglite start|stop STATE_DIR" >&2; exit 2 ;;
+esac
+tools=$here/tools/$server
+case "$cmd" in
+  start)
+    if [ -f "$state/pid" ]; then "$tools/stop.sh" "$(cat "$state/pid")" || true; fi
+    rm -rf "$state"
+    mkdir -p "$state"
+    read -r port pid < <("$tools/start.sh" "$state/data" "" "$state/$server.log")
+    echo "$port" >"$state/port"
+    echo "$pid" >"$state/pid"
+    echo "$name test server on 127.0.0.1:$port (pid $pid)"
+    ;;
+  stop)
+    if [ -f "$state/pid" ]; then
+      "$tools/stop.sh" "$(cat "$state/pid")"
+      rm -f "$state/pid" "$state/port"
+    fi
+    ;;
+  *) echo "usage: $0 chroma|pglite start|stop STATE_DIR" >&2; exit 2 ;;
+esac
