@@ -22,6 +22,7 @@
 #include <set>
 #include <string_view>
 #include <utility>
+#include <variant>
 
 #include "core/env.h"
 #include "suites/checks.h"
@@ -39,16 +40,12 @@ std::vector<std::string_view> CheckNames() {
   return names;
 }
 
-// Client threads of query_performance: more would only measure this machine.
-constexpr int64_t kMaxQueryConcurrency = 64;
-
 // Upper bounds of the numbers that size memory or work, so that a typo such
 // as "k": 1e12 is refused at load instead of exhausting memory mid-run. Each
-// is far above what a gate needs.
+// is far above what a gate needs. (Those of check thresholds are in their
+// tables, suites/checks.cc.)
 constexpr int64_t kMaxK = 10000;                   // neighbours per query
 constexpr int64_t kMaxQuerySample = 100000;        // sampled query vectors
-constexpr int64_t kMaxNearDuplicateSample = 20000;  // pairs grow with its square
-constexpr int64_t kMaxPerformanceQueries = 1000000;  // per store and collection
 constexpr int64_t kMaxFindingsListed = 100000;
 // Suite files are small: bytes and JSON nesting are bounded before parsing.
 constexpr size_t kMaxSuiteBytes = 16 << 20;
@@ -129,6 +126,20 @@ std::string StemOf(const std::string& origin) {
   return base.empty() ? "default" : base;
 }
 
+// The value of an integer or number threshold, for rules between keys.
+double AsNumber(const ThresholdValue& value) {
+  if (const int64_t* i = std::get_if<int64_t>(&value)) return static_cast<double>(*i);
+  return std::get<double>(value);
+}
+
+bool IsEmptyList(const ThresholdValue& value) {
+  if (const auto* ints = std::get_if<std::vector<int64_t>>(&value)) return ints->empty();
+  if (const auto* strings = std::get_if<std::vector<std::string>>(&value)) {
+    return strings->empty();
+  }
+  return false;
+}
+
 // Reads one suite. Each method returns InvalidArgument naming the origin and
 // the JSON path on the first problem found.
 class SuiteParser {
@@ -191,10 +202,6 @@ class SuiteParser {
     return Status::Ok();
   }
 
-  Status Percent(const Json& j, const std::string& path, double* out) const {
-    return Number(j, path, 0, 100, out);
-  }
-
   Status Integer(const Json& j, const std::string& path, int64_t min,
                  int64_t* out) const {
     bool ok = false;
@@ -219,15 +226,17 @@ class SuiteParser {
     return Status::Ok();
   }
 
-  // An integer in [min, max]; `why` says what the upper bound protects.
+  // An integer in [min, max]; `why`, when given, says what the upper bound
+  // protects.
   Status Integer(const Json& j, const std::string& path, int64_t min,
-                 int64_t max, const char* why, int64_t* out) const {
+                 int64_t max, std::string_view why, int64_t* out) const {
     int64_t value = 0;
     RETURN_IF_ERROR(Integer(j, path, min, &value));
     if (value > max) {
       return Error(path, "expected an integer between " + std::to_string(min) +
-                             " and " + std::to_string(max) + " (" + why +
-                             "), got " + Describe(j));
+                             " and " + std::to_string(max) +
+                             (why.empty() ? "" : " (" + std::string(why) + ")") +
+                             ", got " + Describe(j));
     }
     *out = value;
     return Status::Ok();
@@ -284,19 +293,6 @@ class SuiteParser {
     return Status::Ok();
   }
 
-  // `warn` must not exceed `fail` (both percentages of bad records).
-  Status WarnNotAboveFail(const std::string& path, double warn,
-                          double fail) const {
-    if (warn > fail) {
-      return Error(Child(path, "warn_percent"),
-                   "warn_percent (" + FormatNumber(warn) +
-                       ") must not be above fail_percent (" +
-                       FormatNumber(fail) + "); a value above fail_percent " +
-                       "already fails");
-    }
-    return Status::Ok();
-  }
-
   Status Parse(const Json& root, Suite* suite) const;
 
  private:
@@ -306,6 +302,12 @@ class SuiteParser {
                        Suite* suite) const;
   Status ParseThresholds(const Json& j, const std::string& path,
                          Suite* suite) const;
+  Status ParseCheckThresholds(const Json& j, const std::string& path,
+                              const ThresholdTable& table, Suite* suite) const;
+  Status ParseThreshold(const Json& j, const std::string& path,
+                        const ThresholdKey& key, ThresholdValue* out) const;
+  Status CheckThresholdRule(const std::string& path, const ThresholdRule& rule,
+                            const ThresholdTable& table, const Suite& suite) const;
   Status ParseQueries(const Json& j, const std::string& path,
                       Suite* suite) const;
   Status ParseChecks(const Json& j, const std::string& path,
@@ -564,322 +566,138 @@ Status SuiteParser::ParseMappings(const Json& j, const std::string& path,
 Status SuiteParser::ParseThresholds(const Json& j, const std::string& path,
                                     Suite* suite) const {
   RETURN_IF_ERROR(CheckObject(j, path, CheckNames()));
-  const double inf = std::numeric_limits<double>::infinity();
-
-  if (j.contains("count")) {
-    const Json& c = j["count"];
-    const std::string p = Child(path, "count");
-    RETURN_IF_ERROR(CheckObject(
-        c, p, {"tolerance", "data_loss_fail_percent", "extra_ids_fail"}));
-    CountThresholds& t = suite->count;
-    if (c.contains("tolerance")) {
-      RETURN_IF_ERROR(
-          Integer(c["tolerance"], Child(p, "tolerance"), 0, &t.tolerance));
-    }
-    if (c.contains("data_loss_fail_percent")) {
-      RETURN_IF_ERROR(Percent(c["data_loss_fail_percent"],
-                              Child(p, "data_loss_fail_percent"),
-                              &t.data_loss_fail_percent));
-    }
-    if (c.contains("extra_ids_fail")) {
-      RETURN_IF_ERROR(Bool(c["extra_ids_fail"], Child(p, "extra_ids_fail"),
-                           &t.extra_ids_fail));
-    }
-  }
-
-  if (j.contains("embedding_integrity")) {
-    const Json& e = j["embedding_integrity"];
-    const std::string p = Child(path, "embedding_integrity");
+  for (const CheckInfo& check : AllChecks()) {
+    const std::string name(check.name);
+    if (!j.contains(name)) continue;
     RETURN_IF_ERROR(
-        CheckObject(e, p,
-                    {"warn_percent", "fail_percent", "allowed_dimensions",
-                     "require_allowed_dimension", "drift_min_cosine",
-                     "drift_max_abs_diff"}));
-    EmbeddingThresholds& t = suite->embedding;
-    if (e.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(e["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
+        ParseCheckThresholds(j[name], Child(path, name), check.thresholds, suite));
+  }
+  return Status::Ok();
+}
+
+// One check's object: its keys in table order, then its rules, so that a rule
+// sees the suite's final values whichever of its keys the file gives.
+Status SuiteParser::ParseCheckThresholds(const Json& j, const std::string& path,
+                                         const ThresholdTable& table,
+                                         Suite* suite) const {
+  std::vector<std::string_view> names;
+  for (const ThresholdKey& key : table.keys) names.push_back(key.key);
+  RETURN_IF_ERROR(CheckObject(j, path, names));
+  for (const ThresholdKey& key : table.keys) {
+    const std::string name(key.key);
+    if (!j.contains(name)) continue;
+    ThresholdValue value;
+    RETURN_IF_ERROR(ParseThreshold(j[name], Child(path, name), key, &value));
+    key.set(*suite, std::move(value));
+  }
+  for (const ThresholdRule& rule : table.rules) {
+    RETURN_IF_ERROR(CheckThresholdRule(path, rule, table, *suite));
+  }
+  return Status::Ok();
+}
+
+Status SuiteParser::ParseThreshold(const Json& j, const std::string& path,
+                                   const ThresholdKey& key,
+                                   ThresholdValue* out) const {
+  const ThresholdRange& range = key.range;
+  // Integer bounds are declared as doubles; every one declared is integral
+  // and far inside int64_t.
+  const int64_t int_min = std::isfinite(range.min)
+                              ? static_cast<int64_t>(range.min)
+                              : std::numeric_limits<int64_t>::min();
+  const int64_t int_max = std::isfinite(range.max)
+                              ? static_cast<int64_t>(range.max)
+                              : std::numeric_limits<int64_t>::max();
+  switch (key.kind) {
+    case ThresholdKind::kBool: {
+      bool value = false;
+      RETURN_IF_ERROR(Bool(j, path, &value));
+      *out = value;
+      return Status::Ok();
     }
-    if (e.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(e["fail_percent"], Child(p, "fail_percent"),
-                              &t.fail_percent));
+    case ThresholdKind::kInteger: {
+      int64_t value = 0;
+      RETURN_IF_ERROR(Integer(j, path, int_min, int_max, range.max_reason, &value));
+      *out = value;
+      return Status::Ok();
     }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-    if (e.contains("allowed_dimensions")) {
-      const Json& dims = e["allowed_dimensions"];
-      const std::string dp = Child(p, "allowed_dimensions");
-      if (!dims.is_array()) {
-        return Error(dp,
-                     "expected an array of dimensions such as [384, 768], "
-                     "got " +
-                         Describe(dims));
+    case ThresholdKind::kNumber: {
+      double value = 0;
+      RETURN_IF_ERROR(Number(j, path, range.min, range.max, &value));
+      if (range.above_min && value <= range.min) {
+        const std::string unit = key.unit.empty() ? "" : " of " + std::string(key.unit);
+        return Error(path, "expected a number" + unit + " above " +
+                               FormatNumber(range.min) + ", got " + Describe(j));
+      }
+      *out = value;
+      return Status::Ok();
+    }
+    case ThresholdKind::kString: {
+      std::string value;
+      RETURN_IF_ERROR(String(j, path, false, &value));
+      *out = std::move(value);
+      return Status::Ok();
+    }
+    case ThresholdKind::kIntegerList: {
+      if (!j.is_array()) {
+        return Error(path, "expected an array of integers >= " + std::to_string(int_min) +
+                               ", got " + Describe(j));
       }
       std::vector<int64_t> values;
-      for (size_t i = 0; i < dims.size(); ++i) {
-        int64_t d = 0;
-        RETURN_IF_ERROR(Integer(dims[i], Child(dp, i), 1, &d));
-        if (std::find(values.begin(), values.end(), d) != values.end()) {
-          return Error(Child(dp, i), std::to_string(d) + " is listed twice");
+      for (size_t i = 0; i < j.size(); ++i) {
+        int64_t value = 0;
+        RETURN_IF_ERROR(
+            Integer(j[i], Child(path, i), int_min, int_max, range.max_reason, &value));
+        if (std::find(values.begin(), values.end(), value) != values.end()) {
+          return Error(Child(path, i), std::to_string(value) + " is listed twice");
         }
-        values.push_back(d);
+        values.push_back(value);
       }
-      t.allowed_dimensions = std::move(values);
+      *out = std::move(values);
+      return Status::Ok();
     }
-    if (e.contains("require_allowed_dimension")) {
-      RETURN_IF_ERROR(Bool(e["require_allowed_dimension"],
-                           Child(p, "require_allowed_dimension"),
-                           &t.require_allowed_dimension));
-    }
-    if (t.require_allowed_dimension && t.allowed_dimensions.empty()) {
-      return Error(Child(p, "allowed_dimensions"),
-                   "is empty but require_allowed_dimension is true; every "
-                   "record would fail");
-    }
-    if (e.contains("drift_min_cosine")) {
-      RETURN_IF_ERROR(Number(e["drift_min_cosine"],
-                             Child(p, "drift_min_cosine"), -1, 1,
-                             &t.drift_min_cosine));
-    }
-    if (e.contains("drift_max_abs_diff")) {
-      RETURN_IF_ERROR(Number(e["drift_max_abs_diff"],
-                             Child(p, "drift_max_abs_diff"), 0, inf,
-                             &t.drift_max_abs_diff));
+    case ThresholdKind::kStringList: {
+      std::vector<std::string> values;
+      RETURN_IF_ERROR(StringList(j, path, &values));
+      *out = std::move(values);
+      return Status::Ok();
     }
   }
+  return Error(path, "has a kind this loader does not know");
+}
 
-  if (j.contains("metadata_completeness")) {
-    const Json& m = j["metadata_completeness"];
-    const std::string p = Child(path, "metadata_completeness");
-    RETURN_IF_ERROR(CheckObject(m, p, {"pass_percent", "warn_percent"}));
-    MetadataThresholds& t = suite->metadata;
-    if (m.contains("pass_percent")) {
-      RETURN_IF_ERROR(Percent(m["pass_percent"], Child(p, "pass_percent"),
-                              &t.pass_percent));
-    }
-    if (m.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(m["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
-    }
-    if (t.warn_percent > t.pass_percent) {
-      return Error(Child(p, "warn_percent"),
-                   "warn_percent (" + FormatNumber(t.warn_percent) +
-                       ") must not be above pass_percent (" +
-                       FormatNumber(t.pass_percent) +
-                       "): these are minimum completeness percentages");
-    }
+Status SuiteParser::CheckThresholdRule(const std::string& path,
+                                       const ThresholdRule& rule,
+                                       const ThresholdTable& table,
+                                       const Suite& suite) const {
+  const ThresholdKey* key = table.Find(rule.key);
+  const ThresholdKey* other = table.Find(rule.other);
+  if (key == nullptr || other == nullptr) {
+    // A table that names a key it does not declare; suite_test.cc catches it.
+    return Error(path, "threshold rule names an undeclared key");
   }
-
-  if (j.contains("semantic_divergence")) {
-    const Json& s = j["semantic_divergence"];
-    const std::string p = Child(path, "semantic_divergence");
-    RETURN_IF_ERROR(CheckObject(s, p,
-                                {"warn_percent", "fail_percent", "min_recall",
-                                 "min_self_retrieval", "check_live_index",
-                                 "recall_tolerance", "self_retrieval_tolerance"}));
-    DivergenceThresholds& t = suite->divergence;
-    if (s.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(s["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
-    }
-    if (s.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(s["fail_percent"], Child(p, "fail_percent"),
-                              &t.fail_percent));
-    }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-    if (s.contains("min_recall")) {
-      RETURN_IF_ERROR(
-          Number(s["min_recall"], Child(p, "min_recall"), 0, 1, &t.min_recall));
-    }
-    if (s.contains("min_self_retrieval")) {
-      RETURN_IF_ERROR(Number(s["min_self_retrieval"],
-                             Child(p, "min_self_retrieval"), 0, 1,
-                             &t.min_self_retrieval));
-    }
-    if (s.contains("recall_tolerance")) {
-      RETURN_IF_ERROR(Number(s["recall_tolerance"], Child(p, "recall_tolerance"), 0, 1,
-                             &t.recall_tolerance));
-    }
-    if (s.contains("self_retrieval_tolerance")) {
-      RETURN_IF_ERROR(Number(s["self_retrieval_tolerance"],
-                             Child(p, "self_retrieval_tolerance"), 0, 1,
-                             &t.self_retrieval_tolerance));
-    }
-    if (s.contains("check_live_index")) {
-      RETURN_IF_ERROR(Bool(s["check_live_index"], Child(p, "check_live_index"),
-                           &t.check_live_index));
-    }
-  }
-
-  if (j.contains("collection_distribution")) {
-    const Json& d = j["collection_distribution"];
-    const std::string p = Child(path, "collection_distribution");
-    RETURN_IF_ERROR(CheckObject(d, p, {"unexpected_collections_fail"}));
-    if (d.contains("unexpected_collections_fail")) {
-      RETURN_IF_ERROR(Bool(d["unexpected_collections_fail"],
-                           Child(p, "unexpected_collections_fail"),
-                           &suite->distribution.unexpected_collections_fail));
-    }
-  }
-
-  if (j.contains("duplicates")) {
-    const Json& d = j["duplicates"];
-    const std::string p = Child(path, "duplicates");
-    RETURN_IF_ERROR(CheckObject(
-        d, p,
-        {"check_documents", "check_embeddings", "near_duplicate_cosine",
-         "near_duplicate_sample", "warn_percent", "fail_percent"}));
-    DuplicateThresholds& t = suite->duplicates;
-    if (d.contains("check_documents")) {
-      RETURN_IF_ERROR(Bool(d["check_documents"], Child(p, "check_documents"),
-                           &t.check_documents));
-    }
-    if (d.contains("check_embeddings")) {
-      RETURN_IF_ERROR(Bool(d["check_embeddings"], Child(p, "check_embeddings"),
-                           &t.check_embeddings));
-    }
-    if (d.contains("near_duplicate_cosine")) {
-      RETURN_IF_ERROR(Number(d["near_duplicate_cosine"],
-                             Child(p, "near_duplicate_cosine"), -1, 1,
-                             &t.near_duplicate_cosine));
-    }
-    if (d.contains("near_duplicate_sample")) {
-      RETURN_IF_ERROR(Integer(d["near_duplicate_sample"],
-                              Child(p, "near_duplicate_sample"), 1,
-                              kMaxNearDuplicateSample,
-                              "the pairs compared grow with its square",
-                              &t.near_duplicate_sample));
-    }
-    if (d.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(d["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
-    }
-    if (d.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(d["fail_percent"], Child(p, "fail_percent"),
-                              &t.fail_percent));
-    }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-  }
-
-  if (j.contains("field_types")) {
-    const Json& f = j["field_types"];
-    const std::string p = Child(path, "field_types");
-    RETURN_IF_ERROR(CheckObject(f, p, {"warn_percent", "fail_percent"}));
-    FieldTypeThresholds& t = suite->field_types;
-    if (f.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(f["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
-    }
-    if (f.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(f["fail_percent"], Child(p, "fail_percent"),
-                              &t.fail_percent));
-    }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-  }
-
-  if (j.contains("citations")) {
-    const Json& c = j["citations"];
-    const std::string p = Child(path, "citations");
-    RETURN_IF_ERROR(
-        CheckObject(c, p, {"field", "warn_percent", "fail_percent"}));
-    CitationThresholds& t = suite->citations;
-    if (c.contains("field")) {
-      RETURN_IF_ERROR(String(c["field"], Child(p, "field"), false, &t.field));
-    }
-    if (c.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(c["warn_percent"], Child(p, "warn_percent"),
-                              &t.warn_percent));
-    }
-    if (c.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(c["fail_percent"], Child(p, "fail_percent"),
-                              &t.fail_percent));
-    }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-  }
-
-  if (j.contains("content")) {
-    const Json& c = j["content"];
-    const std::string p = Child(path, "content");
-    RETURN_IF_ERROR(CheckObject(c, p,
-                                {"warn_percent", "fail_percent", "ignore_fields",
-                                 "new_fields_allowed", "reembedding", "max_ulps"}));
-    ContentThresholds& t = suite->content;
-    if (c.contains("warn_percent")) {
-      RETURN_IF_ERROR(Percent(c["warn_percent"], Child(p, "warn_percent"), &t.warn_percent));
-    }
-    if (c.contains("fail_percent")) {
-      RETURN_IF_ERROR(Percent(c["fail_percent"], Child(p, "fail_percent"), &t.fail_percent));
-    }
-    RETURN_IF_ERROR(WarnNotAboveFail(p, t.warn_percent, t.fail_percent));
-    if (c.contains("ignore_fields")) {
-      RETURN_IF_ERROR(
-          StringList(c["ignore_fields"], Child(p, "ignore_fields"), &t.ignore_fields));
-    }
-    if (c.contains("new_fields_allowed")) {
-      RETURN_IF_ERROR(Bool(c["new_fields_allowed"], Child(p, "new_fields_allowed"),
-                           &t.new_fields_allowed));
-    }
-    if (c.contains("reembedding")) {
-      RETURN_IF_ERROR(Bool(c["reembedding"], Child(p, "reembedding"), &t.reembedding));
-    }
-    if (c.contains("max_ulps")) {
-      int64_t ulps = 0;
-      RETURN_IF_ERROR(Integer(c["max_ulps"], Child(p, "max_ulps"), 0, &ulps));
-      if (ulps > 1000000) return Error(Child(p, "max_ulps"), "expected at most 1000000");
-      t.max_ulps = ulps;
-    }
-  }
-
-  if (j.contains("query_performance")) {
-    const Json& q = j["query_performance"];
-    const std::string p = Child(path, "query_performance");
-    RETURN_IF_ERROR(CheckObject(
-        q, p,
-        {"enabled", "max_mean_latency_ms", "min_queries_per_second",
-         "max_slowdown_percent", "queries", "warmup", "concurrency",
-         "max_seconds"}));
-    QueryPerformanceThresholds& t = suite->query_performance;
-    if (q.contains("enabled")) {
-      RETURN_IF_ERROR(Bool(q["enabled"], Child(p, "enabled"), &t.enabled));
-    }
-    if (q.contains("max_mean_latency_ms")) {
-      RETURN_IF_ERROR(Number(q["max_mean_latency_ms"],
-                             Child(p, "max_mean_latency_ms"), 0, inf,
-                             &t.max_mean_latency_ms));
-    }
-    if (q.contains("min_queries_per_second")) {
-      RETURN_IF_ERROR(Number(q["min_queries_per_second"],
-                             Child(p, "min_queries_per_second"), 0, inf,
-                             &t.min_queries_per_second));
-    }
-    if (q.contains("max_slowdown_percent")) {
-      RETURN_IF_ERROR(Number(q["max_slowdown_percent"],
-                             Child(p, "max_slowdown_percent"), 0, inf,
-                             &t.max_slowdown_percent));
-    }
-    if (q.contains("queries")) {
-      RETURN_IF_ERROR(Integer(q["queries"], Child(p, "queries"), 1, kMaxPerformanceQueries,
-                              "queries sent to each store", &t.queries));
-    }
-    if (q.contains("warmup")) {
-      RETURN_IF_ERROR(Integer(q["warmup"], Child(p, "warmup"), 0, kMaxPerformanceQueries,
-                              "queries sent to each store", &t.warmup));
-    }
-    if (q.contains("concurrency")) {
-      const std::string cp = Child(p, "concurrency");
-      RETURN_IF_ERROR(Integer(q["concurrency"], cp, 1, &t.concurrency));
-      if (t.concurrency > kMaxQueryConcurrency) {
-        return Error(cp, "expected an integer between 1 and " +
-                             std::to_string(kMaxQueryConcurrency) + ", got " +
-                             Describe(q["concurrency"]));
+  const std::string key_name(rule.key);
+  const std::string other_name(rule.other);
+  const ThresholdValue value = key->get(suite);
+  const ThresholdValue other_value = other->get(suite);
+  switch (rule.kind) {
+    case ThresholdRule::Kind::kNotAbove: {
+      const double low = AsNumber(value);
+      const double high = AsNumber(other_value);
+      if (low > high) {
+        return Error(Child(path, key_name),
+                     key_name + " (" + FormatNumber(low) + ") must not be above " +
+                         other_name + " (" + FormatNumber(high) + ")" +
+                         std::string(rule.reason));
       }
+      return Status::Ok();
     }
-    if (q.contains("max_seconds")) {
-      const std::string sp = Child(p, "max_seconds");
-      RETURN_IF_ERROR(Number(q["max_seconds"], sp, 0, 86400, &t.max_seconds));
-      if (t.max_seconds <= 0) {
-        return Error(sp, "expected a number of seconds above 0, got " +
-                             Describe(q["max_seconds"]));
+    case ThresholdRule::Kind::kNonEmptyWhen: {
+      if (IsEmptyList(value) && std::get<bool>(other_value)) {
+        return Error(Child(path, key_name), "is empty but " + other_name +
+                                                " is true" + std::string(rule.reason));
       }
+      return Status::Ok();
     }
   }
   return Status::Ok();

@@ -42,6 +42,11 @@ struct CollectionMapping {
   std::optional<int64_t> expected_count;
 };
 
+// The thresholds of each check, one struct per check, with the built-in
+// defaults as member initialisers. The suite keys that set them, with JSON
+// kind, bounds and meaning, are declared once in the check's threshold
+// table (suites/checks.cc); a member without a row there is not read from a
+// suite file.
 struct CountThresholds {
   int64_t tolerance = 0;            // missing ids allowed before FAIL
   double data_loss_fail_percent = 5.0;

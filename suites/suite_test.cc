@@ -8,11 +8,18 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <string>
+#include <vector>
+
+#include "suites/checks.h"
 
 namespace vecgate {
 namespace {
@@ -659,6 +666,292 @@ TEST(SuiteBoundsTest, HugeSuiteFileIsRefusedBeforeReading) {
   EXPECT_EQ(suite.status().code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(suite.status().message(), HasSubstr(path));
   EXPECT_THAT(suite.status().message(), HasSubstr("a suite file is at most 16777216 bytes"));
+}
+
+// The threshold tables of the catalogue (suites/checks.h) are the one
+// declaration of every threshold. These tests hold the loader, the shipped
+// default suite, the JSON Schema and docs/checks.md to them.
+
+std::string ReadSourceFile(const std::string& relative) {
+  std::ifstream in(SourcePath(relative));
+  EXPECT_TRUE(in.good()) << relative;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+std::string KeyPath(const CheckInfo& check, const ThresholdKey& key) {
+  return std::string(check.name) + "." + std::string(key.key);
+}
+
+// Whether `value` holds the alternative `kind` names.
+bool HoldsKind(const ThresholdValue& value, ThresholdKind kind) {
+  switch (kind) {
+    case ThresholdKind::kBool: return std::holds_alternative<bool>(value);
+    case ThresholdKind::kInteger: return std::holds_alternative<int64_t>(value);
+    case ThresholdKind::kNumber: return std::holds_alternative<double>(value);
+    case ThresholdKind::kString: return std::holds_alternative<std::string>(value);
+    case ThresholdKind::kIntegerList:
+      return std::holds_alternative<std::vector<int64_t>>(value);
+    case ThresholdKind::kStringList:
+      return std::holds_alternative<std::vector<std::string>>(value);
+  }
+  return false;
+}
+
+// A value of the same kind that differs from `value`.
+ThresholdValue Changed(const ThresholdValue& value) {
+  if (const bool* b = std::get_if<bool>(&value)) return !*b;
+  if (const int64_t* i = std::get_if<int64_t>(&value)) return *i + 1;
+  if (const double* d = std::get_if<double>(&value)) return *d + 0.5;
+  if (const std::string* s = std::get_if<std::string>(&value)) return *s + "_changed";
+  if (const auto* ints = std::get_if<std::vector<int64_t>>(&value)) {
+    std::vector<int64_t> more = *ints;
+    more.push_back(7);
+    return more;
+  }
+  std::vector<std::string> more = std::get<std::vector<std::string>>(value);
+  more.push_back("changed");
+  return more;
+}
+
+// Whether JSON `j` denotes `value` (numbers compared as numbers).
+bool JsonDenotes(const nlohmann::json& j, const ThresholdValue& value) {
+  if (const bool* b = std::get_if<bool>(&value)) return j.is_boolean() && j.get<bool>() == *b;
+  if (const int64_t* i = std::get_if<int64_t>(&value)) {
+    return j.is_number() && j.get<double>() == static_cast<double>(*i);
+  }
+  if (const double* d = std::get_if<double>(&value)) {
+    return j.is_number() && j.get<double>() == *d;
+  }
+  if (const std::string* s = std::get_if<std::string>(&value)) {
+    return j.is_string() && j.get<std::string>() == *s;
+  }
+  if (const auto* ints = std::get_if<std::vector<int64_t>>(&value)) {
+    if (!j.is_array() || j.size() != ints->size()) return false;
+    for (size_t i = 0; i < ints->size(); ++i) {
+      if (!j[i].is_number_integer() || j[i].get<int64_t>() != (*ints)[i]) return false;
+    }
+    return true;
+  }
+  const auto& strings = std::get<std::vector<std::string>>(value);
+  return j.is_array() && j == nlohmann::json(strings);
+}
+
+TEST(ThresholdTableTest, EveryKeyReadsAndWritesItsOwnMember) {
+  const Suite defaults = DefaultSuite();
+  for (const CheckInfo& check : AllChecks()) {
+    std::set<std::string_view> names;
+    for (const ThresholdKey& key : check.thresholds.keys) {
+      SCOPED_TRACE(KeyPath(check, key));
+      EXPECT_TRUE(names.insert(key.key).second) << "declared twice";
+      EXPECT_FALSE(key.meaning.empty());
+      ASSERT_TRUE(HoldsKind(key.get(defaults), key.kind));
+      if (key.kind == ThresholdKind::kInteger || key.kind == ThresholdKind::kIntegerList) {
+        EXPECT_TRUE(std::isfinite(key.range.min)) << "integers need a lower bound";
+      }
+      // Changing this key changes its value and no other key's.
+      Suite suite = DefaultSuite();
+      const ThresholdValue changed = Changed(key.get(suite));
+      key.set(suite, changed);
+      EXPECT_EQ(key.get(suite), changed);
+      for (const CheckInfo& other_check : AllChecks()) {
+        for (const ThresholdKey& other : other_check.thresholds.keys) {
+          if (&other == &key) continue;
+          EXPECT_EQ(other.get(suite), other.get(defaults))
+              << "setting it changed " << KeyPath(other_check, other);
+        }
+      }
+    }
+  }
+}
+
+TEST(ThresholdTableTest, RulesNameDeclaredKeysOfTheirKind) {
+  auto is_number = [](const ThresholdKey* k) {
+    return k != nullptr &&
+           (k->kind == ThresholdKind::kNumber || k->kind == ThresholdKind::kInteger);
+  };
+  auto is_list = [](const ThresholdKey* k) {
+    return k != nullptr &&
+           (k->kind == ThresholdKind::kIntegerList || k->kind == ThresholdKind::kStringList);
+  };
+  for (const CheckInfo& check : AllChecks()) {
+    for (const ThresholdRule& rule : check.thresholds.rules) {
+      SCOPED_TRACE(std::string(check.name) + ": rule on " + std::string(rule.key));
+      const ThresholdKey* key = check.thresholds.Find(rule.key);
+      const ThresholdKey* other = check.thresholds.Find(rule.other);
+      switch (rule.kind) {
+        case ThresholdRule::Kind::kNotAbove:
+          EXPECT_TRUE(is_number(key) && is_number(other));
+          break;
+        case ThresholdRule::Kind::kNonEmptyWhen:
+          EXPECT_TRUE(is_list(key));
+          ASSERT_NE(other, nullptr);
+          EXPECT_EQ(other->kind, ThresholdKind::kBool);
+          break;
+      }
+    }
+  }
+}
+
+// The built-in default written out: suites/seeds.json gives every declared
+// key, no other, each with the value DefaultSuite() has.
+TEST(ThresholdTableTest, SeedsJsonWritesOutEveryKeyWithItsDefault) {
+  const nlohmann::json seeds = nlohmann::json::parse(ReadSourceFile("suites/seeds.json"));
+  Result<Suite> loaded = LoadSuite(SourcePath("suites/seeds.json"));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  const Suite defaults = DefaultSuite();
+  const nlohmann::json& thresholds = seeds.at("thresholds");
+  EXPECT_EQ(thresholds.size(), AllChecks().size());
+  for (const CheckInfo& check : AllChecks()) {
+    const std::string name(check.name);
+    ASSERT_TRUE(thresholds.contains(name)) << name;
+    const nlohmann::json& section = thresholds[name];
+    EXPECT_EQ(section.size(), check.thresholds.keys.size()) << name;
+    for (const ThresholdKey& key : check.thresholds.keys) {
+      SCOPED_TRACE(KeyPath(check, key));
+      ASSERT_TRUE(section.contains(std::string(key.key))) << "missing from seeds.json";
+      EXPECT_TRUE(JsonDenotes(section[std::string(key.key)], key.get(defaults)));
+      EXPECT_EQ(key.get(*loaded), key.get(defaults));
+    }
+  }
+}
+
+// Every key refuses JSON of another type and values outside its range, at
+// its own path.
+TEST(ThresholdTableTest, EveryKeyRefusesWrongTypesAndOutOfRangeValues) {
+  auto expect_refused = [](const CheckInfo& check, const ThresholdKey& key,
+                           const std::string& value_json, const std::string& problem) {
+    const std::string json = R"({"thresholds": {")" + std::string(check.name) + R"(": {")" +
+                             std::string(key.key) + R"(": )" + value_json + "}}}";
+    Result<Suite> suite = ParseSuite(json, "suites/bad.json");
+    ASSERT_FALSE(suite.ok()) << "accepted: " << json;
+    EXPECT_THAT(suite.status().message(),
+                HasSubstr("$.thresholds." + KeyPath(check, key) + ": expected "));
+    EXPECT_THAT(suite.status().message(), HasSubstr(problem));
+  };
+  for (const CheckInfo& check : AllChecks()) {
+    for (const ThresholdKey& key : check.thresholds.keys) {
+      SCOPED_TRACE(KeyPath(check, key));
+      expect_refused(check, key, R"({"a": 1})", "got an object {\"a\":1}");
+      if (key.kind != ThresholdKind::kInteger && key.kind != ThresholdKind::kNumber) continue;
+      if (std::isfinite(key.range.min)) {
+        const std::string below = nlohmann::json(key.range.min - 1).dump();
+        expect_refused(check, key, below, "got " + below);
+      }
+      if (std::isfinite(key.range.max)) {
+        const std::string above = nlohmann::json(key.range.max + 1).dump();
+        expect_refused(check, key, above, "got " + above);
+      }
+    }
+  }
+}
+
+// data/schemas/suite.schema.json, for editors, describes the same keys with
+// the same types and bounds.
+TEST(ThresholdTableTest, JsonSchemaDeclaresTheSameKeys) {
+  const nlohmann::json schema =
+      nlohmann::json::parse(ReadSourceFile("data/schemas/suite.schema.json"));
+  const nlohmann::json& sections = schema.at("properties").at("thresholds").at("properties");
+  EXPECT_EQ(sections.size(), AllChecks().size());
+  for (const CheckInfo& check : AllChecks()) {
+    const std::string name(check.name);
+    ASSERT_TRUE(sections.contains(name)) << name;
+    const nlohmann::json& properties = sections[name].at("properties");
+    EXPECT_EQ(properties.size(), check.thresholds.keys.size()) << name;
+    for (const ThresholdKey& key : check.thresholds.keys) {
+      SCOPED_TRACE(KeyPath(check, key));
+      ASSERT_TRUE(properties.contains(std::string(key.key))) << "missing from the schema";
+      const nlohmann::json& p = properties[std::string(key.key)];
+      const bool list =
+          key.kind == ThresholdKind::kIntegerList || key.kind == ThresholdKind::kStringList;
+      const std::map<ThresholdKind, std::string> types = {
+          {ThresholdKind::kBool, "boolean"},     {ThresholdKind::kInteger, "integer"},
+          {ThresholdKind::kNumber, "number"},    {ThresholdKind::kString, "string"},
+          {ThresholdKind::kIntegerList, "array"}, {ThresholdKind::kStringList, "array"}};
+      EXPECT_EQ(p.at("type"), types.at(key.kind));
+      const nlohmann::json& bounded = list ? p.at("items") : p;
+      if (list) {
+        EXPECT_EQ(p.value("uniqueItems", false), true);
+      }
+      if (std::isfinite(key.range.min)) {
+        const char* minimum = key.range.above_min ? "exclusiveMinimum" : "minimum";
+        ASSERT_TRUE(bounded.contains(minimum)) << minimum;
+        EXPECT_EQ(bounded[minimum].get<double>(), key.range.min);
+      }
+      // The schema may leave out an upper bound that only guards memory.
+      if (bounded.contains("maximum")) {
+        EXPECT_EQ(bounded["maximum"].get<double>(), key.range.max);
+      }
+    }
+  }
+}
+
+// docs/checks.md has one row `| `check.key` | default [unit] | meaning |`
+// for every declared key, and no row for a key that is not declared.
+TEST(ThresholdTableTest, ChecksMdDocumentsEveryKeyWithItsDefaultAndMeaning) {
+  struct Row {
+    std::string default_cell;
+    std::string meaning;
+  };
+  std::map<std::string, Row> rows;
+  std::istringstream doc(ReadSourceFile("docs/checks.md"));
+  for (std::string line; std::getline(doc, line);) {
+    if (line.rfind("| `", 0) != 0 || line.size() < 4 || line.substr(line.size() - 2) != " |") {
+      continue;
+    }
+    std::vector<std::string> cells;
+    const std::string inner = line.substr(2, line.size() - 4);
+    for (size_t start = 0;;) {
+      size_t bar = inner.find(" | ", start);
+      cells.push_back(inner.substr(start, bar - start));
+      if (bar == std::string::npos) break;
+      start = bar + 3;
+    }
+    const std::string& name = cells[0];
+    if (cells.size() != 3 || name.size() < 3 || name.back() != '`' ||
+        name.find('.') == std::string::npos || name.find(' ') != std::string::npos) {
+      continue;
+    }
+    rows[name.substr(1, name.size() - 2)] = {cells[1], cells[2]};
+  }
+
+  const Suite defaults = DefaultSuite();
+  std::set<std::string> declared;
+  for (const CheckInfo& check : AllChecks()) {
+    for (const ThresholdKey& key : check.thresholds.keys) {
+      const std::string path = KeyPath(check, key);
+      SCOPED_TRACE(path);
+      declared.insert(path);
+      auto row = rows.find(path);
+      if (row == rows.end()) {
+        ADD_FAILURE() << "docs/checks.md has no row for it";
+        continue;
+      }
+      EXPECT_EQ(row->second.meaning, key.meaning);
+      std::string cell = row->second.default_cell;
+      if (!key.unit.empty()) {
+        const std::string suffix = " " + std::string(key.unit);
+        if (cell.size() <= suffix.size() ||
+            cell.compare(cell.size() - suffix.size(), suffix.size(), suffix) != 0) {
+          ADD_FAILURE() << "default \"" << cell << "\" without its unit \"" << key.unit
+                        << "\"";
+          continue;
+        }
+        cell.resize(cell.size() - suffix.size());
+      }
+      if (cell.size() >= 2 && cell.front() == '`' && cell.back() == '`') {
+        cell = cell.substr(1, cell.size() - 2);
+      }
+      const nlohmann::json value = key.kind == ThresholdKind::kString
+                                       ? nlohmann::json(cell)
+                                       : nlohmann::json::parse(cell, nullptr, false);
+      EXPECT_TRUE(JsonDenotes(value, key.get(defaults)))
+          << "documented default \"" << row->second.default_cell << "\"";
+    }
+  }
+  for (const auto& [path, row] : rows) {
+    EXPECT_EQ(declared.count(path), 1u) << "docs/checks.md documents " << path
+                                        << ", which no check declares";
+  }
 }
 
 TEST(ParseSuiteTest, SyntaxErrorNamesFileLineAndColumn) {
