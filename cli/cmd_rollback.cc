@@ -106,7 +106,7 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
     nlohmann::json out{{"snapshot_id", result->plan.snapshot_id},
                        {"dry_run", args.dry_run},
                        {"target_store", result->plan.target_store},
-                       {"type", result->plan.type},
+                       {"type", std::string(RollbackTypeName(result->plan.type))},
                        {"restored", result->restored},
                        {"aside_collections", result->aside_names},
                        {"records_restored", result->records_restored},

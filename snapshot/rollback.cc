@@ -1,4 +1,5 @@
-// Rollback with a journal that makes it resumable.
+// Rollback as plan -> confirm -> phases, with a journal that makes each
+// phase resumable.
 #include "snapshot/rollback.h"
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/text.h"
 #include "snapshot/audit_log.h"
 #include "snapshot/journal.h"
 #include "snapshot/snapshot_store.h"
@@ -198,11 +200,12 @@ Status CheckAsideStamp(const CollectionInfo& info, const std::string& snapshot_i
 std::string RollbackPlan::ToText() const {
   std::ostringstream out;
   out << "Rollback plan: snapshot " << snapshot_id << " (taken " << snapshot_timestamp
-      << " from " << source_store << ") into " << target_store << ", " << type
-      << (resuming ? ", resuming an interrupted rollback" : "") << "\n";
+      << " from " << source_store << ") into " << target_store << ", "
+      << RollbackTypeName(type) << (resuming ? ", resuming an interrupted rollback" : "")
+      << "\n";
   for (const auto& s : steps) {
     out << "  " << s.collection << ": ";
-    if (s.phase != "pending") out << "[" << s.phase << "] ";
+    if (s.phase != JournalPhase::kPending) out << "[" << JournalPhaseName(s.phase) << "] ";
     if (!s.aside_name.empty()) {
       out << "rename the current collection to " << s.aside_name << " (kept); ";
     } else if (s.restore) {
@@ -223,191 +226,132 @@ std::string RollbackPlan::ToText() const {
   return out.str();
 }
 
-Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) {
-  Clock::time_point started = Clock::now();
-  RollbackOptions o = given;
-  Env* env = o.env;
-  // "latest" or a unique prefix of an id names one snapshot.
-  if (o.snapshot_id == "latest" || (ValidateSnapshotId(o.snapshot_id).ok() &&
-                                    !env->FileExists(SnapshotPaths{o.snapshot_dir}.Manifest(
-                                        o.snapshot_id)))) {
-    auto resolved = ResolveSnapshotId(env, o.snapshot_dir, o.snapshot_id);
-    if (resolved.ok()) o.snapshot_id = *resolved;
-    if (!resolved.ok() && resolved.status().code() != StatusCode::kNotFound) {
-      return resolved.status();
-    }
-  }
-  const SnapshotPaths paths{o.snapshot_dir};
-  RollbackResult result;
-  result.dry_run = o.dry_run;
-  auto log = [&](const std::string& line) {
-    if (o.log) o.log(line);
-  };
-
-  AuditEntry audit;
-  audit.action = "rollback";
-  audit.snapshot_id = o.snapshot_id;
-  audit.type = o.dry_run ? "dry_run" : (o.collections.empty() ? "full" : "partial");
-  audit.store = target.Describe();
-  audit.collections = o.collections;
-  audit.trigger = o.trigger;
-  // Records a failure in the audit log (once the id is known to be safe).
-  bool audit_ok = false;
-  auto fail = [&](Status s) -> Status {
-    if (audit_ok) {
-      audit.status = "failed";
-      audit.success = false;
-      audit.message = s.ToString();
-      audit.duration_seconds = Since(started);
-      (void)AppendAudit(env, paths.AuditLog(), audit);
-    }
-    return s;
-  };
-
-  RETURN_IF_ERROR(ValidateSnapshotId(o.snapshot_id));
-  for (const auto& name : o.collections) RETURN_IF_ERROR(ValidateCollectionName(name));
-  if (!o.dry_run && !target.writable()) {
-    return FailedPrecondition(target.Describe() +
-                              " is read-only; roll back into a writable store "
-                              "such as chroma://HOST:PORT");
-  }
-  std::unique_ptr<FileLock> lock;
-  if (!o.dry_run) {
-    ASSIGN_OR_RETURN(lock, LockSnapshotDir(env, paths.dir, o.lock_wait_seconds));
-  }
-  ASSIGN_OR_RETURN(Manifest manifest, LoadManifest(env, paths.dir, o.snapshot_id));
-  audit_ok = true;
-  if (manifest.status == "failed") {
-    return fail(Corruption("snapshot " + o.snapshot_id +
-                           " failed its last verification; refusing to roll back from "
-                           "it. Run 'vecgate snapshot verify " + o.snapshot_id +
-                           "' again: if the archive reads correctly now it becomes usable"));
-  }
-  const std::string archive = paths.Archive(o.snapshot_id);
-  Status check = CheckArchive(env, manifest, archive, /*deep=*/false);
-  if (!check.ok()) {
-    return fail(check.WithContext("refusing to roll back from snapshot " +
-                                  o.snapshot_id));
-  }
-  for (const auto& name : o.collections) {
-    if (manifest.Find(name) == nullptr) {
-      std::vector<std::string> have;
-      for (const auto& c : manifest.collections) have.push_back(c.info.name);
-      return fail(NotFound("collection '" + name + "' is not in snapshot " +
-                           o.snapshot_id + " (it has: " + Join(have) + ")"));
-    }
-  }
-  auto snapshot_or = SnapshotStore::OpenVerified(env, archive, manifest);
-  if (!snapshot_or.ok()) return fail(snapshot_or.status());
-  const SnapshotStore& snapshot = **snapshot_or;
-
-  // The journal: resume it, or start one.
-  const std::string journal_path = ActiveJournalPath(paths, o.snapshot_id);
+RollbackJournal PlanNewJournal(const Manifest& manifest,
+                               const std::vector<CollectionInfo>& target_collections,
+                               const std::string& target_store,
+                               const std::vector<std::string>& requested,
+                               bool include_new_collections, int64_t now,
+                               std::vector<std::string>* untouched) {
   RollbackJournal journal;
-  bool resuming = false;
-  std::vector<std::string> requested = o.collections;
-  std::sort(requested.begin(), requested.end());
-  requested.erase(std::unique(requested.begin(), requested.end()), requested.end());
-  if (env->FileExists(journal_path)) {
-    auto text = env->ReadFile(journal_path);
-    if (!text.ok()) return fail(text.status());
-    auto parsed = ParseJournal(*text, journal_path);
-    if (!parsed.ok()) return fail(parsed.status());
-    journal = std::move(*parsed);
-    if (journal.target_store != target.Describe()) {
-      return fail(FailedPrecondition(
-          "an interrupted rollback of " + o.snapshot_id + " into " +
-          journal.target_store + " is pending (" + journal_path +
-          "); run it again with --store " + journal.target_store +
-          " to finish it before rolling back into another store"));
+  journal.snapshot_id = manifest.snapshot_id;
+  journal.target_store = target_store;
+  journal.type = requested.empty() ? RollbackType::kFull : RollbackType::kPartial;
+  journal.stamp = FormatCompact(now);
+  journal.started_at = FormatIso8601(now);
+  journal.requested = requested;
+  journal.include_new_collections = requested.empty() && include_new_collections;
+  // Aside names must not be names the target holds or the rollback is about
+  // to recreate.
+  std::set<std::string> taken, in_snapshot;
+  for (const auto& c : target_collections) taken.insert(c.name);
+  for (const auto& mc : manifest.collections) {
+    in_snapshot.insert(mc.info.name);
+    taken.insert(mc.info.name);
+  }
+  auto set_aside = [&](JournalCollection& jc) {
+    jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken);
+    taken.insert(jc.aside_name);
+  };
+  std::set<std::string> in_target;
+  for (const auto& c : target_collections) in_target.insert(c.name);
+  for (const auto& mc : manifest.collections) {
+    if (!requested.empty() &&
+        !std::binary_search(requested.begin(), requested.end(), mc.info.name)) {
+      continue;
     }
-    if (journal.requested != requested) {
-      return fail(FailedPrecondition(
-          "an interrupted rollback of " + o.snapshot_id + " with --collections '" +
-          Join(journal.requested) + "' is pending (" + journal_path +
-          "); run it again with the same --collections to finish it"));
+    JournalCollection jc;
+    jc.name = mc.info.name;
+    if (in_target.count(jc.name)) set_aside(jc);
+    journal.collections.push_back(std::move(jc));
+  }
+  // Collections the snapshot never held (created after it) stay as they
+  // are unless asked for: setting them aside would hand them to cleanup.
+  if (!requested.empty()) return journal;
+  for (const auto& c : target_collections) {
+    if (in_snapshot.count(c.name) || IsRollbackAsideName(c.name)) continue;
+    if (!journal.include_new_collections) {
+      if (untouched != nullptr) untouched->push_back(c.name);
+      continue;
     }
-    if (journal.snapshot_id != o.snapshot_id) {
-      return fail(Corruption("rollback journal '" + journal_path + "' records snapshot '" +
-                             journal.snapshot_id + "', not '" + o.snapshot_id +
-                             "'; move it away to start the rollback afresh"));
+    JournalCollection jc;
+    jc.name = c.name;
+    jc.restore = false;
+    set_aside(jc);
+    journal.collections.push_back(std::move(jc));
+  }
+  return journal;
+}
+
+Status CheckResumable(const RollbackJournal& journal, const std::string& path,
+                      const Manifest& manifest, const std::string& target_store,
+                      const std::vector<std::string>& requested) {
+  const std::string& id = manifest.snapshot_id;
+  const std::string start_afresh =
+      "; move it away to start the rollback afresh (the aside collections it names "
+      "are kept)";
+  if (journal.target_store != target_store) {
+    const std::string other = Printable(journal.target_store, true);
+    return FailedPrecondition("an interrupted rollback of " + id + " into " + other +
+                              " is pending (" + path + "); run it again with --store " +
+                              other +
+                              " to finish it before rolling back into another store");
+  }
+  if (journal.requested != requested) {
+    return FailedPrecondition("an interrupted rollback of " + id + " with --collections '" +
+                              Join(journal.requested) + "' is pending (" + path +
+                              "); run it again with the same --collections to finish it");
+  }
+  if (journal.snapshot_id != id) {
+    return Corruption("rollback journal '" + path + "' records snapshot '" +
+                      journal.snapshot_id + "', not '" + id + "'" + start_afresh);
+  }
+  // Every collection the journal restores must be one the snapshot holds; a
+  // journal edited by hand, or one of another snapshot, is refused before
+  // anything is touched.
+  std::set<std::string> restored;
+  for (const auto& jc : journal.collections) {
+    const ManifestCollection* mc = manifest.Find(jc.name);
+    if (jc.restore && mc == nullptr) {
+      return Corruption("rollback journal '" + path + "' restores collection '" + jc.name +
+                        "', which snapshot " + id +
+                        " does not hold; the journal is damaged or edited. Move it away to "
+                        "start the rollback afresh (the aside collections it names are "
+                        "kept)");
     }
-    // Every collection the journal restores must be one the snapshot holds;
-    // a journal edited by hand, or one of another snapshot, is refused before
-    // anything is touched.
-    for (const auto& jc : journal.collections) {
-      if (jc.restore && manifest.Find(jc.name) == nullptr) {
-        return fail(Corruption(
-            "rollback journal '" + journal_path + "' restores collection '" + jc.name +
-            "', which snapshot " + o.snapshot_id +
-            " does not hold; the journal is damaged or edited. Move it away to start "
-            "the rollback afresh (the aside collections it names are kept)"));
-      }
-      const ManifestCollection* mc = manifest.Find(jc.name);
-      if (mc != nullptr && jc.pages_done > static_cast<int64_t>(mc->pages.size())) {
-        return fail(Corruption("rollback journal '" + journal_path + "' says " +
-                               std::to_string(jc.pages_done) + " pages of '" + jc.name +
-                               "' are done but the snapshot has " +
-                               std::to_string(mc->pages.size()) +
-                               "; move it away to start the rollback afresh"));
-      }
+    if (mc != nullptr && jc.pages_done > static_cast<int64_t>(mc->pages.size())) {
+      return Corruption("rollback journal '" + path + "' says " +
+                        std::to_string(jc.pages_done) + " pages of '" + jc.name +
+                        "' are done but the snapshot has " +
+                        std::to_string(mc->pages.size()) + start_afresh);
     }
-    resuming = true;
-  } else {
-    auto listed = target.ListCollections();
-    if (!listed.ok()) return fail(listed.status());
-    std::set<std::string> taken;
-    for (const auto& c : *listed) taken.insert(c.name);
-    const int64_t now = NowSeconds(env);
-    journal.snapshot_id = o.snapshot_id;
-    journal.target_store = target.Describe();
-    journal.type = o.collections.empty() ? "full" : "partial";
-    journal.stamp = FormatCompact(now);
-    journal.started_at = FormatIso8601(now);
-    journal.requested = requested;
-    journal.include_new_collections = requested.empty() && o.include_new_collections;
-    std::set<std::string> in_snapshot;
-    for (const auto& mc : manifest.collections) {
-      in_snapshot.insert(mc.info.name);
-      if (!requested.empty() &&
-          !std::binary_search(requested.begin(), requested.end(), mc.info.name)) {
-        continue;
-      }
-      JournalCollection jc;
-      jc.name = mc.info.name;
-      if (taken.count(jc.name)) {
-        jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken);
-        taken.insert(jc.aside_name);
-      }
-      journal.collections.push_back(std::move(jc));
-    }
-    // Collections the snapshot never held (created after it) stay as they
-    // are unless asked for: setting them aside would hand them to cleanup.
-    if (journal.include_new_collections) {
-      for (const auto& c : *listed) {
-        if (in_snapshot.count(c.name) || IsRollbackAsideName(c.name)) continue;
-        JournalCollection jc;
-        jc.name = c.name;
-        jc.restore = false;
-        jc.aside_name = RollbackAsideName(c.name, journal.stamp, taken);
-        taken.insert(jc.aside_name);
-        journal.collections.push_back(std::move(jc));
-      }
-    } else if (requested.empty()) {
-      for (const auto& c : *listed) {
-        if (in_snapshot.count(c.name) || IsRollbackAsideName(c.name)) continue;
-        result.plan.untouched.push_back(c.name);
-      }
+    if (jc.restore) restored.insert(jc.name);
+  }
+  // A rollback renames the target's collection to its aside name, or takes
+  // an existing collection of that name as already set aside: a name that
+  // vecgate would not have chosen could make it restore into, or keep, the
+  // wrong collection.
+  for (const auto& jc : journal.collections) {
+    if (jc.aside_name.empty()) continue;
+    if (!IsRollbackAsideName(jc.aside_name) || restored.count(jc.aside_name)) {
+      return Corruption("rollback journal '" + path + "' sets '" + jc.name + "' aside as '" +
+                        jc.aside_name +
+                        "', which is not a name vecgate gives aside collections; the "
+                        "journal is damaged or edited" + start_afresh);
     }
   }
+  return Status::Ok();
+}
 
-  RollbackPlan& plan = result.plan;
-  plan.snapshot_id = o.snapshot_id;
+RollbackPlan MakeRollbackPlan(const Manifest& manifest, const RollbackJournal& journal,
+                              bool resuming, std::vector<std::string> untouched) {
+  RollbackPlan plan;
+  plan.snapshot_id = manifest.snapshot_id;
   plan.snapshot_timestamp = manifest.timestamp;
   plan.source_store = manifest.source_store;
-  plan.target_store = target.Describe();
+  plan.target_store = journal.target_store;
   plan.type = journal.type;
   plan.resuming = resuming;
+  plan.untouched = std::move(untouched);
   for (const auto& jc : journal.collections) {
     RollbackPlanStep step;
     step.collection = jc.name;
@@ -419,153 +363,310 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& given) 
       step.records = mc->count;
       step.pages = static_cast<int64_t>(mc->pages.size());
     }
-    plan.steps.push_back(step);
+    plan.steps.push_back(std::move(step));
   }
-  audit.collections.clear();
-  for (const auto& jc : journal.collections) {
-    if (jc.restore) audit.collections.push_back(jc.name);
-  }
+  return plan;
+}
 
-  if (o.dry_run) {
-    audit.status = "ok";
-    audit.success = true;
-    audit.message = "dry run: nothing changed";
-    audit.duration_seconds = Since(started);
-    (void)AppendAudit(env, paths.AuditLog(), audit);
-    result.elapsed_seconds = Since(started);
-    return result;
+namespace {
+
+// One run of RunRollback: the plan step, then the phases, each recording a
+// failure in the audit log once the manifest has been read.
+class Rollback {
+ public:
+  Rollback(Store& target, const RollbackOptions& options)
+      : target_(target), o_(options), env_(options.env), paths_{options.snapshot_dir} {}
+
+  Result<RollbackResult> Run();
+
+ private:
+  // The plan step: reads, never changes the target.
+  Status Plan();
+  // Moves `jc` one phase on and saves the journal.
+  Status RunPhase(JournalCollection& jc);
+  // The phases, each resuming from what the journal and the target hold.
+  Status SetAside(JournalCollection& jc);  // pending -> renamed_aside
+  Status Recreate(JournalCollection& jc);  // renamed_aside -> created
+  Status Refill(JournalCollection& jc);    // created -> restored
+  Status Verify(JournalCollection& jc);    // restored -> verified
+  // Marks the snapshot restored and turns the journal into a done journal.
+  Status Close();
+
+  Status Save() { return WriteJournal(env_, journal_path_, journal_); }
+  void Log(const std::string& line) {
+    if (o_.log) o_.log(line);
   }
-  if (o.confirm && !o.confirm(plan)) {
-    return fail(Aborted("rollback of " + o.snapshot_id +
+  // Records `s` in the audit log when the manifest has been read; returns it.
+  Status Fail(Status s);
+  void AuditOk(std::string message);
+
+  Store& target_;
+  RollbackOptions o_;
+  Env* env_;
+  SnapshotPaths paths_;
+  Clock::time_point started_ = Clock::now();
+  AuditEntry audit_;
+  bool audit_ready_ = false;
+  std::unique_ptr<FileLock> lock_;
+  Manifest manifest_;
+  std::unique_ptr<SnapshotStore> snapshot_;
+  std::string journal_path_;
+  RollbackJournal journal_;
+  RollbackResult result_;
+};
+
+Result<RollbackResult> Rollback::Run() {
+  // "latest" or a unique prefix of an id names one snapshot.
+  if (o_.snapshot_id == "latest" ||
+      (ValidateSnapshotId(o_.snapshot_id).ok() &&
+       !env_->FileExists(paths_.Manifest(o_.snapshot_id)))) {
+    auto resolved = ResolveSnapshotId(env_, o_.snapshot_dir, o_.snapshot_id);
+    if (resolved.ok()) o_.snapshot_id = *resolved;
+    if (!resolved.ok() && resolved.status().code() != StatusCode::kNotFound) {
+      return resolved.status();
+    }
+  }
+  result_.dry_run = o_.dry_run;
+  audit_.action = "rollback";
+  audit_.snapshot_id = o_.snapshot_id;
+  audit_.type = o_.dry_run ? "dry_run" : (o_.collections.empty() ? "full" : "partial");
+  audit_.store = target_.Describe();
+  audit_.collections = o_.collections;
+  audit_.trigger = o_.trigger;
+
+  if (Status s = Plan(); !s.ok()) return Fail(s);
+  if (o_.dry_run) {
+    AuditOk("dry run: nothing changed");
+    return std::move(result_);
+  }
+  if (o_.confirm && !o_.confirm(result_.plan)) {
+    return Fail(Aborted("rollback of " + o_.snapshot_id +
                         " cancelled: it was not confirmed with 'yes'; nothing changed"));
   }
-
-  journal.attempts += 1;
-  auto save = [&]() { return WriteFileAtomically(env, journal_path, JournalJson(journal)); };
-  Status s = save();
-  if (!s.ok()) return fail(s);
-
-  for (JournalCollection& jc : journal.collections) {
-    const std::string& name = jc.name;
-    if (jc.phase == "pending") {
-      if (!jc.aside_name.empty()) {
-        auto aside_exists = Exists(target, jc.aside_name);
-        if (!aside_exists.ok()) return fail(aside_exists.status());
-        if (!*aside_exists) {
-          auto original_exists = Exists(target, name);
-          if (!original_exists.ok()) return fail(original_exists.status());
-          if (*original_exists) {
-            // Rename and stamp in one request: cleanup deletes an aside
-            // collection only when it carries this stamp.
-            auto info = target.GetCollection(name);
-            if (!info.ok()) return fail(info.status());
-            Metadata stamped = info->metadata;
-            stamped[kAsideStampSnapshotKey] = o.snapshot_id;
-            stamped[kAsideStampTimeKey] = journal.stamp;
-            stamped[kAsideStampOriginalKey] = name;
-            s = target.RenameCollectionWithMetadata(name, jc.aside_name, &stamped);
-            if (s.code() == StatusCode::kUnimplemented) {
-              s = target.RenameCollection(name, jc.aside_name);
-              log("note: " + target.Describe() + " cannot stamp " + jc.aside_name +
-                  "; cleanup will never delete it, remove it by hand when done");
-            }
-            if (!s.ok()) return fail(s.WithContext("setting collection '" + name + "' aside"));
-            log("renamed " + name + " -> " + jc.aside_name);
-          } else {
-            jc.aside_name.clear();  // it vanished meanwhile: nothing to keep
-          }
-        }
-        if (!jc.aside_name.empty()) result.aside_names.push_back(jc.aside_name);
-      }
-      jc.phase = "renamed_aside";
-      if (!(s = save()).ok()) return fail(s);
+  journal_.attempts += 1;
+  if (Status s = Save(); !s.ok()) return Fail(s);
+  for (JournalCollection& jc : journal_.collections) {
+    while (!jc.finished()) {
+      if (Status s = RunPhase(jc); !s.ok()) return Fail(s);
     }
-    if (!jc.restore) continue;
-    const ManifestCollection& mc = *manifest.Find(name);
-    if (jc.phase == "renamed_aside") {
-      s = target.CreateCollection(mc.info);
-      // AlreadyExists: made by an interrupted run (the original was set
-      // aside, or did not exist, before that run created it).
-      if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
-        return fail(s.WithContext("recreating collection '" + name + "'"));
-      }
-      jc.phase = "created";
-      if (!(s = save()).ok()) return fail(s);
-    }
-    if (jc.phase == "created") {
-      const size_t pages = mc.pages.size();
-      auto read = [&snapshot, &mc](size_t p) {
-        auto batch = std::make_unique<RecordBatch>();
-        Status st = snapshot.ReadPage(mc, p, Include(), batch.get());
-        return std::make_pair(st, std::move(batch));
-      };
-      std::future<std::pair<Status, std::unique_ptr<RecordBatch>>> next;
-      size_t p = static_cast<size_t>(jc.pages_done);
-      if (p < pages) next = std::async(std::launch::async, read, p);
-      int64_t done_records = 0;
-      for (size_t q = 0; q < p; ++q) done_records += mc.pages[q].rows;
-      while (p < pages) {
-        auto [st, batch] = next.get();
-        if (!st.ok()) return fail(st);
-        // Decode the following page while this one is being posted.
-        if (p + 1 < pages) next = std::async(std::launch::async, read, p + 1);
-        s = target.Add(name, *batch);
-        if (!s.ok()) {
-          if (next.valid()) next.wait();
-          return fail(s.WithContext("restoring collection '" + name + "'"));
-        }
-        result.records_restored += static_cast<int64_t>(batch->size());
-        done_records += static_cast<int64_t>(batch->size());
-        jc.pages_done = static_cast<int64_t>(++p);
-        if (!(s = save()).ok()) {
-          if (next.valid()) next.wait();
-          return fail(s);
-        }
-        log("restoring " + name + ": " + std::to_string(done_records) + "/" +
-            std::to_string(mc.count));
-      }
-      jc.phase = "restored";
-      if (!(s = save()).ok()) return fail(s);
-    }
-    if (jc.phase == "restored") {
-      s = VerifyRestored(target, snapshot, mc, o.verify_sample);
-      if (!s.ok()) {
-        return fail(s.WithContext("verification after restoring '" + name +
-                                  "' failed; the aside collection " +
-                                  (jc.aside_name.empty() ? "(none)" : jc.aside_name) +
-                                  " is untouched"));
-      }
-      jc.phase = "verified";
-      if (!(s = save()).ok()) return fail(s);
-      log("verified " + name);
-    }
-    result.restored.push_back(name);
   }
+  if (Status s = Close(); !s.ok()) return Fail(s);
+  AuditOk("restored " + Join(result_.restored) +
+          (result_.aside_names.empty() ? std::string()
+                                       : "; set aside " + Join(result_.aside_names)) +
+          (result_.plan.resuming ? " (resumed)" : ""));
+  return std::move(result_);
+}
 
-  const int64_t now = NowSeconds(env);
-  s = UpdateManifestStatus(env, paths.dir, o.snapshot_id, "restored", FormatIso8601(now));
-  if (!s.ok()) return fail(s);
-  journal.finished_at = FormatIso8601(now);
-  s = WriteFileAtomically(env, DoneJournalPath(paths, o.snapshot_id, journal.stamp),
-                          JournalJson(journal));
-  if (s.ok()) s = env->RemoveFile(journal_path);
-  if (s.ok()) s = env->SyncDir(paths.LogsDir());
-  if (!s.ok()) return fail(s);
-
-  result.aside_names.clear();
-  for (const auto& jc : journal.collections) {
-    if (!jc.aside_name.empty()) result.aside_names.push_back(jc.aside_name);
+Status Rollback::Plan() {
+  RETURN_IF_ERROR(ValidateSnapshotId(o_.snapshot_id));
+  for (const auto& name : o_.collections) RETURN_IF_ERROR(ValidateCollectionName(name));
+  if (!o_.dry_run && !target_.writable()) {
+    return FailedPrecondition(target_.Describe() +
+                              " is read-only; roll back into a writable store "
+                              "such as chroma://HOST:PORT");
   }
-  result.elapsed_seconds = Since(started);
-  audit.status = "ok";
-  audit.success = true;
-  audit.message = "restored " + Join(result.restored) +
-                  (result.aside_names.empty() ? std::string()
-                                              : "; set aside " + Join(result.aside_names)) +
-                  (resuming ? " (resumed)" : "");
-  audit.duration_seconds = result.elapsed_seconds;
-  (void)AppendAudit(env, paths.AuditLog(), audit);
-  return result;
+  if (!o_.dry_run) {
+    ASSIGN_OR_RETURN(lock_, LockSnapshotDir(env_, paths_.dir, o_.lock_wait_seconds));
+  }
+  ASSIGN_OR_RETURN(manifest_, LoadManifest(env_, paths_.dir, o_.snapshot_id));
+  audit_ready_ = true;
+  if (manifest_.status == "failed") {
+    return Corruption("snapshot " + o_.snapshot_id +
+                      " failed its last verification; refusing to roll back from "
+                      "it. Run 'vecgate snapshot verify " + o_.snapshot_id +
+                      "' again: if the archive reads correctly now it becomes usable");
+  }
+  const std::string archive = paths_.Archive(o_.snapshot_id);
+  Status check = CheckArchive(env_, manifest_, archive, /*deep=*/false);
+  if (!check.ok()) {
+    return check.WithContext("refusing to roll back from snapshot " + o_.snapshot_id);
+  }
+  for (const auto& name : o_.collections) {
+    if (manifest_.Find(name) == nullptr) {
+      std::vector<std::string> have;
+      for (const auto& c : manifest_.collections) have.push_back(c.info.name);
+      return NotFound("collection '" + name + "' is not in snapshot " + o_.snapshot_id +
+                      " (it has: " + Join(have) + ")");
+    }
+  }
+  ASSIGN_OR_RETURN(snapshot_, SnapshotStore::OpenVerified(env_, archive, manifest_));
+
+  // The journal: resume it, or plan one.
+  journal_path_ = ActiveJournalPath(paths_, o_.snapshot_id);
+  std::vector<std::string> requested = o_.collections;
+  std::sort(requested.begin(), requested.end());
+  requested.erase(std::unique(requested.begin(), requested.end()), requested.end());
+  std::vector<std::string> untouched;
+  const bool resuming = env_->FileExists(journal_path_);
+  if (resuming) {
+    ASSIGN_OR_RETURN(journal_, ReadJournal(env_, journal_path_));
+    RETURN_IF_ERROR(CheckResumable(journal_, journal_path_, manifest_, target_.Describe(),
+                                   requested));
+  } else {
+    ASSIGN_OR_RETURN(const auto listed, target_.ListCollections());
+    journal_ = PlanNewJournal(manifest_, listed, target_.Describe(), requested,
+                              o_.include_new_collections, NowSeconds(env_), &untouched);
+  }
+  result_.plan = MakeRollbackPlan(manifest_, journal_, resuming, std::move(untouched));
+  audit_.collections.clear();
+  for (const auto& jc : journal_.collections) {
+    if (jc.restore) audit_.collections.push_back(jc.name);
+  }
+  return Status::Ok();
+}
+
+Status Rollback::RunPhase(JournalCollection& jc) {
+  switch (jc.phase) {
+    case JournalPhase::kPending:
+      RETURN_IF_ERROR(SetAside(jc));
+      jc.phase = JournalPhase::kRenamedAside;
+      break;
+    case JournalPhase::kRenamedAside:
+      RETURN_IF_ERROR(Recreate(jc));
+      jc.phase = JournalPhase::kCreated;
+      break;
+    case JournalPhase::kCreated:
+      RETURN_IF_ERROR(Refill(jc));
+      jc.phase = JournalPhase::kRestored;
+      break;
+    case JournalPhase::kRestored:
+      RETURN_IF_ERROR(Verify(jc));
+      jc.phase = JournalPhase::kVerified;
+      break;
+    case JournalPhase::kVerified:
+      return Status::Ok();
+  }
+  return Save();
+}
+
+Status Rollback::SetAside(JournalCollection& jc) {
+  if (jc.aside_name.empty()) return Status::Ok();
+  // Already renamed by an interrupted run (the journal was not saved after).
+  ASSIGN_OR_RETURN(const bool aside_exists, Exists(target_, jc.aside_name));
+  if (aside_exists) return Status::Ok();
+  ASSIGN_OR_RETURN(const bool original_exists, Exists(target_, jc.name));
+  if (!original_exists) {
+    jc.aside_name.clear();  // it vanished meanwhile: nothing to keep
+    return Status::Ok();
+  }
+  // Rename and stamp in one request: cleanup deletes an aside collection
+  // only when it carries this stamp.
+  ASSIGN_OR_RETURN(const CollectionInfo info, target_.GetCollection(jc.name));
+  Metadata stamped = info.metadata;
+  stamped[kAsideStampSnapshotKey] = o_.snapshot_id;
+  stamped[kAsideStampTimeKey] = journal_.stamp;
+  stamped[kAsideStampOriginalKey] = jc.name;
+  Status s = target_.RenameCollectionWithMetadata(jc.name, jc.aside_name, &stamped);
+  if (s.code() == StatusCode::kUnimplemented) {
+    s = target_.RenameCollection(jc.name, jc.aside_name);
+    Log("note: " + target_.Describe() + " cannot stamp " + jc.aside_name +
+        "; cleanup will never delete it, remove it by hand when done");
+  }
+  if (!s.ok()) return s.WithContext("setting collection '" + jc.name + "' aside");
+  Log("renamed " + jc.name + " -> " + jc.aside_name);
+  return Status::Ok();
+}
+
+Status Rollback::Recreate(JournalCollection& jc) {
+  Status s = target_.CreateCollection(manifest_.Find(jc.name)->info);
+  // AlreadyExists: made by an interrupted run (the original was set aside,
+  // or did not exist, before that run created it).
+  if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
+    return s.WithContext("recreating collection '" + jc.name + "'");
+  }
+  return Status::Ok();
+}
+
+Status Rollback::Refill(JournalCollection& jc) {
+  const ManifestCollection& mc = *manifest_.Find(jc.name);
+  const SnapshotStore& snapshot = *snapshot_;
+  const size_t pages = mc.pages.size();
+  auto read = [&snapshot, &mc](size_t p) {
+    auto batch = std::make_unique<RecordBatch>();
+    Status st = snapshot.ReadPage(mc, p, Include(), batch.get());
+    return std::make_pair(st, std::move(batch));
+  };
+  std::future<std::pair<Status, std::unique_ptr<RecordBatch>>> next;
+  // Waits for the page being decoded before an early return, which would
+  // otherwise leave it running against this frame.
+  auto abandon = [&next](Status s) {
+    if (next.valid()) next.wait();
+    return s;
+  };
+  size_t p = static_cast<size_t>(jc.pages_done);
+  if (p < pages) next = std::async(std::launch::async, read, p);
+  int64_t done_records = 0;
+  for (size_t q = 0; q < p; ++q) done_records += mc.pages[q].rows;
+  while (p < pages) {
+    auto [st, batch] = next.get();
+    if (!st.ok()) return st;
+    // Decode the following page while this one is being posted.
+    if (p + 1 < pages) next = std::async(std::launch::async, read, p + 1);
+    Status s = target_.Add(jc.name, *batch);
+    if (!s.ok()) return abandon(s.WithContext("restoring collection '" + jc.name + "'"));
+    result_.records_restored += static_cast<int64_t>(batch->size());
+    done_records += static_cast<int64_t>(batch->size());
+    jc.pages_done = static_cast<int64_t>(++p);
+    if (Status saved = Save(); !saved.ok()) return abandon(saved);
+    Log("restoring " + jc.name + ": " + std::to_string(done_records) + "/" +
+        std::to_string(mc.count));
+  }
+  return Status::Ok();
+}
+
+Status Rollback::Verify(JournalCollection& jc) {
+  Status s = VerifyRestored(target_, *snapshot_, *manifest_.Find(jc.name), o_.verify_sample);
+  if (!s.ok()) {
+    return s.WithContext("verification after restoring '" + jc.name +
+                         "' failed; the aside collection " +
+                         (jc.aside_name.empty() ? "(none)" : jc.aside_name) +
+                         " is untouched");
+  }
+  Log("verified " + jc.name);
+  return Status::Ok();
+}
+
+Status Rollback::Close() {
+  const int64_t now = NowSeconds(env_);
+  RETURN_IF_ERROR(
+      UpdateManifestStatus(env_, paths_.dir, o_.snapshot_id, "restored", FormatIso8601(now)));
+  journal_.finished_at = FormatIso8601(now);
+  RETURN_IF_ERROR(
+      WriteJournal(env_, DoneJournalPath(paths_, o_.snapshot_id, journal_.stamp), journal_));
+  RETURN_IF_ERROR(env_->RemoveFile(journal_path_));
+  RETURN_IF_ERROR(env_->SyncDir(paths_.LogsDir()));
+  for (const auto& jc : journal_.collections) {
+    if (jc.restore) result_.restored.push_back(jc.name);
+    if (!jc.aside_name.empty()) result_.aside_names.push_back(jc.aside_name);
+  }
+  return Status::Ok();
+}
+
+Status Rollback::Fail(Status s) {
+  if (audit_ready_) {
+    audit_.status = "failed";
+    audit_.success = false;
+    audit_.message = s.ToString();
+    audit_.duration_seconds = Since(started_);
+    (void)AppendAudit(env_, paths_.AuditLog(), audit_);
+  }
+  return s;
+}
+
+void Rollback::AuditOk(std::string message) {
+  result_.elapsed_seconds = Since(started_);
+  audit_.status = "ok";
+  audit_.success = true;
+  audit_.message = std::move(message);
+  audit_.duration_seconds = result_.elapsed_seconds;
+  (void)AppendAudit(env_, paths_.AuditLog(), audit_);
+}
+
+}  // namespace
+
+Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options) {
+  return Rollback(target, options).Run();
 }
 
 }  // namespace vecgate

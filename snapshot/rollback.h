@@ -1,19 +1,23 @@
 // Rollback: restores collections of a store from a verified snapshot
-// (docs/snapshot-format.md).
+// (docs/snapshot-format.md), as plan -> confirm -> phases.
 //
-// Order of work, all under the snapshot directory's lock:
-//   1. the archive's SHA-256 is checked against the manifest (a damaged
-//      snapshot is refused before anything is touched);
-//   2. the plan is made and, for a real run, confirmed (`confirm`);
-//   3. per collection, journaled (journal.h) before and after each step:
-//      the target's collection is renamed aside (NAME_failed_STAMP; never
-//      deleted), recreated with the snapshot's metadata and configuration,
-//      refilled page by page with Store::Add, then checked: the count and a
-//      sample of records compared bit for bit (ids, documents, metadata,
-//      embedding bytes) with the snapshot -- except that in cosine
-//      collections, which Chroma re-normalises on add, embedding components
-//      may differ by at most 4 ulps, and metadata doubles, which Chroma
-//      parses with about an ulp of error, by 4 ulps (see rollback.cc);
+// All under the snapshot directory's lock:
+//   1. plan: the archive's SHA-256 is checked against the manifest (a
+//      damaged snapshot is refused before anything is touched), the pending
+//      journal is resumed or a new one planned, and the RollbackPlan says
+//      what will be restored and what set aside; the target is only read;
+//   2. confirm: the caller's callback sees the plan (the command line prints
+//      it and asks; a dry run stops before);
+//   3. phases, per collection, each a function resuming from the journal
+//      (journal.h), which is saved after each: the target's collection is
+//      renamed aside (NAME_failed_STAMP; never deleted), recreated with the
+//      snapshot's metadata and configuration, refilled page by page with
+//      Store::Add, then checked: the count and a sample of records compared
+//      bit for bit (ids, documents, metadata, embedding bytes) with the
+//      snapshot -- except that in cosine collections, which Chroma
+//      re-normalises on add, embedding components may differ by at most 4
+//      ulps, and metadata doubles, which Chroma parses with about an ulp of
+//      error, by 4 ulps (see rollback.cc);
 //   4. the manifest's status becomes "restored", the journal is closed and
 //      one line goes to the audit log (also on failure).
 // A full rollback leaves target collections the snapshot never held (made
@@ -22,10 +26,10 @@
 // collections). Each aside collection is stamped in the same request that
 // renames it: its metadata gains kAsideStamp*Key (snapshot id, rollback
 // time, original name). `snapshot cleanup` deletes an aside collection only
-// when its name has the aside form AND its stamp matches the rollback. Killed at any point, the same rollback run again
-// resumes from the journal and finishes; re-adding a page is harmless
-// because Chroma ignores an add of an id it already holds, and every id
-// comes from the snapshot.
+// when its name has the aside form AND its stamp matches the rollback.
+// Killed at any point, the same rollback run again resumes from the journal
+// and finishes; re-adding a page is harmless because Chroma ignores an add
+// of an id it already holds, and every id comes from the snapshot.
 //
 // Thread safety: one rollback per snapshot directory at a time (the lock).
 #ifndef VECGATE_SNAPSHOT_ROLLBACK_H_
@@ -39,26 +43,30 @@
 #include "core/env.h"
 #include "core/status.h"
 #include "core/store.h"
+#include "snapshot/journal.h"
 #include "snapshot/snapshot.h"
 
 namespace vecgate {
 
+// What a rollback will do to one collection.
 struct RollbackPlanStep {
   std::string collection;
   bool restore = true;        // false: only set aside (not in the snapshot)
   bool exists_in_target = false;
   std::string aside_name;     // "" when there is nothing to set aside
-  std::string phase;          // journal phase ("pending" for a new run)
+  JournalPhase phase = JournalPhase::kPending;  // where a resumed run starts
   int64_t records = 0;        // to restore
   int64_t pages = 0;
 };
 
+// The plan step's answer, made before anything changes: what will be
+// restored and what set aside, for the confirmation prompt and --dry-run.
 struct RollbackPlan {
   std::string snapshot_id;
   std::string snapshot_timestamp;
   std::string source_store;
   std::string target_store;
-  std::string type;  // full | partial
+  RollbackType type = RollbackType::kFull;
   bool resuming = false;
   std::vector<RollbackPlanStep> steps;
   // Target collections the snapshot never held, left as they are.
@@ -99,15 +107,59 @@ struct RollbackResult {
   double elapsed_seconds = 0;
 };
 
-// Rolls `target` back to snapshot options.snapshot_id. Errors (each also
-// recorded in the audit log): InvalidArgument for unsafe ids/names,
-// NotFound for a missing snapshot or a --collections name it lacks,
-// Corruption for a damaged snapshot or a restored collection that differs
-// from it, FailedPrecondition for a read-only target or a pending journal
-// of a different rollback, Aborted for a busy directory or a cancelled
-// confirmation, and the store's errors. After an error, the same call
-// resumes where it stopped.
+// Rolls `target` back to snapshot options.snapshot_id in three steps:
+//   plan     checks the snapshot (manifest status, archive checksum), then
+//            resumes the pending journal (CheckResumable) or plans a new one
+//            (PlanNewJournal) from the target's collection list, and makes
+//            the RollbackPlan; the target is only read. A dry run stops here.
+//   confirm  options.confirm with the plan; false cancels (Aborted).
+//   phases   each collection is moved by one function per journal phase
+//            (set aside, recreate, refill, verify), the journal saved after
+//            each; a collection resumes at the phase its journal records.
+// Errors (each also recorded in the audit log once the manifest is read):
+// InvalidArgument for unsafe ids/names, NotFound for a missing snapshot or a
+// --collections name it lacks, Corruption for a damaged snapshot or journal
+// or a restored collection that differs from it, FailedPrecondition for a
+// read-only target or a pending journal of a different rollback, Aborted for
+// a busy directory or a cancelled confirmation, and the store's errors.
+// After an error, the same call resumes where it stopped.
 Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options);
+
+// The plan step's decisions, without I/O (rollback_phases_test.cc tests
+// them with made-up manifests and target listings).
+
+// The journal of a new rollback of `manifest` into the store `target_store`
+// whose collections are `target_collections`: an entry per snapshot
+// collection (only those in `requested`, sorted, when it is not empty),
+// with an aside name for each the target holds; with
+// `include_new_collections` (full rollbacks only) also an entry that only
+// sets aside each target collection the snapshot never held, which
+// otherwise are appended to `untouched`. Aside names are made with the
+// stamp of `now` and never reuse a name the target or the snapshot holds;
+// collections already set aside by an earlier rollback are left out.
+RollbackJournal PlanNewJournal(const Manifest& manifest,
+                               const std::vector<CollectionInfo>& target_collections,
+                               const std::string& target_store,
+                               const std::vector<std::string>& requested,
+                               bool include_new_collections, int64_t now,
+                               std::vector<std::string>* untouched);
+
+// OK when the pending journal read from `path` can be resumed by a rollback
+// of `manifest` into `target_store` for `requested` (sorted). Otherwise,
+// before anything is touched: FailedPrecondition when it is another
+// rollback's (other store, other --collections), saying how to finish that
+// one; Corruption, saying to move the journal away, when it records another
+// snapshot, restores a collection the snapshot lacks, counts more pages done
+// than the snapshot has, or names as an aside collection something that is
+// not an aside name or is a collection the rollback restores.
+Status CheckResumable(const RollbackJournal& journal, const std::string& path,
+                      const Manifest& manifest, const std::string& target_store,
+                      const std::vector<std::string>& requested);
+
+// The plan a journal describes: its steps with the records and pages each
+// restore will add.
+RollbackPlan MakeRollbackPlan(const Manifest& manifest, const RollbackJournal& journal,
+                              bool resuming, std::vector<std::string> untouched);
 
 // Metadata keys of the set-aside stamp.
 inline constexpr const char* kAsideStampSnapshotKey = "vecgate_aside_snapshot";

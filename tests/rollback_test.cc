@@ -83,7 +83,7 @@ TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedData
   bool asked = false;
   o.confirm = [&](const RollbackPlan& plan) {
     asked = true;
-    EXPECT_EQ(plan.type, "full");
+    EXPECT_EQ(plan.type, RollbackType::kFull);
     return true;
   };
   auto result = RunRollback(*store_, o);
@@ -318,13 +318,13 @@ TEST_F(RollbackTest, AJournalNamingACollectionTheSnapshotLacksIsAClearError) {
   RollbackJournal journal;
   journal.snapshot_id = id_;
   journal.target_store = store_->Describe();
-  journal.type = "full";
+  journal.type = RollbackType::kFull;
   journal.stamp = "20261201_000000";
   journal.started_at = "2026-12-01T00:00:00Z";
   journal.attempts = 1;
   JournalCollection ghost;
   ghost.name = "ghost_collection";
-  ghost.phase = "created";
+  ghost.phase = JournalPhase::kCreated;
   journal.collections.push_back(ghost);
   const std::string path = ActiveJournalPath(SnapshotPaths{dir_}, id_);
   ASSERT_TRUE(Env::Default()->CreateDirs(SnapshotPaths{dir_}.LogsDir()).ok());
