@@ -669,6 +669,46 @@ std::string Days(int days) { return std::to_string(days) + (days == 1 ? " day" :
 
 }  // namespace
 
+std::vector<CleanupDecision> DecideRetention(std::vector<RetentionCandidate> usable,
+                                             int64_t now, int retention_days, int keep) {
+  const int64_t max_age = static_cast<int64_t>(retention_days) * 86400;
+  std::sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
+    if (a.timestamp != b.timestamp) return a.timestamp > b.timestamp;
+    return a.id > b.id;
+  });
+  std::string protected_verified, protected_newest;
+  for (const auto& c : usable) {
+    if (protected_newest.empty()) protected_newest = c.id;
+    if (protected_verified.empty() && (c.status == "verified" || c.status == "restored")) {
+      protected_verified = c.id;
+    }
+  }
+  std::vector<CleanupDecision> out;
+  for (size_t rank = 0; rank < usable.size(); ++rank) {
+    const RetentionCandidate& c = usable[rank];
+    const int64_t created = ParseIso8601(c.timestamp);
+    const bool expired = created >= 0 && now - created > max_age;
+    const bool beyond_keep = rank >= static_cast<size_t>(keep);
+    if (c.id == protected_newest) {
+      out.push_back({c.id, "keep", "the newest snapshot" + c.note});
+    } else if (c.id == protected_verified) {
+      out.push_back(
+          {c.id, "keep", "the newest verified snapshot (the only verified copy kept)" + c.note});
+    } else if (!expired && !beyond_keep) {
+      out.push_back({c.id, "keep",
+                     "within retention (" + Days(retention_days) + ") and among the newest " +
+                         std::to_string(keep) + c.note});
+    } else {
+      out.push_back({c.id, "remove",
+                     expired ? "older than " + Days(retention_days) + " (taken " +
+                                   c.timestamp + ")"
+                             : "beyond --keep " + std::to_string(keep) + " (number " +
+                                   std::to_string(rank + 1) + " from the newest)"});
+    }
+  }
+  return out;
+}
+
 Result<CleanupResult> CleanupSnapshots(const std::string& dir,
                                        const CleanupOptions& options) {
   Clock::time_point started = Clock::now();
@@ -801,53 +841,24 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
     }
   }
 
-  // Retention over the usable snapshots, newest first.
-  std::sort(usable.begin(), usable.end(), [](const auto& a, const auto& b) {
-    if (a.second.timestamp != b.second.timestamp) return a.second.timestamp > b.second.timestamp;
-    return a.first > b.first;
-  });
-  std::string protected_verified, protected_newest;
+  std::vector<RetentionCandidate> candidates;
   for (const auto& [id, m] : usable) {
-    if (protected_newest.empty()) protected_newest = id;
-    if (protected_verified.empty() && (m.status == "verified" || m.status == "restored")) {
-      protected_verified = id;
-    }
-  }
-  for (size_t rank = 0; rank < usable.size(); ++rank) {
-    const auto& [id, m] = usable[rank];
-    const int64_t created = ParseIso8601(m.timestamp);
-    const bool expired = created >= 0 && now - created > max_age;
-    const bool beyond_keep = rank >= static_cast<size_t>(options.keep);
-    std::string note;
+    RetentionCandidate c{id, m.timestamp, m.status, ""};
     if (std::find(result.rebuilt.begin(), result.rebuilt.end(), id) != result.rebuilt.end()) {
-      note = "; its manifest was rebuilt from the archive";
+      c.note = "; its manifest was rebuilt from the archive";
     } else if (std::find(result.rechecked.begin(), result.rechecked.end(), id) !=
                result.rechecked.end()) {
-      note = "; its last verification had failed but its checksum passes now";
+      c.note = "; its last verification had failed but its checksum passes now";
     }
-    if (id == protected_newest) {
-      result.kept.push_back(id);
-      decide(id, "keep", "the newest snapshot" + note);
-      continue;
-    }
-    if (id == protected_verified) {
-      result.kept.push_back(id);
-      decide(id, "keep", "the newest verified snapshot (the only verified copy kept)" + note);
-      continue;
-    }
-    if (!expired && !beyond_keep) {
-      result.kept.push_back(id);
-      decide(id, "keep", "within retention (" + Days(options.retention_days) +
-                             ") and among the newest " + std::to_string(options.keep) + note);
-      continue;
-    }
-    result.removed_snapshots.push_back(id);
-    decide(id, "remove",
-           expired ? "older than " + Days(options.retention_days) + " (taken " +
-                         m.timestamp + ")"
-                   : "beyond --keep " + std::to_string(options.keep) + " (number " +
-                         std::to_string(rank + 1) + " from the newest)");
-    if (dry) continue;
+    candidates.push_back(std::move(c));
+  }
+  for (CleanupDecision& d :
+       DecideRetention(std::move(candidates), now, options.retention_days, options.keep)) {
+    const bool remove = d.action == "remove";
+    (remove ? result.removed_snapshots : result.kept).push_back(d.id);
+    const std::string id = d.id;
+    result.decisions.push_back(std::move(d));
+    if (!remove || dry) continue;
     // Manifest first: if interrupted, the archive without its manifest is
     // rebuilt (not deleted) next time.
     RETURN_IF_ERROR(env->RemoveFile(paths.Manifest(id)));
@@ -889,7 +900,7 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
       }
       if (!dry && all_done) {
         journal.asides_removed = true;
-        RETURN_IF_ERROR(WriteFileAtomically(env, path, JournalJson(journal)));
+        RETURN_IF_ERROR(WriteJournal(env, path, journal));
       }
     }
   }

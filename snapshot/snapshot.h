@@ -205,6 +205,23 @@ struct CleanupResult {
   std::vector<CleanupDecision> decisions;  // one per snapshot or piece
 };
 
+// One usable snapshot as retention sees it.
+struct RetentionCandidate {
+  std::string id;
+  std::string timestamp;  // the manifest's, ISO 8601 UTC
+  std::string status;     // the manifest's (after this cleanup rechecked it)
+  std::string note;       // appended to a keep reason ("; its manifest was rebuilt ...")
+};
+
+// The retention rule alone, on snapshots already known to be usable: newest
+// first (by timestamp, then id), the newest and the newest verified (or
+// restored) are kept whatever their age; the others are kept while within
+// `retention_days` of `now` (unix seconds) and among the `keep` newest, and
+// removed otherwise. One decision per candidate, newest first, with the
+// reason cleanup prints. Reads and changes nothing.
+std::vector<CleanupDecision> DecideRetention(std::vector<RetentionCandidate> usable,
+                                             int64_t now, int retention_days, int keep);
+
 // Retention: a usable snapshot is removed when it is older than
 // retention_days or not among the `keep` newest; the newest verified (or
 // restored) snapshot and the newest usable one are never removed.
