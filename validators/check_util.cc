@@ -238,6 +238,18 @@ CheckStatus ApplyPreExisting(PreExistingPolicy policy, CheckStatus introduced,
   return introduced;
 }
 
+double JudgeBadRecords(PreExistingPolicy policy, double warn_percent, double fail_percent,
+                       int64_t bad, int64_t preexisting, int64_t records,
+                       const std::string& what, CheckResult* r) {
+  const double pct = Percent(bad, records);
+  const double all_pct = Percent(bad + preexisting, records);
+  r->status = ApplyPreExisting(policy, StatusFromBadPercent(pct, warn_percent, fail_percent),
+                               StatusFromBadPercent(all_pct, warn_percent, fail_percent),
+                               preexisting);
+  r->criteria.push_back(PercentCriterion(what, pct, warn_percent, fail_percent, bad, records));
+  return pct;
+}
+
 Criterion PercentCriterion(const std::string& what, double observed_percent,
                            double warn_percent, double fail_percent, int64_t bad,
                            int64_t total) {

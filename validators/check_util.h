@@ -148,6 +148,15 @@ Criterion PercentCriterion(const std::string& what, double observed_percent,
                            double warn_percent, double fail_percent, int64_t bad,
                            int64_t total);
 
+// The verdict of a "percent of bad records" check: `bad` records the
+// migration broke and `preexisting` ones the old store already had broken,
+// of `records`, held to warn/fail percentages under the suite's
+// pre_existing policy. Sets r->status and adds the criterion `what`;
+// returns the percent the migration broke.
+double JudgeBadRecords(PreExistingPolicy policy, double warn_percent, double fail_percent,
+                       int64_t bad, int64_t preexisting, int64_t records,
+                       const std::string& what, CheckResult* r);
+
 // Query vectors read from a queries file: JSON Lines of arrays, or one JSON
 // array of arrays. Used by semantic_divergence and query_performance.
 struct QueryFile {

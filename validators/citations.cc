@@ -132,15 +132,9 @@ class CitationsValidator : public Validator {
     r.name = name();
     r.title = title();
     const CitationThresholds& t = suite().citations;
-    const double pct = Percent(bad_records_, records_);
-    const double all_pct = Percent(bad_records_ + preexisting_records_, records_);
-    r.status = check_util::ApplyPreExisting(
-        suite().pre_existing, check_util::StatusFromBadPercent(pct, t.warn_percent, t.fail_percent),
-        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
-        preexisting_records_);
-    r.criteria.push_back(check_util::PercentCriterion(
-        "records with a citation problem the migration introduced", pct, t.warn_percent,
-        t.fail_percent, bad_records_, records_));
+    const double pct = check_util::JudgeBadRecords(
+        suite().pre_existing, t.warn_percent, t.fail_percent, bad_records_, preexisting_records_,
+        records_, "records with a citation problem the migration introduced", &r);
     r.metrics["preexisting_records"] = preexisting_records_;
     r.metrics["field"] = suite().citations.field;
     r.metrics["records"] = records_;

@@ -235,17 +235,12 @@ class EmbeddingIntegrityValidator : public Validator {
     r.name = name();
     r.title = title();
     const EmbeddingThresholds& t = suite().embedding;
-    const double corrupt_pct = Percent(total_.corrupt, total_.records);
-    const double all_pct = Percent(total_.corrupt + total_.preexisting, total_.records);
-    r.status = check_util::ApplyPreExisting(
-        suite().pre_existing,
-        check_util::StatusFromBadPercent(corrupt_pct, t.warn_percent, t.fail_percent),
-        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
-        total_.preexisting);
-    r.criteria.push_back(check_util::PercentCriterion(
+    const double corrupt_pct = check_util::JudgeBadRecords(
+        suite().pre_existing, t.warn_percent, t.fail_percent, total_.corrupt, total_.preexisting,
+        total_.records,
         "corrupt embeddings the migration introduced (missing, NaN/Inf, zero, wrong "
         "dimension, drifted)",
-        corrupt_pct, t.warn_percent, t.fail_percent, total_.corrupt, total_.records));
+        &r);
     {
       Criterion drift;
       drift.what = "drift of changed vectors (same id, other bytes)";

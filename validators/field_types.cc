@@ -115,15 +115,10 @@ class FieldTypesValidator : public Validator {
     r.name = name();
     r.title = title();
     const FieldTypeThresholds& t = suite().field_types;
-    const double pct = Percent(violating_records_, records_);
-    const double all_pct = Percent(violating_records_ + preexisting_records_, records_);
-    r.status = check_util::ApplyPreExisting(
-        suite().pre_existing, check_util::StatusFromBadPercent(pct, t.warn_percent, t.fail_percent),
-        check_util::StatusFromBadPercent(all_pct, t.warn_percent, t.fail_percent),
-        preexisting_records_);
-    r.criteria.push_back(check_util::PercentCriterion(
-        "records breaking a field rule because of the migration", pct, t.warn_percent,
-        t.fail_percent, violating_records_, records_));
+    const double pct = check_util::JudgeBadRecords(
+        suite().pre_existing, t.warn_percent, t.fail_percent, violating_records_,
+        preexisting_records_, records_, "records breaking a field rule because of the migration",
+        &r);
     r.metrics["preexisting_records"] = preexisting_records_;
     r.metrics["records"] = records_;
     r.metrics["violating_records"] = violating_records_;
