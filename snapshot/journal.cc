@@ -127,9 +127,13 @@ Status ValidateStamp(const std::string& stamp) {
                          std::to_string(kMaxJournalStampBytes) + " digits and '_'");
 }
 
-// Corruption of the journal at `where`, with what to do about it: an active
-// journal is moved away to start afresh; a finished one matters only to
-// cleanup.
+std::string TooLarge(uint64_t bytes) {
+  return ": it holds " + std::to_string(bytes) + " bytes, more than the " +
+         std::to_string(kMaxJournalBytes) + " a journal can take";
+}
+
+}  // namespace
+
 Status JournalCorruption(const std::string& where, const std::string& problem) {
   const std::string fix =
       IsDoneJournal(where)
@@ -139,13 +143,6 @@ Status JournalCorruption(const std::string& where, const std::string& problem) {
             "names are kept)";
   return Corruption("rollback journal '" + where + "'" + problem + fix);
 }
-
-std::string TooLarge(uint64_t bytes) {
-  return ": it holds " + std::to_string(bytes) + " bytes, more than the " +
-         std::to_string(kMaxJournalBytes) + " a journal can take";
-}
-
-}  // namespace
 
 std::string_view JournalPhaseName(JournalPhase phase) { return NameIn(kPhaseNames, phase); }
 

@@ -106,11 +106,14 @@ std::string JournalJson(const RollbackJournal& journal);
 // not parse, is larger than kMaxJournalBytes, has a field of the wrong type,
 // an unsafe snapshot id, collection or aside name, a stamp that is not
 // digits and '_', an unknown phase or type, a negative count, or names a
-// collection twice. What to do depends on `where`: an active journal is
-// moved away to start afresh; a finished one (.done.json) only matters to
-// cleanup, which then leaves its aside collections alone.
+// collection twice; worded by JournalCorruption.
 Result<RollbackJournal> ParseJournal(const std::string& text,
                                      const std::string& where);
+
+// Corruption "rollback journal 'WHERE'PROBLEM; WHAT TO DO": an active
+// journal is moved away to start afresh (its aside collections are kept); a
+// finished one (.done.json) only matters to cleanup, which then skips it.
+Status JournalCorruption(const std::string& where, const std::string& problem);
 
 // Reads and parses the journal at `path`, refusing (Corruption) a file
 // larger than kMaxJournalBytes before reading it. NotFound / IoError when it

@@ -286,9 +286,6 @@ Status CheckResumable(const RollbackJournal& journal, const std::string& path,
                       const Manifest& manifest, const std::string& target_store,
                       const std::vector<std::string>& requested) {
   const std::string& id = manifest.snapshot_id;
-  const std::string start_afresh =
-      "; move it away to start the rollback afresh (the aside collections it names "
-      "are kept)";
   if (journal.target_store != target_store) {
     const std::string other = Printable(journal.target_store, true);
     return FailedPrecondition("an interrupted rollback of " + id + " into " + other +
@@ -302,8 +299,8 @@ Status CheckResumable(const RollbackJournal& journal, const std::string& path,
                               "); run it again with the same --collections to finish it");
   }
   if (journal.snapshot_id != id) {
-    return Corruption("rollback journal '" + path + "' records snapshot '" +
-                      journal.snapshot_id + "', not '" + id + "'" + start_afresh);
+    return JournalCorruption(path, " records snapshot '" + journal.snapshot_id + "', not '" +
+                                       id + "'");
   }
   // Every collection the journal restores must be one the snapshot holds; a
   // journal edited by hand, or one of another snapshot, is refused before
@@ -312,17 +309,15 @@ Status CheckResumable(const RollbackJournal& journal, const std::string& path,
   for (const auto& jc : journal.collections) {
     const ManifestCollection* mc = manifest.Find(jc.name);
     if (jc.restore && mc == nullptr) {
-      return Corruption("rollback journal '" + path + "' restores collection '" + jc.name +
-                        "', which snapshot " + id +
-                        " does not hold; the journal is damaged or edited. Move it away to "
-                        "start the rollback afresh (the aside collections it names are "
-                        "kept)");
+      return JournalCorruption(path, " restores collection '" + jc.name +
+                                         "', which snapshot " + id +
+                                         " does not hold; the journal is damaged or edited");
     }
     if (mc != nullptr && jc.pages_done > static_cast<int64_t>(mc->pages.size())) {
-      return Corruption("rollback journal '" + path + "' says " +
-                        std::to_string(jc.pages_done) + " pages of '" + jc.name +
-                        "' are done but the snapshot has " +
-                        std::to_string(mc->pages.size()) + start_afresh);
+      return JournalCorruption(path, " says " + std::to_string(jc.pages_done) +
+                                         " pages of '" + jc.name +
+                                         "' are done but the snapshot has " +
+                                         std::to_string(mc->pages.size()));
     }
     if (jc.restore) restored.insert(jc.name);
   }
@@ -333,10 +328,9 @@ Status CheckResumable(const RollbackJournal& journal, const std::string& path,
   for (const auto& jc : journal.collections) {
     if (jc.aside_name.empty()) continue;
     if (!IsRollbackAsideName(jc.aside_name) || restored.count(jc.aside_name)) {
-      return Corruption("rollback journal '" + path + "' sets '" + jc.name + "' aside as '" +
-                        jc.aside_name +
-                        "', which is not a name vecgate gives aside collections; the "
-                        "journal is damaged or edited" + start_afresh);
+      return JournalCorruption(path, " sets '" + jc.name + "' aside as '" + jc.aside_name +
+                                         "', which is not a name vecgate gives aside "
+                                         "collections; the journal is damaged or edited");
     }
   }
   return Status::Ok();
