@@ -187,6 +187,8 @@ Runner SetupBench(CLI::App& app, const GlobalOptions& global) {
     Progress progress(global.quiet || global.json);
     RunOptions options;
     options.scan_new_store = false;
+    options.old_uri = args->old_uri;
+    options.new_uri = args->new_uri;
     options.open_options.timeout_seconds = global.timeout_seconds;
     options.progress = [&progress](const std::string& stage, int64_t done, int64_t total) {
       progress.Update(stage, done, total,

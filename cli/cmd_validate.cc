@@ -192,7 +192,10 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
       progress.Update(stage, done, total,
                       stage.rfind("queries ", 0) == 0 ? "queries" : "records");
     };
+    options.old_uri = args->old_uri;
+    options.new_uri = args->new_uri;
     options.open_options.timeout_seconds = global.timeout_seconds;
+    options.open_options.snapshot_dir = args->snapshot_dir;
     auto report = RunGate(**old_store, **new_store, suite, options, on_fail);
     progress.Finish();
     if (!report.ok()) {

@@ -191,6 +191,8 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   run.suite = &suite;
   run.old_store = &old_store;
   run.new_store = &new_store;
+  run.old_uri = options.old_uri;
+  run.new_uri = options.new_uri;
   run.open_options = options.open_options;
   run.progress = options.progress;
   {

@@ -29,8 +29,12 @@ struct RunOptions {
   size_t page_size = 1000;
   bool fail_on_warning = false;  // WARNING exits 2 like FAILED
   ProgressCallback progress;     // may be empty
-  // The options the caller opened the stores with; checks that need more
-  // connections to the same stores open them with these.
+  // The URIs and options the caller opened the stores with; checks that
+  // need more connections to the same stores (query_performance's client
+  // threads) open them with these. An empty URI (a store not opened from
+  // one, as in unit tests) allows one connection only.
+  std::string old_uri;
+  std::string new_uri;
   OpenOptions open_options;
   // false: the new store is not scanned (its collections are still listed).
   // For runs of checks that read nothing from the new pages, such as

@@ -466,9 +466,12 @@ class QueryPerformanceValidator : public Validator {
   Result<LatencyStats> Replay(Store& store, const std::string& collection,
                               const std::string& side, const std::vector<float>& queries,
                               size_t n, const ReplayOptions& options) {
-    const std::string uri = store.Describe();
+    const std::string& uri = &store == run_->old_store ? run_->old_uri : run_->new_uri;
     const OpenOptions open_options = run_->open_options;
-    ClientStoreOpener open_more = [uri, open_options]() { return OpenStore(uri, open_options); };
+    ClientStoreOpener open_more;
+    if (!uri.empty()) {
+      open_more = [uri, open_options]() { return OpenStore(uri, open_options); };
+    }
     const std::string stage = "queries " + side + " " + collection;
     ReplayProgress progress;
     if (run_->progress) {

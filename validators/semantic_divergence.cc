@@ -742,8 +742,9 @@ class SemanticDivergenceValidator : public Validator {
   // answers in the order of `present`. Sampled queries and the
   // self-retrieval sample are prefixes of one sample, so a record whose
   // vector is bit for bit its own query was already asked: its answer in
-  // `prior` (one per query, may be null) is reused. At the seeds' scale this
-  // halves the live queries of each store.
+  // `prior` (one per query, may be null) is reused. On the fixture corpus
+  // (9,832 records, 200 queries, 200 self-retrieval samples) this halves
+  // the live queries of each store.
   Status SelfAnswers(Store& store, const std::string& collection,
                      const std::vector<float>& vectors, size_t dim,
                      const std::vector<size_t>& present, const QueryResult* prior,

@@ -203,8 +203,11 @@ struct RunContext {
   std::vector<CollectionInfo> old_collections;  // every collection in old
   std::vector<CollectionInfo> new_collections;  // every collection in new
   std::vector<GroupContext>* groups = nullptr;  // every target group
-  // The options the stores were opened with, for checks that open more
-  // connections to the same URIs (query_performance's client threads).
+  // The URIs and options the stores were opened with (RunOptions), for
+  // checks that open more connections to them (query_performance's client
+  // threads). Never a store's Describe(): that is a display string.
+  std::string old_uri;
+  std::string new_uri;
   OpenOptions open_options;
   // Progress of long steps inside a check (stage, done, total); may be empty.
   // Called on the runner's thread.
