@@ -1,113 +1,117 @@
-// What the server benchmarks share: one real Chroma server (and, for the
-// pgvector ones, one PGlite) per benchmark run, started on a free port with
-// its own data folder, stopped at exit, on a signal, and by start.sh's
-// watcher if this process is killed; and medians.
+// The real servers the server benchmarks run against: one pinned Chroma
+// and, for pgvector_bench, one PGlite per benchmark run, each started by
+// tools/TOOL/start.sh on a free port with its own data folder, and stopped
+// at exit, on SIGINT / SIGTERM, and by start.sh's watcher if this process is
+// killed outright.
 #ifndef VECGATE_BENCH_BENCH_SERVER_H_
 #define VECGATE_BENCH_BENCH_SERVER_H_
 
+#include <signal.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
-#include <vector>
 
 namespace vecgate::bench {
 
-inline std::string g_server_pid;  // set while a server runs
-inline std::string g_data_dir;
+// A server of tools/TOOL (TOOL = "chroma" or "pglite"). Not thread-safe:
+// started and stopped by the program's main thread (and its signal handler).
+class ToolServer {
+ public:
+  explicit ToolServer(const char* tool) : tool_(tool) {}
 
-inline void StopServer() {
-  if (!g_server_pid.empty()) {
-    const std::string command =
-        std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/stop.sh " + g_server_pid;
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "bench: stop.sh %s failed\n", g_server_pid.c_str());
+  // Starts the server; returns its port, or 0 on failure (start.sh says why
+  // on stderr). `tag` names the data folder (/tmp/vecgate_TAG_XXXXXX), which
+  // Stop() deletes.
+  int Start(const std::string& tag) {
+    std::string pattern = "/tmp/vecgate_" + tag + "_XXXXXX";
+    if (mkdtemp(pattern.data()) == nullptr) return 0;
+    data_dir_ = pattern;
+    // WATCH_PID: start.sh's watcher stops the server when this process ends
+    // without running Stop() (SIGKILL, a crash).
+    const std::string command = "WATCH_PID=" + std::to_string(getpid()) + " " + Script("start") +
+                                " " + data_dir_ + "/data";
+    FILE* pipe = popen(command.c_str(), "r");
+    if (pipe == nullptr) return 0;
+    int port = 0;
+    char pid[32] = {0};
+    const int fields = std::fscanf(pipe, "%d %31s", &port, pid);  // start.sh prints "PORT PID"
+    pclose(pipe);
+    if (fields != 2) return 0;
+    pid_ = pid;
+    return port;
+  }
+
+  // Stops the server if it runs and deletes its data folder; does nothing
+  // the second time. A failing stop.sh is reported on stderr.
+  void Stop() {
+    if (!pid_.empty()) {
+      const std::string command = Script("stop") + " " + pid_;
+      if (std::system(command.c_str()) != 0) {
+        std::fprintf(stderr, "bench: tools/%s/stop.sh %s failed\n", tool_, pid_.c_str());
+      }
+      pid_.clear();
     }
-    g_server_pid.clear();
+    if (!data_dir_.empty()) {
+      std::error_code ignored;
+      std::filesystem::remove_all(data_dir_, ignored);
+      data_dir_.clear();
+    }
   }
-  if (!g_data_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(g_data_dir, ignored);
-    g_data_dir.clear();
+
+  const std::string& pid() const { return pid_; }  // empty unless running
+  // The temporary folder the server's data lives in (under "/data"); the
+  // benchmark may keep its own files beside it, deleted with it.
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  std::string Script(const char* name) const {
+    return std::string(VECGATE_SOURCE_DIR) + "/tools/" + tool_ + "/" + name + ".sh";
   }
+
+  const char* tool_;
+  std::string pid_;
+  std::string data_dir_;
+};
+
+// Globals, because the atexit and signal handlers below must reach them.
+inline ToolServer g_chroma("chroma");
+inline ToolServer g_pglite("pglite");
+
+// Starts the benchmark's Chroma (its data folder tagged `program`) and
+// prints "server: URI (pid P)". Returns the chroma:// URI, or "" after
+// saying on stderr that Chroma could not start.
+inline std::string StartChroma(const std::string& program) {
+  const int port = g_chroma.Start(program);
+  if (port == 0) {
+    std::fprintf(stderr, "%s: could not start Chroma (tools/chroma/start.sh)\n", program.c_str());
+    return "";
+  }
+  const std::string uri = "chroma://127.0.0.1:" + std::to_string(port);
+  std::printf("server: %s (pid %s)\n", uri.c_str(), g_chroma.pid().c_str());
+  return uri;
 }
 
-inline void OnSignal(int) {
-  StopServer();
+// Stops whichever of the servers runs.
+inline void StopServers() {
+  g_pglite.Stop();
+  g_chroma.Stop();
+}
+
+inline void StopServersOnSignal(int) {
+  StopServers();
   _exit(130);
 }
 
-// Starts the pinned Chroma; returns its port, or 0 on failure. `tag` names
-// the data folder (/tmp/vecgate_TAG_XXXXXX).
-inline int StartServer(const std::string& tag) {
-  std::string pattern = "/tmp/vecgate_" + tag + "_XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) return 0;
-  g_data_dir = pattern;
-  const std::string command = "WATCH_PID=" + std::to_string(getpid()) + " " +
-                              std::string(VECGATE_SOURCE_DIR) + "/tools/chroma/start.sh " +
-                              g_data_dir + "/data";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0;
-  int port = 0;
-  char pid[32] = {0};
-  const int fields = std::fscanf(pipe, "%d %31s", &port, pid);
-  pclose(pipe);
-  if (fields != 2) return 0;
-  g_server_pid = pid;
-  return port;
-}
-
-// The pinned PGlite (PostgreSQL with pgvector, tools/pglite), for the
-// pgvector benchmarks: started like the Chroma server above, stopped by
-// StopPglite (at exit, on a signal, or by start.sh's watcher).
-inline std::string g_pglite_pid;
-inline std::string g_pglite_dir;
-
-inline void StopPglite() {
-  if (!g_pglite_pid.empty()) {
-    const std::string command =
-        std::string(VECGATE_SOURCE_DIR) + "/tools/pglite/stop.sh " + g_pglite_pid;
-    if (std::system(command.c_str()) != 0) {
-      std::fprintf(stderr, "bench: pglite stop.sh %s failed\n", g_pglite_pid.c_str());
-    }
-    g_pglite_pid.clear();
-  }
-  if (!g_pglite_dir.empty()) {
-    std::error_code ignored;
-    std::filesystem::remove_all(g_pglite_dir, ignored);
-    g_pglite_dir.clear();
-  }
-}
-
-// Returns the port of a fresh PGlite, or 0 on failure (start.sh says why on
-// stderr). `tag` names the data folder (/tmp/vecgate_TAG_XXXXXX).
-inline int StartPglite(const std::string& tag) {
-  std::string pattern = "/tmp/vecgate_" + tag + "_XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) return 0;
-  g_pglite_dir = pattern;
-  const std::string command = "WATCH_PID=" + std::to_string(getpid()) + " " +
-                              std::string(VECGATE_SOURCE_DIR) + "/tools/pglite/start.sh " +
-                              g_pglite_dir + "/data";
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return 0;
-  int port = 0;
-  char pid[32] = {0};
-  const int fields = std::fscanf(pipe, "%d %31s", &port, pid);
-  pclose(pipe);
-  if (fields != 2) return 0;
-  g_pglite_pid = pid;
-  return port;
-}
-
-inline double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+// Makes StopServers run at exit and on SIGINT / SIGTERM (exit status 130);
+// call before starting a server.
+inline void StopServersAtExit() {
+  std::atexit(StopServers);
+  signal(SIGINT, StopServersOnSignal);
+  signal(SIGTERM, StopServersOnSignal);
 }
 
 }  // namespace vecgate::bench

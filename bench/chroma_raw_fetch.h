@@ -1,8 +1,10 @@
-// The baseline the validate benchmarks compare with on the Chroma side:
-// every page of every collection of some Chroma databases fetched with
-// HttpClient (POST .../get, embeddings, documents and metadatas), bodies not
-// decoded: the cost of moving the data at all, as chroma_bench's SCAN
-// baseline. Used by validate_chroma_bench and pgvector_bench.
+// The raw-HTTP baselines of the Chroma benchmarks: an HttpClient to the
+// server a ChromaStore talks to (chroma_bench and snapshot_bench send their
+// pre-encoded requests through it), and ChromaRawFetch, every page of every
+// collection of some Chroma databases fetched with HttpClient (POST .../get,
+// embeddings, documents and metadatas), bodies not decoded: the cost of
+// moving the data at all, as chroma_bench's SCAN baseline. ChromaRawFetch
+// is what validate_chroma_bench and pgvector_bench compare with.
 #ifndef VECGATE_BENCH_CHROMA_RAW_FETCH_H_
 #define VECGATE_BENCH_CHROMA_RAW_FETCH_H_
 
@@ -17,6 +19,15 @@
 
 namespace vecgate::bench {
 
+// A client of the server `store` talks to, for requests sent raw.
+inline Result<std::unique_ptr<HttpClient>> RawClient(const ChromaStore& store,
+                                                     double timeout_seconds) {
+  HttpClientOptions http;
+  http.base_url = store.uri().BaseUrl();
+  http.timeout_seconds = timeout_seconds;
+  return HttpClient::Create(http);
+}
+
 class ChromaRawFetch {
  public:
   // Plans the fetch of every collection of `stores` (all on one server),
@@ -26,10 +37,7 @@ class ChromaRawFetch {
     ChromaRawFetch fetch;
     fetch.page_size_ = page_size;
     if (stores.empty()) return InvalidArgument("raw fetch: no stores");
-    HttpClientOptions http;
-    http.base_url = stores.front()->uri().BaseUrl();
-    http.timeout_seconds = timeout_seconds;
-    ASSIGN_OR_RETURN(fetch.client_, HttpClient::Create(http));
+    ASSIGN_OR_RETURN(fetch.client_, RawClient(*stores.front(), timeout_seconds));
     for (ChromaStore* store : stores) {
       ASSIGN_OR_RETURN(std::vector<CollectionInfo> collections, store->ListCollections());
       for (const CollectionInfo& c : collections) {

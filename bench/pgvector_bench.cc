@@ -34,22 +34,17 @@
 // installs postgresql-client).
 //
 // Usage: pgvector_bench [--out FILE] [--reps N] [--scale S] [--dim D]
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "bench/bench_server.h"
+#include "bench/check_times.h"
 #include "bench/chroma_raw_fetch.h"
 #include "core/store.h"
 #include "fixtures/faults.h"
@@ -87,16 +82,6 @@ double SecondsSince(Clock::time_point start) {
 bool Check(const Status& s, const char* what) {
   if (!s.ok()) std::fprintf(stderr, "pgvector_bench: %s: %s\n", what, s.ToString().c_str());
   return s.ok();
-}
-
-void StopServers() {
-  bench::StopPglite();
-  bench::StopServer();
-}
-
-void OnSignal(int) {
-  StopServers();
-  _exit(130);
 }
 
 // The psql baseline: one process, one SELECT per table, output counted.
@@ -148,18 +133,18 @@ int Run(const Config& config) {
     return 2;
   }
   RegisterBuiltinStores();
-  const int chroma_port = bench::StartServer("pgvector_bench_chroma");
+  const int chroma_port = bench::g_chroma.Start("pgvector_bench_chroma");
   if (chroma_port == 0) {
     std::fprintf(stderr, "pgvector_bench: could not start Chroma (tools/chroma/start.sh)\n");
     return 2;
   }
-  const int pg_port = bench::StartPglite("pgvector_bench_pglite");
+  const int pg_port = bench::g_pglite.Start("pgvector_bench_pglite");
   if (pg_port == 0) {
     std::fprintf(stderr, "pgvector_bench: could not start PGlite (tools/pglite/start.sh)\n");
     return 2;
   }
   std::printf("servers: Chroma on 127.0.0.1:%d (pid %s), PGlite on 127.0.0.1:%d (pid %s)\n",
-              chroma_port, bench::g_server_pid.c_str(), pg_port, bench::g_pglite_pid.c_str());
+              chroma_port, bench::g_chroma.pid().c_str(), pg_port, bench::g_pglite.pid().c_str());
   OpenOptions options;
   options.timeout_seconds = 120;
 
@@ -233,7 +218,7 @@ int Run(const Config& config) {
                   "vecgate scan", "psql")) {
     return 2;
   }
-  const double scan_ratio = Median(scan_vecgate) / Median(scan_psql);
+  const bench::TimeRatio scan_ratio(Median(scan_vecgate), Median(scan_psql), kScanTargetRatio);
 
   // VALIDATE.
   Result<bench::ChromaRawFetch> raw =
@@ -257,16 +242,9 @@ int Run(const Config& config) {
     return 2;
   }
   const double validate = Median(validate_seconds), fetched = Median(raw_seconds);
-  const double validate_ratio = validate / fetched;
-  size_t median_rep = 0;
-  for (size_t i = 0; i < validate_seconds.size(); ++i) {
-    if (std::fabs(validate_seconds[i] - validate) <
-        std::fabs(validate_seconds[median_rep] - validate)) {
-      median_rep = i;
-    }
-  }
-  const ValidationReport& report = reports[median_rep];
-  const bool passed = report.overall_status == OverallStatus::kPassed;
+  const ValidationReport& report = reports[bench::MedianIndex(validate_seconds)];
+  const bench::TimeRatio validate_ratio(validate, fetched, kValidateTargetRatio,
+                                        report.overall_status == OverallStatus::kPassed);
   // How many live queries pgvector answered, and the same validation
   // without them: PGlite runs HNSW in WebAssembly on one backend (measured
   // with psql: 100 top-10 queries at 768 dimensions take about 1.2 s), so
@@ -292,34 +270,48 @@ int Run(const Config& config) {
     return 2;
   }
   const double no_live_ratio = Median(no_live_seconds) / Median(no_live_raw_seconds);
-  const bool scan_pass = scan_ratio <= kScanTargetRatio;
-  const bool validate_pass = validate_ratio <= kValidateTargetRatio && passed;
 
   std::printf("\n%-40s %10s\n", "", "seconds");
   std::printf("%-40s %10.3f\n", "psql -At SELECT of every table", Median(scan_psql));
-  std::printf("%-40s %10.3f  ratio %.3f, target <= %.1f: %s\n", "vecgate Scan of every table",
-              Median(scan_vecgate), scan_ratio, kScanTargetRatio, scan_pass ? "PASS" : "FAIL");
+  scan_ratio.Print(40, "vecgate Scan of every table");
   std::printf("%-40s %10.3f  (Chroma %.1f MB + psql %.1f MB)\n", "raw fetch of both stores",
               fetched, raw->bytes() / 1e6, psql.bytes / 1e6);
   const std::string label =
       "vecgate validate, " + std::to_string(report.checks.size()) + " checks";
-  std::printf("%-40s %10.3f  ratio %.3f, target <= %.1f: %s (%s)\n", label.c_str(), validate,
-              validate_ratio, kValidateTargetRatio, validate_pass ? "PASS" : "FAIL",
-              OverallStatusName(report.overall_status));
+  validate_ratio.Print(40, label,
+                       std::string("(") + OverallStatusName(report.overall_status) + ")");
   std::printf("%-40s %10.3f  ratio %.3f (%lld live queries and %lld self-retrieval checks "
               "left out)\n",
               "  the same without the live index", Median(no_live_seconds), no_live_ratio,
               static_cast<long long>(live_queries), static_cast<long long>(self_queries));
-  nlohmann::json checks = nlohmann::json::array();
   for (const CheckResult& c : report.checks) {
     std::printf("  %-24s %5s %8.3f s\n", c.name.c_str(), CheckStatusName(c.status),
                 c.elapsed_seconds);
-    checks.push_back({{"check", c.name},
-                      {"status", CheckStatusName(c.status)},
-                      {"seconds", c.elapsed_seconds}});
   }
 
-  nlohmann::json out_json = {
+  nlohmann::json scan_json = {{"psql_seconds_median", Median(scan_psql)},
+                              {"psql_seconds", scan_psql},
+                              {"psql_bytes", psql.bytes},
+                              {"vecgate_seconds_median", Median(scan_vecgate)},
+                              {"vecgate_seconds", scan_vecgate}};
+  scan_json.update(scan_ratio.Json());
+  nlohmann::json validate_json = {
+      {"raw_fetch_seconds_median", fetched},
+      {"raw_fetch_seconds", raw_seconds},
+      {"raw_chroma_bytes", raw->bytes()},
+      {"raw_psql_bytes", psql.bytes},
+      {"validate_seconds_median", validate},
+      {"validate_seconds", validate_seconds},
+      {"overall_status", OverallStatusName(report.overall_status)},
+      {"live_index_queries", live_queries},
+      {"self_retrieval_checked", self_queries},
+      {"no_live_index_seconds_median", Median(no_live_seconds)},
+      {"no_live_index_seconds", no_live_seconds},
+      {"no_live_index_raw_fetch_seconds_median", Median(no_live_raw_seconds)},
+      {"no_live_index_ratio", no_live_ratio},
+      {"checks", bench::CheckTimesJson(report.checks)}};
+  validate_json.update(validate_ratio.Json());
+  const nlohmann::json out_json = {
       {"benchmark", "pgvector_bench"},
       {"records", pg_records},
       {"dimension", config.dim},
@@ -328,41 +320,10 @@ int Run(const Config& config) {
       {"repetitions", config.reps},
       {"load_seconds", load_seconds},
       {"migrate_seconds", migrate_seconds},
-      {"scan",
-       {{"psql_seconds_median", Median(scan_psql)},
-        {"psql_seconds", scan_psql},
-        {"psql_bytes", psql.bytes},
-        {"vecgate_seconds_median", Median(scan_vecgate)},
-        {"vecgate_seconds", scan_vecgate},
-        {"ratio", scan_ratio},
-        {"target_ratio", kScanTargetRatio},
-        {"pass", scan_pass}}},
-      {"validate",
-       {{"raw_fetch_seconds_median", fetched},
-        {"raw_fetch_seconds", raw_seconds},
-        {"raw_chroma_bytes", raw->bytes()},
-        {"raw_psql_bytes", psql.bytes},
-        {"validate_seconds_median", validate},
-        {"validate_seconds", validate_seconds},
-        {"ratio", validate_ratio},
-        {"target_ratio", kValidateTargetRatio},
-        {"overall_status", OverallStatusName(report.overall_status)},
-        {"live_index_queries", live_queries},
-        {"self_retrieval_checked", self_queries},
-        {"no_live_index_seconds_median", Median(no_live_seconds)},
-        {"no_live_index_seconds", no_live_seconds},
-        {"no_live_index_raw_fetch_seconds_median", Median(no_live_raw_seconds)},
-        {"no_live_index_ratio", no_live_ratio},
-        {"checks", checks},
-        {"pass", validate_pass}}}};
-  const std::filesystem::path out(config.out);
-  if (out.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(out.parent_path(), ignored);
-  }
-  std::ofstream(out) << out_json.dump(2) << "\n";
-  std::printf("\nresults written to %s\n", config.out.c_str());
-  return scan_pass && validate_pass ? 0 : 1;
+      {"scan", scan_json},
+      {"validate", validate_json}};
+  if (!bench::WriteResults(config.out, out_json)) return 2;
+  return scan_ratio.pass && validate_ratio.pass ? 0 : 1;
 }
 
 }  // namespace
@@ -370,30 +331,14 @@ int Run(const Config& config) {
 
 int main(int argc, char** argv) {
   vecgate::Config config;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "pgvector_bench: %s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--out") {
-      config.out = value();
-    } else if (arg == "--reps") {
-      config.reps = std::max(1, std::atoi(value().c_str()));
-    } else if (arg == "--scale") {
-      config.scale = std::atof(value().c_str());
-    } else if (arg == "--dim") {
-      config.dim = std::max(1, std::atoi(value().c_str()));
-    } else {
-      std::fprintf(stderr, "usage: pgvector_bench [--out FILE] [--reps N] [--scale S] [--dim D]\n");
-      return arg == "--help" ? 0 : 2;
-    }
+  CLI::App app("pgvector_bench: the postgresql:// store against psql, and a Chroma -> pgvector "
+               "validation against fetching both raw",
+               "pgvector_bench");
+  vecgate::bench::AddCommonFlags(app, &config.out, &config.reps);
+  vecgate::bench::AddCorpusFlags(app, &config.scale, &config.dim);
+  if (std::optional<int> exit_code = vecgate::bench::ParseFlags(app, argc, argv)) {
+    return *exit_code;
   }
-  std::atexit(vecgate::StopServers);
-  signal(SIGINT, vecgate::OnSignal);
-  signal(SIGTERM, vecgate::OnSignal);
+  vecgate::bench::StopServersAtExit();
   return vecgate::Run(config);
 }

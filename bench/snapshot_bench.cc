@@ -22,9 +22,6 @@
 // Usage: snapshot_bench [--out FILE] [--reps N] [--records N] [--dim N]
 //                       [--skip-rollback]
 #include <libdeflate.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -32,14 +29,15 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "bench/bench_server.h"
+#include "bench/chroma_raw_fetch.h"
 #include "core/store.h"
 #include "snapshot/rollback.h"
 #include "snapshot/sha256.h"
@@ -53,13 +51,12 @@ namespace vecgate {
 namespace {
 
 using bench::Median;
-using bench::OnSignal;
-using bench::StartServer;
-using bench::StopServer;
-using bench::g_data_dir;
-using bench::g_server_pid;
 
 using Clock = std::chrono::steady_clock;
+
+// Snapshot create / raw fetch and rollback / pre-encoded posts, at most.
+constexpr double kCreateTargetRatio = 1.3;
+constexpr double kRollbackTargetRatio = 1.15;
 
 struct Config {
   std::string out = "bench_results/snapshot_bench.json";
@@ -165,22 +162,14 @@ nlohmann::json MeasureCodecs(const RecordBatch& page) {
 int Run(const Config& config) {
   std::printf("snapshot_bench: %zu records x %zu dims, %d repetitions\n", config.records,
               config.dim, config.reps);
-  const int port = StartServer("snapshot_bench");
-  if (port == 0) {
-    std::fprintf(stderr, "snapshot_bench: could not start Chroma\n");
-    return 2;
-  }
-  const std::string base = "chroma://127.0.0.1:" + std::to_string(port);
-  std::printf("server: %s (pid %s)\n", base.c_str(), g_server_pid.c_str());
+  const std::string base = bench::StartChroma("snapshot_bench");
+  if (base.empty()) return 2;
   OpenOptions options;
   options.timeout_seconds = 300;
   auto opened = ChromaStore::Open(base, options);
   if (!Check(opened.status(), "open")) return 2;
   ChromaStore& store = **opened;
-  HttpClientOptions http_options;
-  http_options.base_url = store.uri().BaseUrl();
-  http_options.timeout_seconds = options.timeout_seconds;
-  auto raw_client = HttpClient::Create(http_options);
+  auto raw_client = bench::RawClient(store, options.timeout_seconds);
   if (!Check(raw_client.status(), "http client")) return 2;
   HttpClient& raw = **raw_client;
 
@@ -233,7 +222,7 @@ int Run(const Config& config) {
       }
     }
   };
-  const std::string snap_root = g_data_dir + "/snapshots";
+  const std::string snap_root = bench::g_chroma.data_dir() + "/snapshots";
   Manifest manifest;
   CreateStats last_stats;
   auto create = [&] {
@@ -332,13 +321,7 @@ int Run(const Config& config) {
         ok = Check(RunRollback(**target, o).status(), "rollback") && ok;
       }));
     };
-    if (rep % 2 == 0) {
-      post();
-      rollback();
-    } else {
-      rollback();
-      post();
-    }
+    bench::RunAlternating(rep, post, rollback);
     std::printf("  rollback rep %d: pre-encoded posts %.2f s, rollback %.2f s\n", rep,
                 t_post.back(), t_rollback.back());
   }
@@ -348,12 +331,16 @@ int Run(const Config& config) {
   const nlohmann::json codecs = MeasureCodecs(sample_page);
   const double size_ratio = double(manifest.archive_bytes) / manifest.embedding_bytes;
   std::printf("\nCREATE   raw fetch %.3f s (%.1f MB of JSON, %.0f MB/s), snapshot create "
-              "%.3f s: ratio %.2f (target <= 1.30); the adapter's scan alone %.3f s (%.2f x raw)\n",
+              "%.3f s: ratio %.2f (target <= %.2f); the adapter's scan alone %.3f s (%.2f x raw)\n",
               Median(t_raw), fetched_bytes / 1e6, fetched_bytes / 1e6 / Median(t_raw),
-              Median(t_create), create_ratio, Median(t_scan), Median(t_scan) / Median(t_raw));
-  if (!t_rollback.empty()) std::printf("ROLLBACK pre-encoded posts %.2f s (%.1f MB), rollback %.2f s: ratio %.3f "
-              "(target <= 1.15)\n",
-              Median(t_post), body_bytes / 1e6, Median(t_rollback), rollback_ratio);
+              Median(t_create), create_ratio, kCreateTargetRatio, Median(t_scan),
+              Median(t_scan) / Median(t_raw));
+  if (!t_rollback.empty()) {
+    std::printf("ROLLBACK pre-encoded posts %.2f s (%.1f MB), rollback %.2f s: ratio %.3f "
+                "(target <= %.2f)\n",
+                Median(t_post), body_bytes / 1e6, Median(t_rollback), rollback_ratio,
+                kRollbackTargetRatio);
+  }
   std::printf("SIZE     archive %.1f MB, raw float32 %.1f MB (archive/float32 %.3f), "
               "uncompressed tar %.1f MB, compression_ratio %.3f\n",
               manifest.archive_bytes / 1e6, manifest.embedding_bytes / 1e6, size_ratio,
@@ -375,12 +362,12 @@ int Run(const Config& config) {
                                  {"create_median", Median(t_create)},
                                  {"fetched_json_bytes", fetched_bytes},
                                  {"ratio", create_ratio},
-                                 {"target", 1.3}}},
+                                 {"target", kCreateTargetRatio}}},
                      {"rollback", {{"pre_encoded_post_seconds", t_post},
                                    {"rollback_seconds", t_rollback},
                                    {"ratio", rollback_ratio},
                                    {"body_bytes", body_bytes},
-                                   {"target", 1.15}}},
+                                   {"target", kRollbackTargetRatio}}},
                      {"size", {{"archive_bytes", manifest.archive_bytes},
                                {"embedding_bytes", manifest.embedding_bytes},
                                {"uncompressed_bytes", manifest.uncompressed_bytes},
@@ -388,15 +375,8 @@ int Run(const Config& config) {
                                {"compression_ratio", manifest.compression_ratio}}},
                      {"codecs", codecs},
                      {"ok", ok}};
-  std::filesystem::path out_path(config.out);
-  if (out_path.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(out_path.parent_path(), ignored);
-  }
-  std::ofstream(config.out) << out.dump(2) << "\n";
-  std::printf("wrote %s\n", config.out.c_str());
-  if (!ok) return 2;
-  return (create_ratio <= 1.3 && rollback_ratio <= 1.15) ? 0 : 1;
+  if (!bench::WriteResults(config.out, out) || !ok) return 2;
+  return (create_ratio <= kCreateTargetRatio && rollback_ratio <= kRollbackTargetRatio) ? 0 : 1;
 }
 
 }  // namespace
@@ -404,27 +384,20 @@ int Run(const Config& config) {
 
 int main(int argc, char** argv) {
   vecgate::Config config;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
-    if (arg == "--out") {
-      config.out = next();
-    } else if (arg == "--reps") {
-      config.reps = std::max(1, std::atoi(next().c_str()));
-    } else if (arg == "--records") {
-      config.records = std::max(4, std::atoi(next().c_str()));
-    } else if (arg == "--skip-rollback") {
-      config.skip_rollback = true;
-    } else if (arg == "--dim") {
-      config.dim = std::max(1, std::atoi(next().c_str()));
-    } else {
-      std::fprintf(stderr, "usage: snapshot_bench [--out FILE] [--reps N] [--records N] [--dim N] [--skip-rollback]\n");
-      return 2;
-    }
+  CLI::App app("snapshot_bench: snapshot create and rollback against the network they depend "
+               "on, on a real Chroma",
+               "snapshot_bench");
+  vecgate::bench::AddCommonFlags(app, &config.out, &config.reps);
+  app.add_option("--records", config.records, "records in the corpus")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(4));
+  app.add_option("--dim", config.dim, "dimensions of each embedding")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_flag("--skip-rollback", config.skip_rollback, "measure CREATE, SIZE and CODECS only");
+  if (std::optional<int> exit_code = vecgate::bench::ParseFlags(app, argc, argv)) {
+    return *exit_code;
   }
-  signal(SIGINT, vecgate::OnSignal);
-  signal(SIGTERM, vecgate::OnSignal);
-  int rc = vecgate::Run(config);
-  vecgate::StopServer();
-  return rc;
+  vecgate::bench::StopServersAtExit();
+  return vecgate::Run(config);
 }

@@ -42,8 +42,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -53,6 +51,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "validators/topk.h"
 
 #ifdef VECGATE_HAVE_FAISS
@@ -65,6 +64,8 @@ extern "C" void openblas_set_num_threads(int num_threads);
 
 namespace vecgate {
 namespace {
+
+using bench::Median;
 
 struct Config {
   std::string out = "bench_results/topk_bench.json";
@@ -97,18 +98,6 @@ std::vector<float> NormalMatrix(size_t n, size_t dim, uint32_t seed) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (float& v : m) v = normal(rng);
   return m;
-}
-
-std::vector<float> Normalised(const std::vector<float>& m, size_t dim) {
-  std::vector<float> out(m);
-  for (size_t r = 0; r < out.size() / dim; ++r) {
-    float* v = out.data() + r * dim;
-    double sq = 0;
-    for (size_t i = 0; i < dim; ++i) sq += static_cast<double>(v[i]) * v[i];
-    const float inv = sq > 0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
-    for (size_t i = 0; i < dim; ++i) v[i] *= inv;
-  }
-  return out;
 }
 
 DistanceSpace SpaceOf(const std::string& name) {
@@ -221,6 +210,18 @@ void RunGemmOnly(benchmark::State& state, const std::string& space) {
 }
 
 #ifdef VECGATE_HAVE_FAISS
+std::vector<float> Normalised(const std::vector<float>& m, size_t dim) {
+  std::vector<float> out(m);
+  for (size_t r = 0; r < out.size() / dim; ++r) {
+    float* v = out.data() + r * dim;
+    double sq = 0;
+    for (size_t i = 0; i < dim; ++i) sq += static_cast<double>(v[i]) * v[i];
+    const float inv = sq > 0 ? static_cast<float>(1.0 / std::sqrt(sq)) : 0.0f;
+    for (size_t i = 0; i < dim; ++i) v[i] *= inv;
+  }
+  return out;
+}
+
 // faiss 1.7.3 names it Index::idx_t (later versions: faiss::idx_t).
 using FaissIdx = faiss::Index::idx_t;
 std::map<std::string, std::unique_ptr<faiss::IndexFlat>> g_index;
@@ -268,13 +269,6 @@ void RunFaiss(benchmark::State& state, const std::string& space) {
       static_cast<double>(c.queries), benchmark::Counter::kIsRate);
 }
 #endif
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 struct Agreement {
   double recall = 0;          // plain |vecgate ∩ faiss| / k
@@ -385,26 +379,8 @@ int Summarise(bool have_faiss) {
 #endif
       {"spaces", spaces},
       {"pass", have_faiss && pass}};
-  const std::filesystem::path out(c.out);
-  if (out.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(out.parent_path(), ignored);
-  }
-  std::ofstream(out) << report.dump(2) << "\n";
-  std::printf("results written to %s\n", c.out.c_str());
+  if (!bench::WriteResults(c.out, report)) return 2;
   return !have_faiss || pass ? 0 : 1;
-}
-
-std::vector<std::string> Split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > start) out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
 }
 
 }  // namespace
@@ -412,42 +388,38 @@ std::vector<std::string> Split(const std::string& s) {
 
 int main(int argc, char** argv) {
   using vecgate::g_config;
-  // Our flags first; the rest (--benchmark_*) go to Google Benchmark.
-  std::vector<char*> rest = {argv[0]};
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "topk_bench: %s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--out") {
-      g_config.out = value();
-    } else if (arg == "--reps") {
-      g_config.reps = std::max(1, std::atoi(value().c_str()));
-    } else if (arg == "--rows") {
-      g_config.rows = std::strtoul(value().c_str(), nullptr, 10);
-    } else if (arg == "--queries") {
-      g_config.queries = std::strtoul(value().c_str(), nullptr, 10);
-    } else if (arg == "--dim") {
-      g_config.dim = std::strtoul(value().c_str(), nullptr, 10);
-    } else if (arg == "--threads") {
-      g_config.threads = static_cast<unsigned>(std::atoi(value().c_str()));
-    } else if (arg == "--spaces") {
-      g_config.spaces = vecgate::Split(value());
-    } else if (arg == "--help") {
-      std::printf("usage: topk_bench [--out FILE] [--reps N] [--rows N] "
-                  "[--queries N] [--dim N] [--spaces l2,ip,cosine] [--threads N] "
-                  "[--benchmark_*]\n");
-      return 0;
-    } else {
-      rest.push_back(argv[i]);
-    }
+  CLI::App app("topk_bench: vecgate's exact top-k kernel against FAISS", "topk_bench");
+  vecgate::bench::AddCommonFlags(app, &g_config.out, &g_config.reps);
+  app.add_option("--rows", g_config.rows, "rows searched")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_option("--queries", g_config.queries, "queries")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_option("--dim", g_config.dim, "dimensions of each vector")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_option("--spaces", g_config.spaces, "distance spaces, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"l2", "ip", "cosine"}));
+  app.add_option("--threads", g_config.threads, "threads a side; 0 = all hardware threads")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(0));
+  // The rest is Google Benchmark's; it rejects what it does not know below.
+  app.allow_extras();
+  app.footer("Any --benchmark_* flag (e.g. --benchmark_min_time=0.01s) goes to Google Benchmark.");
+  if (std::optional<int> exit_code = vecgate::bench::ParseFlags(app, argc, argv)) {
+    return *exit_code;
   }
+  std::vector<std::string> extras = app.remaining();
+  std::vector<char*> rest = {argv[0]};
+  for (std::string& arg : extras) rest.push_back(arg.data());
   int bench_argc = static_cast<int>(rest.size());
   benchmark::Initialize(&bench_argc, rest.data());
+  if (benchmark::ReportUnrecognizedArguments(bench_argc, rest.data())) {
+    std::fprintf(stderr, "%s", app.help().c_str());
+    return 2;
+  }
 
   const auto& c = g_config;
   std::printf("generating %zu x %zu base and %zu queries (normal, seeded)...\n",
@@ -473,32 +445,21 @@ int main(int argc, char** argv) {
 #endif
   for (int rep = 0; rep < c.reps; ++rep) {
     for (const std::string& space : c.spaces) {
-      // Alternate which side goes first.
-      auto add_vecgate = [&] {
+      // One run a repetition, timed by the side itself (manual time).
+      auto add = [&](const char* side, void (*run)(benchmark::State&, const std::string&)) {
         benchmark::RegisterBenchmark(
-            ("topk/" + space + "/vecgate/rep:" + std::to_string(rep)).c_str(),
-            [space](benchmark::State& s) { vecgate::RunVecgate(s, space); })
+            ("topk/" + space + "/" + side + "/rep:" + std::to_string(rep)).c_str(),
+            [space, run](benchmark::State& s) { run(s, space); })
             ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
       };
-      auto add_faiss = [&] {
+      vecgate::bench::RunAlternating(
+          rep, [&] { add("vecgate", vecgate::RunVecgate); },
+          [&] {
 #ifdef VECGATE_HAVE_FAISS
-        benchmark::RegisterBenchmark(
-            ("topk/" + space + "/faiss/rep:" + std::to_string(rep)).c_str(),
-            [space](benchmark::State& s) { vecgate::RunFaiss(s, space); })
-            ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+            add("faiss", vecgate::RunFaiss);
 #endif
-      };
-      if (rep % 2 == 0) {
-        add_vecgate();
-        add_faiss();
-      } else {
-        add_faiss();
-        add_vecgate();
-      }
-      benchmark::RegisterBenchmark(
-          ("topk/" + space + "/gemm_only/rep:" + std::to_string(rep)).c_str(),
-          [space](benchmark::State& s) { vecgate::RunGemmOnly(s, space); })
-          ->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond);
+          });
+      add("gemm_only", vecgate::RunGemmOnly);
     }
   }
   benchmark::RunSpecifiedBenchmarks();

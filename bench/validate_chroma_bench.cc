@@ -22,22 +22,16 @@
 // PASSED, 2 when something could not run.
 //
 // Usage: validate_chroma_bench [--out FILE] [--reps N] [--scale S] [--dim D]
-#include <signal.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "bench/bench_server.h"
+#include "bench/check_times.h"
 #include "bench/chroma_raw_fetch.h"
 #include "core/store.h"
 #include "fixtures/generator.h"
@@ -51,11 +45,6 @@ namespace vecgate {
 namespace {
 
 using bench::Median;
-using bench::OnSignal;
-using bench::StartServer;
-using bench::StopServer;
-using bench::g_data_dir;
-using bench::g_server_pid;
 
 // The reference validator's time on this job (9,832 x 1,536, eight checks).
 constexpr double kSeedValidatorSeconds = 32.45;
@@ -69,9 +58,6 @@ struct Config {
   int dim = 1536;
   size_t page_size = 1000;
 };
-
-// ------------------------------------------------------------- the server
-
 
 // ------------------------------------------------------------ measurement
 
@@ -94,13 +80,8 @@ int Run(const Config& config) {
   std::printf("validate_chroma_bench: fixture corpus scale %.2f x %d dims, %d repetitions\n",
               config.scale, config.dim, config.reps);
   RegisterBuiltinStores();
-  const int port = StartServer("validate_chroma_bench");
-  if (port == 0) {
-    std::fprintf(stderr, "validate_chroma_bench: could not start Chroma\n");
-    return 2;
-  }
-  const std::string base = "chroma://127.0.0.1:" + std::to_string(port);
-  std::printf("server: %s (pid %s)\n", base.c_str(), g_server_pid.c_str());
+  const std::string base = bench::StartChroma("validate_chroma_bench");
+  if (base.empty()) return 2;
   OpenOptions options;
   options.timeout_seconds = 120;
 
@@ -162,13 +143,7 @@ int Run(const Config& config) {
       ok = fetch_raw() && ok;
       raw_seconds.push_back(SecondsSince(start));
     };
-    if (rep % 2 == 0) {
-      run_validate();
-      run_raw();
-    } else {
-      run_raw();
-      run_validate();
-    }
+    bench::RunAlternating(rep, run_validate, run_raw);
     if (!ok) break;
     std::printf("  rep %d: validate %.2f s (%s), raw fetch %.2f s\n", rep,
                 validate_seconds.back(),
@@ -177,19 +152,10 @@ int Run(const Config& config) {
   if (!ok || reports.empty()) return 2;
 
   const double validate = Median(validate_seconds), fetched = Median(raw_seconds);
-  const double ratio = validate / fetched;
   // The report of the median run, for the per-check breakdown.
-  size_t median_rep = 0;
-  for (size_t i = 0; i < validate_seconds.size(); ++i) {
-    if (validate_seconds[i] == validate ||
-        std::fabs(validate_seconds[i] - validate) <
-            std::fabs(validate_seconds[median_rep] - validate)) {
-      median_rep = i;
-    }
-  }
-  const ValidationReport& report = reports[median_rep];
-  const bool passed = report.overall_status == OverallStatus::kPassed;
-  const bool pass = ratio <= kTargetRatio && passed;
+  const ValidationReport& report = reports[bench::MedianIndex(validate_seconds)];
+  const bench::TimeRatio ratio(validate, fetched, kTargetRatio,
+                               report.overall_status == OverallStatus::kPassed);
 
   std::printf("\n%lld old + %lld new records, %zu pages, %.1f MB of JSON per raw fetch\n",
               static_cast<long long>(report.old_records),
@@ -198,22 +164,15 @@ int Run(const Config& config) {
   std::printf("%-34s %10.3f\n", "raw fetch of both stores (median)", fetched);
   const std::string label =
       "vecgate validate, " + std::to_string(report.checks.size()) + " checks (median)";
-  std::printf("%-34s %10.3f  ratio %.3f, target <= %.1f: %s\n", label.c_str(), validate,
-              ratio, kTargetRatio,
-              ratio <= kTargetRatio ? "PASS" : "FAIL");
+  ratio.Print(34, label);
   std::printf("%-34s %10.2f  (reference figure; vecgate is %.1fx faster)\n",
               "reference validator, same job", kSeedValidatorSeconds,
               kSeedValidatorSeconds / validate);
   std::printf("verdict %s; time in each check's hooks (median run):\n",
               OverallStatusName(report.overall_status));
-  nlohmann::json checks = nlohmann::json::array();
   for (const CheckResult& c : report.checks) {
     std::printf("  %-24s %5s %8.3f s  %s\n", c.name.c_str(), CheckStatusName(c.status),
                 c.elapsed_seconds, c.summary.substr(0, 90).c_str());
-    checks.push_back({{"check", c.name},
-                      {"status", CheckStatusName(c.status)},
-                      {"seconds", c.elapsed_seconds},
-                      {"summary", c.summary}});
   }
 
   nlohmann::json out_json = {
@@ -230,20 +189,12 @@ int Run(const Config& config) {
       {"raw_fetch_pages", raw_pages},
       {"validate_seconds_median", validate},
       {"validate_seconds", validate_seconds},
-      {"ratio", ratio},
-      {"target_ratio", kTargetRatio},
       {"seed_validator_seconds", kSeedValidatorSeconds},
       {"overall_status", OverallStatusName(report.overall_status)},
-      {"checks", checks},
-      {"pass", pass}};
-  const std::filesystem::path out(config.out);
-  if (out.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(out.parent_path(), ignored);
-  }
-  std::ofstream(out) << out_json.dump(2) << "\n";
-  std::printf("\nresults written to %s\n", config.out.c_str());
-  return pass ? 0 : 1;
+      {"checks", bench::CheckTimesJson(report.checks)}};
+  out_json.update(ratio.Json());
+  if (!bench::WriteResults(config.out, out_json)) return 2;
+  return ratio.pass ? 0 : 1;
 }
 
 }  // namespace
@@ -251,32 +202,14 @@ int Run(const Config& config) {
 
 int main(int argc, char** argv) {
   vecgate::Config config;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "validate_chroma_bench: %s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--out") {
-      config.out = value();
-    } else if (arg == "--reps") {
-      config.reps = std::max(1, std::atoi(value().c_str()));
-    } else if (arg == "--scale") {
-      config.scale = std::atof(value().c_str());
-    } else if (arg == "--dim") {
-      config.dim = std::max(1, std::atoi(value().c_str()));
-    } else {
-      std::fprintf(stderr,
-                   "usage: validate_chroma_bench [--out FILE] [--reps N] [--scale S] "
-                   "[--dim D]\n");
-      return arg == "--help" ? 0 : 2;
-    }
+  CLI::App app("validate_chroma_bench: a full validation of two real Chroma databases against "
+               "fetching both raw",
+               "validate_chroma_bench");
+  vecgate::bench::AddCommonFlags(app, &config.out, &config.reps);
+  vecgate::bench::AddCorpusFlags(app, &config.scale, &config.dim);
+  if (std::optional<int> exit_code = vecgate::bench::ParseFlags(app, argc, argv)) {
+    return *exit_code;
   }
-  std::atexit(vecgate::StopServer);
-  signal(SIGINT, vecgate::OnSignal);
-  signal(SIGTERM, vecgate::OnSignal);
+  vecgate::bench::StopServersAtExit();
   return vecgate::Run(config);
 }

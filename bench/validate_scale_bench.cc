@@ -43,6 +43,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_common.h"
+#include "bench/check_times.h"
 #include "core/store.h"
 #include "fixtures/generator.h"
 #include "harness/runner.h"
@@ -147,15 +149,8 @@ int RunChild(const std::string& old_path, const std::string& new_path,
   phases.push_back({{"phase", "after the last scan (end-of-group checks, Finish)"},
                     {"seconds", std::chrono::duration<double>(Clock::now() - stage_last).count()}});
 
-  nlohmann::json checks = nlohmann::json::array();
-  for (const CheckResult& c : report->checks) {
-    checks.push_back({{"check", c.name},
-                      {"status", CheckStatusName(c.status)},
-                      {"seconds", c.elapsed_seconds},
-                      {"summary", c.summary}});
-  }
   result["phases"] = phases;
-  result["checks"] = checks;
+  result["checks"] = bench::CheckTimesJson(report->checks);
   result["validation_seconds"] = report->elapsed_seconds;
   result["total_seconds"] = SecondsSince(start);
   result["overall_status"] = OverallStatusName(report->overall_status);
@@ -317,10 +312,7 @@ int Run(const Config& config, const char* self) {
                            {"system_cpu_seconds", usage.ru_stime.tv_sec + usage.ru_stime.tv_usec / 1e6},
                            {"pass", rss_pass && passed},
                            {"child", child}};
-  const fs::path out(config.out);
-  if (out.has_parent_path()) fs::create_directories(out.parent_path(), error);
-  std::ofstream(out) << report.dump(2) << "\n";
-  std::printf("results written to %s\n", config.out.c_str());
+  if (!bench::WriteResults(config.out, report)) return 2;
   if (config.clean) {
     for (const std::string& p : {old_path, new_path}) {
       fs::remove(p, error);
@@ -336,37 +328,32 @@ int Run(const Config& config, const char* self) {
 }  // namespace vecgate
 
 int main(int argc, char** argv) {
-  if (argc == 6 && std::string(argv[1]) == "--child") {
-    return vecgate::RunChild(argv[2], argv[3], std::atoll(argv[4]), argv[5]);
-  }
   vecgate::Config config;
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "validate_scale_bench: %s needs a value\n", arg.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    if (arg == "--records") {
-      config.records = std::max<int64_t>(4, std::atoll(value().c_str()));
-    } else if (arg == "--dim") {
-      config.dim = std::max(1, std::atoi(value().c_str()));
-    } else if (arg == "--work-dir") {
-      config.work_dir = value();
-    } else if (arg == "--sample-count") {
-      config.sample_count = std::max<int64_t>(1, std::atoll(value().c_str()));
-    } else if (arg == "--out") {
-      config.out = value();
-    } else if (arg == "--clean") {
-      config.clean = true;
-    } else {
-      std::fprintf(stderr,
-                   "usage: validate_scale_bench [--records N] [--dim D] [--work-dir DIR] "
-                   "[--sample-count N] [--out FILE] [--clean]\n");
-      return arg == "--help" ? 0 : 2;
-    }
+  CLI::App app("validate_scale_bench: a full validation of two large jsonl stores, its wall "
+               "time and its peak memory",
+               "validate_scale_bench");
+  vecgate::bench::AddCommonFlags(app, &config.out, nullptr);
+  app.add_option("--records", config.records, "records in each store (about)")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(4));
+  app.add_option("--dim", config.dim, "dimensions of each embedding")
+      ->type_name("D")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_option("--work-dir", config.work_dir, "where the stores are generated and kept")
+      ->type_name("DIR");
+  app.add_option("--sample-count", config.sample_count, "queries.sample_count of the suite")
+      ->type_name("N")
+      ->check(vecgate::bench::AtLeast(1));
+  app.add_flag("--clean", config.clean, "delete the generated stores at the end");
+  // The child this program runs itself as: OLD NEW SAMPLE_COUNT RESULT_JSON.
+  // Not for users, so left out of --help (the empty group).
+  std::vector<std::string> child;
+  app.add_option("--child", child)->expected(4)->group("");
+  if (std::optional<int> exit_code = vecgate::bench::ParseFlags(app, argc, argv)) {
+    return *exit_code;
+  }
+  if (!child.empty()) {
+    return vecgate::RunChild(child[0], child[1], std::atoll(child[2].c_str()), child[3]);
   }
   char self[4096];
   const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
