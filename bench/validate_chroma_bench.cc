@@ -14,7 +14,7 @@
 //            HttpClient (POST .../get, pages of 1,000 with embeddings,
 //            documents and metadatas), bodies not decoded: the cost of
 //            moving the data at all, as chroma_bench's SCAN baseline.
-// Reports the medians, the ratio (target <= 1.5), each check's time in the
+// Reports the medians, the ratio (target <= 1.3), each check's time in the
 // median validation run, and a reference validator's 32.45 s for this job
 // (a quoted figure, not re-measured) on stdout and as JSON in --out (default
 // bench_results/validate_chroma_bench.json). The server is stopped at exit.
