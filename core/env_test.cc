@@ -1,10 +1,13 @@
-// Unit tests of the POSIX Env: atomic writes, locks.
+// Unit tests of the POSIX Env (atomic writes, locks) and of the bad-sector
+// Env that read-fault tests share.
 #include "core/env.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "core/env_test_util.h"
 
 namespace vecgate {
 namespace {
@@ -24,6 +27,40 @@ TEST(EnvTest, WriteFileAtomicallyReplacesContentAndLeavesNoTemp) {
   auto names = env->ListDir(dir);
   ASSERT_TRUE(names.ok());
   EXPECT_EQ(*names, std::vector<std::string>{"a.json"});
+}
+
+// The helper other tests prove read faults with: reads before the bad byte
+// succeed, reads that reach it fail through both kinds of handle once armed,
+// and other files are untouched.
+TEST(EnvTest, BadSectorEnvFailsReadsThatReachTheBadByteOnceArmed) {
+  std::string dir = TempDir();
+  const std::string path = dir + "/data", other = dir + "/other";
+  ASSERT_TRUE(
+      WriteFileAtomically(Env::Default(), path, std::string(100, 'x')).ok());
+  ASSERT_TRUE(
+      WriteFileAtomically(Env::Default(), other, std::string(100, 'y')).ok());
+  testing::BadSectorEnv bad(path, 50, /*armed=*/false);
+  char buffer[100];
+  size_t got = 0;
+
+  auto random = bad.NewRandomAccessFile(path);
+  ASSERT_TRUE(random.ok());
+  EXPECT_TRUE((*random)->Read(0, 100, buffer, &got).ok()) << "not armed yet";
+  bad.Arm();
+  EXPECT_TRUE((*random)->Read(0, 50, buffer, &got).ok());
+  EXPECT_EQ((*random)->Read(40, 20, buffer, &got).code(), StatusCode::kIoError);
+
+  auto sequential = bad.NewSequentialFile(path);
+  ASSERT_TRUE(sequential.ok());
+  EXPECT_TRUE((*sequential)->Read(30, buffer, &got).ok());
+  EXPECT_EQ((*sequential)->Read(30, buffer, &got).code(), StatusCode::kIoError);
+  EXPECT_EQ(bad.failed_reads(), 2);
+  EXPECT_EQ(bad.sequential_opens(), 1);
+
+  auto untouched = bad.NewRandomAccessFile(other);
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_TRUE((*untouched)->Read(0, 100, buffer, &got).ok());
+  EXPECT_EQ(bad.failed_reads(), 2);
 }
 
 TEST(EnvTest, MissingFileIsNotFoundWithItsPath) {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/env.h"
+#include "core/env_test_util.h"
 
 namespace vecgate {
 namespace {
@@ -673,55 +674,6 @@ TEST_F(JsonlStoreTest, BytesAfterTheLastGzipMemberAreCorruption) {
   EXPECT_THAT(s.message(), HasSubstr(PathOf("tail.jsonl.gz")));
 }
 
-// Fails every read of `path` that reaches byte `fail_at` once armed, as a bad
-// sector would.
-class BadSectorEnv : public EnvWrapper {
- public:
-  BadSectorEnv(std::string path, uint64_t fail_at)
-      : EnvWrapper(Env::Default()), path_(std::move(path)), fail_at_(fail_at) {}
-
-  void Arm() { armed_ = true; }
-  int failed_reads() const { return failed_reads_; }
-
-  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(
-      const std::string& path) override {
-    // The store reads through random-access handles only; a sequential one
-    // would escape the fault.
-    ADD_FAILURE() << "unexpected sequential read of " << path;
-    return target()->NewSequentialFile(path);
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
-    ASSIGN_OR_RETURN(auto file, target()->NewRandomAccessFile(path));
-    if (path != path_) return file;
-    return std::unique_ptr<RandomAccessFile>(new Random(std::move(file), this));
-  }
-
- private:
-  class Random : public RandomAccessFile {
-   public:
-    Random(std::unique_ptr<RandomAccessFile> f, BadSectorEnv* env)
-        : f_(std::move(f)), env_(env) {}
-    Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const override {
-      if (env_->armed_ && offset + n > env_->fail_at_) {
-        ++env_->failed_reads_;
-        return IoError("injected read error (bad sector)");
-      }
-      return f_->Read(offset, n, scratch, got);
-    }
-    uint64_t size() const override { return f_->size(); }
-
-   private:
-    std::unique_ptr<RandomAccessFile> f_;
-    BadSectorEnv* env_;
-  };
-
-  std::string path_;
-  uint64_t fail_at_;
-  bool armed_ = false;
-  int failed_reads_ = 0;
-};
-
 // A read fault, while opening or in the middle of a scan, of a plain or a
 // gzip file, is an IoError naming the file: never a short result returned as
 // if complete, and never Corruption (the bytes may be fine).
@@ -745,7 +697,7 @@ TEST_F(JsonlStoreTest, ReadFaultsAreIoErrorsNamingTheFileNeverShortResults) {
     }
     const uint64_t size = std::filesystem::file_size(PathOf(name));
     ASSERT_GT(size, 1u << 19) << "reads must fail part way, after a first chunk";
-    BadSectorEnv bad(PathOf(name), size * 3 / 4);
+    testing::BadSectorEnv bad(PathOf(name), size * 3 / 4, /*armed=*/false);
 
     // Opened before the fault: the scan meets it part way.
     auto opened = OpenJsonlFile(PathOf(name), &bad);
@@ -768,6 +720,9 @@ TEST_F(JsonlStoreTest, ReadFaultsAreIoErrorsNamingTheFileNeverShortResults) {
     EXPECT_EQ(reopened.status().code(), StatusCode::kIoError) << reopened.status().ToString();
     EXPECT_THAT(reopened.status().message(), HasSubstr(PathOf(name)));
     EXPECT_GT(bad.failed_reads(), 0);
+    EXPECT_EQ(bad.sequential_opens(), 0)
+        << "the store reads through random-access handles only; a sequential "
+           "one would escape the fault";
   }
 }
 

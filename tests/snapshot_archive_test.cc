@@ -5,17 +5,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <sys/resource.h>
-
 #include <chrono>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 
-#include <nlohmann/json.hpp>
-
+#include "core/env_test_util.h"
 #include "snapshot/archive.h"
 #include "snapshot/audit_log.h"
 #include "snapshot/journal.h"
@@ -454,61 +453,6 @@ TEST_F(SnapshotArchiveTest, ABrieflyUnreadableArchiveIsNotMarkedFailedNorDeleted
   EXPECT_TRUE(VerifySnapshot(options_.snapshot_dir, m.snapshot_id, VerifyOptions()).ok());
 }
 
-// Reads of one file fail once `fail_at` bytes into it, as on a disk with a
-// bad sector; every other file reads normally.
-class BadSectorEnv : public EnvWrapper {
- public:
-  BadSectorEnv(std::string path, uint64_t fail_at)
-      : EnvWrapper(Env::Default()), path_(std::move(path)), fail_at_(fail_at) {}
-
-  Result<std::unique_ptr<SequentialFile>> NewSequentialFile(const std::string& path) override {
-    ASSIGN_OR_RETURN(auto file, target()->NewSequentialFile(path));
-    if (path != path_) return file;
-    return std::unique_ptr<SequentialFile>(new Sequential(std::move(file), fail_at_));
-  }
-  Result<std::unique_ptr<RandomAccessFile>> NewRandomAccessFile(
-      const std::string& path) override {
-    ASSIGN_OR_RETURN(auto file, target()->NewRandomAccessFile(path));
-    if (path != path_) return file;
-    return std::unique_ptr<RandomAccessFile>(new Random(std::move(file), fail_at_));
-  }
-
- private:
-  class Sequential : public SequentialFile {
-   public:
-    Sequential(std::unique_ptr<SequentialFile> f, uint64_t fail_at)
-        : f_(std::move(f)), fail_at_(fail_at) {}
-    Status Read(size_t n, char* scratch, size_t* got) override {
-      if (offset_ + n > fail_at_) return IoError("injected read error (bad sector)");
-      RETURN_IF_ERROR(f_->Read(n, scratch, got));
-      offset_ += *got;
-      return Status::Ok();
-    }
-
-   private:
-    std::unique_ptr<SequentialFile> f_;
-    uint64_t fail_at_;
-    uint64_t offset_ = 0;
-  };
-  class Random : public RandomAccessFile {
-   public:
-    Random(std::unique_ptr<RandomAccessFile> f, uint64_t fail_at)
-        : f_(std::move(f)), fail_at_(fail_at) {}
-    Status Read(uint64_t offset, size_t n, char* scratch, size_t* got) const override {
-      if (offset + n > fail_at_) return IoError("injected read error (bad sector)");
-      return f_->Read(offset, n, scratch, got);
-    }
-    uint64_t size() const override { return f_->size(); }
-
-   private:
-    std::unique_ptr<RandomAccessFile> f_;
-    uint64_t fail_at_;
-  };
-
-  std::string path_;
-  uint64_t fail_at_;
-};
-
 TEST_F(SnapshotArchiveTest, AReadFaultIsUnreadableNeverDamaged) {
   Manifest m = Create();
   const SnapshotPaths paths{options_.snapshot_dir};
@@ -517,7 +461,7 @@ TEST_F(SnapshotArchiveTest, AReadFaultIsUnreadableNeverDamaged) {
   ASSERT_TRUE(size.ok());
   // A bad sector in the middle of the archive: checksum, member reads and
   // the sequential deep pass all meet it.
-  BadSectorEnv bad(archive, *size / 2);
+  testing::BadSectorEnv bad(archive, *size / 2);
   EXPECT_EQ(FileSha256(&bad, archive).status().code(), StatusCode::kIoError);
   for (bool deep : {false, true}) {
     Status check = CheckArchive(&bad, m, archive, deep);
