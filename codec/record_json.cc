@@ -121,6 +121,17 @@ void AppendJsonDouble(double value, std::string* out) {
   if (text.find_first_of(".eE") == std::string_view::npos) out->append(".0");
 }
 
+void AppendJsonDoublePlain(double value, std::string* out) {
+  // The longest texts: DBL_MAX, 309 digits before the point, and the
+  // smallest subnormal, 0. and 324 digits (shortest digits, fixed form).
+  char buffer[400];
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value,
+                                    std::chars_format::fixed);
+  std::string_view text(buffer, static_cast<size_t>(result.ptr - buffer));
+  out->append(text);
+  if (text.find('.') == std::string_view::npos) out->append(".0");
+}
+
 void AppendJsonFloat(float value, std::string* out) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
@@ -144,7 +155,8 @@ void AppendEmbeddingJson(const float* values, size_t size, std::string* out) {
 }
 
 Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
-                          MetadataNulls nulls, std::string* out) {
+                          MetadataNulls nulls, MetadataDoubles doubles,
+                          std::string* out) {
   bool first = true;
   for (const auto& [key, value] : metadata) {
     const bool is_null = std::holds_alternative<std::monostate>(value);
@@ -169,7 +181,11 @@ Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
                                "': the value " + MetadataValueToString(value) +
                                " is not finite, which JSON cannot hold");
       }
-      AppendJsonDouble(*d, out);
+      if (doubles == MetadataDoubles::kPlain) {
+        AppendJsonDoublePlain(*d, out);
+      } else {
+        AppendJsonDouble(*d, out);
+      }
     } else if (auto* b = std::get_if<bool>(&value)) {
       out->append(*b ? "true" : "false");
     }
@@ -231,6 +247,20 @@ nlohmann::json MetadataToJson(const Metadata& metadata) {
   return out;
 }
 
+nlohmann::json CollectionInfoToJson(const CollectionInfo& info) {
+  nlohmann::json configuration;
+  try {
+    configuration = nlohmann::json::parse(info.configuration_json);
+  } catch (const nlohmann::json::exception&) {
+    configuration = nlohmann::json::object();
+  }
+  return nlohmann::json{{"name", info.name},
+                        {"metadata", MetadataToJson(info.metadata)},
+                        {"configuration", std::move(configuration)},
+                        {"space", DistanceSpaceName(info.space)},
+                        {"dimension", info.dimension}};
+}
+
 // ------------------------------------------------------------------ Reading
 
 const char* JsonTypeName(dom::element_type type) {
@@ -254,7 +284,7 @@ const char* JsonTypeName(dom::element_type type) {
 }
 
 Result<Metadata> MetadataFromDom(dom::element value, const std::string& where,
-                                 LargeIntegers large) {
+                                 const MetadataReadRules& rules) {
   dom::object object;
   if (value.get_object().get(object) != simdjson::SUCCESS) {
     return Corruption(where + " is " + JsonTypeName(value.type()) +
@@ -263,7 +293,7 @@ Result<Metadata> MetadataFromDom(dom::element value, const std::string& where,
   Metadata metadata;
   for (dom::key_value_pair field : object) {
     std::string key(field.key);
-    if (metadata.count(key) != 0) {
+    if (rules.repeated == RepeatedKeys::kRefuse && metadata.count(key) != 0) {
       return Corruption(where + " has the key '" + Printable(key, true) +
                         "' twice; each key may appear once");
     }
@@ -277,7 +307,7 @@ Result<Metadata> MetadataFromDom(dom::element value, const std::string& where,
         break;
       case dom::element_type::UINT64:
         // simdjson only types an integer UINT64 when it exceeds int64.
-        if (large == LargeIntegers::kRefuse) {
+        if (rules.large == LargeIntegers::kRefuse) {
           return Corruption(where + " key '" + Printable(key, true) +
                             "' is an integer outside the int64 range");
         }
@@ -291,12 +321,26 @@ Result<Metadata> MetadataFromDom(dom::element value, const std::string& where,
         break;
       case dom::element_type::NULL_VALUE:
         break;
+      case dom::element_type::ARRAY:
+      case dom::element_type::OBJECT:
+        if (rules.nested == NestedValues::kAsJsonText) {
+          // simdjson writes numbers in a form nlohmann reads back exactly.
+          try {
+            parsed = DumpJson(
+                nlohmann::json::parse(simdjson::to_string(field.value)));
+          } catch (const nlohmann::json::exception& e) {
+            return Corruption(where + " key '" + Printable(key, true) +
+                              "' is not JSON: " + e.what());
+          }
+          break;
+        }
+        [[fallthrough]];
       default:
         return Corruption(where + " key '" + Printable(key, true) + "' is " +
                           JsonTypeName(field.value.type()) +
                           "; values must be a string, number, boolean or null");
     }
-    metadata.emplace(std::move(key), std::move(parsed));
+    metadata.insert_or_assign(std::move(key), std::move(parsed));
   }
   return metadata;
 }
@@ -591,10 +635,11 @@ Result<Metadata> RecordJsonReader::ParseMetadata(std::string_view text,
 
 Result<Metadata> JsonToMetadata(const nlohmann::json& json,
                                 const std::string& where,
-                                LargeIntegers large) {
+                                const MetadataReadRules& rules) {
   const std::string text = DumpJson(json);
   RecordJsonReader reader;
-  return reader.ParseMetadata(text, text.size(), where, large);
+  ASSIGN_OR_RETURN(dom::element root, reader.Parse(text, where));
+  return MetadataFromDom(root, where, rules);
 }
 
 }  // namespace vecgate

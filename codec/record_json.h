@@ -16,11 +16,13 @@
 // read through DOM, even by the jsonl: store, which walks its lines with
 // On-Demand. Readers refuse, with Corruption naming where: a key that appears
 // twice, nesting deeper than kMaxJsonDepth, a metadata value that is an object
-// or an array. simdjson refuses invalid UTF-8 in its input.
+// or an array (PostgreSQL's columns, written by other tools, are read with
+// looser MetadataReadRules). simdjson refuses invalid UTF-8 in its input.
 //
 // Metadata values map to JSON exactly: strings, int64 integers, doubles
 // (written in shortest round-trip form, always with a '.' or an exponent so
-// that they read back as doubles), booleans and null.
+// that they read back as doubles; in plain decimal for PostgreSQL's jsonb),
+// booleans and null.
 //
 // Thread safety: the functions are thread-safe; a RecordJsonReader is used
 // by one thread at a time.
@@ -73,6 +75,12 @@ void AppendJsonInt(int64_t value, std::string* out);
 // Appends a finite double so that it reads back as a double (always with a
 // '.' or an exponent: 1.0, not 1) and round-trips exactly.
 void AppendJsonDouble(double value, std::string* out);
+// Appends a finite double in plain decimal (no exponent), always with a '.':
+// 1e18 is written 1000000000000000000.0. For PostgreSQL's jsonb, which keeps
+// a number as numeric and prints back the digits it was given without the
+// exponent: "1e+18" would come back as the integer 1000000000000000000 and be
+// read as an int. Up to about 330 characters.
+void AppendJsonDoublePlain(double value, std::string* out);
 // Appends a finite float with the shortest text that round-trips.
 void AppendJsonFloat(float value, std::string* out);
 
@@ -89,12 +97,25 @@ enum class MetadataNulls {
            // values and {} on write)
 };
 
+// How AppendMetadataJson writes doubles.
+enum class MetadataDoubles {
+  kShortest,  // AppendJsonDouble: every reader but PostgreSQL's jsonb
+  kPlain,     // AppendJsonDoublePlain: for jsonb (see there)
+};
+
 // Appends `metadata` as a JSON object (keys in the map's order).
 // InvalidArgument naming `owner` (e.g. "record 'r1'") and the key for a key
 // or string value that is not UTF-8 or a double that is not finite; `*out`
 // then holds part of the object and must be discarded.
 Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
-                          MetadataNulls nulls, std::string* out);
+                          MetadataNulls nulls, MetadataDoubles doubles,
+                          std::string* out);
+inline Status AppendMetadataJson(const Metadata& metadata,
+                                 const std::string& owner, MetadataNulls nulls,
+                                 std::string* out) {
+  return AppendMetadataJson(metadata, owner, nulls, MetadataDoubles::kShortest,
+                            out);
+}
 
 // Appends {"name":..,"metadata":{..},"configuration":{..},"space":"cosine",
 // "dimension":N}. configuration_json is parsed and written in nlohmann's
@@ -107,6 +128,12 @@ Status AppendCollectionInfoJson(const CollectionInfo& info, std::string* out);
 // Non-finite doubles become null, as nlohmann writes them.
 nlohmann::json MetadataToJson(const Metadata& metadata);
 
+// Collection info as an nlohmann object with the keys of
+// AppendCollectionInfoJson, for snapshot manifests and info members, which
+// are written as DOM and add keys of their own. configuration_json that is
+// not JSON becomes {}; other JSON is kept as it is.
+nlohmann::json CollectionInfoToJson(const CollectionInfo& info);
+
 // ------------------------------------------------------------------ Reading
 
 // What a metadata integer beyond int64 becomes.
@@ -115,12 +142,45 @@ enum class LargeIntegers {
   kAsDouble,  // the nearest double: what a server answered is kept
 };
 
+// What a metadata value that is an object or an array becomes.
+enum class NestedValues {
+  kRefuse,      // Corruption: vecgate and Chroma metadata are flat
+  kAsJsonText,  // its JSON text as a string value, in nlohmann's canonical
+                // form (keys sorted, no spaces): a PostgreSQL json/jsonb
+                // column is written by other tools too, and what they nest
+                // is kept rather than making the table unreadable
+};
+
+// What a key that appears twice in one metadata object becomes.
+enum class RepeatedKeys {
+  kRefuse,    // Corruption: no writer vecgate reads from repeats a key
+  kLastWins,  // the last value: PostgreSQL's json type keeps repeated keys
+              // and its own operators (and jsonb) take the last one
+};
+
+// How MetadataFromDom reads: vecgate's files and Chroma's answers use the
+// defaults (with LargeIntegers::kAsDouble for a server); PostgreSQL's
+// columns use kAsDouble, kAsJsonText and kLastWins.
+struct MetadataReadRules {
+  LargeIntegers large = LargeIntegers::kRefuse;
+  NestedValues nested = NestedValues::kRefuse;
+  RepeatedKeys repeated = RepeatedKeys::kRefuse;
+};
+
 // Reads a metadata object. `where` names it in errors ("metadata 3",
 // "_collection.metadata"): Corruption "<where> has the key 'k' twice",
 // "<where> key 'k' is an object; values must be ...", or for an integer
 // beyond int64 with kRefuse. Null values are kept as std::monostate.
 Result<Metadata> MetadataFromDom(simdjson::dom::element value,
-                                 const std::string& where, LargeIntegers large);
+                                 const std::string& where,
+                                 const MetadataReadRules& rules);
+inline Result<Metadata> MetadataFromDom(simdjson::dom::element value,
+                                        const std::string& where,
+                                        LargeIntegers large) {
+  MetadataReadRules rules;
+  rules.large = large;
+  return MetadataFromDom(value, where, rules);
+}
 
 // Reads a `{"name":..,"metadata":..,"configuration":..,"space":..,
 // "dimension":..}` object as AppendCollectionInfoJson writes it. Keys other
@@ -173,7 +233,14 @@ class RecordJsonReader {
 // record) with MetadataFromDom's rules.
 Result<Metadata> JsonToMetadata(const nlohmann::json& json,
                                 const std::string& where,
-                                LargeIntegers large = LargeIntegers::kRefuse);
+                                const MetadataReadRules& rules);
+inline Result<Metadata> JsonToMetadata(
+    const nlohmann::json& json, const std::string& where,
+    LargeIntegers large = LargeIntegers::kRefuse) {
+  MetadataReadRules rules;
+  rules.large = large;
+  return JsonToMetadata(json, where, rules);
+}
 
 // A JSON type as a noun phrase for messages ("a string", "an object", "null").
 const char* JsonTypeName(simdjson::dom::element_type type);

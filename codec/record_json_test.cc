@@ -322,5 +322,89 @@ TEST(RecordJsonTest, NlohmannMetadataFollowsTheSameRules) {
   EXPECT_THAT(nested.status().message(), HasSubstr("manifest key 'a' is an object"));
 }
 
+// jsonb prints a number back with the digits it was given and no exponent,
+// so a whole double must be written with its fraction to stay a double.
+TEST(RecordJsonTest, PlainDoublesHaveNoExponentAndReadBackAsDoubles) {
+  const std::vector<std::pair<double, std::string>> cases = {
+      {1e18, "1000000000000000000.0"},
+      {2.0, "2.0"},
+      {0.25, "0.25"},
+      {-1.5e-7, "-0.00000015"},
+      {1e22, "1" + std::string(22, '0') + ".0"}};
+  for (const auto& [value, text] : cases) {
+    std::string out;
+    AppendJsonDoublePlain(value, &out);
+    EXPECT_EQ(out, text);
+  }
+  const Metadata metadata{{"big", 1e18},
+                          {"tiny", 5e-324},
+                          {"max", 1.7976931348623157e308},
+                          {"i", int64_t{1000}}};
+  std::string text;
+  ASSERT_TRUE(AppendMetadataJson(metadata, "record 'r'", MetadataNulls::kWrite,
+                                 MetadataDoubles::kPlain, &text)
+                  .ok());
+  EXPECT_EQ(text.find_first_of("eE"), std::string::npos) << text;
+  Result<Metadata> back = Read(text);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, metadata);
+  // The shortest form, for every other reader, keeps its exponent.
+  text.clear();
+  ASSERT_TRUE(
+      AppendMetadataJson(metadata, "record 'r'", MetadataNulls::kWrite, &text)
+          .ok());
+  EXPECT_THAT(text, HasSubstr("1e+18"));
+}
+
+// PostgreSQL's columns are written by other tools: nested values are kept
+// as JSON text (keys sorted), a repeated key takes its last value, and an
+// integer beyond int64 is the nearest double.
+TEST(RecordJsonTest, PostgresRulesKeepNestedValuesAndTheLastOfARepeatedKey) {
+  const MetadataReadRules rules{LargeIntegers::kAsDouble,
+                                NestedValues::kAsJsonText,
+                                RepeatedKeys::kLastWins};
+  const std::string text =
+      R"({"arr": [1, 2.0, "x", {"z": 1, "a": null}], "obj": {"b": 0.5, "a": []},)"
+      R"( "k": 1, "k": "last", "huge": 18446744073709551615})";
+  RecordJsonReader reader;
+  Result<simdjson::dom::element> root = reader.Parse(text, "meta");
+  ASSERT_TRUE(root.ok()) << root.status().ToString();
+  Result<Metadata> m = MetadataFromDom(*root, "meta", rules);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->at("arr"),
+            MetadataValue(std::string(R"([1,2.0,"x",{"a":null,"z":1}])")));
+  EXPECT_EQ(m->at("obj"), MetadataValue(std::string(R"({"a":[],"b":0.5})")));
+  EXPECT_EQ(m->at("k"), MetadataValue(std::string("last")));
+  EXPECT_EQ(m->at("huge"), MetadataValue(18446744073709551615.0));
+  // The same text under the default rules is refused.
+  Result<Metadata> strict = Read(text, LargeIntegers::kAsDouble);
+  EXPECT_EQ(strict.status().code(), StatusCode::kCorruption);
+  Result<Metadata> from_nlohmann = JsonToMetadata(
+      nlohmann::json::parse(R"({"a":{"b":1}})"), "comment", rules);
+  ASSERT_TRUE(from_nlohmann.ok()) << from_nlohmann.status().ToString();
+  EXPECT_EQ(from_nlohmann->at("a"), MetadataValue(std::string(R"({"b":1})")));
+}
+
+// Manifests and snapshot info members build on this object and must stay
+// byte-identical: the keys, a configuration kept as JSON, {} for text that
+// is not JSON.
+TEST(RecordJsonTest, CollectionInfoToJsonHasTheHeaderKeys) {
+  CollectionInfo info = SampleInfo();
+  info.configuration_json = R"({"hnsw":{"space":"l2"}})";
+  const nlohmann::json j = CollectionInfoToJson(info);
+  EXPECT_EQ(j.at("name"), info.name);
+  EXPECT_EQ(j.at("configuration"),
+            nlohmann::json::parse(info.configuration_json));
+  EXPECT_EQ(j.at("space"), DistanceSpaceName(info.space));
+  EXPECT_EQ(j.at("dimension"), info.dimension);
+  Result<Metadata> metadata = JsonToMetadata(j.at("metadata"), "info");
+  ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+  EXPECT_EQ(*metadata, info.metadata);
+  EXPECT_EQ(j.size(), 5u);
+  info.configuration_json = "not json";
+  EXPECT_EQ(CollectionInfoToJson(info).at("configuration"),
+            nlohmann::json::object());
+}
+
 }  // namespace
 }  // namespace vecgate

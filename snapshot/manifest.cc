@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/record_json.h"
 #include "core/text.h"
 #include "snapshot/record_codec.h"
 #include "snapshot/tar_format.h"
@@ -25,27 +26,20 @@ Json MemberToJson(const MemberEntry& m) {
               {"compressed_size", m.compressed_size}};
 }
 
+// The codec's collection info plus the archive's own keys (nlohmann objects
+// keep keys sorted, so the text does not depend on the order added).
 Json CollectionToJson(const ManifestCollection& c) {
-  Json configuration;
-  try {
-    configuration = Json::parse(c.info.configuration_json);
-  } catch (const Json::exception&) {
-    configuration = Json::object();
-  }
   Json pages = Json::array();
   for (const ManifestPage& p : c.pages) {
     pages.push_back(Json{{"rows", p.rows},
                          {"records", MemberToJson(p.records)},
                          {"embeddings", MemberToJson(p.embeddings)}});
   }
-  return Json{{"name", c.info.name},
-              {"metadata", MetadataToJson(c.info.metadata)},
-              {"configuration", configuration},
-              {"space", DistanceSpaceName(c.info.space)},
-              {"dimension", c.info.dimension},
-              {"count", c.count},
-              {"info_member", MemberToJson(c.info_member)},
-              {"pages", pages}};
+  Json out = CollectionInfoToJson(c.info);
+  out["count"] = c.count;
+  out["info_member"] = MemberToJson(c.info_member);
+  out["pages"] = std::move(pages);
+  return out;
 }
 
 Json IndexToJson(const Manifest& m) {

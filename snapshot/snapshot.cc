@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "codec/record_json.h"
 #include "snapshot/audit_log.h"
 #include "snapshot/journal.h"
 #include "snapshot/record_codec.h"
@@ -125,19 +126,9 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
                         "nothing writes to the store");
     }
     mc.info.dimension = dimension;
-    Json configuration;
-    try {
-      configuration = Json::parse(mc.info.configuration_json);
-    } catch (const Json::exception&) {
-      configuration = Json::object();
-    }
-    Json info{{"name", mc.info.name},
-              {"metadata", MetadataToJson(mc.info.metadata)},
-              {"configuration", configuration},
-              {"configuration_json", mc.info.configuration_json},
-              {"space", DistanceSpaceName(mc.info.space)},
-              {"dimension", mc.info.dimension},
-              {"count", mc.count}};
+    Json info = CollectionInfoToJson(mc.info);
+    info["configuration_json"] = mc.info.configuration_json;
+    info["count"] = mc.count;
     mc.info_member.name = InfoMemberName(id, k);
     RETURN_IF_ERROR(writer->Add(mc.info_member.name, DumpJson(info, 2) + "\n", MemberKind::kText));
     m->total_chunks += mc.count;

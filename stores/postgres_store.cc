@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 
+#include "codec/record_json.h"
 #include "core/text.h"
 
 namespace vecgate {
@@ -83,101 +84,42 @@ std::string PercentEncode(const std::string& s) {
   return out;
 }
 
-// Shortest decimal that reads back as exactly `v`.
-void AppendFloat(float v, std::string* out) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v);
-  out->append(buf, r.ptr);
+// Metadata goes through the record codec. What differs from the other
+// stores, and why:
+// - doubles are written in plain decimal (MetadataDoubles::kPlain): jsonb
+//   keeps numbers as numeric and prints back the digits it was given without
+//   an exponent, so 1e+18 would come back as an int;
+// - what is read from json/jsonb columns follows PostgreSQL, not vecgate's
+//   own files (kPgMetadata): other tools write these columns, so nested
+//   values are kept as their JSON text, a key repeated in a json (not jsonb)
+//   column takes its last value as PostgreSQL's operators do, and integers
+//   beyond int64 become doubles; a JSON null is no metadata.
+constexpr MetadataReadRules kPgMetadata{LargeIntegers::kAsDouble,
+                                        NestedValues::kAsJsonText,
+                                        RepeatedKeys::kLastWins};
+
+Status AppendPgMetadataJson(const Metadata& metadata, const std::string& where,
+                            std::string* out) {
+  return AppendMetadataJson(metadata, where, MetadataNulls::kWrite,
+                            MetadataDoubles::kPlain, out);
 }
 
-// A double in plain decimal with a fraction, so that jsonb (which keeps the
-// digits it was given, not the exponent) gives it back as a float.
-void AppendJsonDouble(double v, std::string* out) {
-  char buf[400];
-  auto r = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::fixed);
-  std::string_view text(buf, r.ptr - buf);
-  out->append(text);
-  if (text.find('.') == std::string_view::npos) out->append(".0");
-}
-
-void AppendJsonString(const std::string& s, std::string* out) {
-  *out += DumpJson(Json(s));
-}
-
-Status AppendMetadataJson(const Metadata& metadata, const std::string& where,
-                          std::string* out) {
-  *out += '{';
-  bool first = true;
-  for (const auto& [key, value] : metadata) {
-    if (!first) *out += ',';
-    first = false;
-    AppendJsonString(key, out);
-    *out += ':';
-    if (std::holds_alternative<std::monostate>(value)) {
-      *out += "null";
-    } else if (auto* s = std::get_if<std::string>(&value)) {
-      AppendJsonString(*s, out);
-    } else if (auto* i = std::get_if<int64_t>(&value)) {
-      *out += std::to_string(*i);
-    } else if (auto* d = std::get_if<double>(&value)) {
-      if (!std::isfinite(*d)) {
-        return InvalidArgument(where + ": metadata key '" + Printable(key, true) +
-                               "' is NaN or infinite, which JSON cannot hold");
-      }
-      AppendJsonDouble(*d, out);
-    } else if (auto* b = std::get_if<bool>(&value)) {
-      *out += *b ? "true" : "false";
-    }
+// Reads the text of a json/jsonb value (`where` names it in errors).
+Result<Metadata> ParseMetadataText(RecordJsonReader& reader, const char* text,
+                                   size_t length, const std::string& where) {
+  Result<simdjson::dom::element> root =
+      reader.Parse(text, length, length, where);
+  if (!root.ok()) {
+    // simdjson refuses an integer beyond uint64 ("Problem while parsing a
+    // number"), which jsonb's numeric holds; nlohmann reads it as the nearest
+    // double, as kAsDouble asks. Rare, so only then.
+    const Json json = Json::parse(text, text + length, nullptr, false);
+    if (json.is_discarded()) return root.status();
+    if (json.is_null()) return Metadata();
+    return JsonToMetadata(json, where, kPgMetadata);
   }
-  *out += '}';
-  return Status::Ok();
-}
-
-// A JSON value read from json/jsonb as a metadata value. Numbers: a fraction
-// or an exponent makes a float, otherwise an int (beyond int64: a float).
-// Arrays and objects are kept as their JSON text.
-MetadataValue JsonToMetadataValue(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::null:
-      return MetadataValue();
-    case Json::value_t::string:
-      return MetadataValue(value.get<std::string>());
-    case Json::value_t::boolean:
-      return MetadataValue(value.get<bool>());
-    case Json::value_t::number_integer:
-      return MetadataValue(value.get<int64_t>());
-    case Json::value_t::number_unsigned: {
-      const uint64_t u = value.get<uint64_t>();
-      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-        return MetadataValue(static_cast<int64_t>(u));
-      }
-      return MetadataValue(static_cast<double>(u));
-    }
-    case Json::value_t::number_float:
-      return MetadataValue(value.get<double>());
-    default:
-      return MetadataValue(DumpJson(value));
-  }
-}
-
-Result<Metadata> ParseMetadataText(const char* text, size_t length,
-                                   const std::string& where) {
-  Json json;
-  try {
-    json = Json::parse(text, text + length);
-  } catch (const std::exception& e) {
-    return Corruption(where + " is not JSON (" + e.what() + ")");
-  }
-  Metadata metadata;
-  if (json.is_null()) return metadata;
-  if (!json.is_object()) {
-    return Corruption(where + " is a JSON " + json.type_name() +
-                      ", expected an object of key/value pairs");
-  }
-  for (const auto& [key, value] : json.items()) {
-    metadata.insert_or_assign(key, JsonToMetadataValue(value));
-  }
-  return metadata;
+  if (root->is_null()) return Metadata();
+  return MetadataFromDom(*root, where, kPgMetadata);
 }
 
 enum class EmbeddingKind { kNone, kVector, kHalfvec, kReal, kDouble };
@@ -413,9 +355,9 @@ TableComment ParseComment(const std::string& comment) {
     if (v == json.end() || !v->is_object()) return out;
     auto m = v->find("metadata");
     if (m != v->end() && m->is_object()) {
-      for (const auto& [key, value] : m->items()) {
-        out.metadata.insert_or_assign(key, JsonToMetadataValue(value));
-      }
+      Result<Metadata> metadata =
+          JsonToMetadata(*m, "table comment", kPgMetadata);
+      if (metadata.ok()) out.metadata = std::move(metadata).value();
     }
     auto s = v->find("space");
     if (s != v->end() && s->is_string()) out.space = ParseDistanceSpace(s->get<std::string>());
@@ -898,9 +840,11 @@ Result<Target> PostgresStore::ResolveLangchain(const std::string& name, const st
                            "PGVector's schema? (layout=langchain)");
   }
   if (!cmetadata.empty()) {
-    ASSIGN_OR_RETURN(t.info.metadata,
-                     ParseMetadataText(cmetadata.data(), cmetadata.size(),
-                                       Prefix() + "cmetadata of collection '" + name + "'"));
+    RecordJsonReader reader;
+    ASSIGN_OR_RETURN(
+        t.info.metadata,
+        ParseMetadataText(reader, cmetadata.data(), cmetadata.size(),
+                          Prefix() + "cmetadata of collection '" + name + "'"));
   }
   t.info.space = DistanceSpace::kCosine;
   auto hinted = t.info.metadata.find("hnsw:space");
@@ -1029,6 +973,7 @@ std::string SelectList(const Target& t, const Include& include) {
 // Appends the rows of `r` to `page`.
 Status DecodeRows(const PGresult* r, const Include& include, const std::string& where,
                   RecordBatch* page) {
+  RecordJsonReader reader;
   for (int i = 0; i < PQntuples(r); ++i) {
     std::string id(PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
     std::optional<std::string> document;
@@ -1037,9 +982,11 @@ Status DecodeRows(const PGresult* r, const Include& include, const std::string& 
     }
     std::optional<Metadata> metadata;
     if (include.metadatas && !PQgetisnull(r, i, 2)) {
-      ASSIGN_OR_RETURN(Metadata m, ParseMetadataText(PQgetvalue(r, i, 2), PQgetlength(r, i, 2),
-                                                     where + ", metadata of record '" +
-                                                         Printable(id, true) + "'"));
+      ASSIGN_OR_RETURN(
+          Metadata m,
+          ParseMetadataText(
+              reader, PQgetvalue(r, i, 2), PQgetlength(r, i, 2),
+              where + ", metadata of record '" + Printable(id, true) + "'"));
       metadata = std::move(m);
     }
     if (include.embeddings && !PQgetisnull(r, i, 3)) {
@@ -1233,8 +1180,8 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
       metadata["hnsw:space"] = std::string(DistanceSpaceName(info.space));
     }
     std::string cmetadata;
-    RETURN_IF_ERROR(AppendMetadataJson(metadata, Prefix() + "collection '" + info.name + "'",
-                                       &cmetadata));
+    RETURN_IF_ERROR(AppendPgMetadataJson(
+        metadata, Prefix() + "collection '" + info.name + "'", &cmetadata));
     return Exec("INSERT INTO " + Table(kLangchainCollections) +
                     " (uuid, name, cmetadata) VALUES (gen_random_uuid(), $1, $2::json)",
                 {info.name, cmetadata}, "creating collection '" + info.name + "'")
@@ -1279,7 +1226,8 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
     Json c = Json::object();
     Json m = Json::object();
     std::string m_text;
-    RETURN_IF_ERROR(AppendMetadataJson(info.metadata, Prefix() + what, &m_text));
+    RETURN_IF_ERROR(
+        AppendPgMetadataJson(info.metadata, Prefix() + what, &m_text));
     c["vecgate"] = {{"metadata", Json::parse(m_text)}, {"space", DistanceSpaceName(info.space)}};
     comment = DumpJson(c);
   }
@@ -1337,7 +1285,8 @@ Status PostgresStore::RenameCollectionWithMetadata(const std::string& from, cons
   const std::string what = "renaming collection '" + from + "' to '" + to + "'";
   std::string metadata_json;
   if (new_metadata != nullptr) {
-    RETURN_IF_ERROR(AppendMetadataJson(*new_metadata, Prefix() + what, &metadata_json));
+    RETURN_IF_ERROR(
+        AppendPgMetadataJson(*new_metadata, Prefix() + what, &metadata_json));
   }
   Result<Target> target = Resolve(from);
   if (!target.ok() && target.status().code() != StatusCode::kInvalidArgument) {
@@ -1443,9 +1392,9 @@ Status PostgresStore::InsertRange(const Target& t, const RecordBatch& batch, siz
       std::optional<std::string> m;
       if (batch.metadata(i)) {
         m.emplace();
-        RETURN_IF_ERROR(AppendMetadataJson(*batch.metadata(i),
-                                           Prefix() + "record '" + Printable(batch.id(i), true) + "'",
-                                           &*m));
+        RETURN_IF_ERROR(AppendPgMetadataJson(
+            *batch.metadata(i),
+            Prefix() + "record '" + Printable(batch.id(i), true) + "'", &*m));
       }
       param(std::move(m), "");
     }
@@ -1460,7 +1409,7 @@ Status PostgresStore::InsertRange(const Target& t, const RecordBatch& batch, siz
         } else if (std::isinf(v[k])) {
           *e += v[k] > 0 ? "Infinity" : "-Infinity";
         } else {
-          AppendFloat(v[k], &*e);
+          AppendJsonFloat(v[k], &*e);
         }
       }
       *e += IsPgvectorKind(t.kind) ? "]" : "}";
@@ -1588,7 +1537,7 @@ Result<QueryResult> PostgresStore::Query(const std::string& collection, const fl
                                " has a NaN or infinite component");
       }
       if (c) vec += ',';
-      AppendFloat(v, &vec);
+      AppendJsonFloat(v, &vec);
     }
     vec += "]";
     Params params{vec};
