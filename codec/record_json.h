@@ -18,10 +18,12 @@
 // measurable cost: a full scan of 200,000 records of 384 dimensions with 13
 // metadata keys took 2.86 s of CPU against 3.04 s when On-Demand read the
 // metadata (1.1 GB jsonl, medians of 11), and 6.81 s against 6.82 s for its
-// gzip (medians of 3); embeddings are most of the work. Readers refuse, with Corruption naming where: a key that appears
-// twice, nesting deeper than kMaxJsonDepth, a metadata value that is an object
-// or an array (PostgreSQL's columns, written by other tools, are read with
-// looser MetadataReadRules). simdjson refuses invalid UTF-8 in its input.
+// gzip (medians of 3); embeddings are most of the work.
+//
+// Readers refuse, with Corruption naming where: a key that appears twice,
+// nesting deeper than kMaxJsonDepth, a metadata value that is an object or an
+// array (PostgreSQL's columns, written by other tools, are read with looser
+// MetadataReadRules). simdjson refuses invalid UTF-8 in its input.
 //
 // Metadata values map to JSON exactly: strings, int64 integers, doubles
 // (written in shortest round-trip form, always with a '.' or an exponent so
