@@ -199,7 +199,9 @@ Result<Manifest> ParseManifest(const std::string& text, const std::string& where
   m.retention_until = r.String(j, "$", "retention_until", false);
   m.verified_at = r.String(j, "$", "verified_at", false);
   m.restored_at = r.String(j, "$", "restored_at", false);
-  m.index_member = r.Member(j, "$", "index_member", false);
+  // A manifest file names the archive's index member (its checksum and
+  // offset are what verify reads last); the index member itself cannot.
+  m.index_member = r.Member(j, "$", "index_member", !m.checksum_sha256.empty());
   RETURN_IF_ERROR(r.status());
   if (m.status != "created" && m.status != "verified" &&
       m.status != "restored" && m.status != "failed") {
