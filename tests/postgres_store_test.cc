@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <set>
+#include <vector>
 
 #include "core/store.h"
 #include "stores/postgres_store.h"
@@ -169,6 +171,54 @@ TEST_F(PostgresStoreTest, HalfvecAndArrayColumnsAreReadAsFloat32) {
   auto result = store->Query("arr", q, 1, 2, 1);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->ids[0][0], "b");
+}
+
+TEST_F(PostgresStoreTest, ArrayNullsReadAsNaNAndGridsAreRefusedNamingTheRecord) {
+  Sql("CREATE TABLE " + T("holes") + " (id text PRIMARY KEY, embedding real[]);"
+      "INSERT INTO " + T("holes") + " VALUES ('a', '{1, NULL, 3}');"
+      "CREATE TABLE " + T("grid") + " (id text PRIMARY KEY, embedding real[]);"
+      "INSERT INTO " + T("grid") + " VALUES ('g', '{{1, 2}, {3, 4}}')");
+  auto store = Open();
+  auto holes = ReadAll(*store, "holes");
+  ASSERT_TRUE(holes.ok()) << holes.status().ToString();
+  ASSERT_EQ(holes->embedding_size(0), 3u);
+  EXPECT_EQ(holes->embedding(0)[0], 1.0f);
+  EXPECT_TRUE(std::isnan(holes->embedding(0)[1]));
+  EXPECT_EQ(holes->embedding(0)[2], 3.0f);
+  auto grid = ReadAll(*store, "grid");
+  ASSERT_FALSE(grid.ok());
+  EXPECT_EQ(grid.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(grid.status().message(), HasSubstr("'g'"));
+  EXPECT_THAT(grid.status().message(), HasSubstr("one-dimensional list of numbers"));
+}
+
+TEST_F(PostgresStoreTest, ManyQueriesAtOnceAreEachAnsweredNearestFirst) {
+  // 250 points on a line under an HNSW index; 230 queries, more than one
+  // statement's batch, each a quarter step past a point.
+  Sql("CREATE TABLE " + T("line") + " (id text PRIMARY KEY, embedding vector(2));"
+      "INSERT INTO " + T("line") + " SELECT 'p' || i, ('[' || i || ', 1]')::vector "
+      "FROM generate_series(0, 249) AS i;"
+      "CREATE INDEX ON " + T("line") + " USING hnsw (embedding vector_l2_ops)");
+  auto store = Open();
+  constexpr size_t kQueries = 230;
+  std::vector<float> queries;
+  for (size_t j = 0; j < kQueries; ++j) {
+    queries.push_back(static_cast<float>(j) + 0.25f);
+    queries.push_back(1.0f);
+  }
+  auto result = store->Query("line", queries.data(), kQueries, 2, 3);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  ASSERT_EQ(result->ids.size(), kQueries);
+  ASSERT_EQ(result->distances.size(), kQueries);
+  for (size_t j = 0; j < kQueries; ++j) {
+    const std::string p = "p" + std::to_string(j);
+    const std::string next = "p" + std::to_string(j + 1);
+    const std::string third = j == 0 ? "p2" : "p" + std::to_string(j - 1);
+    EXPECT_EQ(result->ids[j], (std::vector<std::string>{p, next, third})) << "query " << j;
+    ASSERT_EQ(result->distances[j].size(), 3u);
+    EXPECT_LT(result->distances[j][0], result->distances[j][1]) << "query " << j;
+    EXPECT_LT(result->distances[j][1], result->distances[j][2]) << "query " << j;
+  }
 }
 
 TEST_F(PostgresStoreTest, TablesThatAreNotCollectionsSayWhy) {
