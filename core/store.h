@@ -65,6 +65,17 @@ class Store {
                                   const std::vector<std::string>& ids,
                                   const Include& include) = 0;
 
+  // Metadata keys that the store's layout writes itself (LlamaIndex's
+  // `_node_content`, LlamaIndex TS's `create_date`, ...), not the user's data.
+  // The gate leaves them out of every comparison and names them once in a
+  // note ("not compared: create_date, written by llamaindex-ts"). Empty for
+  // stores without such a layout. `layout` names the writer for that note.
+  struct OwnedKeys {
+    std::string layout;
+    std::vector<std::string> keys;
+  };
+  virtual OwnedKeys LayoutOwnedKeys() const { return {}; }
+
   // --- Writable stores. The defaults return Unimplemented. ---
   virtual bool writable() const { return false; }
   // AlreadyExists if a collection of that name exists.
