@@ -4,6 +4,7 @@
 // ERROR report that says what could not be read and decides nothing.
 #include <chrono>
 #include <cstdlib>
+#include <tuple>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -60,6 +61,9 @@ struct ValidateArgs {
   std::string snapshot_dir;
   bool yes = false;
   size_t page_size = 1000;
+  std::string old_id;  // "" = the suite's id_mapping, else "id"
+  std::string new_id;
+  bool live = false;
 };
 
 }  // namespace
@@ -90,6 +94,17 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
                  "Snapshot directory (default: $SNAPSHOT_DIR, else ./vecgate_snapshots)");
   app.add_flag("-y,--yes", args->yes,
                "Confirm a full rollback without a prompt (required without a terminal)");
+  app.add_option("--new-id", args->new_id,
+                 "How new records are matched with old ones: 'id' (default), "
+                 "'metadata.KEY' (the old id kept in a metadata key, as LangChain JS and "
+                 "LlamaIndex TS do) or 'uuid5:NAMESPACE' (the new id is uuid5 of the old; "
+                 "NAMESPACE a uuid or dns, url, oid, x500)");
+  app.add_option("--old-id", args->old_id,
+                 "The same for the old store's records (default 'id')");
+  app.add_flag("--live", args->live,
+               "The application writes to both stores during the run (dual writes): "
+               "counts may move, and only what a second look by id confirms is a finding "
+               "(suite: \"reads\": {\"live\": true})");
   app.add_option("--page-size", args->page_size, "Records per page read from a store")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
@@ -137,6 +152,15 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
     auto loaded = SuiteFromFlag(args->suite_path);
     if (!loaded.ok()) return fail(loaded.status());
     Suite suite = std::move(loaded).value();
+    for (auto [flag, spec, mapping] :
+         {std::make_tuple("--old-id", &args->old_id, &suite.old_id),
+          std::make_tuple("--new-id", &args->new_id, &suite.new_id)}) {
+      if (spec->empty()) continue;
+      auto parsed = ParseIdMapping(*spec);
+      if (!parsed.ok()) return fail(parsed.status().WithContext(flag));
+      *mapping = std::move(parsed).value();
+    }
+    if (args->live) suite.reads.live = true;
     context.suite_name = suite.name;
     context.suite_path = suite.path;
     RollbackHook on_fail;

@@ -76,6 +76,18 @@ class Store {
   };
   virtual OwnedKeys LayoutOwnedKeys() const { return {}; }
 
+  // Something that changes whenever `collection` is written, read before and
+  // after a scan to tell whether the scan saw one state (the jsonl file's
+  // size, modification time and inode). "" when the store offers none; the
+  // runner then relies on counts and second looks (harness/read_consistency.h).
+  virtual Result<std::string> ChangeMarker(const std::string& /*collection*/) {
+    return std::string();
+  }
+
+  // How many ids one Get should ask for: a server's request (100), or all
+  // at once for a file store whose Get reads the whole collection.
+  virtual size_t get_batch_size() const { return 100; }
+
   // --- Writable stores. The defaults return Unimplemented. ---
   virtual bool writable() const { return false; }
   // AlreadyExists if a collection of that name exists.

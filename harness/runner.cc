@@ -6,7 +6,10 @@
 #include <ctime>
 #include <map>
 #include <set>
+#include <unordered_set>
 
+#include "harness/mapped_store.h"
+#include "harness/read_consistency.h"
 #include "suites/checks.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
@@ -159,6 +162,63 @@ Status ScanWithProgress(Store& store, const std::string& collection, int64_t exp
   return Status::Ok();
 }
 
+// When few ids match, what would: a metadata key of the new store that
+// holds the old ids, or a uuid5 of them under one of RFC 4122's namespaces.
+// Costs nothing while ids match: only new records without an old
+// counterpart are looked at.
+class MappingHints {
+ public:
+  void OnUnmatched(const RecordBatch& page, size_t i, const OldIndex& index) {
+    const std::string& id = page.id(i);
+    unmatched_.push_back(HashBytes(id.data(), id.size()));
+    if (!page.metadata(i)) return;
+    for (const auto& [key, value] : *page.metadata(i)) {
+      const auto* text = std::get_if<std::string>(&value);
+      if (text != nullptr && index.count(*text)) ++key_hits_[key];
+    }
+  }
+
+  // A note for the report, or "" when the ids match well enough or nothing
+  // would match better.
+  std::string Suggest(const GroupContext& group, const OldIndex& index, int64_t matched) {
+    std::string out;
+    if (group.old_count == 0 || matched * 2 >= group.old_count) return out;
+    const std::string head = group.target + ": only " + std::to_string(matched) + " of " +
+                             std::to_string(group.old_count) +
+                             " old ids are ids of the new store; ";
+    for (const auto& [key, hits] : key_hits_) {
+      if (hits * 100 >= group.old_count * 99) {
+        return head + "its metadata key '" + key + "' holds " + std::to_string(hits) +
+               " of them: add --new-id metadata." + key +
+               " (or \"id_mapping\": {\"new\": \"metadata." + key + "\"} in the suite)";
+      }
+    }
+    std::sort(unmatched_.begin(), unmatched_.end());
+    static const char* kNamespaces[] = {"dns", "url", "oid", "x500"};
+    for (const char* name : kNamespaces) {
+      auto ns = ParseIdMapping(std::string("uuid5:") + name);
+      if (!ns.ok()) continue;
+      int64_t tried = 0, found = 0;
+      for (const auto& [old_id, digest] : index) {
+        if (tried == 1000) break;
+        ++tried;
+        const std::string u = Uuid5(ns->ns, old_id);
+        found += std::binary_search(unmatched_.begin(), unmatched_.end(),
+                                    HashBytes(u.data(), u.size()));
+      }
+      if (tried > 0 && found * 100 >= tried * 99) {
+        return head + "its ids are uuid5 of the old ids in the " + std::string(name) +
+               " namespace: add --new-id uuid5:" + name;
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::string, int64_t> key_hits_;
+  std::vector<uint64_t> unmatched_;
+};
+
 double MetricOr(const CheckResult& r, const char* key, double fallback) {
   auto it = r.metrics.find(key);
   if (it == r.metrics.end() || !it->is_number()) return fallback;
@@ -176,16 +236,137 @@ std::string NowIso8601() {
   return buf;
 }
 
-Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
-                                       const Suite& suite, const RunOptions& options) {
-  auto start = Clock::now();
+namespace {
+
+// One read of both stores and the checks' results: a verdict when every
+// read in it was consistent (harness/read_consistency.h).
+struct Attempt {
   ValidationReport report;
+  std::vector<CollectionRead> reads;
+};
+
+Status ReadBefore(Store& store, const std::string& side, const std::string& collection,
+                  int64_t count, CollectionRead* read) {
+  read->side = side;
+  read->collection = collection;
+  read->count_before = count;
+  ASSIGN_OR_RETURN(read->marker_before, store.ChangeMarker(collection));
+  return Status::Ok();
+}
+
+Status ReadAfter(Store& store, CollectionRead* read) {
+  auto count = store.Count(read->collection);
+  if (!count.ok()) return count.status().WithContext("counting " + read->collection + " again");
+  read->count_after = *count;
+  ASSIGN_OR_RETURN(read->marker_after, store.ChangeMarker(read->collection));
+  return Status::Ok();
+}
+
+// Second looks at one group's discrepancies: ids the new scan did not see,
+// ids only the new scan saw, ids a scan read twice.
+Status ConfirmGroup(Store& old_store, Store& new_store, const GroupContext& group,
+                    const OldIndex& index, const std::vector<std::string>& extras,
+                    const std::vector<std::vector<std::string>>& old_repeated,
+                    const std::vector<std::string>& new_repeated,
+                    std::vector<CollectionRead*> old_reads, CollectionRead* new_read) {
+  size_t asked = 0;
+  if (new_read != nullptr) {
+    std::vector<std::string> missing;
+    for (const auto& [id, digest] : index) {
+      if (!digest.seen_in_new) missing.push_back(id);
+    }
+    if (!missing.empty()) {
+      ASSIGN_OR_RETURN(auto held, LookAgain(new_store, group.target, missing, &asked));
+      new_read->looked_again += static_cast<int64_t>(asked);
+      for (size_t i = 0; i < asked; ++i) {
+        if (held.count(missing[i])) {
+          ++new_read->refuted;
+          new_read->AddExample(missing[i] + ": not in the scan, present by id");
+        }
+      }
+    }
+    if (!new_repeated.empty()) {
+      ASSIGN_OR_RETURN(auto held, LookAgain(new_store, group.target, new_repeated, &asked));
+      new_read->looked_again += static_cast<int64_t>(asked);
+      for (size_t i = 0; i < asked; ++i) {
+        auto it = held.find(new_repeated[i]);
+        if (it == held.end() || it->second < 2) {
+          ++new_read->refuted;
+          new_read->AddExample(new_repeated[i] + ": read twice, held " +
+                               std::to_string(it == held.end() ? 0 : it->second) + " time(s)");
+        }
+      }
+    }
+  }
+  for (size_t s = 0; s < group.sources.size(); ++s) {
+    CollectionRead* read = old_reads[s];
+    const std::string& source = group.sources[s];
+    if (!extras.empty()) {
+      ASSIGN_OR_RETURN(auto held, LookAgain(old_store, source, extras, &asked));
+      read->looked_again += static_cast<int64_t>(asked);
+      for (size_t i = 0; i < asked; ++i) {
+        if (held.count(extras[i])) {
+          ++read->refuted;
+          read->AddExample(extras[i] + ": not in the scan, present by id");
+        }
+      }
+    }
+    if (!old_repeated[s].empty()) {
+      ASSIGN_OR_RETURN(auto held, LookAgain(old_store, source, old_repeated[s], &asked));
+      read->looked_again += static_cast<int64_t>(asked);
+      for (size_t i = 0; i < asked; ++i) {
+        auto it = held.find(old_repeated[s][i]);
+        if (it == held.end() || it->second < 2) {
+          ++read->refuted;
+          read->AddExample(old_repeated[s][i] + ": read twice, held " +
+                           std::to_string(it == held.end() ? 0 : it->second) + " time(s)");
+        }
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
+                        const RunOptions& options) {
+  auto start = Clock::now();
+  Attempt attempt;
+  // Every check sees records by their mapped identity, without the keys a
+  // store's layout writes itself.
+  std::set<std::string> owned;
+  std::vector<std::string> owned_notes;
+  for (Store* store : {&old_raw, &new_raw}) {
+    Store::OwnedKeys keys = store->LayoutOwnedKeys();
+    if (keys.keys.empty()) continue;
+    std::string list;
+    for (const auto& k : keys.keys) {
+      owned.insert(k);
+      list += (list.empty() ? "" : ", ") + k;
+    }
+    owned_notes.push_back("not compared: " + list + ", written by " + keys.layout + " (" +
+                          store->Describe() + ")");
+  }
+  MappedStore old_view(old_raw, suite.old_id, owned);
+  MappedStore new_view(new_raw, suite.new_id, owned);
+  Store& old_store = old_view.active() ? static_cast<Store&>(old_view) : old_raw;
+  Store& new_store = new_view.active() ? static_cast<Store&>(new_view) : new_raw;
+  const bool learn_old_ids = suite.new_id.kind == IdMapping::Kind::kUuid5;
+  ValidationReport& report = attempt.report;
   report.tool_version = VECGATE_VERSION;
   report.started_at = NowIso8601();
   report.old_store = old_store.Describe();
   report.new_store = new_store.Describe();
   report.suite_name = suite.name;
   report.suite_path = suite.path;
+  report.notes.insert(report.notes.end(), owned_notes.begin(), owned_notes.end());
+  for (const MappedStore* view : {&old_view, &new_view}) {
+    if (view->mapping().identity()) continue;
+    report.notes.push_back(std::string("records of ") + view->Describe() + " are known by " +
+                           view->mapping().spec +
+                           (view->mapping().kind == IdMapping::Kind::kMetadata
+                                ? " (that key is the identity, not compared as content)"
+                                : ""));
+  }
 
   RunContext run;
   run.suite = &suite;
@@ -217,6 +398,9 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
   TimedChecks checks(std::move(enabled));
   RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginRun(run); }));
 
+  // Ids read twice in one scan are kept up to this many per collection for
+  // the second look; beyond it they are only counted.
+  constexpr size_t kMaxRepeatedKept = kMaxLookAgain;
   const std::string& citation_field = suite.citations.field;
   for (GroupContext& group : groups) {
     OldIndex index;
@@ -236,10 +420,14 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
       group.old_vectors = old_vectors.get();
     }
     RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginGroup(group); }));
+    const size_t first_read = attempt.reads.size();
+    std::vector<std::vector<std::string>> old_repeated(group.sources.size());
     for (size_t s = 0; s < group.sources.size(); ++s) {
       const std::string& source = group.sources[s];
       auto expected = old_store.Count(source);
       if (!expected.ok()) return expected.status().WithContext("counting old " + source);
+      CollectionRead read;
+      RETURN_IF_ERROR(ReadBefore(old_store, "old", source, *expected, &read));
       RETURN_IF_ERROR(ScanWithProgress(
           old_store, source, *expected, "old " + source, options, [&](RecordBatch& page) {
             for (size_t i = 0; i < page.size(); ++i) {
@@ -255,32 +443,79 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
                 digest.vector_row = static_cast<int64_t>(old_vectors->rows());
                 RETURN_IF_ERROR(old_vectors->Append(page.embedding(i), 1, &page.id(i)));
               }
-              index[page.id(i)] = digest;
+              auto [it, inserted] = index.try_emplace(page.id(i), digest);
+              if (!inserted) {
+                // The later record wins, as before; the id is looked at again.
+                it->second = digest;
+                ++read.repeated;
+                if (old_repeated[s].size() < kMaxRepeatedKept) old_repeated[s].push_back(page.id(i));
+              }
+              if (learn_old_ids) new_view.Learn(page.id(i));
             }
             group.old_count += static_cast<int64_t>(page.size());
+            read.records_read += static_cast<int64_t>(page.size());
             return checks.ForEach(
                 [&](Validator& v) { return v.OnOldPage(group, page, s); });
           }));
+      RETURN_IF_ERROR(ReadAfter(old_store, &read));
+      attempt.reads.push_back(std::move(read));
     }
+    std::vector<std::string> extras;
+    std::vector<std::string> new_repeated;
+    bool new_scanned = false;
     if (group.new_exists && options.scan_new_store) {
+      new_scanned = true;
       auto expected = new_store.Count(group.target);
       if (!expected.ok()) return expected.status().WithContext("counting new " + group.target);
+      CollectionRead read;
+      RETURN_IF_ERROR(ReadBefore(new_store, "new", group.target, *expected, &read));
       JoinedPage joined;
+      MappingHints hints;
+      int64_t matched = 0;
+      const bool hint = suite.new_id.identity();
+      std::unordered_set<std::string> extra_set;
       RETURN_IF_ERROR(ScanWithProgress(
           new_store, group.target, *expected, "new " + group.target, options,
           [&](RecordBatch& page) {
             joined.old.assign(page.size(), nullptr);
             for (size_t i = 0; i < page.size(); ++i) {
               auto it = index.find(page.id(i));
+              bool repeated = false;
               if (it != index.end()) {
+                repeated = it->second.seen_in_new;
+                matched += !it->second.seen_in_new;
                 it->second.seen_in_new = true;
                 joined.old[i] = &it->second;
+              } else {
+                repeated = !extra_set.insert(page.id(i)).second;
+                if (!repeated) extras.push_back(page.id(i));
+                if (hint) hints.OnUnmatched(page, i, index);
+              }
+              if (repeated) {
+                ++read.repeated;
+                if (new_repeated.size() < kMaxRepeatedKept) new_repeated.push_back(page.id(i));
               }
             }
             group.new_count += static_cast<int64_t>(page.size());
+            read.records_read += static_cast<int64_t>(page.size());
             return checks.ForEach(
                 [&](Validator& v) { return v.OnNewPage(group, page, joined); });
           }));
+      RETURN_IF_ERROR(ReadAfter(new_store, &read));
+      attempt.reads.push_back(std::move(read));
+      if (hint) {
+        std::string suggestion = hints.Suggest(group, index, matched);
+        if (!suggestion.empty()) report.notes.push_back(suggestion);
+      }
+    }
+    {
+      std::vector<CollectionRead*> old_reads;
+      for (size_t s = 0; s < group.sources.size(); ++s) {
+        old_reads.push_back(&attempt.reads[first_read + s]);
+      }
+      RETURN_IF_ERROR(ConfirmGroup(old_store, new_store, group, index, extras, old_repeated,
+                                   new_repeated, old_reads,
+                                   new_scanned ? &attempt.reads.back() : nullptr));
     }
     RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.EndGroup(group); }));
     group.old_index = nullptr;
@@ -290,10 +525,63 @@ Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
     report.new_records += group.new_count;
   }
 
+  for (const MappedStore* view : {&old_view, &new_view}) {
+    if (view->records_without_key() == 0) continue;
+    report.notes.push_back(std::to_string(view->records_without_key()) + " records of " +
+                           view->Describe() + " have no " + view->mapping().spec +
+                           ": they keep their store id, marked \"(no " + view->mapping().spec +
+                           ")\", and match no record of the other store");
+  }
   ASSIGN_OR_RETURN(report.checks, checks.Finish());
   report.elapsed_seconds = SecondsSince(start);
   DecideVerdict(report, options.fail_on_warning);
-  return report;
+  return attempt;
+}
+
+}  // namespace
+
+Result<ValidationReport> RunValidation(Store& old_store, Store& new_store,
+                                       const Suite& suite, const RunOptions& options) {
+  auto start = Clock::now();
+  const bool live = suite.reads.live;
+  std::vector<std::string> earlier;  // why earlier reads were not used
+  for (int number = 1;; ++number) {
+    ASSIGN_OR_RETURN(Attempt attempt, RunOnce(old_store, new_store, suite, options));
+    std::string moved;
+    for (const auto& read : attempt.reads) {
+      if (read.consistent(live)) continue;
+      moved += (moved.empty() ? "" : "; ") + read.side + " " + read.collection + ": " +
+               read.Evidence();
+    }
+    ValidationReport& report = attempt.report;
+    if (moved.empty()) {
+      for (const auto& read : attempt.reads) report.read_consistency.push_back(read.ToJson());
+      for (size_t i = 0; i < earlier.size(); ++i) {
+        report.notes.push_back("read " + std::to_string(i + 2) +
+                               " times: read " + std::to_string(i + 1) +
+                               " saw the stores change (" + earlier[i] +
+                               "), so it was not used");
+      }
+      if (live) {
+        report.notes.push_back(
+            "live: the application wrote to the stores during the run (reads.live); records "
+            "that differed while read were asked for again by id, and only what the second "
+            "look confirmed is a finding");
+      }
+      report.elapsed_seconds = SecondsSince(start);
+      return std::move(attempt.report);
+    }
+    earlier.push_back(moved);
+    if (SecondsSince(start) >= suite.reads.settle_seconds) {
+      return Unavailable(
+          "the store changed while it was read, " + std::to_string(number) +
+          " reads in " + std::to_string(static_cast<int>(SecondsSince(start) + 0.5)) + " s" +
+          " and none saw one state (" + moved +
+          "); nothing was decided. Run the gate when writes pause, raise "
+          "reads.settle_seconds in the suite, or, if the application writes to both stores "
+          "during the run, say --live");
+    }
+  }
 }
 
 void DecideVerdict(ValidationReport& report, bool fail_on_warning) {

@@ -92,6 +92,7 @@ class JsonReporter : public Reporter {
     j["overall_status"] = OverallStatusName(report.overall_status);
     j["fail_on"] = report.fail_on_warning ? "warning" : "failure";
     j["notes"] = report.notes;
+    j["read_consistency"] = report.read_consistency;
     if (report.overall_status == OverallStatus::kError) {
       j["error"] = {{"message", report.error}, {"hint", NullIfEmpty(report.error_hint)}};
     } else {

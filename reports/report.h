@@ -77,6 +77,10 @@ struct ValidationReport {
   // ("warnings fail this gate (--fail-on warning)", "--old and --new name
   // the same store ..."). Shown under the verdict in every format.
   std::vector<std::string> notes;
+  // Per collection read: counts and change markers before and after its
+  // scan, ids read twice, discrepancies asked for again
+  // (harness/read_consistency.h); JSON "read_consistency".
+  nlohmann::json read_consistency = nlohmann::json::array();
   // kError only: what could not be read or done, and what to do about it.
   std::string error;
   std::string error_hint;

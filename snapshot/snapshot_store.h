@@ -42,6 +42,8 @@ class SnapshotStore : public Store {
   Result<int64_t> Count(const std::string& collection) override;
   Status Scan(const std::string& collection, const ScanOptions& options,
               const PageSink& sink) override;
+  // Get reads the collection's member once, whatever the number of ids.
+  size_t get_batch_size() const override { return size_t{1} << 20; }
   Result<RecordBatch> Get(const std::string& collection,
                           const std::vector<std::string>& ids,
                           const Include& include) override;

@@ -10,6 +10,8 @@
 // and appended through the Env, deflated into gzip members for ".gz" paths.
 #include "stores/jsonl_store.h"
 
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -764,6 +766,18 @@ class JsonlStoreImpl : public JsonlStore {
 
   Status Scan(const std::string& collection, const ScanOptions& options,
               const PageSink& sink) override;
+
+  // Get reads the collection's lines once, whatever the number of ids.
+  size_t get_batch_size() const override { return size_t{1} << 20; }
+
+  // The file as the file system describes it: a writer that appends,
+  // rewrites or replaces it changes one of these.
+  Result<std::string> ChangeMarker(const std::string&) override {
+    struct stat st;
+    if (::stat(path_.c_str(), &st) != 0) return std::string("no file");
+    return std::to_string(st.st_size) + " bytes, modified " + std::to_string(st.st_mtim.tv_sec) +
+           "." + std::to_string(st.st_mtim.tv_nsec) + " s, inode " + std::to_string(st.st_ino);
+  }
 
   Result<RecordBatch> Get(const std::string& collection,
                           const std::vector<std::string>& ids,

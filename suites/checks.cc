@@ -193,7 +193,7 @@ ThresholdTable ContentThresholdTable() {
         "fields the migration is meant to change: their changes, losses and additions are "
         "not findings");
   t.Key("new_fields_allowed", &T::new_fields_allowed,
-        "metadata keys old did not have may appear in new");
+        "metadata keys old did not have may appear in new (else they WARN, per key)");
   t.Key("reembedding", &T::reembedding,
         "the migration re-embeds: dimension, distance space and embeddings may change; drift "
         "is not judged and `semantic_divergence` judges the new store's own search quality");

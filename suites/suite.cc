@@ -18,6 +18,8 @@
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string_view>
@@ -325,7 +327,7 @@ Status SuiteParser::Parse(const Json& root, Suite* suite) const {
                    "field_rules", "mappings", "strict_collections",
                    "thresholds", "queries", "citation_registry",
                    "citation_registry_file", "checks", "max_findings",
-                   "pre_existing"}));
+                   "pre_existing", "id_mapping", "reads"}));
   suite->name = StemOf(origin_);
   if (root.contains("$schema")) {
     std::string ignored;
@@ -386,6 +388,31 @@ Status SuiteParser::Parse(const Json& root, Suite* suite) const {
     RETURN_IF_ERROR(Integer(root["max_findings"], Child(path, "max_findings"),
                             0, kMaxFindingsListed, "ids listed per check",
                             &suite->max_findings));
+  }
+  if (root.contains("id_mapping")) {
+    const Json& m = root["id_mapping"];
+    const std::string p = Child(path, "id_mapping");
+    RETURN_IF_ERROR(CheckObject(m, p, {"old", "new"}));
+    for (const char* side : {"old", "new"}) {
+      if (!m.contains(side)) continue;
+      std::string spec;
+      RETURN_IF_ERROR(String(m[side], Child(p, side), false, &spec));
+      auto parsed = ParseIdMapping(spec);
+      if (!parsed.ok()) return Error(Child(p, side), parsed.status().message());
+      (std::string(side) == "old" ? suite->old_id : suite->new_id) = std::move(parsed).value();
+    }
+  }
+  if (root.contains("reads")) {
+    const Json& r = root["reads"];
+    const std::string p = Child(path, "reads");
+    RETURN_IF_ERROR(CheckObject(r, p, {"settle_seconds", "live"}));
+    if (r.contains("settle_seconds")) {
+      RETURN_IF_ERROR(Number(r["settle_seconds"], Child(p, "settle_seconds"), 0, 86400,
+                             &suite->reads.settle_seconds));
+    }
+    if (r.contains("live")) {
+      RETURN_IF_ERROR(Bool(r["live"], Child(p, "live"), &suite->reads.live));
+    }
   }
   if (root.contains("pre_existing")) {
     const Json& v = root["pre_existing"];
@@ -934,6 +961,60 @@ Result<Suite> ParseSuite(const std::string& json_text,
                            StripNlohmannPrefix(e.what()));
   }
   return suite;
+}
+
+namespace {
+
+std::optional<std::array<uint8_t, 16>> ParseUuid(const std::string& text) {
+  std::array<uint8_t, 16> out = {};
+  size_t n = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '-' && (i == 8 || i == 13 || i == 18 || i == 23)) continue;
+    int v = c >= '0' && c <= '9'   ? c - '0'
+            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                   : -1;
+    if (v < 0 || n >= 32) return std::nullopt;
+    out[n / 2] = static_cast<uint8_t>(n % 2 == 0 ? v << 4 : out[n / 2] | v);
+    ++n;
+  }
+  if (n != 32) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+Result<IdMapping> ParseIdMapping(const std::string& spec) {
+  IdMapping m;
+  m.spec = spec;
+  const std::string forms =
+      " (expected \"id\", \"metadata.KEY\" or \"uuid5:NAMESPACE\", NAMESPACE a uuid or one of "
+      "dns, url, oid, x500)";
+  if (spec == "id") return m;
+  if (spec.rfind("metadata.", 0) == 0) {
+    m.kind = IdMapping::Kind::kMetadata;
+    m.key = spec.substr(9);
+    if (m.key.empty()) return InvalidArgument("id mapping '" + spec + "' names no key" + forms);
+    return m;
+  }
+  if (spec.rfind("uuid5:", 0) == 0) {
+    m.kind = IdMapping::Kind::kUuid5;
+    std::string ns = spec.substr(6);
+    static const std::map<std::string, std::string> kRfc4122 = {
+        {"dns", "6ba7b810-9dad-11d1-80b4-00c04fd430c8"},
+        {"url", "6ba7b811-9dad-11d1-80b4-00c04fd430c8"},
+        {"oid", "6ba7b812-9dad-11d1-80b4-00c04fd430c8"},
+        {"x500", "6ba7b814-9dad-11d1-80b4-00c04fd430c8"}};
+    auto named = kRfc4122.find(ns);
+    auto uuid = ParseUuid(named != kRfc4122.end() ? named->second : ns);
+    if (!uuid) {
+      return InvalidArgument("id mapping '" + spec + "': '" + ns + "' is not a uuid" + forms);
+    }
+    m.ns = *uuid;
+    return m;
+  }
+  return InvalidArgument("unknown id mapping '" + spec + "'" + forms);
 }
 
 Result<Suite> LoadSuite(const std::string& path) {

@@ -10,6 +10,7 @@
 #ifndef VECGATE_SUITES_SUITE_H_
 #define VECGATE_SUITES_SUITE_H_
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -156,6 +157,35 @@ struct QuerySource {
   int64_t self_retrieval_sample = 200;
 };
 
+// How records of one store are matched with the other's: by the store's own
+// id (the default), by a metadata value (`metadata.KEY`: LangChain JS and
+// LlamaIndex TS keep the old id there and make the row id a uuid), or by a
+// uuid5 of the old id (`uuid5:NAMESPACE`, as Weaviate's and Qdrant's
+// migration tools derive ids).
+struct IdMapping {
+  enum class Kind { kStoreId, kMetadata, kUuid5 };
+  Kind kind = Kind::kStoreId;
+  std::string key;                  // kMetadata: the metadata key
+  std::array<uint8_t, 16> ns = {};  // kUuid5: the namespace
+  std::string spec = "id";          // as the user wrote it, for reports
+  bool identity() const { return kind == Kind::kStoreId; }
+};
+// Parses "id", "metadata.KEY" or "uuid5:NAMESPACE" (a uuid, or dns, url,
+// oid, x500 for RFC 4122's namespaces). InvalidArgument saying the forms.
+Result<IdMapping> ParseIdMapping(const std::string& spec);
+
+// How the runner reads stores that may be written meanwhile
+// (harness/read_consistency.h).
+struct ReadPolicy {
+  // How long to keep reading again when a read was not consistent, before
+  // the run ends in exit 3 ("the store changed while it was read").
+  double settle_seconds = 30;
+  // The application writes to both stores during the run (dual writes):
+  // counts may move; only discrepancies a second look refutes make a read
+  // inconsistent.
+  bool live = false;
+};
+
 struct Suite {
   std::string name = "default";
   std::string description;
@@ -164,6 +194,11 @@ struct Suite {
   std::vector<std::string> required_fields;
   std::vector<FieldRule> field_rules;
   std::vector<CollectionMapping> mappings;  // empty: identity by name
+  // How old and new records are matched ("id_mapping": {"old": ..., "new":
+  // ...}); the command line's --old-id / --new-id win over these.
+  IdMapping old_id;
+  IdMapping new_id;
+  ReadPolicy reads;  // "reads": {"settle_seconds": 30, "live": false}
   // When true, collections of the new store that no mapping names are
   // reported by collection_distribution.
   bool strict_collections = true;

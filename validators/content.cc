@@ -5,10 +5,14 @@
 // - the document, exactly (by hash): lost, added, truncated (shorter with
 //   the same first kDocumentPrefixBytes bytes), "now equals record X's"
 //   (the off-by-one zip of documents against ids) or changed;
-// - every metadata key and value, typed: ints and bools exactly, doubles
-//   within content.max_ulps units in the last place, strings by hash; a key
-//   lost or added (added keys are allowed with content.new_fields_allowed);
-//   fields in content.ignore_fields are not compared;
+// - every metadata key and value, typed: ints and bools exactly, numbers by
+//   value (1.0 equals 1, doubles within content.max_ulps units in the last
+//   place), strings by hash; a key lost; a change of kind (number to string)
+//   is a change. Keys only the new records have, on records that kept every
+//   old key and value, are counted per key and WARN (a writer's own keys,
+//   such as LlamaIndex TS's create_date); content.new_fields_allowed accepts
+//   them; fields in content.ignore_fields are not compared. The id mapping's
+//   key and the keys a store's layout owns never reach this check;
 // - per collection, the dimension and the distance space: a change is a
 //   FAIL finding naming both values, unless the suite declares the
 //   migration a re-embedding (content.reembedding).
@@ -70,6 +74,14 @@ bool IsInt(FieldDigests::Type t) {
   return t == FieldDigests::kIntExact || t == FieldDigests::kIntHashed;
 }
 
+// A double as a finding prints it: shortest exact form, and "1.0" rather
+// than "1", so a float never reads like the int beside it.
+std::string FloatText(double v) {
+  std::string text = FormatNumber(v);
+  if (std::isfinite(v) && text.find_first_of(".eEn") == std::string::npos) text += ".0";
+  return text;
+}
+
 // How an old field reads in a finding: the value when the digest holds it.
 std::string OldValueText(const FieldDigests::Entry& e) {
   switch (e.type) {
@@ -79,7 +91,7 @@ std::string OldValueText(const FieldDigests::Entry& e) {
       int64_t v = static_cast<int64_t>(e.payload << 19) >> 19;
       return std::to_string(v);
     }
-    case FieldDigests::kDouble: return FormatNumber(e.number);
+    case FieldDigests::kDouble: return FloatText(e.number);
     case FieldDigests::kNull: return "null";
     case FieldDigests::kString: return "a string";
     case FieldDigests::kIntHashed: return "an int";
@@ -88,7 +100,7 @@ std::string OldValueText(const FieldDigests::Entry& e) {
 }
 
 std::string NewValueText(const MetadataValue& v) {
-  if (const auto* d = std::get_if<double>(&v)) return FormatNumber(*d);
+  if (const auto* d = std::get_if<double>(&v)) return FloatText(*d);
   std::string text = MetadataValueToString(v);
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return text;
@@ -185,6 +197,15 @@ class ContentValidator : public Validator {
         !structural_.empty() && !t.reembedding ? CheckStatus::kFail : CheckStatus::kPass;
     r.criteria.push_back(structure);
     r.status = check_util::Worse(r.status, structure.status);
+    if (added_only_records_ > 0) {
+      Criterion added;
+      added.what = "keys only the new store's records have (the old ones kept every key and value)";
+      added.observed = AddedKeysText() + " (" + std::to_string(added_only_records_) + " records)";
+      added.limit = "WARN; content.new_fields_allowed or content.ignore_fields accepts them";
+      added.status = CheckStatus::kWarn;
+      r.criteria.push_back(added);
+      r.status = check_util::Worse(r.status, added.status);
+    }
 
     r.metrics["records_compared"] = compared_;
     r.metrics["records_changed"] = changed_;
@@ -195,6 +216,10 @@ class ContentValidator : public Validator {
     nlohmann::json fields = nlohmann::json::object();
     for (const auto& [field, n] : field_changes_) fields[field] = n;
     r.metrics["metadata_field_changes"] = fields;
+    nlohmann::json added_keys = nlohmann::json::object();
+    for (const auto& [key, n] : added_keys_) added_keys[key] = n;
+    r.metrics["added_keys"] = added_keys;
+    r.metrics["records_with_only_added_keys"] = added_only_records_;
     r.metrics["structural_changes"] = structural_;
     r.metrics["ignore_fields"] = suite().content.ignore_fields;
     r.metrics["reembedding"] = t.reembedding;
@@ -217,6 +242,9 @@ class ContentValidator : public Validator {
     }
     if (top.size() > 3) r.summary += " (and " + std::to_string(top.size() - 3) + " more fields)";
     if (!structural_.empty()) r.summary += "; " + Join(structural_);
+    if (added_only_records_ > 0) {
+      r.summary += "; keys added by the writer: " + AddedKeysText();
+    }
     if (r.status == CheckStatus::kFail) r.failed_collections = faults_.ToVector();
     {
       const bool records_failed = check_util::StatusFromBadPercent(pct, t.warn_percent,
@@ -236,6 +264,15 @@ class ContentValidator : public Validator {
     int64_t compared = 0, changed = 0, documents = 0, metadata = 0;
     std::string structure;
   };
+
+  // "create_date in 3000 records, chroma_id in 3000 records".
+  std::string AddedKeysText() const {
+    std::string out;
+    for (const auto& [key, n] : added_keys_) {
+      out += (out.empty() ? "" : ", ") + key + " in " + std::to_string(n) + " records";
+    }
+    return out;
+  }
 
   static std::string Join(const std::vector<std::string>& parts) {
     std::string out;
@@ -310,6 +347,7 @@ class ContentValidator : public Validator {
     static const Metadata kEmpty;
     const Metadata& after = meta ? *meta : kEmpty;
     std::vector<std::string> problems;
+    std::vector<std::string> added;  // keys only the new record has
     auto b = before.begin();
     auto a = after.begin();
     while (b != before.end() || a != after.end()) {
@@ -324,9 +362,8 @@ class ContentValidator : public Validator {
         ++b;
       } else if (take_new) {
         if (!ignored_.count(a->first) && !suite().content.new_fields_allowed) {
-          problems.push_back("metadata." + a->first + " added (" + NewValueText(a->second) +
-                             ")");
-          ++field_changes_[a->first];
+          added.push_back("metadata." + a->first + " added (" + NewValueText(a->second) + ")");
+          ++added_keys_[a->first];
         }
         ++a;
       } else {
@@ -342,7 +379,14 @@ class ContentValidator : public Validator {
         ++b;
       }
     }
-    if (problems.empty()) return false;  // within ulps, or only ignored fields
+    if (problems.empty()) {
+      // Every old key and value is there: keys the writer added are a
+      // warning of their own, not a changed record.
+      if (!added.empty()) ++added_only_records_;
+      return false;
+    }
+    problems.insert(problems.end(), added.begin(), added.end());
+    for (const auto& p : added) ++field_changes_[p.substr(9, p.find(" added") - 9)];
     ++g_.metadata;
     std::string text;
     for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
@@ -350,15 +394,16 @@ class ContentValidator : public Validator {
     return true;
   }
 
-  // "" when equal, else "true -> false", "float -> string", "changed to ...".
+  // "" when equal, else "true -> false", "type float -> string (1.5 -> \"1.5\")".
+  // Numbers compare by value whatever their kind: a writer that turns 1.0
+  // into 1 (JavaScript does) changed nothing.
   std::string CompareValue(const FieldDigests::Entry& old, const MetadataValue& now) const {
     const FieldDigests::Type type = FieldDigests::TypeOf(now);
-    if (old.type == FieldDigests::kDouble && type == FieldDigests::kDouble) {
-      const double d = std::get<double>(now);
-      if (UlpDistance(old.number, d) <= static_cast<uint64_t>(suite().content.max_ulps)) {
-        return "";
-      }
-      return FormatNumber(old.number) + " -> " + FormatNumber(d);
+    const bool old_number = old.type == FieldDigests::kDouble || IsInt(old.type);
+    const bool new_number = type == FieldDigests::kDouble || IsInt(type);
+    if (old_number && new_number && (old.type == FieldDigests::kDouble || type == FieldDigests::kDouble)) {
+      if (NumbersEqual(old, now)) return "";
+      return OldValueText(old) + " -> " + NewValueText(now);
     }
     const bool same_type = old.type == type || (IsInt(old.type) && IsInt(type));
     if (!same_type) {
@@ -373,6 +418,30 @@ class ContentValidator : public Validator {
     return OldValueText(old) + " -> " + NewValueText(now);
   }
 
+  // An old number against a new one, at least one of them a double: equal
+  // within content.max_ulps, an int taken at its double value.
+  bool NumbersEqual(const FieldDigests::Entry& old, const MetadataValue& now) const {
+    const uint64_t ulps = static_cast<uint64_t>(suite().content.max_ulps);
+    if (old.type == FieldDigests::kIntHashed) {
+      // Only the int's hash was kept: equal when the double is that int.
+      const double d = std::get<double>(now);
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) {
+        return false;
+      }
+      return FieldDigests::Payload(MetadataValue(static_cast<int64_t>(d))) == old.payload;
+    }
+    const double before = old.type == FieldDigests::kDouble
+                              ? old.number
+                              : static_cast<double>(static_cast<int64_t>(old.payload << 19) >> 19);
+    double after;
+    if (const auto* d = std::get_if<double>(&now)) {
+      after = *d;
+    } else {
+      after = static_cast<double>(std::get<int64_t>(now));
+    }
+    return UlpDistance(before, after) <= ulps;
+  }
+
   std::unique_ptr<FindingList> findings_;
   std::unordered_set<std::string> ignored_;
   std::unordered_map<uint64_t, const std::string*> old_documents_;
@@ -380,6 +449,10 @@ class ContentValidator : public Validator {
   int64_t compared_ = 0, changed_ = 0;
   std::map<std::string, int64_t> document_kinds_;
   std::map<std::string, int64_t> field_changes_;
+  // Keys present only in the new records, with how many records have each,
+  // and the records whose one difference is such keys.
+  std::map<std::string, int64_t> added_keys_;
+  int64_t added_only_records_ = 0;
   std::vector<std::string> structural_;
   check_util::FaultSources faults_;
   nlohmann::json per_collection_ = nlohmann::json::array();

@@ -144,7 +144,11 @@ TEST(ContentTest, TypeChangesLostAndAddedFieldsAreFindings) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(ProblemOf(*r, "r-1"), "metadata.chunk_index type int -> string (1 -> \"1\")");
   EXPECT_EQ(ProblemOf(*r, "r-2"), "metadata.author lost (was a string)");
-  EXPECT_EQ(ProblemOf(*r, "r-3"), "metadata.migrated_at added (\"2026-12-01\")");
+  // A key only the new record has, on a record that kept every old key and
+  // value: counted per key (a warning), not a changed record.
+  EXPECT_EQ(ProblemOf(*r, "r-3"), "");
+  EXPECT_EQ(r->metrics["added_keys"]["migrated_at"], 1);
+  EXPECT_EQ(r->metrics["records_changed"], 2);
 
   // Declared: the migration adds fields and may rewrite author.
   Suite suite;
@@ -378,6 +382,98 @@ TEST(LiveIndexTest, ChangedDimensionIsNotAnErrorForSemanticDivergence) {
   ASSERT_TRUE(own.ok()) << own.status().ToString();
   EXPECT_EQ(own->status, CheckStatus::kPass) << own->summary;
   EXPECT_EQ(own->metrics["self_retrieval_checked"], 100);
+}
+
+
+// A JavaScript writer sends 1.0 back as 1 and jsonb keeps 1: the value did
+// not change, so the record did not either.
+TEST(ContentTest, NumbersCompareByValueWhateverTheirKind) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(60);
+  for (size_t i = 0; i < b.size(); ++i) {
+    (*b.mutable_metadatas()[i])["authenticity_score"] = static_cast<double>(i % 3);
+  }
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  for (size_t i = 0; i < b.size(); ++i) {
+    auto& m = *b.mutable_metadatas()[i];
+    m["authenticity_score"] = static_cast<int64_t>(i % 3);              // 1.0 -> 1
+    m["chunk_index"] = static_cast<double>(std::get<int64_t>(m["chunk_index"]));  // 7 -> 7.0
+  }
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kPass) << r->summary;
+  EXPECT_EQ(r->metrics["records_changed"], 0);
+}
+
+// A change of kind stays a change, and both sides read distinctly.
+TEST(ContentTest, ANumberTurnedIntoAStringOrAnotherNumberIsAChangeShownBothSides) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(10);
+  for (size_t i = 0; i < b.size(); ++i) {
+    (*b.mutable_metadatas()[i])["authenticity_score"] = 1.0;
+  }
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  (*b.mutable_metadatas()[0])["authenticity_score"] = std::string("1");
+  (*b.mutable_metadatas()[1])["authenticity_score"] = static_cast<int64_t>(2);
+  (*b.mutable_metadatas()[2])["authenticity_score"] = 1.5;
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  EXPECT_EQ(r->metrics["records_changed"], 3);
+  EXPECT_EQ(ProblemOf(*r, b.id(0)), "metadata.authenticity_score type float -> string (1.0 -> \"1\")");
+  EXPECT_EQ(ProblemOf(*r, b.id(1)), "metadata.authenticity_score 1.0 -> 2");
+  EXPECT_EQ(ProblemOf(*r, b.id(2)), "metadata.authenticity_score 1.0 -> 1.5");
+}
+
+// A writer's own key on every record (LlamaIndex TS's create_date): the
+// user's data is intact, so a warning per key, not a FAIL per record.
+TEST(ContentTest, KeysOnlyTheNewRecordsHaveWarnPerKeyUnlessAllowed) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(40);
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  for (size_t i = 0; i < b.size(); ++i) {
+    (*b.mutable_metadatas()[i])["create_date"] = std::string("2026-12-07");
+  }
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kWarn) << r->summary;
+  EXPECT_EQ(r->metrics["records_changed"], 0);
+  EXPECT_EQ(r->metrics["added_keys"]["create_date"], 40);
+  EXPECT_NE(r->summary.find("create_date in 40 records"), std::string::npos) << r->summary;
+  EXPECT_TRUE(r->findings.empty());
+
+  Suite allowed;
+  allowed.content.new_fields_allowed = true;
+  auto quiet = RunContent(o, n, allowed);
+  ASSERT_TRUE(quiet.ok());
+  EXPECT_EQ(quiet->status, CheckStatus::kPass) << quiet->summary;
+
+  Suite ignored;
+  ignored.content.ignore_fields = {"create_date"};
+  auto ignoring = RunContent(o, n, ignored);
+  ASSERT_TRUE(ignoring.ok());
+  EXPECT_EQ(ignoring->status, CheckStatus::kPass) << ignoring->summary;
+}
+
+// An added key beside a real change: the record is changed and the finding
+// names both.
+TEST(ContentTest, AnAddedKeyBesideALostOneIsAChange) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(5);
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto& m = *b.mutable_metadatas()[0];
+  m.erase("author");
+  m["writer"] = std::string("x");
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  const std::string p = ProblemOf(*r, b.id(0));
+  EXPECT_NE(p.find("metadata.author lost"), std::string::npos) << p;
+  EXPECT_NE(p.find("metadata.writer added"), std::string::npos) << p;
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "suites/checks.h"
@@ -51,7 +52,14 @@ uint64_t HashMetadataValue(const MetadataValue& value) {
       return HashBytes(&v, sizeof(v)) ^ 0x2;
     }
     case 3: {
+      // Numbers hash by value: a double that is an int64 hashes as that int,
+      // so 1.0 and 1 (what a JavaScript writer makes of it) are equal for
+      // content, duplicates and citations alike.
       double v = std::get<double>(value);
+      if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == std::trunc(v)) {
+        int64_t i = static_cast<int64_t>(v);
+        return HashBytes(&i, sizeof(i)) ^ 0x2;
+      }
       return HashBytes(&v, sizeof(v)) ^ 0x3;
     }
     case 4: return std::get<bool>(value) ? 0x44 : 0x45;
