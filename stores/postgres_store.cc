@@ -16,19 +16,15 @@
 
 #include "codec/record_json.h"
 #include "core/text.h"
+#include "stores/postgres_internal.h"
 
 namespace vecgate {
-
-namespace {
-
-using Json = nlohmann::json;
+namespace postgres_internal {
 
 constexpr char kExpectedForm[] =
     "expected postgresql://[USER@]HOST[:PORT]/DATABASE[?schema=NAME&layout="
-    "tables|langchain], e.g. postgresql://app@localhost:5432/vectors?schema="
-    "public";
-// PostgreSQL truncates identifiers longer than this many bytes.
-constexpr size_t kMaxIdentifierBytes = 63;
+    "tables|langchain|langchain-js|llamaindex|llamaindex-ts], e.g. "
+    "postgresql://app@localhost:5432/vectors?schema=public";
 // Rows per INSERT statement and its byte budget.
 constexpr size_t kInsertRows = 500;
 constexpr size_t kInsertBytes = 8u << 20;
@@ -36,8 +32,6 @@ constexpr size_t kInsertBytes = 8u << 20;
 constexpr size_t kGetChunk = 1000;
 // Queries per Query statement.
 constexpr size_t kQueryBatch = 100;
-constexpr char kLangchainCollections[] = "langchain_pg_collection";
-constexpr char kLangchainEmbeddings[] = "langchain_pg_embedding";
 
 Status BadUri(const std::string& uri, const std::string& what) {
   return InvalidArgument("invalid PostgreSQL URI '" + Printable(uri, true) +
@@ -96,7 +90,7 @@ std::string PercentEncode(const std::string& s) {
 //   values are kept as their JSON text, a key repeated in a json (not jsonb)
 //   column takes its last value as PostgreSQL's operators do, and integers
 //   beyond int64 become doubles; a JSON null is no metadata.
-constexpr MetadataReadRules kPgMetadata{LargeIntegers::kAsDouble,
+const MetadataReadRules kPgMetadata{LargeIntegers::kAsDouble,
                                         NestedValues::kAsJsonText,
                                         RepeatedKeys::kLastWins};
 
@@ -123,8 +117,6 @@ Result<Metadata> ParseMetadataText(RecordJsonReader& reader, const char* text,
   if (root->is_null()) return Metadata();
   return MetadataFromDom(*root, where, kPgMetadata);
 }
-
-enum class EmbeddingKind { kNone, kVector, kHalfvec, kReal, kDouble };
 
 EmbeddingKind KindOfType(const std::string& typname) {
   if (typname == "vector") return EmbeddingKind::kVector;
@@ -188,16 +180,7 @@ bool DecodeEmbeddingBinary(const char* p, size_t n, bool array, RecordBatch* pag
   return at == n;
 }
 
-struct ResultDeleter {
-  void operator()(PGresult* r) const { PQclear(r); }
-};
-using PgResult = std::unique_ptr<PGresult, ResultDeleter>;
-using Params = std::vector<std::optional<std::string>>;
 
-struct ConnDeleter {
-  void operator()(PGconn* c) const { PQfinish(c); }
-};
-using PgConn = std::unique_ptr<PGconn, ConnDeleter>;
 
 std::vector<std::string> Secrets() {
   std::vector<std::string> secrets;
@@ -213,44 +196,6 @@ std::string Clean(std::string text) {
   return Printable(Redact(std::move(text), Secrets()), true);
 }
 
-// One column of a table.
-struct Column {
-  std::string name;
-  std::string type;     // format_type: "vector(8)", "text", "jsonb"
-  std::string typname;  // pg_type.typname: "vector", "_float4", "text"
-  int typmod = -1;
-  bool not_null = false;
-  bool primary_key = false;
-};
-
-struct IndexDef {
-  std::string name;
-  std::string definition;  // pg_get_indexdef
-  std::string method;      // "btree", "hnsw", "ivfflat"
-  std::string opclass;     // of the first key column
-  std::string first_column;
-  bool primary = false;
-};
-
-struct TableDesc {
-  std::string name;
-  std::vector<Column> columns;
-  std::vector<IndexDef> indexes;
-  std::string comment;
-};
-
-// A collection resolved to SQL: where its records are and how to read them.
-struct Target {
-  std::string table_sql;  // "schema"."table"
-  std::string table_name;
-  std::optional<std::string> collection_uuid;  // layout=langchain
-  std::string id_col, document_col, metadata_col, embedding_col;
-  std::string id_typname;
-  EmbeddingKind kind = EmbeddingKind::kNone;
-  int64_t typmod_dimension = 0;
-  std::string ann_method;  // "hnsw", "ivfflat" or "" (no ANN index)
-  CollectionInfo info;
-};
 
 std::optional<DistanceSpace> SpaceOfOpclass(const std::string& opclass) {
   auto ends = [&](const char* suffix) {
@@ -320,6 +265,10 @@ bool IsUuidText(const std::string& s) {
   return true;
 }
 
+bool IsCanonicalUuid(const std::string& s) {
+  return IsUuidText(s) && std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'F'; });
+}
+
 bool IsIntText(const std::string& s) {
   if (s.empty() || s.size() > 20) return false;
   size_t i = (s[0] == '-') ? 1 : 0;
@@ -345,37 +294,24 @@ std::string ArrayLiteral(const std::vector<std::string>& items) {
   return out + "}";
 }
 
-// The comment vecgate writes on tables it creates.
-struct TableComment {
-  Metadata metadata;
-  std::optional<DistanceSpace> space;
-};
+namespace {
 
-TableComment ParseComment(const std::string& comment) {
-  TableComment out;
-  if (comment.empty() || comment[0] != '{') return out;
-  try {
-    Json json = Json::parse(comment);
-    auto v = json.find("vecgate");
-    if (v == json.end() || !v->is_object()) return out;
-    auto m = v->find("metadata");
-    if (m != v->end() && m->is_object()) {
-      Result<Metadata> metadata =
-          JsonToMetadata(*m, "table comment", kPgMetadata);
-      if (metadata.ok()) out.metadata = std::move(metadata).value();
-    }
-    auto s = v->find("space");
-    if (s != v->end() && s->is_string()) out.space = ParseDistanceSpace(s->get<std::string>());
-  } catch (const std::exception&) {
+// The metadata and space of one note ({"metadata": {...}, "space": ...}).
+CollectionNote NoteFromJson(const Json& v) {
+  CollectionNote note;
+  auto m = v.find("metadata");
+  if (m != v.end() && m->is_object()) {
+    Result<Metadata> metadata = JsonToMetadata(*m, "table comment", kPgMetadata);
+    if (metadata.ok()) note.metadata = std::move(metadata).value();
   }
-  return out;
+  auto s = v.find("space");
+  if (s != v.end() && s->is_string()) note.space = ParseDistanceSpace(s->get<std::string>());
+  return note;
 }
 
-// The comment of a table whose collection metadata becomes `metadata_json`
-// (a JSON object): vecgate's comment keeps its space and any other keys; a
-// comment vecgate did not write is kept as its text under "comment", so
-// renaming a user's table aside loses nothing.
-std::string CommentWithMetadata(const std::string& comment, const std::string& metadata_json) {
+// vecgate's comment as JSON: the comment itself when vecgate wrote it, else
+// an object keeping the user's text under "comment".
+Json CommentJson(const std::string& comment) {
   Json out = Json::object();
   if (!comment.empty()) {
     Json parsed = Json::parse(comment, nullptr, /*allow_exceptions=*/false);
@@ -385,8 +321,81 @@ std::string CommentWithMetadata(const std::string& comment, const std::string& m
       out["comment"] = comment;
     }
   }
+  return out;
+}
+
+}  // namespace
+
+TableComment ParseComment(const std::string& comment) {
+  TableComment out;
+  if (comment.empty() || comment[0] != '{') return out;
+  const Json json = Json::parse(comment, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return out;
+  auto v = json.find("vecgate");
+  if (v == json.end() || !v->is_object()) return out;
+  CollectionNote table = NoteFromJson(*v);
+  out.metadata = std::move(table.metadata);
+  out.space = table.space;
+  auto c = v->find("collections");
+  if (c != v->end() && c->is_object()) {
+    for (auto it = c->begin(); it != c->end(); ++it) {
+      if (it.value().is_object()) out.collections[it.key()] = NoteFromJson(it.value());
+    }
+  }
+  return out;
+}
+
+// The comment of a table whose collection metadata becomes `metadata_json`
+// (a JSON object): vecgate's comment keeps its space and any other keys; a
+// comment vecgate did not write is kept as its text under "comment", so
+// renaming a user's table aside loses nothing.
+std::string CommentWithMetadata(const std::string& comment, const std::string& metadata_json) {
+  Json out = CommentJson(comment);
   out["vecgate"]["metadata"] = Json::parse(metadata_json);
   return DumpJson(out);
+}
+
+Result<Json> NoteJson(const Metadata& metadata, std::optional<DistanceSpace> space,
+                      const std::string& where) {
+  std::string text;
+  RETURN_IF_ERROR(AppendPgMetadataJson(metadata, where, &text));
+  Json entry = {{"metadata", Json::parse(text)}};
+  if (space) entry["space"] = DistanceSpaceName(*space);
+  return entry;
+}
+
+std::string CommentWithCollection(const std::string& comment, const std::string& name,
+                                  const Json* note) {
+  Json out = CommentJson(comment);
+  Json& collections = out["vecgate"]["collections"];
+  if (!collections.is_object()) collections = Json::object();
+  if (note == nullptr) {
+    collections.erase(name);
+  } else {
+    collections[name] = *note;
+  }
+  return DumpJson(out);
+}
+
+DistanceSpace DefaultSpace(PostgresLayout layout) {
+  // pgvector's <-> for plain tables; LangChain (Python and JS) and
+  // LlamaIndex (Python and TS) search with cosine distance by default.
+  return layout == PostgresLayout::kTables ? DistanceSpace::kL2 : DistanceSpace::kCosine;
+}
+
+const Column* TableDesc::Find(const std::string& column) const {
+  for (const Column& c : columns) {
+    if (c.name == column) return &c;
+  }
+  return nullptr;
+}
+
+bool IsNotACollection(const Status& s) {
+  const std::string& m = s.message();
+  return s.code() == StatusCode::kInvalidArgument &&
+         (m.find("not a collection") != std::string::npos ||
+          m.find("(from ?embedding=") != std::string::npos ||
+          m.find("embedding columns (") != std::string::npos);
 }
 
 std::string RowRange(const RecordBatch& batch, size_t begin, size_t end) {
@@ -396,79 +405,6 @@ std::string RowRange(const RecordBatch& batch, size_t begin, size_t end) {
 
 // ------------------------------------------------------------------ store
 
-class PostgresStore : public Store {
- public:
-  PostgresStore(PostgresUri uri, const OpenOptions& options)
-      : uri_(std::move(uri)), options_(options), schema_sql_(QuoteIdent(uri_.schema)) {}
-
-  Status Connect();
-
-  std::string Describe() const override { return uri_.ToString(); }
-  Result<std::vector<CollectionInfo>> ListCollections() override;
-  Result<CollectionInfo> GetCollection(const std::string& name) override;
-  Result<int64_t> Count(const std::string& collection) override;
-  Status Scan(const std::string& collection, const ScanOptions& options,
-              const PageSink& sink) override;
-  Result<RecordBatch> Get(const std::string& collection, const std::vector<std::string>& ids,
-                          const Include& include) override;
-  bool writable() const override { return true; }
-  Status CreateCollection(const CollectionInfo& info) override;
-  Status RenameCollection(const std::string& from, const std::string& to) override;
-  // The new metadata goes where CollectionInfo.metadata is read from: the
-  // table comment (tables) or cmetadata (langchain), in the transaction of
-  // the rename, so rollback's aside tables carry its stamp.
-  Status RenameCollectionWithMetadata(const std::string& from, const std::string& to,
-                                      const Metadata* new_metadata) override;
-  Status DeleteCollection(const std::string& name) override;
-  Status Add(const std::string& collection, const RecordBatch& batch) override;
-  // Queries use pgvector's distance operators: a server without the
-  // extension (plain PostgreSQL with real[] embeddings) answers none, and
-  // the checks then judge exact neighbours only.
-  bool can_query() const override { return has_pgvector_; }
-  Result<QueryResult> Query(const std::string& collection, const float* queries, size_t n,
-                            size_t dim, size_t k) override;
-
-  // Runs `sql`; `what` says what was being done, for the error.
-  // Runs `sql` with `params`; rows come back as text, or in PostgreSQL's
-  // binary form when `binary` (every column: text as its bytes).
-  Result<PgResult> Exec(const std::string& sql, const Params& params, const std::string& what,
-                        bool binary = false);
-
- private:
-  std::string Prefix() const { return Describe() + ": "; }
-  bool langchain() const { return uri_.layout == PostgresLayout::kLangchain; }
-  std::string Table(const std::string& name) const {
-    return schema_sql_ + "." + QuoteIdent(name);
-  }
-  Status ErrorFrom(const PGresult* result, const std::string& what);
-
-  Result<bool> SchemaExists();
-  // Tables of the schema (all, or the one named) with columns, indexes and
-  // comment.
-  Result<std::map<std::string, TableDesc>> DescribeTables(const std::string* only);
-  // layout=tables: resolves a table to a collection. NotFound for no table;
-  // InvalidArgument for a table that is not a collection, saying why.
-  Result<Target> ResolveTable(const TableDesc& table);
-  Result<Target> ResolveLangchain(const std::string& name, const std::string& uuid,
-                                  const std::string& cmetadata, const TableDesc& embeddings);
-  Result<Target> Resolve(const std::string& collection);
-  Status FillDimension(Target* target);
-  std::string CollectionFilter(const Target& t, Params* params) const;
-  Status Begin(const std::string& what);
-  void Rollback();
-  Status Commit(const std::string& what);
-  Status EnsureSchemaAndExtension(bool need_vector);
-  // Sets has_pgvector_ from the database's extensions.
-  Status CheckVectorExtension();
-  Status EnsureLangchainTables();
-  Status InsertRange(const Target& t, const RecordBatch& batch, size_t begin, size_t end);
-
-  PostgresUri uri_;
-  OpenOptions options_;
-  std::string schema_sql_;
-  PgConn conn_;
-  bool has_pgvector_ = false;  // the vector extension is created in the database
-};
 
 Status PostgresStore::Connect() {
   std::vector<std::string> keys, values;
@@ -611,10 +547,12 @@ Result<std::map<std::string, TableDesc>> PostgresStore::DescribeTables(const std
            "a.atttypmod, a.attnotnull, "
            "EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary "
            "AND i.indnatts = 1 AND i.indkey[0] = a.attnum), "
-           "COALESCE(obj_description(c.oid, 'pg_class'), '') "
+           "COALESCE(obj_description(c.oid, 'pg_class'), ''), "
+           "COALESCE(pg_get_expr(d.adbin, d.adrelid), '') "
            "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
            "JOIN pg_type t ON t.oid = a.atttypid "
+           "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
            "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')" +
                filter + " ORDER BY c.relname, a.attnum",
            params, "reading the catalog of schema '" + uri_.schema + "'"));
@@ -629,6 +567,7 @@ Result<std::map<std::string, TableDesc>> PostgresStore::DescribeTables(const std
     c.not_null = PQgetvalue(cols.get(), i, 5)[0] == 't';
     c.primary_key = PQgetvalue(cols.get(), i, 6)[0] == 't';
     t.comment = PQgetvalue(cols.get(), i, 7);
+    c.default_sql = PQgetvalue(cols.get(), i, 8);
     t.columns.push_back(std::move(c));
   }
   ASSIGN_OR_RETURN(
@@ -678,10 +617,12 @@ void ApplyIndexes(const TableDesc& table, Target* t, Json* pg) {
 Json ColumnsJson(const TableDesc& table) {
   Json columns = Json::array();
   for (const Column& c : table.columns) {
-    columns.push_back({{"name", c.name},
-                       {"type", c.type},
-                       {"not_null", c.not_null},
-                       {"primary_key", c.primary_key}});
+    Json column = {{"name", c.name},
+                   {"type", c.type},
+                   {"not_null", c.not_null},
+                   {"primary_key", c.primary_key}};
+    if (!c.default_sql.empty()) column["default"] = c.default_sql;
+    columns.push_back(std::move(column));
   }
   return columns;
 }
@@ -753,7 +694,11 @@ Result<Target> PostgresStore::ResolveTable(const TableDesc& table) {
     return InvalidArgument(where + ": id column '" + id->name + "' is of type " + id->type +
                            "; vecgate reads ids of type text, varchar, uuid or integer");
   }
+  t.layout = layout();
   t.id_col = id->name;
+  t.id_write_col = id->name;
+  t.key_col = id->name;
+  t.id_sql = QuoteIdent(id->name) + "::text";
   t.id_typname = id->typname;
   // Document and metadata.
   auto pick = [&](const std::string& given, std::initializer_list<const char*> names,
@@ -778,11 +723,15 @@ Result<Target> PostgresStore::ResolveTable(const TableDesc& table) {
   };
   RETURN_IF_ERROR(pick(uri_.document_column, {"document", "content", "text", "page_content"},
                        IsTextType, "text", &t.document_col));
-  RETURN_IF_ERROR(pick(uri_.metadata_column, {"metadata", "cmetadata", "meta"}, IsJsonType,
-                       "json/jsonb", &t.metadata_col));
+  // langchain_metadata: langchain_postgres's PGVectorStore (v2);
+  // metadata_: LlamaIndex.
+  RETURN_IF_ERROR(pick(uri_.metadata_column,
+                       {"metadata", "cmetadata", "meta", "langchain_metadata", "metadata_"},
+                       IsJsonType, "json/jsonb", &t.metadata_col));
+  if (const Column* d = find(t.document_col)) t.document_not_null = d->not_null;
   TableComment comment = ParseComment(table.comment);
   t.info.metadata = comment.metadata;
-  t.info.space = comment.space.value_or(DistanceSpace::kL2);
+  t.info.space = comment.space.value_or(DefaultSpace(PostgresLayout::kTables));
   Json pg = {{"layout", "tables"},
              {"table", table.name},
              {"columns", ColumnsJson(table)},
@@ -817,85 +766,25 @@ Status PostgresStore::FillDimension(Target* t) {
 }
 
 std::string PostgresStore::CollectionFilter(const Target& t, Params* params) const {
-  if (!t.collection_uuid) return "";
-  params->push_back(*t.collection_uuid);
-  return "collection_id = $" + std::to_string(params->size()) + "::uuid";
-}
-
-Result<Target> PostgresStore::ResolveLangchain(const std::string& name, const std::string& uuid,
-                                               const std::string& cmetadata,
-                                               const TableDesc& embeddings) {
-  Target t;
-  t.table_name = kLangchainEmbeddings;
-  t.table_sql = Table(kLangchainEmbeddings);
-  t.collection_uuid = uuid;
-  t.info.name = name;
-  t.id_col = "id";
-  t.document_col = "document";
-  t.metadata_col = "cmetadata";
-  t.embedding_col = "embedding";
-  t.id_typname = "varchar";
-  for (const Column& c : embeddings.columns) {
-    if (c.name == "embedding") {
-      t.kind = KindOfType(c.typname);
-      if (IsPgvectorKind(t.kind) && c.typmod > 0) t.typmod_dimension = c.typmod;
-    }
-    if (c.name == "id") t.id_typname = c.typname;
-  }
-  if (t.kind == EmbeddingKind::kNone) {
-    return InvalidArgument(Prefix() + "table " + kLangchainEmbeddings +
-                           " has no embedding column of type vector: is this LangChain "
-                           "PGVector's schema? (layout=langchain)");
-  }
-  if (!cmetadata.empty()) {
-    RecordJsonReader reader;
-    ASSIGN_OR_RETURN(
-        t.info.metadata,
-        ParseMetadataText(reader, cmetadata.data(), cmetadata.size(),
-                          Prefix() + "cmetadata of collection '" + name + "'"));
-  }
-  t.info.space = DistanceSpace::kCosine;
-  auto hinted = t.info.metadata.find("hnsw:space");
-  if (hinted != t.info.metadata.end()) {
-    if (auto* s = std::get_if<std::string>(&hinted->second)) {
-      if (auto space = ParseDistanceSpace(*s)) t.info.space = *space;
-    }
-  }
-  Json pg = {{"layout", "langchain"}, {"collection_uuid", uuid}};
-  ApplyIndexes(embeddings, &t, &pg);
-  t.info.configuration_json = DumpJson(Json{{"postgres", pg}});
-  return t;
+  if (!t.collection_value) return "";
+  params->push_back(*t.collection_value);
+  return QuoteIdent(t.collection_col) + " = $" + std::to_string(params->size()) +
+         t.collection_cast;
 }
 
 Result<Target> PostgresStore::Resolve(const std::string& collection) {
-  const std::string table = langchain() ? std::string(kLangchainEmbeddings) : collection;
-  ASSIGN_OR_RETURN(auto tables, DescribeTables(&table));
-  if (!langchain()) {
-    auto it = tables.find(collection);
-    if (it == tables.end()) {
-      return NotFound(Prefix() + "collection '" + Printable(collection, true) +
-                      "' does not exist: no table of that name in schema '" + uri_.schema + "'");
-    }
-    ASSIGN_OR_RETURN(Target t, ResolveTable(it->second));
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    ASSIGN_OR_RETURN(Target t, ResolveInLayout(collection));
     RETURN_IF_ERROR(FillDimension(&t));
     return t;
   }
-  auto it = tables.find(kLangchainEmbeddings);
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(&collection));
+  auto it = tables.find(collection);
   if (it == tables.end()) {
     return NotFound(Prefix() + "collection '" + Printable(collection, true) +
-                    "' does not exist: schema '" + uri_.schema + "' has no " +
-                    kLangchainEmbeddings + " table (layout=langchain)");
+                    "' does not exist: no table of that name in schema '" + uri_.schema + "'");
   }
-  ASSIGN_OR_RETURN(PgResult r,
-                   Exec("SELECT uuid::text, COALESCE(cmetadata::text, '') FROM " +
-                            Table(kLangchainCollections) + " WHERE name = $1",
-                        {collection}, "looking up collection '" + collection + "'"));
-  if (PQntuples(r.get()) == 0) {
-    return NotFound(Prefix() + "collection '" + Printable(collection, true) +
-                    "' does not exist: no row of that name in " + kLangchainCollections);
-  }
-  ASSIGN_OR_RETURN(Target t, ResolveLangchain(collection, PQgetvalue(r.get(), 0, 0),
-                                              PQgetvalue(r.get(), 0, 1), it->second));
+  ASSIGN_OR_RETURN(Target t, ResolveTable(it->second));
   RETURN_IF_ERROR(FillDimension(&t));
   return t;
 }
@@ -904,38 +793,25 @@ Result<std::vector<CollectionInfo>> PostgresStore::ListCollections() {
   std::vector<CollectionInfo> out;
   ASSIGN_OR_RETURN(bool exists, SchemaExists());
   if (!exists) return out;
-  if (!langchain()) {
-    ASSIGN_OR_RETURN(auto tables, DescribeTables(nullptr));
-    for (const auto& [name, table] : tables) {
-      // A collection is a table with exactly one embedding column (or the
-      // one ?embedding= names); other tables are not collections.
-      Result<Target> t = ResolveTable(table);
-      if (!t.ok()) {
-        const std::string& m = t.status().message();
-        if (m.find("not a collection") != std::string::npos ||
-            m.find("(from ?embedding=") != std::string::npos ||
-            m.find("embedding columns (") != std::string::npos) {
-          continue;
-        }
-        return t.status();
-      }
-      RETURN_IF_ERROR(FillDimension(&*t));
-      out.push_back(t->info);
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    ASSIGN_OR_RETURN(std::vector<std::string> names, LayoutCollectionNames());
+    for (const std::string& name : names) {
+      ASSIGN_OR_RETURN(Target t, Resolve(name));
+      out.push_back(std::move(t.info));
     }
     return out;
   }
-  const std::string table = kLangchainEmbeddings;
-  ASSIGN_OR_RETURN(auto tables, DescribeTables(&table));
-  auto it = tables.find(kLangchainEmbeddings);
-  if (it == tables.end()) return out;
-  ASSIGN_OR_RETURN(PgResult r, Exec("SELECT name, uuid::text, COALESCE(cmetadata::text, '') FROM " +
-                                        Table(kLangchainCollections) + " ORDER BY name",
-                                    {}, "listing " + std::string(kLangchainCollections)));
-  for (int i = 0; i < PQntuples(r.get()); ++i) {
-    ASSIGN_OR_RETURN(Target t, ResolveLangchain(PQgetvalue(r.get(), i, 0), PQgetvalue(r.get(), i, 1),
-                                                PQgetvalue(r.get(), i, 2), it->second));
-    RETURN_IF_ERROR(FillDimension(&t));
-    out.push_back(t.info);
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(nullptr));
+  for (const auto& [name, table] : tables) {
+    // A collection is a table with exactly one embedding column (or the
+    // one ?embedding= names); other tables are not collections.
+    Result<Target> t = ResolveTable(table);
+    if (!t.ok()) {
+      if (IsNotACollection(t.status())) continue;
+      return t.status();
+    }
+    RETURN_IF_ERROR(FillDimension(&*t));
+    out.push_back(t->info);
   }
   return out;
 }
@@ -965,12 +841,15 @@ Result<int64_t> PostgresStore::Count(const std::string& collection) {
 std::string SelectList(const Target& t, const Include& include) {
   // Aliased: ORDER BY and WHERE must see the table's id column (its own
   // type and order), not an output column of the same name.
-  std::string s = QuoteIdent(t.id_col) + "::text AS vecgate_id, ";
+  std::string s = t.id_sql + " AS vecgate_id, ";
   s += (include.documents && !t.document_col.empty()) ? QuoteIdent(t.document_col) + "::text"
                                                       : "NULL::text";
   s += ", ";
-  s += (include.metadatas && !t.metadata_col.empty()) ? QuoteIdent(t.metadata_col) + "::text"
-                                                      : "NULL::text";
+  if (include.metadatas && !t.metadata_col.empty()) {
+    s += (t.metadata_sql.empty() ? QuoteIdent(t.metadata_col) : t.metadata_sql) + "::text";
+  } else {
+    s += "NULL::text";
+  }
   s += ", ";
   if (!include.embeddings) {
     s += "NULL::text";
@@ -980,12 +859,18 @@ std::string SelectList(const Target& t, const Include& include) {
   } else {
     s += QuoteIdent(t.embedding_col) + "::real[]";
   }
-  return s;
+  // The scan's key (the primary key), which the next page starts after.
+  return s + ", " + QuoteIdent(t.key_col) + "::text AS vecgate_key";
 }
 
 // Appends the rows of `r` (SelectList's columns, binary) to `page`.
 Status DecodeRows(const PGresult* r, const Target& t, const Include& include,
-                  const std::string& where, RecordBatch* page) {
+                  const std::string& where, RecordBatch* page,
+                  std::string* last_key = nullptr) {
+  if (last_key != nullptr && PQntuples(r) > 0) {
+    const int last = PQntuples(r) - 1;
+    last_key->assign(PQgetvalue(r, last, 4), PQgetlength(r, last, 4));
+  }
   RecordJsonReader reader;
   for (int i = 0; i < PQntuples(r); ++i) {
     std::string id(PQgetvalue(r, i, 0), PQgetlength(r, i, 0));
@@ -1022,9 +907,13 @@ Status PostgresStore::Scan(const std::string& collection, const ScanOptions& opt
   ASSIGN_OR_RETURN(const int64_t count, Count(collection));
   ASSIGN_OR_RETURN(Target t, Resolve(collection));
   const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
-  const std::string id = QuoteIdent(t.id_col);
+  // Pages follow the primary key, which may differ from the record id
+  // (LlamaIndex's bigint id beside its node_id): the order is stable either
+  // way, and a key is unique where an id read from a column may not be.
+  const std::string id = QuoteIdent(t.key_col);
   RecordBatch page;
   std::optional<std::string> last;
+  std::string last_key;
   int64_t rows_read = 0;
   while (true) {
     Params params;
@@ -1039,14 +928,16 @@ Status PostgresStore::Scan(const std::string& collection, const ScanOptions& opt
     Result<PgResult> r =
         Exec(sql, params,
              "scanning collection '" + collection + "' " +
-                 (last ? "after id '" + Printable(*last, true) + "'" : "from the start"),
+                 (last ? "after " + (t.key_col == t.id_col ? std::string("id") : t.key_col) + " '" +
+                            Printable(*last, true) + "'"
+                      : "from the start"),
              /*binary=*/true);
     if (!r.ok()) return r.status();
     page.Clear();
-    RETURN_IF_ERROR(DecodeRows(r->get(), t, options.include, where, &page));
+    RETURN_IF_ERROR(DecodeRows(r->get(), t, options.include, where, &page, &last_key));
     if (page.empty()) break;
     rows_read += static_cast<int64_t>(page.size());
-    last = page.id(page.size() - 1);
+    last = last_key;
     const bool full = page.size() == page_size;
     RETURN_IF_ERROR(sink(page));
     if (!full) break;
@@ -1068,7 +959,9 @@ Result<RecordBatch> PostgresStore::Get(const std::string& collection,
   const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
   std::string cast = "text[]";
   bool (*valid)(const std::string&) = nullptr;
-  if (t.id_typname == "uuid") {
+  if (t.id_col.empty()) {
+    // An id made of columns (an expression): compared as text.
+  } else if (t.id_typname == "uuid") {
     cast = "uuid[]";
     valid = IsUuidText;
   } else if (IsIntType(t.id_typname)) {
@@ -1085,7 +978,8 @@ Result<RecordBatch> PostgresStore::Get(const std::string& collection,
     Params params;
     std::string filter = CollectionFilter(t, &params);
     params.push_back(ArrayLiteral(chunk));
-    filter += (filter.empty() ? "" : " AND ") + QuoteIdent(t.id_col) + " = ANY($" +
+    filter += (filter.empty() ? "" : " AND ") +
+              (t.id_col.empty() ? "(" + t.id_sql + ")" : QuoteIdent(t.id_col)) + " = ANY($" +
               std::to_string(params.size()) + "::" + cast + ")";
     Result<PgResult> r = Exec("SELECT " + SelectList(t, include) + " FROM " + t.table_sql +
                                   " WHERE " + filter,
@@ -1121,21 +1015,6 @@ Status PostgresStore::EnsureSchemaAndExtension(bool need_vector) {
     }
   }
   return Status::Ok();
-}
-
-Status PostgresStore::EnsureLangchainTables() {
-  RETURN_IF_ERROR(EnsureSchemaAndExtension(true));
-  RETURN_IF_ERROR(Exec("CREATE TABLE IF NOT EXISTS " + Table(kLangchainCollections) +
-                           " (uuid uuid PRIMARY KEY, name varchar NOT NULL UNIQUE, cmetadata json)",
-                       {}, "creating " + std::string(kLangchainCollections))
-                      .status());
-  return Exec("CREATE TABLE IF NOT EXISTS " + Table(kLangchainEmbeddings) +
-                  " (id varchar PRIMARY KEY, collection_id uuid REFERENCES " +
-                  Table(kLangchainCollections) +
-                  " (uuid) ON DELETE CASCADE, embedding vector, document varchar, "
-                  "cmetadata jsonb)",
-              {}, "creating " + std::string(kLangchainEmbeddings))
-      .status();
 }
 
 Status CheckIdentifier(const std::string& prefix, const std::string& name) {
@@ -1188,62 +1067,75 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
                          "' already exists");
   }
   if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-
-  if (langchain()) {
-    RETURN_IF_ERROR(EnsureLangchainTables());
-    Metadata metadata = info.metadata;
-    if (info.space != DistanceSpace::kCosine && !metadata.count("hnsw:space")) {
-      metadata["hnsw:space"] = std::string(DistanceSpaceName(info.space));
-    }
-    std::string cmetadata;
-    RETURN_IF_ERROR(AppendPgMetadataJson(
-        metadata, Prefix() + "collection '" + info.name + "'", &cmetadata));
-    return Exec("INSERT INTO " + Table(kLangchainCollections) +
-                    " (uuid, name, cmetadata) VALUES (gen_random_uuid(), $1, $2::json)",
-                {info.name, cmetadata}, "creating collection '" + info.name + "'")
-        .status();
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    return CreateInLayout(info, configuration);
   }
+  std::string columns = "id text PRIMARY KEY, document text, metadata jsonb, embedding vector";
+  if (info.dimension > 0) columns += "(" + std::to_string(info.dimension) + ")";
+  return CreateTable(info, configuration, info.name, columns);
+}
 
-  const std::string table_sql = Table(info.name);
+namespace {
+
+// The column list of a table to create, from the columns a snapshot
+// recorded (configuration_json's postgres.columns). A column whose default
+// draws from a sequence (bigserial, as LlamaIndex's id) becomes a serial
+// column of the new table, which gets a sequence of its own; other defaults
+// are replayed as they were. Sets `need_vector` when a pgvector type is
+// among them.
+Result<std::string> RecordedColumns(const Json& columns, const std::string& where,
+                                    bool* need_vector) {
+  std::string sql;
+  std::vector<std::string> keys;
+  *need_vector = false;
+  for (const Json& c : columns) {
+    if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("type") ||
+        !c["type"].is_string()) {
+      return InvalidArgument(where + ": configuration_json's postgres.columns "
+                             "holds an entry without string name and type");
+    }
+    std::string type = c["type"].get<std::string>();
+    const std::string def = c.value("default", "");
+    const bool serial = def.rfind("nextval(", 0) == 0;
+    if (serial) {
+      type = type == "bigint" ? "bigserial" : type == "smallint" ? "smallserial" : "serial";
+    }
+    if (type.rfind("vector", 0) == 0 || type.rfind("halfvec", 0) == 0) *need_vector = true;
+    if (!sql.empty()) sql += ", ";
+    sql += QuoteIdent(c["name"].get<std::string>()) + " " + type;
+    if (!serial && !def.empty()) sql += " DEFAULT " + def;
+    if (c.value("not_null", false)) sql += " NOT NULL";
+    if (c.value("primary_key", false)) keys.push_back(c["name"].get<std::string>());
+  }
+  if (keys.size() == 1) sql += ", PRIMARY KEY (" + QuoteIdent(keys[0]) + ")";
+  return sql;
+}
+
+}  // namespace
+
+Status PostgresStore::CreateTable(const CollectionInfo& info, const Json& configuration,
+                                  const std::string& table_name,
+                                  const std::string& default_columns) {
+  RETURN_IF_ERROR(CheckIdentifier(Prefix(), table_name));
+  const std::string table_sql = Table(table_name);
   const std::string what = "creating collection '" + info.name + "'";
   // Columns: the recorded ones (a PostgreSQL table restored from a
-  // snapshot), else vecgate's own.
-  std::string columns_sql;
+  // snapshot of the same layout), else the layout's own.
+  std::string columns_sql = default_columns;
   bool need_vector = true;
   const Json* pg = nullptr;
   auto pg_it = configuration.find("postgres");
-  if (pg_it != configuration.end() && pg_it->is_object() && pg_it->value("layout", "") == "tables" &&
-      pg_it->contains("columns") && (*pg_it)["columns"].is_array()) {
+  if (pg_it != configuration.end() && pg_it->is_object() &&
+      pg_it->value("layout", "") == PostgresLayoutName(layout()) && pg_it->contains("columns") &&
+      (*pg_it)["columns"].is_array()) {
     pg = &*pg_it;
-  }
-  if (pg != nullptr) {
-    need_vector = false;
-    std::vector<std::string> keys;
-    for (const Json& c : (*pg)["columns"]) {
-      if (!c.is_object() || !c.contains("name") || !c["name"].is_string() || !c.contains("type") ||
-          !c["type"].is_string()) {
-        return InvalidArgument(Prefix() + what + ": configuration_json's postgres.columns "
-                               "holds an entry without string name and type");
-      }
-      const std::string type = c["type"].get<std::string>();
-      if (type.rfind("vector", 0) == 0 || type.rfind("halfvec", 0) == 0) need_vector = true;
-      if (!columns_sql.empty()) columns_sql += ", ";
-      columns_sql += QuoteIdent(c["name"].get<std::string>()) + " " + type;
-      if (c.value("not_null", false)) columns_sql += " NOT NULL";
-      if (c.value("primary_key", false)) keys.push_back(c["name"].get<std::string>());
-    }
-    if (keys.size() == 1) columns_sql += ", PRIMARY KEY (" + QuoteIdent(keys[0]) + ")";
-  } else {
-    columns_sql = "id text PRIMARY KEY, document text, metadata jsonb, embedding vector";
-    if (info.dimension > 0) columns_sql += "(" + std::to_string(info.dimension) + ")";
+    ASSIGN_OR_RETURN(columns_sql, RecordedColumns((*pg)["columns"], Prefix() + what, &need_vector));
   }
   std::string comment;
   {
     Json c = Json::object();
-    Json m = Json::object();
     std::string m_text;
-    RETURN_IF_ERROR(
-        AppendPgMetadataJson(info.metadata, Prefix() + what, &m_text));
+    RETURN_IF_ERROR(AppendPgMetadataJson(info.metadata, Prefix() + what, &m_text));
     c["vecgate"] = {{"metadata", Json::parse(m_text)}, {"space", DistanceSpaceName(info.space)}};
     comment = DumpJson(c);
   }
@@ -1264,7 +1156,7 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
         const std::string def = index.value("definition", "");
         const std::string old_pkey = old_table + "_pkey";
         if (name == old_pkey) continue;  // made by PRIMARY KEY above
-        std::string new_name = old_table.empty() ? name : MovedIndexName(name, old_table, info.name);
+        std::string new_name = old_table.empty() ? name : MovedIndexName(name, old_table, table_name);
         if (new_name.size() > kMaxIdentifierBytes) new_name = name;
         // An index lives in its table's schema: its name takes no schema.
         auto sql = RetargetIndex(def, QuoteIdent(new_name), table_sql);
@@ -1276,7 +1168,7 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
       }
     } else if (info.dimension > 0) {
       // An ANN index like the one a Chroma collection has.
-      std::string index = info.name + "_embedding_idx";
+      std::string index = table_name + "_embedding_idx";
       if (index.size() > kMaxIdentifierBytes) index = "";
       RETURN_IF_ERROR(Exec("CREATE INDEX " + (index.empty() ? "" : QuoteIdent(index) + " ") +
                                "ON " + table_sql + " USING hnsw (embedding vector" +
@@ -1314,21 +1206,19 @@ Status PostgresStore::RenameCollectionWithMetadata(const std::string& from, cons
                          to + "' already exists");
   }
   if (clash.status().code() != StatusCode::kNotFound) return clash.status();
-  if (langchain()) {
-    // One statement: the name and the metadata change together.
-    if (new_metadata == nullptr) {
-      return Exec("UPDATE " + Table(kLangchainCollections) + " SET name = $2 WHERE name = $1",
-                  {from, to}, what)
-          .status();
-    }
-    return Exec("UPDATE " + Table(kLangchainCollections) +
-                    " SET name = $2, cmetadata = $3::json WHERE name = $1",
-                {from, to, metadata_json}, what)
-        .status();
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    if (!target.ok()) return target.status();
+    return RenameInLayout(*target, to, new_metadata ? &metadata_json : nullptr, what);
   }
+  return RenameTable(from, to, metadata_json, what);
+}
+
+Status PostgresStore::RenameTable(const std::string& from, const std::string& to,
+                                  const std::string& metadata_json, const std::string& what) {
+  RETURN_IF_ERROR(CheckIdentifier(Prefix(), to));
   ASSIGN_OR_RETURN(auto tables, DescribeTables(&from));
   std::string comment_sql;
-  if (new_metadata != nullptr) {
+  if (!metadata_json.empty()) {
     const std::string comment = CommentWithMetadata(tables[from].comment, metadata_json);
     char* literal = PQescapeLiteral(conn_.get(), comment.c_str(), comment.size());
     if (literal == nullptr) return Internal(Prefix() + what + ": cannot escape the comment");
@@ -1368,41 +1258,51 @@ Status PostgresStore::DeleteCollection(const std::string& name) {
   if (!target.ok() && target.status().code() != StatusCode::kInvalidArgument) {
     return target.status();
   }
-  if (!langchain()) return Exec("DROP TABLE " + Table(name), {}, what).status();
-  RETURN_IF_ERROR(Begin(what));
-  Status s = Exec("DELETE FROM " + Table(kLangchainEmbeddings) + " WHERE collection_id = $1::uuid",
-                  {*target->collection_uuid}, what)
-                 .status();
-  if (s.ok()) {
-    s = Exec("DELETE FROM " + Table(kLangchainCollections) + " WHERE uuid = $1::uuid",
-             {*target->collection_uuid}, what)
-            .status();
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    if (!target.ok()) return target.status();
+    return DeleteInLayout(*target, what);
   }
-  if (s.ok()) s = Commit(what);
-  if (!s.ok()) Rollback();
-  return s;
+  return Exec("DROP TABLE " + Table(name), {}, what).status();
 }
 
 Status PostgresStore::InsertRange(const Target& t, const RecordBatch& batch, size_t begin,
                                   size_t end) {
-  std::string columns = QuoteIdent(t.id_col);
   const bool doc = !t.document_col.empty(), meta = !t.metadata_col.empty();
-  if (t.collection_uuid) columns += ", collection_id";
-  if (doc) columns += ", " + QuoteIdent(t.document_col);
-  if (meta) columns += ", " + QuoteIdent(t.metadata_col);
-  columns += ", " + QuoteIdent(t.embedding_col);
+  std::string columns;
+  auto column = [&](const std::string& name) {
+    columns += (columns.empty() ? "" : ", ") + QuoteIdent(name);
+  };
+  if (!t.uuid_col.empty()) column(t.uuid_col);
+  column(t.id_write_col);
+  if (t.collection_value) column(t.collection_col);
+  if (doc) column(t.document_col);
+  if (meta) column(t.metadata_col);
+  column(t.embedding_col);
   std::string sql = "INSERT INTO " + t.table_sql + " (" + columns + ") VALUES ";
   Params params;
   for (size_t i = begin; i < end; ++i) {
     if (i > begin) sql += ", ";
     sql += "(";
-    auto param = [&](std::optional<std::string> value, const char* cast) {
+    auto param = [&](std::optional<std::string> value, const std::string& cast) {
       params.push_back(std::move(value));
       if (sql.back() != '(') sql += ", ";
       sql += "$" + std::to_string(params.size()) + cast;
     };
-    param(batch.id(i), "");
-    if (t.collection_uuid) param(*t.collection_uuid, "::uuid");
+    const std::string& id = batch.id(i);
+    const bool uuid = IsCanonicalUuid(id);
+    if (!t.uuid_col.empty()) {
+      // The layout's uuid key: the id itself when it is a UUID, so that it
+      // reads back the same, else a new one (the id then goes to the
+      // layout's text id column).
+      params.push_back(uuid ? std::optional<std::string>(id) : std::nullopt);
+      sql += "COALESCE($" + std::to_string(params.size()) + "::uuid, gen_random_uuid())";
+    }
+    if (t.id_write_external) {
+      param(uuid ? std::string() : id, "");
+    } else {
+      param(id, "");
+    }
+    if (t.collection_value) param(*t.collection_value, t.collection_cast);
     if (doc) param(batch.document(i), "");
     if (meta) {
       std::optional<std::string> m;
@@ -1482,6 +1382,17 @@ Status PostgresStore::Add(const std::string& collection, const RecordBatch& batc
                              " holds a NUL byte (in its id, document or metadata), which "
                              "PostgreSQL text and jsonb cannot store; nothing was added");
     }
+    if (!t.id_write_external && t.uuid_col.empty() && t.id_typname == "uuid" &&
+        !IsCanonicalUuid(batch.id(i))) {
+      return InvalidArgument(where + ": " + record + " is not a UUID in lower case, and the " +
+                             "table keeps ids in uuid column '" + t.id_write_col +
+                             "'; nothing was added");
+    }
+    if (!batch.document(i) && t.document_not_null) {
+      return InvalidArgument(where + ": " + record + " has no document but the table's " +
+                             "document column '" + t.document_col +
+                             "' is NOT NULL; nothing was added");
+    }
     if (batch.document(i) && t.document_col.empty()) {
       return InvalidArgument(where + ": " + record +
                              " has a document but the table has no document column "
@@ -1556,7 +1467,7 @@ Result<QueryResult> PostgresStore::Query(const std::string& collection, const fl
   const std::string select =
       "SELECT q.n, a.vecgate_id, a.d FROM unnest($1" + cast +
       "[]) WITH ORDINALITY AS q(v, n) CROSS JOIN LATERAL (SELECT s.*, row_number() OVER () AS "
-      "rank FROM (SELECT " + QuoteIdent(t.id_col) + "::text AS vecgate_id, " + distance +
+      "rank FROM (SELECT " + t.id_sql + " AS vecgate_id, " + distance +
       "::float8 AS d FROM " + t.table_sql + (filter.empty() ? "" : " WHERE " + filter) +
       " ORDER BY " + distance + " LIMIT " + std::to_string(k) + ") s) a ORDER BY q.n, a.rank";
   result.ids.resize(n);
@@ -1600,7 +1511,14 @@ Result<QueryResult> PostgresStore::Query(const std::string& collection, const fl
   return result;
 }
 
-}  // namespace
+}  // namespace postgres_internal
+
+using postgres_internal::BadUri;
+using postgres_internal::kExpectedForm;
+using postgres_internal::kMaxIdentifierBytes;
+using postgres_internal::PercentDecode;
+using postgres_internal::PercentEncode;
+using postgres_internal::PostgresStore;
 
 // ------------------------------------------------------------------- URIs
 
@@ -1612,8 +1530,12 @@ std::string PostgresUri::ToString() const {
   out += "/" + PercentEncode(database);
   std::vector<std::string> params;
   params.push_back("schema=" + PercentEncode(schema));
-  params.push_back(std::string("layout=") +
-                   (layout == PostgresLayout::kLangchain ? "langchain" : "tables"));
+  params.push_back(std::string("layout=") + PostgresLayoutName(layout));
+  if (!table.empty()) params.push_back("table=" + PercentEncode(table));
+  if (!collection_table.empty()) {
+    params.push_back("collection_table=" + PercentEncode(collection_table));
+  }
+  if (!collection_column.empty()) params.push_back("collection=" + PercentEncode(collection_column));
   if (!id_column.empty()) params.push_back("id=" + PercentEncode(id_column));
   if (!document_column.empty()) params.push_back("document=" + PercentEncode(document_column));
   if (!metadata_column.empty()) params.push_back("metadata=" + PercentEncode(metadata_column));
@@ -1722,13 +1644,19 @@ Result<PostgresUri> ParsePostgresUri(const std::string& uri) {
       }
       parsed.schema = *value;
     } else if (*key == "layout") {
-      if (*value == "tables") {
-        parsed.layout = PostgresLayout::kTables;
-      } else if (*value == "langchain") {
-        parsed.layout = PostgresLayout::kLangchain;
-      } else {
-        return BadUri(uri, "layout must be 'tables' or 'langchain', not '" + *value + "'");
+      std::optional<PostgresLayout> layout = ParsePostgresLayout(*value);
+      if (!layout) {
+        return BadUri(uri, "layout must be tables, langchain, langchain-js, llamaindex or "
+                           "llamaindex-ts, not '" + *value + "'");
       }
+      parsed.layout = *layout;
+    } else if (*key == "table" || *key == "collection_table" || *key == "collection") {
+      if (value->empty() || value->size() > kMaxIdentifierBytes) {
+        return BadUri(uri, "parameter '" + *key + "' needs a name of 1 to 63 bytes");
+      }
+      (*key == "table" ? parsed.table
+                       : *key == "collection" ? parsed.collection_column
+                                              : parsed.collection_table) = *value;
     } else if (*key == "id" || *key == "document" || *key == "metadata" || *key == "embedding") {
       if (value->empty()) return BadUri(uri, "parameter '" + *key + "' needs a column name");
       (*key == "id" ? parsed.id_column
@@ -1739,12 +1667,52 @@ Result<PostgresUri> ParsePostgresUri(const std::string& uri) {
       parsed.libpq_params.emplace_back(*key, *value);
     }
   }
-  if (parsed.layout == PostgresLayout::kLangchain &&
-      !(parsed.id_column.empty() && parsed.document_column.empty() &&
-        parsed.metadata_column.empty() && parsed.embedding_column.empty())) {
-    return BadUri(uri, "id=, document=, metadata= and embedding= apply to layout=tables only");
+  const PostgresLayout layout = parsed.layout;
+  const bool picks_columns =
+      layout == PostgresLayout::kTables || layout == PostgresLayout::kLangchainJs;
+  if (!picks_columns && !(parsed.id_column.empty() && parsed.document_column.empty() &&
+                          parsed.metadata_column.empty() && parsed.embedding_column.empty())) {
+    return BadUri(uri, "id=, document=, metadata= and embedding= apply to layout=tables and "
+                       "layout=langchain-js only");
+  }
+  if (!parsed.collection_column.empty() && layout != PostgresLayout::kTables) {
+    return BadUri(uri, "collection= applies to layout=tables only");
+  }
+  if (!parsed.collection_table.empty() && layout != PostgresLayout::kLangchainJs) {
+    return BadUri(uri, "collection_table= applies to layout=langchain-js only");
+  }
+  if (!parsed.table.empty() &&
+      !(layout == PostgresLayout::kLangchainJs || layout == PostgresLayout::kLlamaIndexTs ||
+        (layout == PostgresLayout::kTables && !parsed.collection_column.empty()))) {
+    return BadUri(uri, "table= applies to layout=langchain-js, layout=llamaindex-ts and "
+                       "collection=COLUMN only");
   }
   return parsed;
+}
+
+const char* PostgresLayoutName(PostgresLayout layout) {
+  switch (layout) {
+    case PostgresLayout::kLangchain:
+      return "langchain";
+    case PostgresLayout::kLangchainJs:
+      return "langchain-js";
+    case PostgresLayout::kLlamaIndex:
+      return "llamaindex";
+    case PostgresLayout::kLlamaIndexTs:
+      return "llamaindex-ts";
+    case PostgresLayout::kTables:
+      break;
+  }
+  return "tables";
+}
+
+std::optional<PostgresLayout> ParsePostgresLayout(const std::string& name) {
+  for (PostgresLayout l : {PostgresLayout::kTables, PostgresLayout::kLangchain,
+                           PostgresLayout::kLangchainJs, PostgresLayout::kLlamaIndex,
+                           PostgresLayout::kLlamaIndexTs}) {
+    if (name == PostgresLayoutName(l)) return l;
+  }
+  return std::nullopt;
 }
 
 Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& uri,

@@ -10,16 +10,45 @@
 //   schema=NAME        the schema holding the collections (default public)
 //   layout=tables      (default) every table of the schema with exactly one
 //                      embedding column is a collection named by the table
-//   layout=langchain   LangChain PGVector's tables: a collection is a row of
-//                      langchain_pg_collection, its records are the rows of
-//                      langchain_pg_embedding with that collection_id
-//   id=, document=, metadata=, embedding=   name other columns (tables)
+//   layout=langchain   Python LangChain PGVector (langchain_postgres and
+//                      langchain_community): a collection is a row of
+//                      langchain_pg_collection, its records the rows of
+//                      langchain_pg_embedding with that collection_id; the
+//                      record id is `id`, or in the older form (uuid key)
+//                      custom_id, else uuid
+//   layout=langchain-js  LangChain JS PGVectorStore with a collection table
+//                      (collection_table=, default langchain_pg_collection)
+//                      and its embedding table (table=, else the one table
+//                      with a collection_id column); id = its uuid `id`
+//   layout=llamaindex  Python LlamaIndex: each table data_NAME is collection
+//                      NAME; the record id is node_id
+//   layout=llamaindex-ts  LlamaIndex TS: one table (table=, default
+//                      llamaindex_embedding), a collection per value of its
+//                      `collection` column; the record id is external_id
+//                      when not empty, else `id`
+//   collection=COLUMN  (tables) each table with that column holds one
+//                      collection per distinct value (table= names one table)
+//   id=, document=, metadata=, embedding=   name other columns (tables,
+//                      langchain-js)
 //
 // layout=tables: id = the single-column primary key (text, varchar, uuid or
 // integer, read as a string), document = a text column named document,
 // content, text or page_content, metadata = a jsonb/json column named
-// metadata, cmetadata or meta. Embedding columns: pgvector vector(d),
-// halfvec(d) (read as float32), real[] and double precision[].
+// metadata, cmetadata, meta, langchain_metadata or metadata_. Embedding
+// columns: pgvector vector(d), halfvec(d) (read as float32), real[] and
+// double precision[].
+//
+// Keys a library writes itself into the metadata of every record are the
+// layout's (LayoutOwnedKeys): LlamaIndex's _node_content, _node_type,
+// doc_id, document_id and ref_doc_id; LlamaIndex TS's create_date. They are
+// read and written like any other key, so a restore puts them back.
+//
+// On a table holding several collections (langchain, langchain-js,
+// llamaindex-ts, collection=COLUMN) scans, counts, gets and queries are
+// filtered to the collection. The collection's metadata and space live in
+// the collection table's cmetadata (LangChain) or in a note in the table
+// comment (llamaindex-ts, collection=COLUMN), where an empty collection is
+// also listed.
 //
 // Metadata from json/jsonb keeps its types: strings, booleans and null as
 // they are; a number written with a fraction or an exponent is a float,
@@ -32,7 +61,8 @@
 // embedding column (vector_cosine_ops -> cosine, vector_l2_ops -> l2,
 // vector_ip_ops -> ip, the same for halfvec); without one, the space vecgate
 // recorded when it created the table (the table comment), else l2 (pgvector's
-// <-> operator) for tables and cosine (LangChain's default) for langchain.
+// <-> operator) for tables and cosine (the libraries' default) for the
+// library layouts.
 // CollectionInfo.configuration_json holds {"postgres": {...}}: the layout,
 // the column names and types, "ann_index" (the index method, or null when
 // no HNSW/IVFFlat index exists: queries are then exact scans) and
@@ -43,12 +73,14 @@
 // page: memory is bounded by the page and no transaction stays open.
 // Writes: multi-row INSERTs with parameters inside one transaction per Add.
 // RenameCollectionWithMetadata writes the new metadata where it is read
-// from (the table comment, or cmetadata for langchain) in the transaction of
-// the rename: rollback's aside tables carry its stamp, which snapshot
-// cleanup checks before deleting one.
+// from (the table comment, the collection's note in it, or cmetadata for
+// LangChain) in the transaction of the rename: rollback's aside collections
+// carry its stamp, which snapshot cleanup checks before deleting one.
 // Query uses pgvector's operators (<->, <=>, <#>) so an index answers it;
 // distances are given in vecgate's convention (squared l2, 1 - cosine,
-// 1 - inner product).
+// 1 - inner product). On a shared table it is filtered to the collection,
+// as the library's search is: an HNSW index may then give fewer than k
+// rows, which are returned as they are, never padded.
 //
 // Thread safety: one thread at a time (the Store contract); one connection.
 #ifndef VECGATE_STORES_POSTGRES_STORE_H_
@@ -57,6 +89,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -65,7 +98,11 @@
 
 namespace vecgate {
 
-enum class PostgresLayout { kTables, kLangchain };
+enum class PostgresLayout { kTables, kLangchain, kLangchainJs, kLlamaIndex, kLlamaIndexTs };
+
+// "tables", "langchain", "langchain-js", "llamaindex", "llamaindex-ts".
+const char* PostgresLayoutName(PostgresLayout layout);
+std::optional<PostgresLayout> ParsePostgresLayout(const std::string& name);
 
 // A parsed postgresql:// URI.
 struct PostgresUri {
@@ -75,8 +112,12 @@ struct PostgresUri {
   std::string database;
   std::string schema = "public";
   PostgresLayout layout = PostgresLayout::kTables;
-  // Column names given by id=, document=, metadata=, embedding= (tables).
+  // Column names given by id=, document=, metadata=, embedding= (tables,
+  // langchain-js).
   std::string id_column, document_column, metadata_column, embedding_column;
+  std::string table;             // table= (langchain-js, llamaindex-ts, collection=)
+  std::string collection_table;  // collection_table= (langchain-js)
+  std::string collection_column; // collection= (tables)
   // Other parameters, passed to libpq as they are.
   std::vector<std::pair<std::string, std::string>> libpq_params;
 

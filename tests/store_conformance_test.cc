@@ -1,6 +1,9 @@
 // One conformance suite for the Store interface, run against every adapter:
 // the real Chroma server (chroma://), jsonl:, jsonl: with gzip, a real
-// PostgreSQL with pgvector (postgresql://, both layouts), the read-only
+// PostgreSQL with pgvector (postgresql://: tables, langchain and
+// llamaindex-ts; langchain-js keeps ids in a uuid column and llamaindex
+// refuses records without a document, so this suite's records do not fit
+// them, see tests/postgres_layouts_test.cc), the read-only
 // snapshot: store (records written to jsonl:, snapshotted, read back from
 // the archive), and the in-memory store the checks' unit tests use. A
 // store that passes it can be used as the old or new side of a migration
@@ -107,6 +110,13 @@ std::vector<StoreKind> Kinds() {
       {"postgres_langchain",
        [](const std::string&) {
          return testing::PostgresTestServer::Get().NewSchema("conf_lc", "layout=langchain");
+       },
+       true, true, true, true, true},
+      // LlamaIndex TS's one table, a collection per `collection` value; ids
+      // that are not UUIDs are kept in external_id.
+      {"postgres_llamaindex_ts",
+       [](const std::string&) {
+         return testing::PostgresTestServer::Get().NewSchema("conf_lits", "layout=llamaindex-ts");
        },
        true, true, true, true, true},
       {"snapshot",
