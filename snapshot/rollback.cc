@@ -648,6 +648,16 @@ Result<RecordBatch> Rollback::MissingFrom(const std::string& collection,
   ids_only.metadatas = false;
   ids_only.embeddings = false;
   auto held = target_.Get(collection, ids, ids_only);
+  if (held.status().code() == StatusCode::kNotFound) {
+    // The journal says created, but the store lost the collection (a
+    // jsonl: file killed before its buffered header was written): make it
+    // again; none of the page is there.
+    Status created = target_.CreateCollection(manifest_.Find(collection)->info);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) {
+      return created.WithContext("recreating collection '" + collection + "'");
+    }
+    return page;
+  }
   if (!held.ok()) {
     return held.status().WithContext("checking which records of an interrupted page '" +
                                      collection + "' already holds");

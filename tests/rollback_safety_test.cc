@@ -177,7 +177,9 @@ TEST_F(RollbackSafetyTest, DeeplyNestedJsonInAManifestIsAnErrorNotACrash) {
        {std::string("snapshot list"), "snapshot info " + m.snapshot_id,
         "inspect --store snapshot:" + m.snapshot_id}) {
     std::string out;
-    const int rc = RunCommand(Vecgate(args) + " 2>&1", &out);
+    const int rc = RunCommand("SNAPSHOT_DIR=" + dir_ + " " + testing::Vecgate() + " " + args +
+                                  " 2>&1",
+                              &out);
     EXPECT_NE(rc, 139) << args << " crashed";
     EXPECT_LT(rc, 128) << args << " died of a signal: " << out;
     if (args != "snapshot list") EXPECT_EQ(rc, 3) << args << ": " << out;
