@@ -37,7 +37,8 @@ asan:
 # checked-in corpus; see fuzz/README.md.
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD ?= build-fuzz
-FUZZ_TARGETS = suite manifest journal chroma_page jsonl_line tar archive_index
+FUZZ_TARGETS = suite manifest journal chroma_page jsonl_line tar archive_index store_uri \
+  audit_log queries
 fuzz:
 	@tools/setup.sh --fuzz
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

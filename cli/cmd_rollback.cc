@@ -21,6 +21,12 @@ namespace vecgate::cli {
 
 namespace {
 
+// ReportError with the message made safe to print: names from stores and
+// files may hold ESC/BEL bytes, store URIs credentials (ShowableStatus).
+int ShowError(const Status& status, const std::string& hint = "") {
+  return ReportError(ShowableStatus(status), hint);
+}
+
 struct RollbackArgs {
   std::string id;
   std::string store_uri;
@@ -37,25 +43,42 @@ struct RollbackArgs {
 int Run(const RollbackArgs& args, const GlobalOptions& global) {
   Env* env = EnvFromEnvironment();
   Status lock_wait = ValidateLockWait(args.lock_wait);
-  if (!lock_wait.ok()) return ReportError(lock_wait);
+  if (!lock_wait.ok()) return ShowError(lock_wait);
   if (args.include_new && !args.collections.empty()) {
-    return ReportError(InvalidArgument(
+    return ShowError(InvalidArgument(
         "--include-new-collections applies to a full rollback only; drop --collections "
         "or the option"));
   }
   // The store: --store, else $CHROMADB_URL, else where the snapshot came from.
+  // A store taken from the manifest is trusted only once the manifest
+  // matches the archive's own copy of it (CheckArchive), and is always
+  // shown and confirmed: an edited manifest must not pick the target.
   std::string uri = args.store_uri.empty() ? DefaultStoreUri() : args.store_uri;
-  if (uri.empty()) {
+  const bool from_manifest = uri.empty();
+  if (from_manifest) {
     auto manifest = LoadManifest(env, args.snapshot_dir, args.id);
-    if (!manifest.ok()) return ReportError(manifest.status());
-    uri = manifest->source_store;
-    if (!global.quiet) {
-      std::cerr << "vecgate: no --store given: rolling back into the snapshot's source "
-                << uri << "\n";
+    if (!manifest.ok()) return ShowError(manifest.status());
+    if (manifest->index_member.name.empty()) {
+      return ShowError(FailedPrecondition(
+          "snapshot " + manifest->snapshot_id +
+          " has no copy of its manifest inside its archive (an older vecgate wrote it), "
+          "so the store its manifest names cannot be checked; give the store to restore "
+          "into with --store"));
     }
+    Status checked = CheckArchive(env, *manifest,
+                                  SnapshotPaths{args.snapshot_dir}.Archive(manifest->snapshot_id),
+                                  /*deep=*/false);
+    if (!checked.ok()) {
+      return ShowError(checked.WithContext("refusing to roll back into the store the "
+                                             "manifest names"),
+                         "give the store to restore into with --store");
+    }
+    uri = manifest->source_store;
+    std::cerr << "vecgate: no --store given: the target is the snapshot's source store "
+              << Printable(uri, /*one_line=*/true) << " (from its manifest)\n";
   }
   auto opened = OpenStoreFor(uri, "--store", global);
-  if (!opened.ok()) return ReportError(opened.status());
+  if (!opened.ok()) return ShowError(opened.status());
   std::unique_ptr<Store> store = WrapStoreFromEnvironment(std::move(*opened));
 
   const bool json = args.json || global.json;
@@ -67,20 +90,26 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
   options.collections = args.collections;
   options.include_new_collections = args.include_new;
   options.dry_run = args.dry_run;
+  options.target_from_manifest = from_manifest;
   options.lock_wait_seconds = args.lock_wait;
   options.verify_sample = args.verify_sample;
   options.env = env;
   options.confirm = [&](const RollbackPlan& plan) {
-    if (!global.quiet) std::cerr << plan.ToText();
-    if (!full || args.yes) return true;
+    if (!global.quiet || from_manifest) std::cerr << plan.ToText();
+    // A full rollback, or one into a target the user did not name, is
+    // confirmed: "yes" on a terminal, or --yes.
+    if ((!full && !from_manifest) || args.yes) return true;
     if (!::isatty(0)) {
       refused_no_terminal = true;
       return false;
     }
-    return ConfirmOnTerminal("WARNING: this restores every collection of " +
-                             plan.target_store + " from " + plan.snapshot_id +
-                             "; data written since the snapshot stays only in the aside "
-                             "collections.");
+    const std::string target = Printable(plan.target_store, /*one_line=*/true);
+    return ConfirmOnTerminal(
+        full ? "WARNING: this restores every collection of " + target + " from " +
+                   plan.snapshot_id +
+                   "; data written since the snapshot stays only in the aside collections."
+             : "WARNING: this restores collections into " + target +
+                   ", the store named by the snapshot's manifest (no --store given).");
   };
   if (!global.quiet && !json) {
     options.log = [](const std::string& line) { std::cerr << "vecgate: " << line << "\n"; };
@@ -88,9 +117,10 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
   auto result = RunRollback(*store, options);
   if (!result.ok()) {
     if (refused_no_terminal) {
-      return ReportError(FailedPrecondition(
-          "a full rollback needs confirmation but stdin is not a terminal; pass --yes "
-          "to confirm (nothing was changed)"));
+      return ShowError(FailedPrecondition(
+          std::string(full ? "a full rollback" : "a rollback into the store the manifest names") +
+          " needs confirmation but stdin is not a terminal; pass --yes to confirm, or name "
+          "the target with --store (nothing was changed)"));
     }
     std::string hint;
     if (result.status().code() != StatusCode::kCorruption &&
@@ -100,7 +130,7 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
       hint = "run the same command again to resume; the journal in " +
              args.snapshot_dir + "/logs records what is done";
     }
-    return ReportError(result.status(), hint);
+    return ShowError(result.status(), hint);
   }
   if (json) {
     nlohmann::json out{{"snapshot_id", result->plan.snapshot_id},
@@ -120,15 +150,16 @@ int Run(const RollbackArgs& args, const GlobalOptions& global) {
     std::cout << result->plan.ToText() << "Dry run: nothing was changed.\n";
     return kExitPassed;
   }
-  std::cout << "Rolled back " << result->plan.target_store << " to " << result->plan.snapshot_id
+  std::cout << "Rolled back " << Printable(result->plan.target_store, true) << " to "
+            << result->plan.snapshot_id
             << ": restored " << result->restored.size() << " collections ("
             << result->records_restored << " records sent) in "
             << result->elapsed_seconds << " s\n";
   for (const auto& a : result->aside_names) {
-    std::cout << "  kept the replaced collection as " << a << "\n";
+    std::cout << "  kept the replaced collection as " << Printable(a, true) << "\n";
   }
   for (const auto& u : result->plan.untouched) {
-    std::cout << "  left " << u
+    std::cout << "  left " << Printable(u, true)
               << " untouched (not in the snapshot; --include-new-collections sets such "
                  "collections aside)\n";
   }

@@ -21,6 +21,12 @@ namespace vecgate::cli {
 
 namespace {
 
+// ReportError with the message made safe to print: names from stores and
+// files may hold ESC/BEL bytes, store URIs credentials (ShowableStatus).
+int ShowError(const Status& status, const std::string& hint = "") {
+  return ReportError(ShowableStatus(status), hint);
+}
+
 using Json = nlohmann::json;
 
 struct SnapshotArgs {
@@ -112,9 +118,9 @@ int RunCreate(const SnapshotArgs& args, const GlobalOptions& global) {
   // Refused before anything is opened or written.
   Status valid = ValidateSnapshotName(args.name);
   if (valid.ok()) valid = ValidateLockWait(args.lock_wait);
-  if (!valid.ok()) return ReportError(valid);
+  if (!valid.ok()) return ShowError(valid);
   auto store = OpenStoreFor(args.store_uri, "--store", global);
-  if (!store.ok()) return ReportError(store.status());
+  if (!store.ok()) return ShowError(store.status());
   const bool json = args.json || global.json;
   Progress progress(global.quiet || json);
   CreateSnapshotOptions options;
@@ -131,7 +137,7 @@ int RunCreate(const SnapshotArgs& args, const GlobalOptions& global) {
   CreateStats stats;
   auto m = CreateSnapshot(**store, options, &stats);
   progress.Finish();
-  if (!m.ok()) return ReportError(m.status());
+  if (!m.ok()) return ShowError(m.status());
   if (json) {
     Json out = Summary(*m);
     out["seconds"] = stats.total_seconds;
@@ -154,7 +160,7 @@ int RunCreate(const SnapshotArgs& args, const GlobalOptions& global) {
 
 int RunList(const SnapshotArgs& args, const GlobalOptions& global) {
   auto listing = ListSnapshots(Env::Default(), args.snapshot_dir);
-  if (!listing.ok()) return ReportError(listing.status());
+  if (!listing.ok()) return ShowError(listing.status());
   if (args.json || global.json) {
     Json out = Json::array();
     for (const auto& l : *listing) {
@@ -201,7 +207,7 @@ int RunVerify(const SnapshotArgs& args, const GlobalOptions& global) {
       hint = "the archive could not be read (it is not known to be damaged; its status "
              "is unchanged): fix access to the file and run verify again";
     }
-    return ReportError(m.status(), hint);
+    return ShowError(m.status(), hint);
   }
   if (args.json || global.json) {
     PrintJson(Summary(*m));
@@ -215,7 +221,7 @@ int RunVerify(const SnapshotArgs& args, const GlobalOptions& global) {
 
 int RunInfo(const SnapshotArgs& args, const GlobalOptions& global) {
   auto m = LoadManifest(Env::Default(), args.snapshot_dir, args.id);
-  if (!m.ok()) return ReportError(m.status());
+  if (!m.ok()) return ShowError(m.status());
   const std::string archive = SnapshotPaths{args.snapshot_dir}.Archive(m->snapshot_id);
   auto on_disk = Env::Default()->FileSize(archive);
   if (args.json || global.json) {
@@ -247,7 +253,7 @@ int RunInfo(const SnapshotArgs& args, const GlobalOptions& global) {
               m->status == "failed"
                   ? " (last verification; run 'vecgate snapshot verify' to check again)"
                   : "",
-              m->source_store.c_str(), static_cast<long long>(m->total_chunks),
+              Printable(m->source_store, true).c_str(), static_cast<long long>(m->total_chunks),
               archive.c_str(), size_line.c_str(), m->checksum_sha256.c_str(),
               m->retention_until.c_str(), m->tool_version.c_str());
   std::printf("%-40s %9s %9s %-6s %6s\n", "COLLECTION", "RECORDS", "DIMENSION", "SPACE",
@@ -273,7 +279,7 @@ int RunDelete(const SnapshotArgs& args, const GlobalOptions& global) {
   };
   auto deleted = DeleteSnapshot(args.snapshot_dir, args.id, options);
   if (!deleted.ok()) {
-    return ReportError(deleted.status(),
+    return ShowError(deleted.status(),
                        deleted.status().code() == StatusCode::kAborted
                            ? "pass --yes to confirm when stdin is not a terminal"
                            : "");
@@ -298,12 +304,12 @@ int RunCleanup(const SnapshotArgs& args, const GlobalOptions& global) {
   std::unique_ptr<Store> store;
   if (!args.store_uri.empty()) {
     auto opened = OpenStoreFor(args.store_uri, "--store", global);
-    if (!opened.ok()) return ReportError(opened.status());
+    if (!opened.ok()) return ShowError(opened.status());
     store = std::move(*opened);
     options.store = store.get();
   }
   auto result = CleanupSnapshots(args.snapshot_dir, options);
-  if (!result.ok()) return ReportError(result.status());
+  if (!result.ok()) return ShowError(result.status());
   if (args.json || global.json) {
     Json decisions = Json::array();
     for (const auto& d : result->decisions) {

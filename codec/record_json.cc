@@ -202,17 +202,12 @@ Status AppendCollectionInfoJson(const CollectionInfo& info, std::string* out) {
   const std::string owner = "collection '" + Printable(info.name, true) + "'";
   std::string config = "{}";
   if (!info.configuration_json.empty()) {
-    try {
-      const nlohmann::json j = nlohmann::json::parse(info.configuration_json);
-      if (!j.is_object() && !j.is_null()) {
-        return InvalidArgument("the configuration of " + owner +
-                               " is not a JSON object");
-      }
-      if (j.is_object()) config = DumpJson(j);
-    } catch (const nlohmann::json::exception& e) {
-      return InvalidArgument("the configuration of " + owner +
-                             " is not JSON: " + e.what());
+    auto j = ParseJsonBounded(info.configuration_json, "the configuration of " + owner);
+    if (!j.ok()) return InvalidArgument(j.status().message());
+    if (!j->is_object() && !j->is_null()) {
+      return InvalidArgument("the configuration of " + owner + " is not a JSON object");
     }
+    if (j->is_object()) config = DumpJson(*j);
   }
   out->append("{\"name\":");
   RETURN_IF_ERROR(AppendJsonText(info.name, "a collection name", out));
@@ -248,12 +243,11 @@ nlohmann::json MetadataToJson(const Metadata& metadata) {
 }
 
 nlohmann::json CollectionInfoToJson(const CollectionInfo& info) {
-  nlohmann::json configuration;
-  try {
-    configuration = nlohmann::json::parse(info.configuration_json);
-  } catch (const nlohmann::json::exception&) {
-    configuration = nlohmann::json::object();
-  }
+  // Callers that write a configuration check it first (ParseJsonBounded);
+  // one that is not JSON, or nests too deep, is written as {}.
+  auto parsed = ParseJsonBounded(info.configuration_json, "configuration");
+  nlohmann::json configuration =
+      parsed.ok() ? std::move(*parsed) : nlohmann::json::object();
   return nlohmann::json{{"name", info.name},
                         {"metadata", MetadataToJson(info.metadata)},
                         {"configuration", std::move(configuration)},

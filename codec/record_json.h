@@ -47,6 +47,7 @@
 
 #include "core/record.h"
 #include "core/status.h"
+#include "core/text.h"
 
 namespace vecgate {
 
@@ -54,10 +55,8 @@ namespace vecgate {
 // (SIMDJSON_PADDING). HttpClient keeps this much spare capacity.
 constexpr size_t kJsonPadding = 64;
 
-// Deepest JSON nesting accepted from a server or a store file. Chroma's
-// answers nest four or five levels, records three; 64 leaves room for
-// configuration objects while a hostile "[[[[..." cannot drive a parser deep.
-constexpr size_t kMaxJsonDepth = 64;
+// kMaxJsonDepth (core/text.h) is the deepest nesting accepted from a server
+// or a store file.
 
 // True when the arrays and objects of `text` (JSON, possibly malformed) nest
 // at most `max_depth` levels. Brackets inside strings do not count.

@@ -61,6 +61,7 @@ std::string ShowableUri(const std::string& uri) {
   if (at != std::string::npos && (slash == std::string::npos || at < slash)) {
     shown.replace(authority, at - authority, "***");
   }
+  shown = RedactCredentials(shown);
   if (shown.size() > 300) shown = shown.substr(0, 300) + "...";
   return Printable(shown, /*one_line=*/true);
 }
@@ -107,6 +108,66 @@ std::string Suggestion(const std::string& uri,
   }
   return best + rest;
 }
+
+Status Clean(Status s) {
+  if (s.ok()) return s;
+  return Status(s.code(), RedactCredentials(s.message()));
+}
+template <typename T>
+Result<T> Clean(Result<T> r) {
+  if (r.ok()) return r;
+  return Clean(r.status());
+}
+
+// A store opened from a URI that carries credentials in its query (libpq's
+// sslpassword=, ...): its description and every error it returns are
+// redacted (RedactCredentials), so that no message, report, manifest,
+// journal or audit line repeats the secret. The store itself keeps its URI.
+class RedactingStore : public Store {
+ public:
+  explicit RedactingStore(std::unique_ptr<Store> store) : store_(std::move(store)) {}
+  std::string Describe() const override { return RedactCredentials(store_->Describe()); }
+  Result<std::vector<CollectionInfo>> ListCollections() override {
+    return Clean(store_->ListCollections());
+  }
+  Result<CollectionInfo> GetCollection(const std::string& name) override {
+    return Clean(store_->GetCollection(name));
+  }
+  Result<int64_t> Count(const std::string& c) override { return Clean(store_->Count(c)); }
+  Status Scan(const std::string& c, const ScanOptions& o, const PageSink& sink) override {
+    return Clean(store_->Scan(c, o, sink));
+  }
+  Result<RecordBatch> Get(const std::string& c, const std::vector<std::string>& ids,
+                          const Include& include) override {
+    return Clean(store_->Get(c, ids, include));
+  }
+  OwnedKeys LayoutOwnedKeys() const override { return store_->LayoutOwnedKeys(); }
+  bool writable() const override { return store_->writable(); }
+  Status CreateCollection(const CollectionInfo& info) override {
+    return Clean(store_->CreateCollection(info));
+  }
+  Status RenameCollection(const std::string& from, const std::string& to) override {
+    return Clean(store_->RenameCollection(from, to));
+  }
+  Status RenameCollectionWithMetadata(const std::string& from, const std::string& to,
+                                      const Metadata* metadata) override {
+    return Clean(store_->RenameCollectionWithMetadata(from, to, metadata));
+  }
+  Status DeleteCollection(const std::string& name) override {
+    return Clean(store_->DeleteCollection(name));
+  }
+  Status Add(const std::string& c, const RecordBatch& batch) override {
+    return Clean(store_->Add(c, batch));
+  }
+  bool can_query() const override { return store_->can_query(); }
+  Result<QueryResult> Query(const std::string& c, const float* q, size_t n, size_t dim,
+                            size_t k) override {
+    return Clean(store_->Query(c, q, n, dim, k));
+  }
+
+ private:
+  std::unique_ptr<Store> store_;
+};
 
 Status NotWritable(const Store& store, const char* op) {
   return Unimplemented(store.Describe() + " is read-only: cannot " + op);
@@ -178,7 +239,10 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
         " (expected chroma://HOST:PORT[/TENANT/DATABASE], chromas://..., "
         "http(s)://HOST:PORT, jsonl:PATH or snapshot:ID)");
   }
-  return opener(uri, options);
+  auto opened = opener(uri, options);
+  if (!opened.ok()) return Clean(opened.status());
+  if (RedactCredentials((*opened)->Describe()) == (*opened)->Describe()) return opened;
+  return std::unique_ptr<Store>(new RedactingStore(std::move(*opened)));
 }
 
 std::string RollbackAsideName(const std::string& name, const std::string& stamp,
@@ -211,6 +275,17 @@ bool IsRollbackAsideName(const std::string& name) {
   if (rest[digits] != '_' || digits + 1 == rest.size()) return false;
   for (size_t i = digits + 1; i < rest.size(); ++i) {
     if (rest[i] < '0' || rest[i] > '9') return false;
+  }
+  return true;
+}
+
+bool IsStampedRollbackAside(const CollectionInfo& info) {
+  if (!IsRollbackAsideName(info.name)) return false;
+  for (const char* key : {kAsideStampSnapshotKey, kAsideStampTimeKey, kAsideStampOriginalKey}) {
+    auto it = info.metadata.find(key);
+    if (it == info.metadata.end()) return false;
+    const std::string* value = std::get_if<std::string>(&it->second);
+    if (value == nullptr || value->empty()) return false;
   }
   return true;
 }

@@ -158,6 +158,20 @@ std::string RollbackAsideName(const std::string& name, const std::string& stamp,
                               const std::set<std::string>& taken);
 bool IsRollbackAsideName(const std::string& name);
 
+// Metadata keys of the stamp rollback puts on each collection it sets aside
+// (in the request that renames it): the snapshot id, the rollback's stamp
+// and the original name.
+inline constexpr const char* kAsideStampSnapshotKey = "vecgate_aside_snapshot";
+inline constexpr const char* kAsideStampTimeKey = "vecgate_aside_stamp";
+inline constexpr const char* kAsideStampOriginalKey = "vecgate_aside_of";
+
+// True when `info` is a collection vecgate set aside: its name has the
+// aside form (IsRollbackAsideName) AND its metadata carries the stamp (the
+// three keys above, as non-empty strings). A collection merely named like
+// one ("orders_failed_20240101000000") is not. What validate leaves out of
+// identity mappings.
+bool IsStampedRollbackAside(const CollectionInfo& info);
+
 // Helper for stores: reads a whole collection into memory. Only for small
 // collections (tests, fixtures); validators stream.
 Result<RecordBatch> ReadAll(Store& store, const std::string& collection,

@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <cctype>
 #include <cstdio>
 
 namespace vecgate {
@@ -119,6 +120,107 @@ size_t JsonTooDeepAt(std::string_view text, size_t max_depth) {
     }
   }
   return std::string_view::npos;
+}
+
+Result<nlohmann::json> ParseJsonBounded(std::string_view text, const std::string& where,
+                                        const std::string& what_to_do, size_t max_depth) {
+  const std::string todo = what_to_do.empty() ? "" : "; " + what_to_do;
+  if (size_t at = JsonTooDeepAt(text, max_depth); at != std::string_view::npos) {
+    return Corruption(where + ": JSON nests deeper than " + std::to_string(max_depth) +
+                      " levels (at byte " + std::to_string(at) +
+                      "); vecgate neither writes nor reads such JSON" + todo);
+  }
+  try {
+    return nlohmann::json::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::exception& e) {
+    return Corruption(where + ": not JSON (" + ToValidUtf8(e.what()) + ")" + todo);
+  }
+}
+
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-' || c == '.' || c == '%';
+}
+
+bool EndsValue(char c) {
+  return c == '&' || c == ';' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
+         c == '\'' || c == '"' || c == '#' || c == ')' || c == ',';
+}
+
+}  // namespace
+
+bool IsCredentialParameter(std::string_view name) {
+  std::string lower;
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '%' && i + 2 < name.size() &&
+        HexValue(name[i + 1]) >= 0 && HexValue(name[i + 2]) >= 0) {
+      c = static_cast<char>(HexValue(name[i + 1]) * 16 + HexValue(name[i + 2]));
+      i += 2;
+    }
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  for (const char* part : {"password", "passwd", "passphrase", "secret", "token", "apikey",
+                           "api_key", "api-key"}) {
+    if (lower.find(part) != std::string::npos) return true;
+  }
+  return lower == "pass" || lower == "pwd" || lower == "auth";
+}
+
+std::string RedactCredentials(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    // scheme://user:PASSWORD@host
+    if (text.compare(i, 3, "://") == 0) {
+      out.append("://");
+      i += 3;
+      size_t end = i;
+      while (end < text.size() && text[end] != '/' && text[end] != '@' &&
+             text[end] != '?' && text[end] != '#' && text[end] != ' ' &&
+             text[end] != '\'' && text[end] != '"' && text[end] != '\n') {
+        ++end;
+      }
+      const size_t colon = text.find(':', i);
+      if (end < text.size() && text[end] == '@' && colon < end) {
+        out.append(text.substr(i, colon + 1 - i));
+        out.append("***");
+        i = end;  // '@' is copied next
+      }
+      continue;
+    }
+    // NAME=VALUE with a credential NAME.
+    if (text[i] == '=' && i > 0) {
+      size_t start = i;
+      while (start > 0 && IsNameChar(text[start - 1])) --start;
+      if (start < i && IsCredentialParameter(text.substr(start, i - start))) {
+        out.push_back('=');
+        size_t end = i + 1;
+        while (end < text.size() && !EndsValue(text[end])) ++end;
+        if (end > i + 1) out.append("***");
+        i = end;
+        continue;
+      }
+    }
+    out.push_back(text[i]);
+    ++i;
+  }
+  return out;
+}
+
+Status ShowableStatus(const Status& status) {
+  if (status.ok()) return status;
+  return Status(status.code(), Printable(RedactCredentials(status.message())));
 }
 
 std::string DumpJson(const nlohmann::json& j, int indent) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/text.h"
 #include "harness/mapped_store.h"
 #include "harness/read_consistency.h"
 #include "suites/checks.h"
@@ -64,14 +65,23 @@ OldRecordDigest DigestRow(const RecordBatch& page, size_t i,
 Result<std::vector<GroupContext>> BuildGroups(const Suite& suite,
                                               const std::vector<CollectionInfo>& old_cols,
                                               const std::vector<CollectionInfo>& new_cols,
-                                              const std::string& old_desc) {
+                                              const std::string& old_desc,
+                                              std::vector<std::string>* notes) {
   std::map<std::string, const CollectionInfo*> old_by_name, new_by_name;
   for (const auto& c : old_cols) old_by_name[c.name] = &c;
   for (const auto& c : new_cols) new_by_name[c.name] = &c;
   std::vector<CollectionMapping> mappings = suite.mappings;
   if (mappings.empty()) {
     for (const auto& c : old_cols) {
-      if (IsRollbackAsideName(c.name)) continue;  // a kept failed migration
+      // A failed migration a rollback kept aside: only when the collection
+      // proves it (aside name AND vecgate's stamp); a collection merely
+      // named like one is validated like any other.
+      if (IsStampedRollbackAside(c)) {
+        notes->push_back("old collection '" + Printable(c.name, true) +
+                         "' was left out: it is a failed migration that a vecgate rollback "
+                         "set aside (its metadata carries the rollback's stamp)");
+        continue;
+      }
       mappings.push_back({{c.name}, c.name, std::nullopt});
     }
   }
@@ -386,7 +396,7 @@ Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
   }
   ASSIGN_OR_RETURN(std::vector<GroupContext> groups,
                    BuildGroups(suite, run.old_collections, run.new_collections,
-                               report.old_store));
+                               report.old_store, &report.notes));
   if (groups.empty()) {
     return InvalidArgument(report.old_store +
                            " has no collections: there is nothing to validate (check the "

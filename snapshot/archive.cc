@@ -8,7 +8,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <climits>
 #include <cstring>
 
 #include "snapshot/sha256.h"
@@ -298,54 +300,117 @@ Result<std::string> ArchiveReader::ReadMember(const MemberEntry& entry,
 
 // ------------------------------------------------------------ ScanArchive
 
+uint64_t IndexMemberLimit(size_t members_before) {
+  return (uint64_t{16} << 20) + (uint64_t{4} << 10) * members_before;
+}
+
 namespace {
 
-// One decompressed gzip member: a tar member, maybe followed by end blocks.
-Status VisitGzipMember(const std::string& path, std::string_view tar,
-                       MemberEntry entry, bool* saw_end,
-                       const MemberVisitor& visitor) {
-  const std::string where = "snapshot archive '" + path + "' at byte " +
-                            std::to_string(entry.offset);
-  if (*saw_end) {
-    return Corruption(where + ": data after the end-of-archive blocks");
+// One gzip member being decompressed: a tar header, the member's data
+// (streamed through SHA-256, kept only up to its limit), its padding, and
+// for the last one the two zero blocks that end the archive. Nothing else
+// is buffered, so memory does not grow with what a member inflates to.
+class StreamedMember {
+ public:
+  StreamedMember(const std::string& path, uint64_t offset, size_t index,
+                 const MemberDataLimit& limit)
+      : path_(path), index_(index), limit_fn_(limit) {
+    entry_.offset = offset;
+    where_ = "snapshot archive '" + path + "' at byte " + std::to_string(offset);
   }
-  if (tar.size() < kTarBlockSize) {
-    return Corruption(where + ": a gzip member shorter than a tar header");
-  }
-  TarHeader header;
-  bool end = false;
-  RETURN_IF_ERROR(ParseTarHeader(tar.data(), where, &header, &end));
-  if (end) {
-    return Corruption(where + ": not a vecgate snapshot archive (a gzip "
-                      "member that starts with the end of the tar archive)");
-  }
-  const uint64_t used = kTarBlockSize + header.size + TarPadding(header.size);
-  if (tar.size() < used) {
-    return Corruption(where + ": member '" + header.name + "' is truncated");
-  }
-  if (tar.size() != used) {
-    // Only the final gzip member may carry more: the two zero end blocks.
-    if (tar.size() != used + 2 * kTarBlockSize) {
-      return Corruption(where + ": not a vecgate snapshot archive (expected "
-                        "one tar member per gzip member)");
-    }
-    for (size_t i = used; i < tar.size(); ++i) {
-      if (tar[i] != '\0') {
-        return Corruption(where + ": the end-of-archive blocks are damaged");
+
+  Status Feed(const char* p, size_t n) {
+    while (n > 0) {
+      size_t used = 0;
+      if (!have_header_) {
+        used = std::min(n, kTarBlockSize - header_.size());
+        header_.append(p, used);
+        if (header_.size() == kTarBlockSize) RETURN_IF_ERROR(ParseHeader());
+      } else if (data_seen_ < tar_.size) {
+        used = static_cast<size_t>(std::min<uint64_t>(n, tar_.size - data_seen_));
+        sha_.Update(p, used);
+        if (keep_) data_.append(p, used);
+        data_seen_ += used;
+      } else if (pad_seen_ < TarPadding(tar_.size)) {
+        used = static_cast<size_t>(std::min<uint64_t>(n, TarPadding(tar_.size) - pad_seen_));
+        pad_seen_ += used;
+      } else {
+        used = n;
+        for (size_t i = 0; i < n; ++i) trailer_zero_ = trailer_zero_ && p[i] == '\0';
+        trailer_ += n;
+        if (trailer_ > 2 * kTarBlockSize) return OneMemberOnly();
       }
+      p += used;
+      n -= used;
     }
-    *saw_end = true;
+    return Status::Ok();
   }
-  std::string_view data = tar.substr(kTarBlockSize, header.size);
-  entry.name = header.name;
-  entry.size = header.size;
-  entry.sha256 = Sha256::Of(data);
-  return visitor(entry, data);
-}
+
+  // At the end of the gzip member: checks it is complete and visits it.
+  Status Finish(uint64_t compressed_size, bool* saw_end, const MemberVisitor& visitor) {
+    if (*saw_end) return Corruption(where_ + ": data after the end-of-archive blocks");
+    if (!have_header_) return Corruption(where_ + ": a gzip member shorter than a tar header");
+    if (data_seen_ < tar_.size || pad_seen_ < TarPadding(tar_.size)) {
+      return Corruption(where_ + ": member '" + tar_.name + "' is truncated");
+    }
+    if (trailer_ != 0) {
+      // Only the final gzip member may carry more: the two zero end blocks.
+      if (trailer_ != 2 * kTarBlockSize) return OneMemberOnly();
+      if (!trailer_zero_) return Corruption(where_ + ": the end-of-archive blocks are damaged");
+      *saw_end = true;
+    }
+    entry_.name = tar_.name;
+    entry_.size = tar_.size;
+    entry_.sha256 = sha_.HexDigest();
+    entry_.compressed_size = compressed_size;
+    return visitor(entry_, data_);
+  }
+
+ private:
+  Status ParseHeader() {
+    bool end = false;
+    RETURN_IF_ERROR(ParseTarHeader(header_.data(), where_, &tar_, &end));
+    if (end) {
+      return Corruption(where_ + ": not a vecgate snapshot archive (a gzip "
+                        "member that starts with the end of the tar archive)");
+    }
+    have_header_ = true;
+    const uint64_t limit = limit_fn_ ? limit_fn_(tar_.name, index_) : UINT64_MAX;
+    keep_ = limit > 0;
+    if (keep_ && tar_.size > limit) {
+      return Corruption(where_ + ": member '" + tar_.name + "' declares " +
+                        std::to_string(tar_.size) + " bytes, more than the " +
+                        std::to_string(limit) +
+                        " a vecgate snapshot of this many members needs; refused");
+    }
+    return Status::Ok();
+  }
+  Status OneMemberOnly() const {
+    return Corruption(where_ + ": not a vecgate snapshot archive (expected "
+                      "one tar member per gzip member)");
+  }
+
+  const std::string& path_;
+  size_t index_;
+  const MemberDataLimit& limit_fn_;
+  std::string where_;
+  MemberEntry entry_;
+  std::string header_;
+  TarHeader tar_;
+  bool have_header_ = false;
+  bool keep_ = false;
+  uint64_t data_seen_ = 0;
+  uint64_t pad_seen_ = 0;
+  uint64_t trailer_ = 0;
+  bool trailer_zero_ = true;
+  std::string data_;
+  Sha256 sha_;
+};
 
 }  // namespace
 
-Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor) {
+Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor,
+                   const MemberDataLimit& limit) {
   auto opened = env->NewSequentialFile(path);
   if (!opened.ok()) {
     const std::string msg = "cannot read snapshot archive now: " + opened.status().message();
@@ -368,16 +433,16 @@ Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visit
   const uint64_t max_member =
       std::min<uint64_t>(kMaxMemberBytes, file_size * kMaxDeflateRatio + (64 << 10));
   std::vector<unsigned char> in(1 << 20);
-  // One output buffer for every member: it grows (geometrically) to the
-  // largest member actually read and is never cleared or re-filled.
-  std::string tar;
+  // Decompressed bytes pass through this window; only the data of members
+  // the caller keeps (`limit`) is copied out of it.
+  std::vector<char> out(256 << 10);
+  std::unique_ptr<StreamedMember> member;
   size_t members = 0;
-  uint64_t file_offset = 0;    // bytes of the file read so far
-  uint64_t member_start = 0;   // file offset of the current gzip member
-  bool in_member = false;
+  uint64_t file_offset = 0;  // bytes of the file read so far
+  uint64_t member_start = 0;
+  uint64_t member_bytes = 0;  // decompressed bytes of the current member
   bool saw_end = false;
   bool eof = false;
-  size_t out_used = 0;
   while (true) {
     if (zs.avail_in == 0 && !eof) {
       size_t n = 0;
@@ -392,38 +457,32 @@ Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visit
       }
     }
     if (zs.avail_in == 0 && eof) break;
-    if (!in_member) {
+    if (member == nullptr) {
       member_start = file_offset - zs.avail_in;
-      in_member = true;
-      out_used = 0;
+      member_bytes = 0;
       if (++members > kMaxArchiveMembers) {
         return Corruption("snapshot archive '" + path + "' has more than " +
                           std::to_string(kMaxArchiveMembers) +
                           " members; vecgate snapshots never do (2 per page of "
                           "--page-size records), so it is refused");
       }
+      member = std::make_unique<StreamedMember>(path, member_start, members - 1, limit);
     }
-    if (out_used == tar.size()) {
-      if (out_used >= max_member) {
-        return Corruption("snapshot archive '" + path + "' at byte " +
-                          std::to_string(member_start) + ": a member larger than " +
-                          std::to_string(max_member) + " bytes refused");
-      }
-      tar.resize(static_cast<size_t>(std::min<uint64_t>(
-          max_member, std::max<uint64_t>(64 << 10, 2 * tar.size()))));
-    }
-    zs.next_out = reinterpret_cast<Bytef*>(tar.data() + out_used);
-    zs.avail_out = static_cast<uInt>(std::min<size_t>(tar.size() - out_used, 1u << 30));
-    const uInt before = zs.avail_out;
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = static_cast<uInt>(out.size());
     int rc = inflate(&zs, Z_NO_FLUSH);
-    out_used += before - zs.avail_out;
+    const size_t produced = out.size() - zs.avail_out;
+    member_bytes += produced;
+    if (member_bytes > max_member) {
+      return Corruption("snapshot archive '" + path + "' at byte " +
+                        std::to_string(member_start) + ": a member larger than " +
+                        std::to_string(max_member) + " bytes refused");
+    }
+    RETURN_IF_ERROR(member->Feed(out.data(), produced));
     if (rc == Z_STREAM_END) {
-      MemberEntry entry;
-      entry.offset = member_start;
-      entry.compressed_size = (file_offset - zs.avail_in) - member_start;
-      RETURN_IF_ERROR(VisitGzipMember(path, std::string_view(tar.data(), out_used), entry,
-                                      &saw_end, visitor));
-      in_member = false;
+      const uint64_t compressed = (file_offset - zs.avail_in) - member_start;
+      RETURN_IF_ERROR(member->Finish(compressed, &saw_end, visitor));
+      member.reset();
       if (inflateReset(&zs) != Z_OK) return Internal("zlib reset failed");
       continue;
     }
@@ -435,7 +494,7 @@ Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visit
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && eof) break;
   }
-  if (in_member) {
+  if (member != nullptr) {
     return Corruption("snapshot archive '" + path +
                       "' is truncated: its last gzip member is incomplete");
   }

@@ -163,12 +163,27 @@ class ArchiveReader {
 using MemberVisitor =
     std::function<Status(const MemberEntry& entry, std::string_view data)>;
 
+// How many bytes of a member's data ScanArchive may keep for the visitor,
+// given its name and how many members came before it. 0: none (the visitor
+// gets empty data; the entry's size and SHA-256 are still computed as the
+// data streams by). A member that declares more than its limit is
+// Corruption before anything is kept.
+using MemberDataLimit = std::function<uint64_t(const std::string& name, size_t index)>;
+
+// The most an archive's index member (ID/index.json) may hold after
+// `members_before` other members: 16 MiB plus 4 KiB a member, far above
+// what vecgate writes (a few hundred bytes a member).
+uint64_t IndexMemberLimit(size_t members_before);
+
 // Reads the archive from start to end with zlib, one gzip member at a time,
 // checking every header, name and CRC, and that the archive ends with the
-// end-of-archive blocks and nothing after them. Memory is bounded by the
-// largest member. Used when a manifest is missing (the index member at the
-// end of every archive has the same content) and by `verify --deep`.
-Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor);
+// end-of-archive blocks and nothing after them. Data is streamed: memory is
+// bounded by a 256 KiB window plus the data of the members `limit` keeps
+// (every member, when `limit` is empty), never by what a member inflates
+// to. Used when a manifest is missing (the index member at the end of every
+// archive has the same content) and by `verify --deep`.
+Status ScanArchive(Env* env, const std::string& path, const MemberVisitor& visitor,
+                   const MemberDataLimit& limit = nullptr);
 
 }  // namespace vecgate
 

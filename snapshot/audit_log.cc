@@ -30,9 +30,9 @@ std::string AuditEntryJson(const AuditEntry& e) {
          {"duration_seconds", e.duration_seconds},
          {"collections", e.collections},
          {"success", e.success},
-         {"message", e.message}};
-  if (!e.store.empty()) j["store"] = e.store;
-  if (!e.trigger.empty()) j["trigger"] = e.trigger;
+         {"message", RedactCredentials(e.message)}};
+  if (!e.store.empty()) j["store"] = RedactCredentials(e.store);
+  if (!e.trigger.empty()) j["trigger"] = RedactCredentials(e.trigger);
   return DumpJson(j);
 }
 
@@ -64,8 +64,10 @@ Result<std::vector<AuditEntry>> ReadAudit(Env* env, const std::string& log_path,
     if (line.empty()) continue;
     AuditEntry e;
     std::string problem;
-    try {
-      Json j = Json::parse(line);
+    auto parsed = ParseJsonBounded(line, "JSON");
+    if (!parsed.ok()) problem = parsed.status().message();
+    if (parsed.ok()) try {
+      Json& j = *parsed;
       if (!j.is_object()) j = Json::object({{"not_an_object", true}});
       auto str = [&](const char* key) {
         auto it = j.find(key);

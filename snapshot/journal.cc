@@ -166,7 +166,7 @@ std::string JournalJson(const RollbackJournal& j) {
                                {"pages_done", c.pages_done}});
   }
   Json out{{"snapshot_id", j.snapshot_id},
-           {"target_store", j.target_store},
+           {"target_store", RedactCredentials(j.target_store)},
            {"type", RollbackTypeName(j.type)},
            {"stamp", j.stamp},
            {"started_at", j.started_at},
@@ -184,12 +184,11 @@ Result<RollbackJournal> ParseJournal(const std::string& text, const std::string&
     return JournalCorruption(where, ": " + problem);
   };
   if (text.size() > kMaxJournalBytes) return JournalCorruption(where, TooLarge(text.size()));
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return JournalCorruption(where, " does not parse (" + ToValidUtf8(e.what()) + ")");
+  auto parsed = ParseJsonBounded(text, "JSON");
+  if (!parsed.ok()) {
+    return JournalCorruption(where, " does not parse (" + parsed.status().message() + ")");
   }
+  Json j = std::move(*parsed);
   if (!j.is_object()) return corrupt("not a JSON object");
 
   FieldReader r;

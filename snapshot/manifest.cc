@@ -50,7 +50,7 @@ Json IndexToJson(const Manifest& m) {
               {"snapshot_id", m.snapshot_id},
               {"name", m.name},
               {"timestamp", m.timestamp},
-              {"source_store", m.source_store},
+              {"source_store", RedactCredentials(m.source_store)},
               {"tool_version", m.tool_version},
               {"total_chunks", m.total_chunks},
               {"collections", collections}};
@@ -167,12 +167,10 @@ std::string ManifestJson(const Manifest& m) {
 }
 
 Result<Manifest> ParseManifest(const std::string& text, const std::string& where) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return Corruption(where + ": not JSON (" + ToValidUtf8(e.what()) + ")");
-  }
+  ASSIGN_OR_RETURN(
+      Json j, ParseJsonBounded(text, where,
+                               "it is not a manifest vecgate wrote: 'vecgate snapshot "
+                               "cleanup' rebuilds a manifest from its archive"));
   if (!j.is_object()) return Corruption(where + ": not a JSON object");
   Reader r(where);
   Manifest m;

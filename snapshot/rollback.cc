@@ -199,15 +199,18 @@ Status CheckAsideStamp(const CollectionInfo& info, const std::string& snapshot_i
 
 std::string RollbackPlan::ToText() const {
   std::ostringstream out;
-  out << "Rollback plan: snapshot " << snapshot_id << " (taken " << snapshot_timestamp
-      << " from " << source_store << ") into " << target_store << ", "
-      << RollbackTypeName(type) << (resuming ? ", resuming an interrupted rollback" : "")
+  // Every name here came from a store or a file: shown printable, so no
+  // ESC or BEL byte of a collection name reaches the terminal.
+  auto show = [](const std::string& text) { return Printable(text, /*one_line=*/true); };
+  out << "Rollback plan: snapshot " << show(snapshot_id) << " (taken "
+      << show(snapshot_timestamp) << " from " << show(source_store) << ") into "
+      << show(target_store) << ", " << RollbackTypeName(type) << (resuming ? ", resuming an interrupted rollback" : "")
       << "\n";
   for (const auto& s : steps) {
-    out << "  " << s.collection << ": ";
+    out << "  " << show(s.collection) << ": ";
     if (s.phase != JournalPhase::kPending) out << "[" << JournalPhaseName(s.phase) << "] ";
     if (!s.aside_name.empty()) {
-      out << "rename the current collection to " << s.aside_name << " (kept); ";
+      out << "rename the current collection to " << show(s.aside_name) << " (kept); ";
     } else if (s.restore) {
       out << "not in the target; ";
     }
@@ -220,7 +223,7 @@ std::string RollbackPlan::ToText() const {
     out << "\n";
   }
   for (const auto& name : untouched) {
-    out << "  " << name << ": not in the snapshot (made after it): left untouched "
+    out << "  " << show(name) << ": not in the snapshot (made after it): left untouched "
         << "(--include-new-collections would set it aside)\n";
   }
   return out.str();
@@ -383,12 +386,14 @@ class Rollback {
   Status Recreate(JournalCollection& jc);  // renamed_aside -> created
   Status Refill(JournalCollection& jc);    // created -> restored
   Status Verify(JournalCollection& jc);    // restored -> verified
+  // The records of `page` whose ids `collection` of the target lacks.
+  Result<RecordBatch> MissingFrom(const std::string& collection, const RecordBatch& page);
   // Marks the snapshot restored and turns the journal into a done journal.
   Status Close();
 
   Status Save() { return WriteJournal(env_, journal_path_, journal_); }
   void Log(const std::string& line) {
-    if (o_.log) o_.log(line);
+    if (o_.log) o_.log(Printable(line, /*one_line=*/true));
   }
   // Records `s` in the audit log when the manifest has been read; returns it.
   Status Fail(Status s);
@@ -407,6 +412,7 @@ class Rollback {
   std::string journal_path_;
   RollbackJournal journal_;
   RollbackResult result_;
+  std::set<std::string> created_this_run_;  // created empty by this run's Recreate
 };
 
 Result<RollbackResult> Rollback::Run() {
@@ -475,6 +481,12 @@ Status Rollback::Plan() {
   Status check = CheckArchive(env_, manifest_, archive, /*deep=*/false);
   if (!check.ok()) {
     return check.WithContext("refusing to roll back from snapshot " + o_.snapshot_id);
+  }
+  if (o_.target_from_manifest && manifest_.index_member.name.empty()) {
+    return FailedPrecondition("snapshot " + o_.snapshot_id +
+                              " has no copy of its manifest inside its archive (an older "
+                              "vecgate wrote it), so the store its manifest names cannot "
+                              "be checked; give the store to restore into with --store");
   }
   for (const auto& name : o_.collections) {
     if (manifest_.Find(name) == nullptr) {
@@ -564,6 +576,7 @@ Status Rollback::SetAside(JournalCollection& jc) {
 
 Status Rollback::Recreate(JournalCollection& jc) {
   Status s = target_.CreateCollection(manifest_.Find(jc.name)->info);
+  if (s.ok()) created_this_run_.insert(jc.name);
   // AlreadyExists: made by an interrupted run (the original was set aside,
   // or did not exist, before that run created it).
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
@@ -589,6 +602,9 @@ Status Rollback::Refill(JournalCollection& jc) {
     return s;
   };
   size_t p = static_cast<size_t>(jc.pages_done);
+  // Only a collection this run did not create itself can hold records an
+  // interrupted run added.
+  bool first_page_may_be_added = created_this_run_.count(jc.name) == 0;
   if (p < pages) next = std::async(std::launch::async, read, p);
   int64_t done_records = 0;
   for (size_t q = 0; q < p; ++q) done_records += mc.pages[q].rows;
@@ -597,7 +613,20 @@ Status Rollback::Refill(JournalCollection& jc) {
     if (!st.ok()) return st;
     // Decode the following page while this one is being posted.
     if (p + 1 < pages) next = std::async(std::launch::async, read, p + 1);
-    Status s = target_.Add(jc.name, *batch);
+    if (first_page_may_be_added) {
+      // An interrupted run may have added this page (all of it, or part)
+      // before its journal recorded it: add only what the target lacks.
+      first_page_may_be_added = false;
+      auto missing = MissingFrom(jc.name, *batch);
+      if (!missing.ok()) return abandon(missing.status());
+      if (missing->size() != batch->size()) {
+        Log(jc.name + ": " + std::to_string(batch->size() - missing->size()) + " of " +
+            std::to_string(batch->size()) +
+            " records of the interrupted page were already added; adding the rest");
+        *batch = std::move(*missing);
+      }
+    }
+    Status s = batch->empty() ? Status::Ok() : target_.Add(jc.name, *batch);
     if (!s.ok()) return abandon(s.WithContext("restoring collection '" + jc.name + "'"));
     result_.records_restored += static_cast<int64_t>(batch->size());
     done_records += static_cast<int64_t>(batch->size());
@@ -607,6 +636,39 @@ Status Rollback::Refill(JournalCollection& jc) {
         std::to_string(mc.count));
   }
   return Status::Ok();
+}
+
+Result<RecordBatch> Rollback::MissingFrom(const std::string& collection,
+                                          const RecordBatch& page) {
+  std::vector<std::string> ids;
+  ids.reserve(page.size());
+  for (size_t i = 0; i < page.size(); ++i) ids.push_back(page.id(i));
+  Include ids_only;
+  ids_only.documents = false;
+  ids_only.metadatas = false;
+  ids_only.embeddings = false;
+  auto held = target_.Get(collection, ids, ids_only);
+  if (held.status().code() == StatusCode::kNotFound) {
+    // The journal says created, but the store lost the collection (a
+    // jsonl: file killed before its buffered header was written): make it
+    // again; none of the page is there.
+    Status created = target_.CreateCollection(manifest_.Find(collection)->info);
+    if (!created.ok() && created.code() != StatusCode::kAlreadyExists) {
+      return created.WithContext("recreating collection '" + collection + "'");
+    }
+    return page;
+  }
+  if (!held.ok()) {
+    return held.status().WithContext("checking which records of an interrupted page '" +
+                                     collection + "' already holds");
+  }
+  std::set<std::string> present;
+  for (size_t i = 0; i < held->size(); ++i) present.insert(held->id(i));
+  RecordBatch missing;
+  for (size_t i = 0; i < page.size(); ++i) {
+    if (!present.count(page.id(i))) missing.AddFrom(page, i);
+  }
+  return missing;
 }
 
 Status Rollback::Verify(JournalCollection& jc) {
@@ -638,6 +700,9 @@ Status Rollback::Close() {
 }
 
 Status Rollback::Fail(Status s) {
+  // Messages name collections of the target and the snapshot: no control
+  // byte of one may reach the terminal or the log, nor a credential.
+  s = ShowableStatus(s);
   if (audit_ready_) {
     audit_.status = "failed";
     audit_.success = false;

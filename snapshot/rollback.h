@@ -28,8 +28,11 @@
 // time, original name). `snapshot cleanup` deletes an aside collection only
 // when its name has the aside form AND its stamp matches the rollback.
 // Killed at any point, the same rollback run again resumes from the journal
-// and finishes; re-adding a page is harmless because Chroma ignores an add
-// of an id it already holds, and every id comes from the snapshot.
+// and finishes. A page whose add may have happened before the journal
+// recorded it (the first page a resumed refill sends) is first looked up by
+// id in the target and only its missing records are added, so a resumed
+// rollback ends with exactly the snapshot's records even in a store that
+// keeps duplicate ids (jsonl:).
 //
 // Thread safety: one rollback per snapshot directory at a time (the lock).
 #ifndef VECGATE_SNAPSHOT_ROLLBACK_H_
@@ -84,6 +87,10 @@ struct RollbackOptions {
   // held. Off by default: they were made after the snapshot.
   bool include_new_collections = false;
   bool dry_run = false;
+  // The target was not named by the user but taken from the manifest's
+  // source_store: refused (FailedPrecondition, asking for --store) when the
+  // archive holds no copy of the manifest to check that store against.
+  bool target_from_manifest = false;
   // Records compared bit for bit per collection after restoring; 0: all.
   size_t verify_sample = 1000;
   double lock_wait_seconds = kDefaultLockWaitSeconds;
@@ -161,10 +168,7 @@ Status CheckResumable(const RollbackJournal& journal, const std::string& path,
 RollbackPlan MakeRollbackPlan(const Manifest& manifest, const RollbackJournal& journal,
                               bool resuming, std::vector<std::string> untouched);
 
-// Metadata keys of the set-aside stamp.
-inline constexpr const char* kAsideStampSnapshotKey = "vecgate_aside_snapshot";
-inline constexpr const char* kAsideStampTimeKey = "vecgate_aside_stamp";
-inline constexpr const char* kAsideStampOriginalKey = "vecgate_aside_of";
+// The set-aside stamp's metadata keys are kAsideStamp*Key (core/store.h).
 
 // OK when `info` is an aside collection vecgate made for the rollback of
 // `snapshot_id` with journal stamp `stamp` of collection `original`: its

@@ -312,6 +312,69 @@ Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::strin
   return m;
 }
 
+namespace {
+
+// What differs between the manifest file `m` and the archive's own copy
+// `inner` (the index member), or "" when everything they share agrees.
+std::string ManifestDifference(const Manifest& m, const Manifest& inner) {
+  auto differs = [](const std::string& what, const std::string& file,
+                    const std::string& archive) {
+    return what + " is '" + Printable(file, true) + "' in the manifest file but '" +
+           Printable(archive, true) + "' in the archive";
+  };
+  if (m.snapshot_id != inner.snapshot_id) {
+    return differs("snapshot_id", m.snapshot_id, inner.snapshot_id);
+  }
+  if (m.source_store != inner.source_store) {
+    return differs("source_store", m.source_store, inner.source_store);
+  }
+  if (m.timestamp != inner.timestamp) return differs("timestamp", m.timestamp, inner.timestamp);
+  if (m.collections.size() != inner.collections.size()) {
+    return "the manifest file lists " + std::to_string(m.collections.size()) +
+           " collections but the archive " + std::to_string(inner.collections.size());
+  }
+  for (size_t k = 0; k < m.collections.size(); ++k) {
+    const auto& a = m.collections[k];
+    const auto& b = inner.collections[k];
+    const std::string where = "collection " + std::to_string(k) + " ('" +
+                              Printable(b.info.name, true) + "')";
+    if (a.info.name != b.info.name) return differs(where + " name", a.info.name, b.info.name);
+    if (DumpJson(CollectionInfoToJson(a.info)) != DumpJson(CollectionInfoToJson(b.info))) {
+      return "the metadata, configuration, space or dimension of " + where +
+             " differ between the manifest file and the archive";
+    }
+  }
+  if (ManifestIndexJson(m) != ManifestIndexJson(inner)) {
+    return "the manifest file's counts, pages or members differ from the archive's copy";
+  }
+  return "";
+}
+
+}  // namespace
+
+Status CheckManifestCopy(Env* env, const Manifest& m, const std::string& archive_path) {
+  if (m.index_member.name.empty()) return Status::Ok();  // nothing to compare with
+  if (m.index_member.name != IndexMemberName(m.snapshot_id)) {
+    return Corruption("the manifest of " + m.snapshot_id + " names '" +
+                      Printable(m.index_member.name, true) +
+                      "' as the archive's copy of the manifest, not " +
+                      IndexMemberName(m.snapshot_id) + "; the manifest was edited or damaged");
+  }
+  ASSIGN_OR_RETURN(auto reader, ArchiveReader::Open(env, archive_path));
+  ASSIGN_OR_RETURN(std::string index, reader->ReadMember(m.index_member, /*last=*/true));
+  ASSIGN_OR_RETURN(Manifest inner,
+                   ParseManifest(index, "snapshot archive '" + archive_path + "', member '" +
+                                            m.index_member.name + "'"));
+  const std::string difference = ManifestDifference(m, inner);
+  if (!difference.empty()) {
+    return Corruption("the manifest of snapshot " + m.snapshot_id +
+                      " does not match the copy inside its archive: " + difference +
+                      ". The manifest file was edited or damaged and is not trusted; "
+                      "'vecgate snapshot cleanup' rebuilds it from the archive");
+  }
+  return Status::Ok();
+}
+
 Status CheckArchive(Env* env, const Manifest& m, const std::string& archive_path, bool deep) {
   if (m.checksum_sha256.empty()) {
     return Corruption("the manifest of " + m.snapshot_id +
@@ -329,6 +392,9 @@ Status CheckArchive(Env* env, const Manifest& m, const std::string& archive_path
                       "' fails its checksum (SHA-256 " + sha + ", manifest " +
                       m.checksum_sha256 + "); it is damaged and must not be used");
   }
+  // The checksum covers the archive's own copy of the manifest; the
+  // manifest file beside it must say the same (source store, collections).
+  RETURN_IF_ERROR(CheckManifestCopy(env, m, archive_path));
   if (!deep) return Status::Ok();
   for (const auto& c : m.collections) {
     for (const auto& p : c.pages) {
@@ -362,7 +428,7 @@ Status CheckArchive(Env* env, const Manifest& m, const std::string& archive_path
                         want.name + "'");
     }
     return Status::Ok();
-  }));
+  }, [](const std::string&, size_t) -> uint64_t { return 0; }));
   if (next != expected.size()) {
     return Corruption(archive_path + ": " + std::to_string(expected.size() - next) +
                       " members of the manifest are missing from the archive");
@@ -514,6 +580,9 @@ Result<Manifest> RebuildManifest(Env* env, const std::string& archive_path,
       index_entry = e;
     }
     return Status::Ok();
+  }, [](const std::string& name, size_t before) -> uint64_t {
+    // Only the index is kept; every other member streams through.
+    return EndsWith(name, "/index.json") ? IndexMemberLimit(before) : 0;
   }));
   if (index.empty()) {
     return Corruption("snapshot archive '" + archive_path +
@@ -573,17 +642,20 @@ Result<std::string> ResolveSnapshotId(Env* env, const std::string& dir,
   }
   ASSIGN_OR_RETURN(auto listing, ListSnapshots(env, dir));
   if (text == "latest") {
+    // Only a snapshot `list` calls usable: never one that failed its last
+    // verification or whose archive is missing or of the wrong size.
     const SnapshotListing* newest = nullptr;
     for (const auto& l : listing) {
-      if (!l.manifest) continue;
+      if (!l.usable) continue;
       if (newest == nullptr || l.manifest->timestamp > newest->manifest->timestamp ||
           (l.manifest->timestamp == newest->manifest->timestamp && l.id > newest->id)) {
         newest = &l;
       }
     }
     if (newest == nullptr) {
-      return NotFound("'latest': there is no snapshot in '" + dir +
-                      "'; take one with 'vecgate snapshot create'");
+      return NotFound("'latest': there is no usable snapshot in '" + dir +
+                      "'; see 'vecgate snapshot list --snapshot-dir " + dir +
+                      "', or take one with 'vecgate snapshot create'");
     }
     return newest->id;
   }
@@ -765,7 +837,26 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
                                  check.message() + "); check the file and run again");
         continue;
       }
+      // The manifest and the archive disagree. An intact archive with a
+      // wrong (edited, stale) manifest is not damaged: its manifest is
+      // rebuilt from the archive's own copy, and the old one quarantined.
+      auto rebuilt = RebuildManifest(env, archive, l.id, options.retention_days);
+      if (rebuilt.ok()) {
+        result.rebuilt.push_back(l.id);
+        if (!dry) {
+          RETURN_IF_ERROR(Quarantine(env, paths, manifest_path, now).status());
+          RETURN_IF_ERROR(WriteFileAtomically(env, manifest_path, ManifestJson(*rebuilt)));
+        }
+        usable.emplace_back(l.id, std::move(*rebuilt));
+        continue;
+      }
       result.damaged.push_back(l.id);
+      if (env->FileExists(ActiveJournalPath(paths, l.id))) {
+        decide(l.id, "keep", "damaged (" + check.message() +
+                                 "); kept: an unfinished rollback from it is pending (" +
+                                 ActiveJournalPath(paths, l.id) + ")");
+        continue;
+      }
       if (!options.force) {
         decide(l.id, "keep", "damaged (" + check.message() +
                                  "); kept: pass --force to delete it");
@@ -845,6 +936,13 @@ Result<CleanupResult> CleanupSnapshots(const std::string& dir,
   }
   for (CleanupDecision& d :
        DecideRetention(std::move(candidates), now, options.retention_days, options.keep)) {
+    if (d.action == "remove" && env->FileExists(ActiveJournalPath(paths, d.id))) {
+      // An interrupted rollback resumes from this snapshot: deleting it
+      // would leave that rollback unable to finish.
+      d.action = "keep";
+      d.reason = "an unfinished rollback from it is pending (" +
+                 ActiveJournalPath(paths, d.id) + "); it is needed to finish that rollback";
+    }
     const bool remove = d.action == "remove";
     (remove ? result.removed_snapshots : result.kept).push_back(d.id);
     const std::string id = d.id;

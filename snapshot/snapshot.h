@@ -89,13 +89,24 @@ Result<Manifest> CreateSnapshot(Store& store, const CreateSnapshotOptions& optio
 // exist, Corruption naming the file when it does not parse.
 Result<Manifest> LoadManifest(Env* env, const std::string& dir, const std::string& id);
 
-// Checks an archive against its manifest: size and whole-file SHA-256, and
+// Checks an archive against its manifest: size and whole-file SHA-256, that
+// the manifest matches the archive's own copy (CheckManifestCopy), and
 // with `deep` every member (gzip CRC, tar header, member SHA-256, the record
 // lines and float32 blocks decode) plus a sequential pass that proves a tar
 // reader sees exactly the manifest's members. Corruption saying what is
 // damaged; nothing is written.
 Status CheckArchive(Env* env, const Manifest& manifest, const std::string& archive_path,
                     bool deep);
+
+// The manifest file against the archive's own copy of it (the index member
+// ID/index.json, covered by the archive's SHA-256): snapshot id, source
+// store, timestamp, every collection's name, metadata, configuration, space
+// and dimension, counts, pages and members must agree. Corruption naming
+// the first difference (an edited manifest must not redirect a rollback);
+// OK without reading anything when the manifest names no index member (an
+// older archive without the copy: callers that need the check refuse then).
+// The archive's checksum must have been checked first (CheckArchive does).
+Status CheckManifestCopy(Env* env, const Manifest& manifest, const std::string& archive_path);
 
 // One entry of `list`: usable snapshots have a parsed manifest, an archive of
 // the recorded size and a status other than "failed" (the status is a cache

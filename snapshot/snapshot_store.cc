@@ -40,6 +40,9 @@ Result<Manifest> ManifestForPath(const std::string& path) {
     members.push_back(e);
     if (EndsWith(e.name, "/index.json")) index = std::string(data);
     return Status::Ok();
+  }, [](const std::string& name, size_t before) -> uint64_t {
+    // Only the index is kept; every other member streams through.
+    return EndsWith(name, "/index.json") ? IndexMemberLimit(before) : 0;
   }));
   if (index.empty()) {
     return Corruption("'" + path + "' is not a vecgate snapshot (no index.json member)");
