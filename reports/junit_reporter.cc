@@ -121,6 +121,7 @@ class JUnitReporter : public Reporter {
     property("fail_on", r.fail_on_warning ? "warning" : "failure");
     for (const std::string& note : r.notes) property("note", note);
     property("rollback_triggered", r.rollback_triggered ? "true" : "false");
+    property("rollback_performed", RollbackPerformed(r) ? "true" : "false");
     property("rollback_reason", r.rollback_reason);
     property("data_loss_percentage", nlohmann::json(r.data_loss_percentage).dump());
     property("semantic_divergence_percentage",

@@ -373,9 +373,10 @@ void AppendRollback(const ValidationReport& r, std::string* out) {
   if (!r.rollback && !r.rollback_triggered) return;
   md += "## Rollback\n\n";
   if (!r.rollback) {
-    md += "The verdict calls for a rollback (" +
+    md += "Rollback recommended (" +
           MarkdownCell(r.rollback_reason.empty() ? "checks failed" : r.rollback_reason) +
-          "), but none was requested. To restore the pre-migration state, run "
+          "), not performed: this run was not asked to roll back, and nothing was "
+          "changed. To restore the pre-migration state, run "
           "`vecgate rollback SNAPSHOT_ID`, or validate with `--on-fail "
           "rollback --snapshot SNAPSHOT_ID` to do it automatically.\n\n";
     return;
@@ -385,7 +386,7 @@ void AppendRollback(const ValidationReport& r, std::string* out) {
   if (rb.dry_run) {
     result = "dry run: nothing was changed";
   } else if (rb.succeeded) {
-    result = "\xE2\x9C\x85 succeeded";
+    result = "\xE2\x9C\x85 rolled back (performed)";
   } else {
     result = "\xE2\x9D\x8C **failed: manual intervention needed**";
   }
@@ -419,7 +420,7 @@ void AppendInterpretation(const ValidationReport& r, std::string* out) {
        "\xE2\x9B\x94 Nothing was decided: fix what could not be read and run again", "3"},
   };
   std::string& md = *out;
-  md += "## Interpretation\n\n| Status | Rollback | Action | Exit code |\n"
+  md += "## Interpretation\n\n| Status | Rollback recommended | Action | Exit code |\n"
         "| --- | --- | --- | --- |\n";
   for (const Row& row : rows) {
     const bool current = row.status == r.overall_status;
@@ -488,10 +489,7 @@ class MarkdownReporter : public Reporter {
     md += "Elapsed time: " + FormatSeconds(r.elapsed_seconds) + "\n";
     md += std::string("Overall status: ") + OverallStatusName(r.overall_status) + "\n";
     md += std::string("Fail on: ") + (r.fail_on_warning ? "warning" : "failure") + "\n";
-    md += std::string("Rollback triggered: ") + (r.rollback_triggered ? "YES" : "NO") + "\n";
-    if (!r.rollback_reason.empty()) {
-      md += "Rollback reason: " + report_text::OneLine(r.rollback_reason) + "\n";
-    }
+    md += "Rollback: " + RollbackSummary(r) + "\n";
     if (!error) {
       md += "Data loss: " + FormatPercent(r.data_loss_percentage) + "\n";
       md += "Semantic divergence: " + FormatPercent(r.semantic_divergence_percentage) + "\n";

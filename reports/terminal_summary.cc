@@ -112,9 +112,7 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
       out += "  Already in the old store (not caused by this migration): " + preexisting +
              " records\n";
     }
-    out += std::string("  Rollback triggered: ") + (r.rollback_triggered ? "YES" : "NO");
-    if (!r.rollback_reason.empty()) out += " (" + OneLine(r.rollback_reason) + ")";
-    out += "\n";
+    if (!r.rollback) out += "  Rollback: " + RollbackSummary(r) + "\n";
   }
   if (r.rollback) {
     const RollbackOutcome& rb = *r.rollback;
@@ -123,7 +121,8 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
       what = "dry run from " + OneLine(rb.snapshot_id) + ", nothing changed; would restore " +
              std::to_string(rb.collections.size()) + " collection(s)";
     } else if (rb.succeeded) {
-      what = paint("restored", kGreen) + " " + std::to_string(rb.collections.size()) +
+      what = paint("rolled back", kGreen) + " (performed): restored " +
+             std::to_string(rb.collections.size()) +
              " collection(s) from " + OneLine(rb.snapshot_id) + " in " +
              FormatSeconds(rb.elapsed_seconds);
     } else {
