@@ -387,7 +387,7 @@ TEST(JUnitReportTest, OneTestCasePerCheckAndFailuresOnlyForFail) {
       xml, HasSubstr("<testsuite name=\"vecgate\" tests=\"8\" failures=\"1\""));
   EXPECT_THAT(
       xml, HasSubstr(
-               "classname=\"vecgate.chroma://localhost:8000\" name=\"count\""));
+               "classname=\"vecgate.validation\" name=\"count\""));
   // Warnings that do not fail the gate are visible, not failures.
   EXPECT_EQ(occurrences("<skipped message=\"WARN (not a failure"), 2u);
   EXPECT_THAT(xml, HasSubstr("skipped=\"2\""));
@@ -726,7 +726,7 @@ TEST(ErrorReportTest, EveryFormatSaysWhatCouldNotBeReadAndDecidesNothing) {
 
   std::string xml = NewJUnitReporter()->Render(r);
   EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
-  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.chroma://10.0.0.6:8000\" "
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.validation\" "
                              "name=\"run\""));
   EXPECT_THAT(xml, HasSubstr("<error message=\"ERROR: could not complete: --new: cannot "
                              "reach chroma://10.0.0.6:8000 (connection refused)\" "

@@ -121,7 +121,7 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
       what = "dry run from " + OneLine(rb.snapshot_id) + ", nothing changed; would restore " +
              std::to_string(rb.collections.size()) + " collection(s)";
     } else if (rb.succeeded) {
-      what = paint("rolled back", kGreen) + " (performed): restored " +
+      what = paint("performed", kGreen) + ": rolled back " +
              std::to_string(rb.collections.size()) +
              " collection(s) from " + OneLine(rb.snapshot_id) + " in " +
              FormatSeconds(rb.elapsed_seconds);
