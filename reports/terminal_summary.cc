@@ -116,18 +116,20 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
   }
   if (r.rollback) {
     const RollbackOutcome& rb = *r.rollback;
+    const std::string reason =
+        r.rollback_reason.empty() ? "" : " (" + OneLine(r.rollback_reason) + ")";
     std::string what;
     if (rb.dry_run) {
-      what = "dry run from " + OneLine(rb.snapshot_id) + ", nothing changed; would restore " +
-             std::to_string(rb.collections.size()) + " collection(s)";
+      what = "recommended" + reason + "; dry run from " + OneLine(rb.snapshot_id) +
+             ", nothing changed; would restore " + std::to_string(rb.collections.size()) +
+             " collection(s)";
     } else if (rb.succeeded) {
-      what = paint("performed", kGreen) + ": rolled back " +
-             std::to_string(rb.collections.size()) +
-             " collection(s) from " + OneLine(rb.snapshot_id) + " in " +
-             FormatSeconds(rb.elapsed_seconds);
+      what = paint("performed", kGreen) + reason + ": rolled back " +
+             std::to_string(rb.collections.size()) + " collection(s) to " +
+             OneLine(rb.snapshot_id) + " in " + FormatSeconds(rb.elapsed_seconds);
     } else {
-      what = paint("FAILED", std::string(kBold) + kRed) + " from " + OneLine(rb.snapshot_id) +
-             ": manual intervention needed";
+      what = "recommended" + reason + "; " + paint("FAILED", std::string(kBold) + kRed) +
+             " from " + OneLine(rb.snapshot_id) + ": manual intervention needed";
     }
     out += "  Rollback: " + what + "\n";
     if (!rb.message.empty()) out += "            " + OneLine(rb.message) + "\n";
