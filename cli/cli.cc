@@ -268,6 +268,7 @@ void ShowGlobalOptionsInSubcommandHelp(CLI::App& app) {
   for (const auto& [name, description] : rows) {
     text += "\n  " + name + std::string(width + 2 - name.size(), ' ') + description;
   }
+  text += "\n";
   std::vector<CLI::App*> todo = app.get_subcommands([](CLI::App*) { return true; });
   while (!todo.empty()) {
     CLI::App* sub = todo.back();

@@ -473,7 +473,10 @@ TEST(MarkdownReportTest, RollbackCalledForButNotRequestedSaysWhatToDo) {
   r.rollback.reset();
   std::string md = NewMarkdownReporter()->Render(r);
   EXPECT_THAT(md, HasSubstr("## Rollback"));
-  EXPECT_THAT(md, HasSubstr("none was requested"));
+  EXPECT_THAT(md, HasSubstr("Rollback recommended (Chunk Count Mismatch), not performed"));
+  EXPECT_THAT(md, HasSubstr("Rollback: recommended (Chunk Count Mismatch); not performed (no "
+                            "--on-fail rollback)\n"));
+  EXPECT_THAT(md, Not(HasSubstr("Rollback triggered")));
   EXPECT_THAT(md, HasSubstr("vecgate rollback SNAPSHOT_ID"));
 }
 
@@ -520,7 +523,8 @@ TEST(TerminalSummaryTest, OneLinePerCheckAndWhereTheReportsAre) {
   EXPECT_THAT(
       text,
       HasSubstr(
-          "Rollback: restored 4 collection(s) from snapshot_20261121_235501"));
+          "Rollback: performed (Chunk Count Mismatch): rolled back 4 collection(s) to "
+                "snapshot_20261121_235501"));
   EXPECT_THAT(text, HasSubstr("Reports: out/reports/validation_report.json\n"));
   EXPECT_THAT(text, HasSubstr("out/reports/validation_report.junit.xml\n"));
   EXPECT_EQ(text.find('\033'), std::string::npos)
@@ -602,9 +606,10 @@ TEST(MarkdownReportTest, FindingsGroupByProblemWithCountsBeforeIds) {
   e.findings.push_back({"c", "z1", "zero vector"});
   e.findings_total = 491 + 1;
   std::string md = NewMarkdownReporter()->Render(r);
-  EXPECT_THAT(md, HasSubstr("**Findings:** 492 records; the 15 listed below"));
+  EXPECT_THAT(md, HasSubstr("**Findings:** 492 records; showing 15 of 492"));
   EXPECT_THAT(md, HasSubstr("- **nan**: 14 records: `id0`, `id1`, `id2`"));
-  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 in `c`\n- **zero vector**: 1 record: `z1`"));
+  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 (showing 10 of 14; all in "
+                            "`validation_report.json`) in `c`\n- **zero vector**: 1 record: `z1`"));
 }
 
 TEST(MarkdownReportTest, AlreadyInTheOldStoreHasItsOwnSection) {
