@@ -234,7 +234,9 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
     auto log = MigrateWithFaults(**from, **to, spec, args->fault_seed, options);
     if (!log.ok()) {
       return ReportError(log.status(),
-                         log.status().message().find("already exists") != std::string::npos
+                         log.status().code() == StatusCode::kAlreadyExists ||
+                                 log.status().message().find("already has collection") !=
+                                     std::string::npos
                              ? "add --replace to drop and recreate the destination's "
                                "collections of the same names"
                              : "");
