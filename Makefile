@@ -4,7 +4,7 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all setup build test demo bench asan fuzz clean
+.PHONY: all setup build test demo bench asan fuzz package clean
 
 all: build
 
@@ -33,6 +33,17 @@ bench:
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DVECGATE_SANITIZE=ON -DVECGATE_BUILD_BENCHMARKS=OFF"
 
+# The Debian package, built for any x86-64 (no -march=native) without tests
+# or benchmarks: $(PACKAGE_BUILD)/vecgate_VERSION_ARCH.deb, its Depends found
+# by dpkg-shlibdeps. Install it with `sudo apt-get install ./FILE.deb`.
+PACKAGE_BUILD ?= build-package
+package: setup
+	cmake -S . -B $(PACKAGE_BUILD) -DCMAKE_BUILD_TYPE=Release -DVECGATE_NATIVE=OFF \
+	  -DVECGATE_BUILD_TESTS=OFF -DVECGATE_BUILD_BENCHMARKS=OFF $(CMAKE_FLAGS)
+	cmake --build $(PACKAGE_BUILD) -j $(JOBS) --target vecgate
+	cd $(PACKAGE_BUILD) && cpack -G DEB
+	@ls $(PACKAGE_BUILD)/*.deb
+
 # libFuzzer targets (clang, ASan, UBSan), each run FUZZ_SECONDS from its
 # checked-in corpus; see fuzz/README.md.
 FUZZ_SECONDS ?= 60
@@ -47,4 +58,4 @@ fuzz:
 	fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(BUILD) build-asan $(FUZZ_BUILD)
+	rm -rf $(BUILD) build-asan $(FUZZ_BUILD) $(PACKAGE_BUILD)

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "core/exit_code.h"
 #include "core/status.h"
@@ -53,11 +54,43 @@ Result<std::unique_ptr<Store>> OpenStoreFor(const std::string& uri,
 // empty. InvalidArgument/NotFound as LoadSuite says (file, JSON path).
 Result<Suite> SuiteFromFlag(const std::string& path);
 
+// What identifies the data a store URI names, for telling whether --old
+// and --new are the same store: the URI normalised (scheme family, host in
+// lower case with localhost, 127.0.0.1 and ::1 as one, default ports,
+// default tenant/database, default PostgreSQL schema and layout, credentials
+// and connection parameters left out, a file's real path). A URI that does
+// not parse is returned as it is (opening it reports the error).
+std::string StoreIdentity(const std::string& uri);
+
 // Default store URI: $CHROMADB_URL turned into chroma://HOST:PORT, else "".
 std::string DefaultStoreUri();
 
 // Adds "Example:" text to a subcommand's --help.
 void SetExample(CLI::App& app, const std::string& example);
+
+// The store URI forms of the scheme registry (core/store.h), joined for a
+// help text or an error: "chroma://HOST:PORT[/TENANT/DATABASE], ...".
+std::string StoreUriForms();
+
+// The checks a validation runs by default, from the check catalogue
+// (suites/checks.h): how many in words ("nine"), and their names joined.
+std::string DefaultCheckCountWord();
+std::string DefaultCheckNames();
+// The checks that run only when a suite switches them on.
+std::string OptionalCheckNames();
+
+// After a command line failed to parse: the word the user most likely
+// mistyped, as one message ("unknown command 'valdate'; did you mean
+// 'validate'?", "unknown option '--neww' for 'vecgate validate'; did you mean
+// '--new'?"), or "" when every command and option name in `args` is known.
+// `args` excludes the program name. Looks through `app`'s subcommands and
+// the options of each command on the way (global options included).
+std::string DiagnoseUnknownArgument(CLI::App& app, const std::vector<std::string>& args);
+
+// Appends "Global options" (the options of `app` itself, --help and
+// --version aside) to the --help of every subcommand of `app`, nested ones
+// included, so each command's help shows every option it accepts.
+void ShowGlobalOptionsInSubcommandHelp(CLI::App& app);
 
 // The subcommands, one per file.
 Runner SetupFixtures(CLI::App& app, const GlobalOptions& global);

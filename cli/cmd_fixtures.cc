@@ -1,7 +1,9 @@
 // `vecgate fixtures generate | load | migrate`: the bundled fixture corpus
 // (four collections, 9,832 records; real-shaped by default,
 // `--clean` for the clean one) and fault injection, for demos, tests and
-// benchmarks.
+// benchmarks. Both writers refuse a collection that already exists, unless
+// `--replace` drops the ones they would write first.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -27,6 +29,7 @@ struct FixtureArgs {
   std::vector<std::string> collections;
   uint64_t fault_seed = 7;
   bool create_database = false;
+  bool replace = false;
 };
 
 void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
@@ -87,6 +90,29 @@ Status MaybeCreateDatabase(Store& store, bool create) {
   return Status::Ok();
 }
 
+// --replace: drops each of `names` that exists in `store`, so that the load
+// or migration that follows creates it afresh. Other collections are left
+// alone. Says what it dropped on stderr unless `quiet`.
+Status DropExisting(Store& store, const std::vector<std::string>& names, bool quiet) {
+  auto existing = store.ListCollections();
+  if (!existing.ok()) return existing.status();
+  for (const CollectionInfo& info : *existing) {
+    if (std::find(names.begin(), names.end(), info.name) == names.end()) continue;
+    if (Status s = store.DeleteCollection(info.name); !s.ok()) {
+      return s.WithContext("--replace: dropping collection '" + info.name + "'");
+    }
+    if (!quiet) {
+      std::cerr << "vecgate: --replace: dropped collection " << info.name << " of "
+                << store.Describe() << "\n";
+    }
+  }
+  return Status::Ok();
+}
+
+const char kReplaceHelp[] =
+    "Drop the collections this command writes if they exist, then write them "
+    "afresh (other collections are left alone)";
+
 }  // namespace
 
 Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
@@ -105,6 +131,7 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
   load->add_option("--store", args->store_uri, "Store URI (default: $CHROMADB_URL)");
   load->add_flag("--create-database", args->create_database,
                  "Create the Chroma tenant database of the URI if missing");
+  load->add_flag("--replace", args->replace, kReplaceHelp);
   SetExample(*load,
              "vecgate fixtures load --store chroma://127.0.0.1:8000/default_tenant/old "
              "--create-database");
@@ -132,6 +159,7 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
       ->delimiter(',');
   migrate->add_flag("--create-database", args->create_database,
                     "Create the destination Chroma database if missing");
+  migrate->add_flag("--replace", args->replace, kReplaceHelp);
   SetExample(*migrate,
              "vecgate fixtures migrate --from chroma://127.0.0.1:8000/default_tenant/old "
              "--to chroma://127.0.0.1:8000/default_tenant/new --create-database "
@@ -162,8 +190,18 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
       if (Status s = MaybeCreateDatabase(**store, args->create_database); !s.ok()) {
         return ReportError(s);
       }
+      if (args->replace) {
+        std::vector<std::string> names;
+        for (const CollectionInfo& c : CorpusCollections(args->corpus)) names.push_back(c.name);
+        if (Status s = DropExisting(**store, names, global.quiet); !s.ok()) {
+          return ReportError(s);
+        }
+      }
       if (Status s = LoadCorpus(args->corpus, **store); !s.ok()) {
-        return ReportError(s, "load into an empty database (or delete the collections)");
+        return ReportError(s, s.code() == StatusCode::kAlreadyExists
+                                  ? "add --replace to drop and recreate the fixture "
+                                    "collections, or load into an empty database"
+                                  : "");
       }
       if (!global.quiet) {
         std::cerr << "vecgate: loaded " << CorpusTotal(args->corpus) << " records into "
@@ -184,8 +222,25 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
     }
     MigrateOptions options;
     options.collections = args->collections;
+    if (args->replace) {
+      std::vector<std::string> names = args->collections;
+      if (names.empty()) {
+        auto source = (*from)->ListCollections();
+        if (!source.ok()) return ReportError(source.status());
+        for (const CollectionInfo& c : *source) names.push_back(c.name);
+      }
+      if (Status s = DropExisting(**to, names, global.quiet); !s.ok()) return ReportError(s);
+    }
     auto log = MigrateWithFaults(**from, **to, spec, args->fault_seed, options);
-    if (!log.ok()) return ReportError(log.status());
+    if (!log.ok()) {
+      return ReportError(log.status(),
+                         log.status().code() == StatusCode::kAlreadyExists ||
+                                 log.status().message().find("already has collection") !=
+                                     std::string::npos
+                             ? "add --replace to drop and recreate the destination's "
+                               "collections of the same names"
+                             : "");
+    }
     if (!args->fault_log.empty()) {
       if (Status s = WriteFileAtomically(Env::Default(), args->fault_log, log->ToJson());
           !s.ok()) {

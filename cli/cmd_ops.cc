@@ -145,7 +145,8 @@ int RunStatus(const OpsArgs& args, const GlobalOptions& global) {
   if (!last->empty()) {
     const AuditEntry& e = last->back();
     std::printf("last operation    %s %s %s at %s: %s\n", e.action.c_str(),
-                e.snapshot_id.c_str(), e.success ? "succeeded" : "FAILED",
+                e.snapshot_id.c_str(),
+                e.success ? "succeeded" : e.status == "cancelled" ? "cancelled" : "FAILED",
                 e.timestamp.c_str(), e.message.c_str());
   } else {
     std::printf("last operation    none\n");

@@ -73,18 +73,22 @@ std::string HumanBytes(uint64_t bytes) {
 }
 
 // What the archive holds when not compressed (tar bytes), and the archive's
-// size on disk relative to it: "348.5 KiB on disk for 352.0 KiB of data
-// (99.0 %; embeddings 245.8 KiB)". The ratio is computed from the two
-// figures shown, never from a field that might disagree with them.
+// size on disk relative to it: "115.0 KiB on disk for 352.0 KiB of raw data
+// (32.7 % of it, 67.3 % saved: compression_ratio 0.673; ...)". Both figures
+// are computed from the two sizes shown, so they agree with each other and
+// with the JSON's compression_ratio (1 - archive / raw: the share saved).
 std::string SizeLine(const Manifest& m, uint64_t on_disk) {
   char buf[200];
   const double pct = m.uncompressed_bytes == 0
                          ? 0
                          : 100.0 * static_cast<double>(on_disk) /
                                static_cast<double>(m.uncompressed_bytes);
-  std::snprintf(buf, sizeof(buf), "%s on disk for %s of raw data (%.1f %% of it; float32 "
-                "embeddings %s of that)",
+  std::snprintf(buf, sizeof(buf),
+                "%s on disk for %s of raw data (%.1f %% of it, %.1f %% saved: "
+                "compression_ratio %.3f; float32 embeddings %s of the raw data)",
                 HumanBytes(on_disk).c_str(), HumanBytes(m.uncompressed_bytes).c_str(), pct,
+                m.uncompressed_bytes == 0 ? 0.0 : 100.0 - pct,
+                m.uncompressed_bytes == 0 ? 0.0 : 1.0 - pct / 100.0,
                 HumanBytes(m.embedding_bytes).c_str());
   return buf;
 }
@@ -103,6 +107,7 @@ Json Summary(const Manifest& m) {
               {"status", m.status},
               {"source_store", m.source_store},
               {"total_chunks", m.total_chunks},
+              {"total_records", m.total_chunks},
               {"archive_bytes", m.archive_bytes},
               {"uncompressed_bytes", m.uncompressed_bytes},
               {"embedding_bytes", m.embedding_bytes},

@@ -1,4 +1,4 @@
-// `vecgate validate`: runs the eight checks on a migration, writes the
+// `vecgate validate`: runs the checks on a migration, writes the
 // reports, prints a one-screen summary and exits with the gate's code. Every
 // exit writes its reports: a run that could not complete (exit 3) writes an
 // ERROR report that says what could not be read and decides nothing.
@@ -60,6 +60,7 @@ struct ValidateArgs {
   std::string snapshot_id;
   std::string snapshot_dir;
   bool yes = false;
+  bool allow_same_store = false;
   size_t page_size = 1000;
   std::string old_id;  // "" = the suite's id_mapping, else "id"
   std::string new_id;
@@ -72,9 +73,13 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<ValidateArgs>();
   app.add_option("--old", args->old_uri, "Store before the migration (URI)")->required();
   app.add_option("--new", args->new_uri,
-                 "Store after the migration (URI); the same store as --old is "
-                 "validated with a warning in every report")
+                 "Store after the migration (URI): " + StoreUriForms() +
+                     "; the same store as --old is refused (exit 3) unless "
+                     "--allow-same-store")
       ->required();
+  app.add_flag("--allow-same-store", args->allow_same_store,
+               "Validate a store against itself (its own health, not a migration): "
+               "every check compares it with itself; a note says so in every report");
   app.add_option("--suite", args->suite_path,
                  "Suite file (JSON); default: the built-in suite, the same as "
                  "suites/seeds.json");
@@ -190,6 +195,27 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
       };
       on_fail = MakeGateRollbackHook(rollback);
     }
+    // The same store on both sides: every check compares it with itself and
+    // passes, whatever the migration did. Refused unless asked for; the
+    // URIs are compared as written (normalised) before anything is opened,
+    // and as the opened stores describe themselves after.
+    auto same_store = [&](const std::string& described) -> int {
+      const std::string note = "--old and --new name the same store (" + described +
+                               "): every check compares it with itself, so this run cannot "
+                               "see what a migration changed";
+      if (!args->allow_same_store) {
+        return fail(InvalidArgument(note),
+                    "check the two URIs; to check one store's own health on purpose, "
+                    "add --allow-same-store");
+      }
+      context.notes.push_back(note + " (--allow-same-store)");
+      if (!global.quiet) std::cerr << "vecgate: warning: " << context.notes.back() << "\n";
+      return kExitPassed;
+    };
+    const bool same_uri = StoreIdentity(args->old_uri) == StoreIdentity(args->new_uri);
+    if (same_uri) {
+      if (int rc = same_store(UriForReport(args->new_uri)); rc != kExitPassed) return rc;
+    }
     auto old_store = OpenStoreFor(args->old_uri, "--old", global, args->snapshot_dir);
     if (!old_store.ok()) return fail(old_store.status());
     context.old_store = (*old_store)->Describe();
@@ -197,15 +223,8 @@ Runner SetupValidate(CLI::App& app, const GlobalOptions& global) {
     if (!new_store.ok()) return fail(new_store.status());
     context.new_store = (*new_store)->Describe();
 
-    // The same store on both sides: every check compares it with itself and
-    // passes, whatever the migration did. The run goes on (it is a valid
-    // way to check a store's own health), but says so everywhere.
-    if (args->old_uri == args->new_uri || context.old_store == context.new_store) {
-      const std::string note = "--old and --new name the same store (" + context.new_store +
-                               "): every check compares it with itself, so this run cannot "
-                               "see what a migration changed; check the two URIs";
-      context.notes.push_back(note);
-      if (!global.quiet) std::cerr << "vecgate: warning: " << note << "\n";
+    if (!same_uri && context.old_store == context.new_store) {
+      if (int rc = same_store(context.new_store); rc != kExitPassed) return rc;
     }
 
     Progress progress(global.quiet || global.json);

@@ -19,7 +19,7 @@ namespace vecgate::cli {
 namespace {
 
 const Subcommand kSubcommands[] = {
-    {"validate", "Run the eight checks on a migration and decide PASSED/WARNING/FAILED",
+    {"validate", "Run the checks on a migration and decide PASSED/WARNING/FAILED",
      SetupValidate},
     {"bench", "Query latency p50/p95/p99 and throughput of old vs new, with a verdict",
      SetupBench},
@@ -42,12 +42,14 @@ int Main(int argc, char** argv) {
   RegisterBuiltinStores();
   RegisterSnapshotStore();
   CLI::App app{
-      "vecgate " VECGATE_VERSION
-      " - gates vector-database migrations: eight checks on the old and new\n"
-      "stores, Markdown/JSON/JUnit reports, PASSED/WARNING/FAILED with a CI exit\n"
-      "code, and rollback from a verified snapshot.\n\n"
-      "Exit codes: 0 passed, 1 warnings, 2 failed, 3 could not complete,\n"
-      "4 failed and rollback failed.",
+      "vecgate " VECGATE_VERSION " - gates vector-database migrations: " +
+          DefaultCheckCountWord() +
+          " checks on the old and new\n"
+          "stores, Markdown/JSON/JUnit reports, PASSED/WARNING/FAILED with a CI exit\n"
+          "code, and rollback from a verified snapshot.\n\n"
+          "Stores: " + StoreUriForms() + ".\n\n"
+          "Exit codes: 0 passed, 1 warnings, 2 failed, 3 could not complete (a usage\n"
+          "error included), 4 failed and rollback failed.",
       "vecgate"};
   app.set_version_flag("--version", "vecgate " VECGATE_VERSION);
   app.require_subcommand(1);
@@ -66,9 +68,20 @@ int Main(int argc, char** argv) {
 
   std::vector<std::pair<CLI::App*, Runner>> runners;
   for (const Subcommand& sub : kSubcommands) {
-    CLI::App* sub_app = app.add_subcommand(sub.name, sub.summary);
+    std::string summary = sub.summary;
+    if (std::string(sub.name) == "validate") {
+      summary = "Run the " + DefaultCheckCountWord() +
+                " checks on a migration and decide PASSED/WARNING/FAILED";
+    }
+    CLI::App* sub_app = app.add_subcommand(sub.name, summary);
     runners.emplace_back(sub_app, sub.setup(*sub_app, global));
+    if (std::string(sub.name) == "validate") {
+      sub_app->footer("Checks run by default (" + DefaultCheckCountWord() +
+                      "): " + DefaultCheckNames() + ".\nOn request (suite \"checks\"): " +
+                      OptionalCheckNames() + ".\n\n" + sub_app->get_footer());
+    }
   }
+  ShowGlobalOptionsInSubcommandHelp(app);
 
   try {
     app.parse(argc, argv);
@@ -79,7 +92,12 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "vecgate: error: " << vecgate::Printable(e.what(), true) << "\n";
+    // CLI11 names the first rule a mistyped word broke ("--new is
+    // required" for --neww); the mistyped word itself is what to fix.
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    const std::string unknown = DiagnoseUnknownArgument(app, args);
+    std::cerr << "vecgate: error: "
+              << (unknown.empty() ? vecgate::Printable(e.what(), true) : unknown) << "\n";
     std::cerr << "Run 'vecgate --help' or 'vecgate COMMAND --help' for usage.\n";
     return kExitError;
   }

@@ -16,6 +16,7 @@ namespace {
 struct Scheme {
   std::string prefix;
   StoreOpener opener;
+  std::string usage;
 };
 
 std::vector<Scheme>& Schemes() {
@@ -26,23 +27,6 @@ std::vector<Scheme>& Schemes() {
 std::mutex& SchemesMutex() {
   static std::mutex mu;
   return mu;
-}
-
-// Levenshtein distance of two short strings.
-size_t EditDistance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string Lower(std::string s) {
@@ -198,15 +182,26 @@ Result<QueryResult> Store::Query(const std::string&, const float*, size_t,
   return Unimplemented(Describe() + " cannot answer top-k queries");
 }
 
-void RegisterStoreScheme(const std::string& prefix, StoreOpener opener) {
+void RegisterStoreScheme(const std::string& prefix, StoreOpener opener,
+                         const std::string& usage) {
   std::lock_guard<std::mutex> lock(SchemesMutex());
   for (auto& s : Schemes()) {
     if (s.prefix == prefix) {
       s.opener = std::move(opener);
+      s.usage = usage;
       return;
     }
   }
-  Schemes().push_back({prefix, std::move(opener)});
+  Schemes().push_back({prefix, std::move(opener), usage});
+}
+
+std::vector<std::string> StoreSchemeUsages() {
+  std::lock_guard<std::mutex> lock(SchemesMutex());
+  std::vector<std::string> usages;
+  for (const auto& s : Schemes()) {
+    if (!s.usage.empty()) usages.push_back(s.usage);
+  }
+  return usages;
 }
 
 Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
@@ -234,10 +229,11 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
     if (!suggestion.empty()) {
       what += "; did you mean " + ShowableUri(suggestion) + "?";
     }
-    return InvalidArgument(
-        what +
-        " (expected chroma://HOST:PORT[/TENANT/DATABASE], chromas://..., "
-        "http(s)://HOST:PORT, jsonl:PATH or snapshot:ID)");
+    std::string expected;
+    for (const std::string& usage : StoreSchemeUsages()) {
+      expected += (expected.empty() ? "" : ", ") + usage;
+    }
+    return InvalidArgument(what + " (expected one of: " + expected + ")");
   }
   auto opened = opener(uri, options);
   if (!opened.ok()) return Clean(opened.status());

@@ -144,8 +144,15 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
 using StoreOpener = std::function<Result<std::unique_ptr<Store>>(
     const std::string& uri, const OpenOptions& options)>;
 // Makes OpenStore route URIs that start with `prefix` (e.g. "snapshot:") to
-// `opener`. Called once at start-up by modules that provide stores.
-void RegisterStoreScheme(const std::string& prefix, StoreOpener opener);
+// `opener`. Called once at start-up by modules that provide stores. `usage`
+// is the URI's form for help and error messages ("jsonl:PATH"); empty for
+// an alias that is not listed (postgres:// beside postgresql://).
+void RegisterStoreScheme(const std::string& prefix, StoreOpener opener,
+                         const std::string& usage = "");
+
+// The usage forms of the registered schemes, in registration order: the one
+// list that help texts and "expected ..." errors print.
+std::vector<std::string> StoreSchemeUsages();
 
 // The names rollback gives the collections it sets aside:
 // "NAME_failed_YYYYMMDDHHMMSS", "_N" added when that is taken; copies of a

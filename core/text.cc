@@ -1,6 +1,8 @@
 #include "core/text.h"
 
 #include <cctype>
+
+#include <algorithm>
 #include <cstdio>
 
 namespace vecgate {
@@ -98,6 +100,36 @@ std::string Redact(std::string text, const std::vector<std::string>& secrets) {
     }
   }
   return text;
+}
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                         diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates,
+                         size_t max_distance) {
+  std::string best;
+  size_t best_distance = max_distance;
+  for (const std::string& candidate : candidates) {
+    const size_t d = EditDistance(word, candidate);
+    if (d < best_distance && d < std::max(word.size(), candidate.size())) {
+      best = candidate;
+      best_distance = d;
+    }
+  }
+  return best;
 }
 
 size_t JsonTooDeepAt(std::string_view text, size_t max_depth) {

@@ -58,6 +58,17 @@ std::string RedactCredentials(std::string_view text);
 // Printable (newlines and tabs kept). The code is unchanged.
 Status ShowableStatus(const Status& status);
 
+// Levenshtein distance of two short strings (bytes): how many insertions,
+// deletions and substitutions turn `a` into `b`. For "did you mean"
+// suggestions; O(|a| x |b|) time, O(|b|) memory.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+// The candidate nearest to `word` by EditDistance when it is closer than
+// `max_distance` (and not the whole word changed), else "". Ties go to the
+// first candidate.
+std::string ClosestMatch(std::string_view word, const std::vector<std::string>& candidates,
+                         size_t max_distance = 3);
+
 // The byte offset where `text` (JSON, possibly malformed) first nests deeper
 // than `max_depth` arrays and objects, or npos. Brackets inside strings do
 // not count. A pre-scan that bounds nesting before a parser recurses.

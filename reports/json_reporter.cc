@@ -98,7 +98,10 @@ class JsonReporter : public Reporter {
     } else {
       j["error"] = nullptr;
     }
+    // "triggered": the verdict recommends a rollback; "performed": one ran
+    // and restored the store.
     j["rollback_triggered"] = report.rollback_triggered;
+    j["rollback_performed"] = RollbackPerformed(report);
     j["rollback_reason"] = NullIfEmpty(report.rollback_reason);
     j["data_loss_percentage"] = report.data_loss_percentage;
     j["semantic_divergence_percentage"] = report.semantic_divergence_percentage;

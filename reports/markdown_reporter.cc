@@ -96,19 +96,43 @@ std::string NextStep(const ValidationReport& r) {
   return text;
 }
 
-std::string CodeList(const std::vector<std::string>& names, size_t max) {
+// How every list cut short says so: "showing 10 of 98; all in
+// validation_report.json".
+std::string Showing(size_t shown, size_t total, const std::string& json_file) {
+  return "showing " + FormatCount(static_cast<int64_t>(shown)) + " of " +
+         FormatCount(static_cast<int64_t>(total)) + "; all in " + MarkdownCode(json_file);
+}
+
+std::string CodeList(const std::vector<std::string>& names, size_t max,
+                     const std::string& json_file) {
   std::string out;
   for (size_t i = 0; i < names.size() && i < max; ++i) {
     out += (i ? ", " : "") + MarkdownCode(names[i]);
   }
   if (names.size() > max) {
-    out += ", " + std::string(kEllipsis) + " (" + FormatCount(names.size()) + " in all)";
+    out += ", " + std::string(kEllipsis) + " (" + Showing(max, names.size(), json_file) + ")";
   }
   return out;
 }
 
-// A scalar metric for a table cell.
-std::string MetricValue(const nlohmann::json& v) {
+// What a finding counts: a record, or a whole collection when the finding
+// names none (collection_distribution, a changed dimension).
+std::string Unit(const std::vector<const Finding*>& findings, int64_t n) {
+  bool collections = !findings.empty();
+  for (const Finding* f : findings) collections = collections && f->id.empty();
+  if (collections) return n == 1 ? " collection" : " collections";
+  return n == 1 ? " record" : " records";
+}
+
+std::string Unit(const std::vector<Finding>& findings, int64_t n) {
+  std::vector<const Finding*> pointers;
+  for (const Finding& f : findings) pointers.push_back(&f);
+  return Unit(pointers, n);
+}
+
+// A metric for a table cell: never raw JSON. Lists of scalars are shown
+// (cut at kMaxArrayItems), lists of objects and objects are counted.
+std::string MetricValue(const nlohmann::json& v, const std::string& json_file) {
   switch (v.type()) {
     case nlohmann::json::value_t::null:
       return kDash;
@@ -123,26 +147,29 @@ std::string MetricValue(const nlohmann::json& v) {
     case nlohmann::json::value_t::string:
       return MarkdownCell(v.get<std::string>());
     case nlohmann::json::value_t::array: {
+      if (v.empty()) return "(none)";
+      size_t structured = 0;
+      for (const auto& item : v) structured += item.is_structured();
+      if (structured > 0) {
+        return FormatCount(static_cast<int64_t>(v.size())) +
+               (v.size() == 1 ? " entry" : " entries") + " (in " + MarkdownCode(json_file) + ")";
+      }
       std::string out;
       size_t shown = 0;
       for (const auto& item : v) {
         if (shown == kMaxArrayItems) {
-          out += ", " + std::string(kEllipsis) + " (" + FormatCount(v.size()) + " in all)";
+          out += ", " + std::string(kEllipsis) + " (" + Showing(shown, v.size(), json_file) + ")";
           break;
         }
-        out += (shown++ ? ", " : "") +
-               (item.is_structured()
-                    ? MarkdownCode(item.dump(-1, ' ', false,
-                                             nlohmann::json::error_handler_t::replace))
-                    : MetricValue(item));
+        out += (shown++ ? ", " : "") + MetricValue(item, json_file);
       }
-      return out.empty() ? "(none)" : out;
+      return out;
     }
-    default: {
-      std::string text = v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      if (text.size() > 120) text = text.substr(0, 117) + "...";
-      return MarkdownCode(text);
-    }
+    default:  // an object below the depth FlattenMetrics opens
+      return v.empty() ? std::string("(none)")
+                       : FormatCount(static_cast<int64_t>(v.size())) +
+                             (v.size() == 1 ? " value" : " values") + " (in " +
+                             MarkdownCode(json_file) + ")";
   }
 }
 
@@ -154,10 +181,11 @@ bool IsZero(const nlohmann::json& v) {
 // plain values of their level (so totals come before per-collection rows).
 // Zero counters are not rows of their own: their keys go to `zeros`.
 void FlattenMetrics(const nlohmann::json& metrics, const std::string& prefix, int depth,
+                    const std::string& json_file,
                     std::vector<std::pair<std::string, std::string>>* rows,
                     std::vector<std::string>* zeros) {
   auto nested = [depth](const nlohmann::json& v) {
-    return v.is_object() && depth < 2 && !v.empty();
+    return v.is_object() && depth < 4 && !v.empty();
   };
   for (const auto& item : metrics.items()) {
     if (nested(item.value())) continue;
@@ -165,13 +193,13 @@ void FlattenMetrics(const nlohmann::json& metrics, const std::string& prefix, in
     if (IsZero(item.value())) {
       zeros->push_back(key);
     } else {
-      rows->emplace_back(key, MetricValue(item.value()));
+      rows->emplace_back(key, MetricValue(item.value(), json_file));
     }
   }
   for (const auto& item : metrics.items()) {
     if (!nested(item.value())) continue;
     std::string key = prefix.empty() ? item.key() : prefix + "." + item.key();
-    FlattenMetrics(item.value(), key, depth + 1, rows, zeros);
+    FlattenMetrics(item.value(), key, depth + 1, json_file, rows, zeros);
   }
 }
 
@@ -187,7 +215,8 @@ void AppendCriteria(const CheckResult& check, std::string* md) {
 
 // per_collection: one flat object per collection, as a table with one row
 // per collection and one column per key ("collection" first).
-void AppendPerCollection(const CheckResult& check, std::string* md) {
+void AppendPerCollection(const CheckResult& check, const std::string& json_file,
+                         std::string* md) {
   if (!check.per_collection.is_array() || check.per_collection.empty()) return;
   std::vector<std::string> columns;
   for (const auto& row : check.per_collection) {
@@ -212,8 +241,7 @@ void AppendPerCollection(const CheckResult& check, std::string* md) {
     if (!row.is_object()) continue;
     if (shown++ == kMaxCollectionRows) {
       *md += "| " + std::string(kEllipsis) + " " +
-             FormatCount(check.per_collection.size() - kMaxCollectionRows) +
-             " more in the JSON report |" + "\n";
+             Showing(kMaxCollectionRows, check.per_collection.size(), json_file) + " |\n";
       break;
     }
     std::string line = "|";
@@ -224,7 +252,7 @@ void AppendPerCollection(const CheckResult& check, std::string* md) {
       } else if (c == "collection" && it->is_string()) {
         line += " " + MarkdownCode(it->get<std::string>()) + " |";
       } else {
-        line += " " + MetricValue(*it) + " |";
+        line += " " + MetricValue(*it, json_file) + " |";
       }
     }
     *md += line + "\n";
@@ -234,7 +262,8 @@ void AppendPerCollection(const CheckResult& check, std::string* md) {
 
 // Findings grouped by problem, with their count before their ids:
 // "- **nan**: 491 records: `a`, `b`, …".
-void AppendFindingGroups(const std::vector<Finding>& findings, std::string* md) {
+void AppendFindingGroups(const std::vector<Finding>& findings, const std::string& json_file,
+                         std::string* md) {
   std::vector<std::string> collections;
   for (const Finding& f : findings) {
     if (std::find(collections.begin(), collections.end(), f.collection) == collections.end()) {
@@ -243,13 +272,15 @@ void AppendFindingGroups(const std::vector<Finding>& findings, std::string* md) 
   }
   const bool name_collection = collections.size() > 1;
   for (const auto& group : GroupByProblem(findings)) {
-    *md += "- **" + MarkdownCell(group.problem) + "**: " + FormatCount(group.findings.size()) +
-           (group.findings.size() == 1 ? " record" : " records");
+    const int64_t n = static_cast<int64_t>(group.findings.size());
+    *md += "- **" + MarkdownCell(group.problem) + "**: " + FormatCount(n) +
+           Unit(group.findings, n);
     std::string ids;
     size_t shown = 0;
     for (const Finding* f : group.findings) {
       if (shown == kMaxIdsPerProblem) {
-        ids += ", " + std::string(kEllipsis);
+        ids += ", " + std::string(kEllipsis) + " (" +
+               Showing(shown, group.findings.size(), json_file) + ")";
         break;
       }
       std::string id = f->id.empty() ? std::string("(collection)") : f->id;
@@ -266,28 +297,29 @@ void AppendFindingGroups(const std::vector<Finding>& findings, std::string* md) 
   *md += "\n";
 }
 
-void AppendCheckSection(const CheckResult& check, size_t number, std::string* out) {
+void AppendCheckSection(const CheckResult& check, size_t number, const std::string& json_file,
+                        std::string* out) {
   std::string& md = *out;
   md += "### " + std::to_string(number) + ". " + MarkdownCell(check.title) + " (" +
         MarkdownCode(check.name) + "): " + StatusBadge(check.status) + "\n\n";
   md += MarkdownCell(check.summary) + "\n\n";
   if (!check.failed_collections.empty()) {
-    md += "Collections at fault: " + CodeList(check.failed_collections, 20) + "\n\n";
+    md += "Collections at fault: " + CodeList(check.failed_collections, 20, json_file) + "\n\n";
   }
   AppendCriteria(check, &md);
-  AppendPerCollection(check, &md);
+  AppendPerCollection(check, json_file, &md);
 
   std::vector<std::pair<std::string, std::string>> rows;
   std::vector<std::string> zeros;
-  if (check.metrics.is_object()) FlattenMetrics(check.metrics, "", 0, &rows, &zeros);
+  if (check.metrics.is_object()) FlattenMetrics(check.metrics, "", 0, json_file, &rows, &zeros);
   if (!rows.empty()) {
     md += "| Metric | Value |\n| --- | ---: |\n";
     for (size_t i = 0; i < rows.size() && i < kMaxMetricRows; ++i) {
       md += "| " + MarkdownCell(rows[i].first) + " | " + rows[i].second + " |\n";
     }
     if (rows.size() > kMaxMetricRows) {
-      md += "| " + std::string(kEllipsis) + " | " + FormatCount(rows.size() - kMaxMetricRows) +
-            " more in the JSON report |\n";
+      md += "| " + std::string(kEllipsis) + " | " + Showing(kMaxMetricRows, rows.size(), json_file) +
+            " |\n";
     }
     md += "\n";
   }
@@ -297,7 +329,7 @@ void AppendCheckSection(const CheckResult& check, size_t number, std::string* ou
       md += (i ? ", " : "") + MarkdownCell(zeros[i]);
     }
     if (zeros.size() > 12) {
-      md += " and " + FormatCount(zeros.size() - 12) + " more counters";
+      md += ", " + std::string(kEllipsis) + " (" + Showing(12, zeros.size(), json_file) + ")";
     }
     md += ".\n\n";
   }
@@ -313,13 +345,14 @@ void AppendCheckSection(const CheckResult& check, size_t number, std::string* ou
           " (none listed: the suite's `max_findings` is 0).\n\n";
     return;
   }
-  md += "**Findings:** " + FormatCount(total) + " records";
+  md += "**Findings:** " + FormatCount(total) + Unit(check.findings, total);
   if (total > listed) {
-    md += "; the " + FormatCount(listed) +
-          " listed below (capped by the suite's `max_findings`) are counted by problem";
+    md += "; showing " + FormatCount(listed) + " of " + FormatCount(total) + ", grouped by "
+          "problem: the suite's `max_findings` caps the list, and " +
+          MarkdownCode(json_file) + " lists the same " + FormatCount(listed);
   }
   md += ".\n\n";
-  AppendFindingGroups(check.findings, &md);
+  AppendFindingGroups(check.findings, json_file, &md);
 }
 
 // The first screen: what changed, where, how many records.
@@ -337,9 +370,9 @@ void AppendWhatChanged(const ValidationReport& r, std::string* out) {
     const int64_t total =
         std::max<int64_t>(c.findings_total, static_cast<int64_t>(c.findings.size()));
     md += "- " + StatusBadge(c.status) + " **" + MarkdownCell(c.title) + "**";
-    if (total > 0) md += ": " + FormatCount(total) + (total == 1 ? " record" : " records");
+    if (total > 0) md += ": " + FormatCount(total) + Unit(c.findings, total);
     std::vector<std::string> where = FindingCollections(c);
-    if (!where.empty()) md += " in " + CodeList(where, 6);
+    if (!where.empty()) md += " in " + CodeList(where, 6, r.file_base + ".json");
     auto deciding = DecidingCriteria(c);
     if (!deciding.empty()) {
       md += std::string(" ") + kDash + " " + MarkdownCell(CriterionText(*deciding.front()));
@@ -363,8 +396,10 @@ void AppendPreexisting(const ValidationReport& r, std::string* out) {
     if (c.preexisting_total <= 0) continue;
     md += "### " + MarkdownCell(c.title) + " (" + MarkdownCode(c.name) + "): " +
           FormatCount(c.preexisting_total) +
-          (c.preexisting_total == 1 ? " record" : " records") + "\n\n";
-    if (!c.preexisting_findings.empty()) AppendFindingGroups(c.preexisting_findings, &md);
+          Unit(c.preexisting_findings, c.preexisting_total) + "\n\n";
+    if (!c.preexisting_findings.empty()) {
+      AppendFindingGroups(c.preexisting_findings, r.file_base + ".json", &md);
+    }
   }
 }
 
@@ -373,9 +408,10 @@ void AppendRollback(const ValidationReport& r, std::string* out) {
   if (!r.rollback && !r.rollback_triggered) return;
   md += "## Rollback\n\n";
   if (!r.rollback) {
-    md += "The verdict calls for a rollback (" +
+    md += "Rollback recommended (" +
           MarkdownCell(r.rollback_reason.empty() ? "checks failed" : r.rollback_reason) +
-          "), but none was requested. To restore the pre-migration state, run "
+          "), not performed: this run was not asked to roll back, and nothing was "
+          "changed. To restore the pre-migration state, run "
           "`vecgate rollback SNAPSHOT_ID`, or validate with `--on-fail "
           "rollback --snapshot SNAPSHOT_ID` to do it automatically.\n\n";
     return;
@@ -385,7 +421,7 @@ void AppendRollback(const ValidationReport& r, std::string* out) {
   if (rb.dry_run) {
     result = "dry run: nothing was changed";
   } else if (rb.succeeded) {
-    result = "\xE2\x9C\x85 succeeded";
+    result = "\xE2\x9C\x85 rolled back (performed)";
   } else {
     result = "\xE2\x9D\x8C **failed: manual intervention needed**";
   }
@@ -393,7 +429,8 @@ void AppendRollback(const ValidationReport& r, std::string* out) {
   md += "- **Result:** " + result + "\n";
   md += std::string("- **Collections") +
         (rb.dry_run ? " that would be restored" : " restored") + ":** ";
-  md += rb.collections.empty() ? std::string("(none)") : CodeList(rb.collections, 50);
+  md += rb.collections.empty() ? std::string("(none)")
+                               : CodeList(rb.collections, 50, r.file_base + ".json");
   md += "\n- **Elapsed:** " + FormatSeconds(rb.elapsed_seconds) + "\n";
   if (!rb.message.empty()) md += "- **Message:** " + MarkdownCell(rb.message) + "\n";
   md += "\n";
@@ -419,7 +456,7 @@ void AppendInterpretation(const ValidationReport& r, std::string* out) {
        "\xE2\x9B\x94 Nothing was decided: fix what could not be read and run again", "3"},
   };
   std::string& md = *out;
-  md += "## Interpretation\n\n| Status | Rollback | Action | Exit code |\n"
+  md += "## Interpretation\n\n| Status | Rollback recommended | Action | Exit code |\n"
         "| --- | --- | --- | --- |\n";
   for (const Row& row : rows) {
     const bool current = row.status == r.overall_status;
@@ -488,10 +525,7 @@ class MarkdownReporter : public Reporter {
     md += "Elapsed time: " + FormatSeconds(r.elapsed_seconds) + "\n";
     md += std::string("Overall status: ") + OverallStatusName(r.overall_status) + "\n";
     md += std::string("Fail on: ") + (r.fail_on_warning ? "warning" : "failure") + "\n";
-    md += std::string("Rollback triggered: ") + (r.rollback_triggered ? "YES" : "NO") + "\n";
-    if (!r.rollback_reason.empty()) {
-      md += "Rollback reason: " + report_text::OneLine(r.rollback_reason) + "\n";
-    }
+    md += "Rollback: " + RollbackSummary(r) + "\n";
     if (!error) {
       md += "Data loss: " + FormatPercent(r.data_loss_percentage) + "\n";
       md += "Semantic divergence: " + FormatPercent(r.semantic_divergence_percentage) + "\n";
@@ -507,18 +541,23 @@ class MarkdownReporter : public Reporter {
         const CheckResult& c = r.checks[i];
         const int64_t total =
             std::max<int64_t>(c.findings_total, static_cast<int64_t>(c.findings.size()));
-        std::string decided;
+        // One criterion a row: the first on the check's row, the others on
+        // rows of their own beneath it.
+        std::vector<std::string> decided;
         for (const Criterion* k : DecidingCriteria(c)) {
-          decided += (decided.empty() ? "" : "<br>") + MarkdownCell(CriterionText(*k));
+          decided.push_back(MarkdownCell(CriterionText(*k)));
         }
-        if (decided.empty()) decided = MarkdownCell(c.summary);
+        if (decided.empty()) decided.push_back(MarkdownCell(c.summary));
         md += "| " + std::to_string(i + 1) + " | " + MarkdownCell(c.title) + " (" +
-              MarkdownCode(c.name) + ") | " + StatusBadge(c.status) + " | " + decided + " | " +
-              FormatCount(total) + " | " + FormatSeconds(c.elapsed_seconds) + " |\n";
+              MarkdownCode(c.name) + ") | " + StatusBadge(c.status) + " | " + decided.front() +
+              " | " + FormatCount(total) + " | " + FormatSeconds(c.elapsed_seconds) + " |\n";
+        for (size_t k = 1; k < decided.size(); ++k) {
+          md += "| | | | " + decided[k] + " | | |\n";
+        }
       }
       md += "\n## Details\n\n";
       for (size_t i = 0; i < r.checks.size(); ++i) {
-        AppendCheckSection(r.checks[i], i + 1, &md);
+        AppendCheckSection(r.checks[i], i + 1, r.file_base + ".json", &md);
       }
     }
     AppendPreexisting(r, &md);

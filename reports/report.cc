@@ -2,6 +2,7 @@
 // error report, the list of file reporters, and writing them all to a
 // directory atomically.
 #include "reports/report.h"
+#include "reports/report_text.h"
 
 #include <utility>
 
@@ -43,6 +44,28 @@ const char* VerdictAdvice(const ValidationReport& report) {
       return "the run could not complete: nothing was decided";
   }
   return "do not cut over";
+}
+
+bool RollbackPerformed(const ValidationReport& report) {
+  return report.rollback && !report.rollback->dry_run && report.rollback->succeeded;
+}
+
+std::string RollbackSummary(const ValidationReport& report) {
+  const std::string reason =
+      report.rollback_reason.empty() ? "" : " (" + report_text::OneLine(report.rollback_reason) + ")";
+  if (report.rollback) {
+    const RollbackOutcome& rb = *report.rollback;
+    const std::string snapshot = report_text::OneLine(rb.snapshot_id);
+    if (rb.dry_run) return "recommended" + reason + "; dry run only from " + snapshot +
+                           ": nothing changed";
+    if (rb.succeeded) return "performed" + reason + ": rolled back to snapshot " + snapshot;
+    return "recommended" + reason + "; attempted from " + snapshot +
+           " and FAILED: manual intervention needed";
+  }
+  if (report.rollback_triggered) {
+    return "recommended" + reason + "; not performed (no --on-fail rollback)";
+  }
+  return "not needed";
 }
 
 ValidationReport MakeErrorReport(const std::string& error, const std::string& hint) {

@@ -63,7 +63,9 @@ struct ValidationReport {
 
   std::vector<CheckResult> checks;  // in the order of validators/validator.h
   OverallStatus overall_status = OverallStatus::kPassed;
-  bool rollback_triggered = false;  // the verdict calls for a rollback
+  // The verdict calls for a rollback ("recommended"); whether one ran is
+  // `rollback` (RollbackPerformed).
+  bool rollback_triggered = false;
   std::string rollback_reason;      // "Data Loss Detected", ... ("" if none)
   double data_loss_percentage = 0;
   double semantic_divergence_percentage = 0;
@@ -122,6 +124,16 @@ std::string RenderTerminalSummary(const ValidationReport& report,
 // "bench_report.json").
 Result<std::vector<std::string>> WriteReports(Env* env, const std::string& dir,
                                               const ValidationReport& report);
+
+// True when a rollback ran and restored the store (not a dry run, not a
+// failed attempt): what "rolled back" means in every report, beside
+// rollback_triggered ("recommended": the verdict calls for one).
+bool RollbackPerformed(const ValidationReport& report);
+
+// One line on the rollback for the summary blocks: "not needed",
+// "recommended (REASON); not run: ...", "performed: rolled back to snapshot
+// ID", "dry run only: nothing changed", "FAILED: manual intervention needed".
+std::string RollbackSummary(const ValidationReport& report);
 
 // What the verdict means for the operator, one sentence ("safe to cut
 // over", "do not cut over", "nothing was decided").

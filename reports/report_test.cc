@@ -387,7 +387,7 @@ TEST(JUnitReportTest, OneTestCasePerCheckAndFailuresOnlyForFail) {
       xml, HasSubstr("<testsuite name=\"vecgate\" tests=\"8\" failures=\"1\""));
   EXPECT_THAT(
       xml, HasSubstr(
-               "classname=\"vecgate.chroma://localhost:8000\" name=\"count\""));
+               "classname=\"vecgate.validation\" name=\"count\""));
   // Warnings that do not fail the gate are visible, not failures.
   EXPECT_EQ(occurrences("<skipped message=\"WARN (not a failure"), 2u);
   EXPECT_THAT(xml, HasSubstr("skipped=\"2\""));
@@ -416,11 +416,13 @@ TEST(MarkdownReportTest, SummaryBlockOfTheSeeds) {
   for (const char* line :
        {"Total tests: 8\n", "Passed: 5\n", "Warnings: 2\n", "Failed: 1\n",
         "Elapsed time: 32.45s\n", "Overall status: FAILED\n",
-        "Rollback triggered: YES\n", "Rollback reason: Chunk Count Mismatch\n",
+        "Rollback: performed (Chunk Count Mismatch): rolled back to snapshot "
+        "snapshot_20261121_235501\n",
         "Data loss: 0.03 %\n", "Semantic divergence: 4.2 %\n"}) {
     EXPECT_THAT(md, HasSubstr(line));
   }
-  EXPECT_THAT(md, HasSubstr("**Findings:** 12 records; the 2 listed below"));
+  EXPECT_THAT(md, HasSubstr("**Findings:** 12 records; showing 2 of 12, grouped by problem: "
+                            "the suite's `max_findings` caps the list"));
   EXPECT_THAT(md, HasSubstr("Exit code: 2 (failed)\n"));
   // The block does not repeat the header above it.
   EXPECT_EQ(md.find("- **Exit code:**"), std::string::npos);
@@ -471,7 +473,10 @@ TEST(MarkdownReportTest, RollbackCalledForButNotRequestedSaysWhatToDo) {
   r.rollback.reset();
   std::string md = NewMarkdownReporter()->Render(r);
   EXPECT_THAT(md, HasSubstr("## Rollback"));
-  EXPECT_THAT(md, HasSubstr("none was requested"));
+  EXPECT_THAT(md, HasSubstr("Rollback recommended (Chunk Count Mismatch), not performed"));
+  EXPECT_THAT(md, HasSubstr("Rollback: recommended (Chunk Count Mismatch); not performed (no "
+                            "--on-fail rollback)\n"));
+  EXPECT_THAT(md, Not(HasSubstr("Rollback triggered")));
   EXPECT_THAT(md, HasSubstr("vecgate rollback SNAPSHOT_ID"));
 }
 
@@ -514,11 +519,12 @@ TEST(TerminalSummaryTest, OneLinePerCheckAndWhereTheReportsAre) {
   EXPECT_THAT(text,
               HasSubstr("Data loss: 0.03 %    Semantic divergence: 4.2 %"));
   EXPECT_THAT(text,
-              HasSubstr("Rollback triggered: YES (Chunk Count Mismatch)"));
+              HasSubstr("Rollback: performed (Chunk Count Mismatch): rolled back "));
   EXPECT_THAT(
       text,
       HasSubstr(
-          "Rollback: restored 4 collection(s) from snapshot_20261121_235501"));
+          "Rollback: performed (Chunk Count Mismatch): rolled back 4 collection(s) to "
+                "snapshot_20261121_235501"));
   EXPECT_THAT(text, HasSubstr("Reports: out/reports/validation_report.json\n"));
   EXPECT_THAT(text, HasSubstr("out/reports/validation_report.junit.xml\n"));
   EXPECT_EQ(text.find('\033'), std::string::npos)
@@ -586,7 +592,8 @@ TEST(MarkdownReportTest, ZeroCountersCollapseIntoOneLine) {
   ValidationReport r;
   r.checks.push_back(many);
   md = NewMarkdownReporter()->Render(r);
-  EXPECT_THAT(md, HasSubstr("counter_111 and 36 more counters."));
+  EXPECT_THAT(md, HasSubstr("counter_111, \xE2\x80\xA6 (showing 12 of 48; all in "
+                            "`validation_report.json`)."));
   EXPECT_THAT(md, Not(HasSubstr("| counter_")));
 }
 
@@ -599,9 +606,10 @@ TEST(MarkdownReportTest, FindingsGroupByProblemWithCountsBeforeIds) {
   e.findings.push_back({"c", "z1", "zero vector"});
   e.findings_total = 491 + 1;
   std::string md = NewMarkdownReporter()->Render(r);
-  EXPECT_THAT(md, HasSubstr("**Findings:** 492 records; the 15 listed below"));
+  EXPECT_THAT(md, HasSubstr("**Findings:** 492 records; showing 15 of 492"));
   EXPECT_THAT(md, HasSubstr("- **nan**: 14 records: `id0`, `id1`, `id2`"));
-  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 in `c`\n- **zero vector**: 1 record: `z1`"));
+  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 (showing 10 of 14; all in "
+                            "`validation_report.json`) in `c`\n- **zero vector**: 1 record: `z1`"));
 }
 
 TEST(MarkdownReportTest, AlreadyInTheOldStoreHasItsOwnSection) {
@@ -726,7 +734,7 @@ TEST(ErrorReportTest, EveryFormatSaysWhatCouldNotBeReadAndDecidesNothing) {
 
   std::string xml = NewJUnitReporter()->Render(r);
   EXPECT_THAT(xml, HasSubstr("tests=\"1\" failures=\"0\" errors=\"1\""));
-  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.chroma://10.0.0.6:8000\" "
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.validation\" "
                              "name=\"run\""));
   EXPECT_THAT(xml, HasSubstr("<error message=\"ERROR: could not complete: --new: cannot "
                              "reach chroma://10.0.0.6:8000 (connection refused)\" "
@@ -735,7 +743,7 @@ TEST(ErrorReportTest, EveryFormatSaysWhatCouldNotBeReadAndDecidesNothing) {
   std::string text = RenderTerminalSummary(r, "out", false);
   EXPECT_THAT(text, HasSubstr("vecgate: ERROR - the run could not complete: nothing was "
                               "decided (exit 3: could not complete)"));
-  EXPECT_THAT(text, Not(HasSubstr("Rollback triggered")));
+  EXPECT_THAT(text, Not(HasSubstr("Rollback")));
 }
 
 TEST(GoldenTest, ErrorReportMarkdown) {
@@ -840,6 +848,105 @@ TEST(WriteReportsTest, UncreatableDirectoryIsAnIoErrorNamingIt) {
   ASSERT_FALSE(paths.ok());
   EXPECT_EQ(paths.status().code(), StatusCode::kIoError);
   EXPECT_THAT(paths.status().message(), HasSubstr(file + "/reports"));
+}
+
+}  // namespace
+}  // namespace vecgate
+
+namespace vecgate {
+namespace {
+
+// What a person reads in the Markdown: no raw JSON in a table cell, one
+// criterion a row, counts that say what they count, and every list cut
+// short saying how much is shown and where the rest is.
+TEST(MarkdownReportTest, TablesAreReadableWithoutRawJsonAndWithHonestCounts) {
+  CheckResult c = Check("collection_distribution", "Collection distribution", CheckStatus::kFail,
+                        "2 expected collections missing", nlohmann::json::object(), 0.1);
+  nlohmann::json big = nlohmann::json::array();
+  for (int i = 0; i < 40; ++i) {
+    big.push_back({{"collection", "c" + std::to_string(i)}, {"score", 80.80000000000001},
+                   {"nested", {{"a", 1}, {"b", {1, 2, 3}}}}});
+  }
+  c.metrics["groups"] = big;
+  c.metrics["deep"] = {{"a", {{"b", {{"c", {{"d", {{"e", 1.5}}}}}}}}}};
+  c.metrics["ratio"] = 80.80000000000001;
+  c.metrics["names"] = nlohmann::json::array();
+  for (int i = 0; i < 20; ++i) c.metrics["names"].push_back("n" + std::to_string(i));
+  for (int i = 0; i < 3; ++i) {
+    c.criteria.push_back({"rule " + std::to_string(i), "1", "FAIL above 0", CheckStatus::kFail});
+  }
+  c.findings = {{"sergio_humor", "", "missing collection"},
+                {"sergio_rhetorical", "", "missing collection"}};
+  c.findings_total = 2;
+  ValidationReport r;
+  r.overall_status = OverallStatus::kFailed;
+  r.rollback_triggered = true;
+  r.checks.push_back(c);
+  const std::string md = NewMarkdownReporter()->Render(r);
+
+  std::istringstream lines(md);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("|", 0) != 0) continue;
+    EXPECT_EQ(line.find("{\""), std::string::npos) << "raw JSON in a cell: " << line;
+    EXPECT_EQ(line.find("[{"), std::string::npos) << "raw JSON in a cell: " << line;
+    EXPECT_EQ(line.find("<br>"), std::string::npos) << "criteria joined in one cell: " << line;
+    EXPECT_LT(line.size(), 400u) << line;
+  }
+  EXPECT_THAT(md, Not(HasSubstr("80.80000000000001")));
+  EXPECT_THAT(md, HasSubstr("| ratio | 80.8 |"));
+  EXPECT_THAT(md, HasSubstr("| groups | 40 entries (in `validation_report.json`) |"));
+  EXPECT_THAT(md, HasSubstr("| deep.a.b.c.d |"));
+  EXPECT_THAT(md, HasSubstr("n7, \xE2\x80\xA6 (showing 8 of 20; all in `validation_report.json`)"));
+  // One criterion a row: the check's row, then one row for each other.
+  EXPECT_THAT(md, HasSubstr("| \xE2\x9D\x8C FAIL | rule 0: 1 (FAIL above 0) | 2 |"));
+  EXPECT_THAT(md, HasSubstr("\n| | | | rule 1: 1 (FAIL above 0) | | |\n"));
+  EXPECT_THAT(md, HasSubstr("\n| | | | rule 2: 1 (FAIL above 0) | | |\n"));
+  // Findings without an id are collections, not records.
+  EXPECT_THAT(md, HasSubstr("**Collection distribution**: 2 collections in"));
+  EXPECT_THAT(md, HasSubstr("**Findings:** 2 collections."));
+  EXPECT_THAT(md, Not(HasSubstr("2 records")));
+  // A rollback recommended but not asked for is not "triggered: YES".
+  EXPECT_THAT(md, HasSubstr("Rollback: recommended; not performed (no --on-fail rollback)\n"));
+  EXPECT_THAT(md, Not(HasSubstr("Rollback triggered")));
+  EXPECT_THAT(md, HasSubstr("| Status | Rollback recommended | Action | Exit code |"));
+}
+
+TEST(MarkdownReportTest, LongIdListsSayHowManyAreShown) {
+  CheckResult c = Check("count", "Record counts", CheckStatus::kFail, "missing", {}, 0.1);
+  for (int i = 0; i < 30; ++i) c.findings.push_back({"corpus", "id" + std::to_string(i), "missing_in_new"});
+  c.findings_total = 30;
+  ValidationReport r;
+  r.checks.push_back(c);
+  const std::string md = NewMarkdownReporter()->Render(r);
+  EXPECT_THAT(md, HasSubstr("- **missing_in_new**: 30 records: `id0`"));
+  EXPECT_THAT(md, HasSubstr("`id9`, \xE2\x80\xA6 (showing 10 of 30; all in "
+                            "`validation_report.json`)"));
+}
+
+// JSON scripts keep rollback_triggered and get rollback_performed beside
+// it; JUnit class names carry no store URI (CI viewers split on dots).
+TEST(JsonReportTest, RollbackPerformedIsApartFromTriggered) {
+  ValidationReport recommended;
+  recommended.overall_status = OverallStatus::kFailed;
+  recommended.rollback_triggered = true;
+  recommended.new_store = "chroma://db.example.com:8000/t/d";
+  recommended.checks.push_back(Check("count", "Record counts", CheckStatus::kFail, "x", {}, 0));
+  auto j = nlohmann::json::parse(NewJsonReporter()->Render(recommended));
+  EXPECT_EQ(j["rollback_triggered"], true);
+  EXPECT_EQ(j["rollback_performed"], false);
+  ValidationReport done = recommended;
+  done.rollback = RollbackOutcome{"snap", false, true, {"a"}, "ok", 1.0};
+  j = nlohmann::json::parse(NewJsonReporter()->Render(done));
+  EXPECT_EQ(j["rollback_performed"], true);
+  ValidationReport dry = recommended;
+  dry.rollback = RollbackOutcome{"snap", true, true, {"a"}, "dry", 1.0};
+  j = nlohmann::json::parse(NewJsonReporter()->Render(dry));
+  EXPECT_EQ(j["rollback_performed"], false);
+
+  const std::string xml = NewJUnitReporter()->Render(recommended);
+  EXPECT_THAT(xml, HasSubstr("<testcase classname=\"vecgate.validation\" name=\"count\""));
+  EXPECT_THAT(xml, Not(HasSubstr("classname=\"vecgate.chroma")));
+  EXPECT_THAT(xml, HasSubstr("<property name=\"rollback_performed\" value=\"false\"/>"));
 }
 
 }  // namespace

@@ -112,23 +112,24 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
       out += "  Already in the old store (not caused by this migration): " + preexisting +
              " records\n";
     }
-    out += std::string("  Rollback triggered: ") + (r.rollback_triggered ? "YES" : "NO");
-    if (!r.rollback_reason.empty()) out += " (" + OneLine(r.rollback_reason) + ")";
-    out += "\n";
+    if (!r.rollback) out += "  Rollback: " + RollbackSummary(r) + "\n";
   }
   if (r.rollback) {
     const RollbackOutcome& rb = *r.rollback;
+    const std::string reason =
+        r.rollback_reason.empty() ? "" : " (" + OneLine(r.rollback_reason) + ")";
     std::string what;
     if (rb.dry_run) {
-      what = "dry run from " + OneLine(rb.snapshot_id) + ", nothing changed; would restore " +
-             std::to_string(rb.collections.size()) + " collection(s)";
+      what = "recommended" + reason + "; dry run from " + OneLine(rb.snapshot_id) +
+             ", nothing changed; would restore " + std::to_string(rb.collections.size()) +
+             " collection(s)";
     } else if (rb.succeeded) {
-      what = paint("restored", kGreen) + " " + std::to_string(rb.collections.size()) +
-             " collection(s) from " + OneLine(rb.snapshot_id) + " in " +
-             FormatSeconds(rb.elapsed_seconds);
+      what = paint("performed", kGreen) + reason + ": rolled back " +
+             std::to_string(rb.collections.size()) + " collection(s) to " +
+             OneLine(rb.snapshot_id) + " in " + FormatSeconds(rb.elapsed_seconds);
     } else {
-      what = paint("FAILED", std::string(kBold) + kRed) + " from " + OneLine(rb.snapshot_id) +
-             ": manual intervention needed";
+      what = "recommended" + reason + "; " + paint("FAILED", std::string(kBold) + kRed) +
+             " from " + OneLine(rb.snapshot_id) + ": manual intervention needed";
     }
     out += "  Rollback: " + what + "\n";
     if (!rb.message.empty()) out += "            " + OneLine(rb.message) + "\n";

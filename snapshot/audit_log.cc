@@ -15,7 +15,7 @@ namespace {
 // Older logs wrote "completed" and "planned"; one vocabulary now.
 std::string NormalStatus(const std::string& status, bool success) {
   if (status == "ok" || status == "completed" || status == "planned") return "ok";
-  if (status == "failed") return "failed";
+  if (status == "failed" || status == "cancelled") return status;
   return success ? "ok" : "failed";
 }
 

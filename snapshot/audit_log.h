@@ -6,8 +6,9 @@
 //    "type":"full","duration_seconds":12.5,"collections":["a","b"],
 //    "success":true,"message":"...","store":"chroma://host:8000/t/d"}
 //
-// `status` is "ok" or "failed" (older logs said "completed" / "planned";
-// they read back as "ok"). `type` is full | partial | dry_run for rollbacks
+// `status` is "ok", "failed" or "cancelled" (a rollback that was not
+// confirmed: nothing changed); older logs said "completed" / "planned", which
+// read back as "ok". `type` is full | partial | dry_run for rollbacks
 // and the action's kind for the others. `trigger` (automatic rollbacks
 // only) says what started it: the gate's verdict, its rollback reason and
 // the failed checks. Lines are appended and synced through the Env; a line never
@@ -27,7 +28,7 @@ struct AuditEntry {
   std::string timestamp;  // filled in by AppendAudit when empty
   std::string action;     // "snapshot_create", "rollback", ...
   std::string snapshot_id;
-  std::string status;     // "ok" | "failed"
+  std::string status;     // "ok" | "failed" | "cancelled"
   std::string type;
   double duration_seconds = 0;
   std::vector<std::string> collections;

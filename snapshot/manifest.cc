@@ -153,6 +153,9 @@ std::string ManifestIndexJson(const Manifest& manifest) {
 
 std::string ManifestJson(const Manifest& m) {
   Json j = IndexToJson(m);
+  // The same number as total_chunks, under the name the reports use; the
+  // manifest keeps total_chunks for the scripts that read it.
+  j["total_records"] = m.total_chunks;
   j["checksum_sha256"] = m.checksum_sha256;
   j["archive_bytes"] = m.archive_bytes;
   j["uncompressed_bytes"] = m.uncompressed_bytes;

@@ -397,6 +397,8 @@ class Rollback {
   }
   // Records `s` in the audit log when the manifest has been read; returns it.
   Status Fail(Status s);
+  // A rollback that was not confirmed: nothing changed, audited "cancelled".
+  Status Cancel(Status s);
   void AuditOk(std::string message);
 
   Store& target_;
@@ -440,8 +442,8 @@ Result<RollbackResult> Rollback::Run() {
     return std::move(result_);
   }
   if (o_.confirm && !o_.confirm(result_.plan)) {
-    return Fail(Aborted("rollback of " + o_.snapshot_id +
-                        " cancelled: it was not confirmed with 'yes'; nothing changed"));
+    return Cancel(Aborted("rollback of " + o_.snapshot_id +
+                          " cancelled: it was not confirmed with 'yes'; nothing changed"));
   }
   journal_.attempts += 1;
   if (Status s = Save(); !s.ok()) return Fail(s);
@@ -705,6 +707,17 @@ Status Rollback::Fail(Status s) {
   s = ShowableStatus(s);
   if (audit_ready_) {
     audit_.status = "failed";
+    audit_.success = false;
+    audit_.message = s.ToString();
+    audit_.duration_seconds = Since(started_);
+    (void)AppendAudit(env_, paths_.AuditLog(), audit_);
+  }
+  return s;
+}
+
+Status Rollback::Cancel(Status s) {
+  if (audit_ready_) {
+    audit_.status = "cancelled";
     audit_.success = false;
     audit_.message = s.ToString();
     audit_.duration_seconds = Since(started_);

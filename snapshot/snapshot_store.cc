@@ -204,6 +204,8 @@ Result<std::unique_ptr<Store>> OpenSnapshotStore(const std::string& uri,
   return std::unique_ptr<Store>(std::move(store));
 }
 
-void RegisterSnapshotStore() { RegisterStoreScheme("snapshot:", OpenSnapshotStore); }
+void RegisterSnapshotStore() {
+  RegisterStoreScheme("snapshot:", OpenSnapshotStore, "snapshot:ID or snapshot:PATH.tar.gz");
+}
 
 }  // namespace vecgate

@@ -9,13 +9,14 @@
 namespace vecgate {
 
 void RegisterBuiltinStores() {
-  RegisterStoreScheme("chroma://", OpenChromaStore);
-  RegisterStoreScheme("chromas://", OpenChromaStore);
+  RegisterStoreScheme("chroma://", OpenChromaStore, "chroma://HOST:PORT[/TENANT/DATABASE]");
+  RegisterStoreScheme("chromas://", OpenChromaStore, "chromas://HOST:PORT[/TENANT/DATABASE]");
   // Chroma's own clients and CHROMADB_URL name a server http(s)://HOST:PORT.
-  RegisterStoreScheme("http://", OpenChromaStore);
+  RegisterStoreScheme("http://", OpenChromaStore, "http(s)://HOST:PORT[/TENANT/DATABASE]");
   RegisterStoreScheme("https://", OpenChromaStore);
-  RegisterStoreScheme("jsonl:", OpenJsonlStore);
-  RegisterStoreScheme("postgresql://", OpenPostgresStore);
+  RegisterStoreScheme("jsonl:", OpenJsonlStore, "jsonl:PATH[.gz]");
+  RegisterStoreScheme("postgresql://", OpenPostgresStore,
+                      "postgresql://[USER@]HOST[:PORT]/DATABASE[?schema=S]");
   RegisterStoreScheme("postgres://", OpenPostgresStore);
 }
 

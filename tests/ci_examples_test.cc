@@ -3,8 +3,10 @@
 // runs as written, with the job's environment, against the real Chroma the
 // tests start. Only the store URI, the snapshot folder and the snapshot id
 // are this test's own. The install steps are not run (they install
-// packages; the test puts the vecgate it built on PATH), but they must build
-// only the vecgate command and never the Chroma server.
+// packages; the test puts the vecgate it built on PATH), but they must
+// install vecgate's .deb with apt-get in a debian:12 container, build
+// nothing, and never need the Chroma server (tests/package_test.cc checks
+// the .deb itself).
 //
 // Each example is run on a clean migration (every step passes, the reports
 // its upload steps publish exist), on a faulty one (the gate's step fails
@@ -286,13 +288,15 @@ std::map<std::string, std::string> GitHubEnv(const GitHubJob& job, const Migrati
   return env;
 }
 
-void ExpectInstallBuildsOnlyVecgate(const std::string& install) {
-  EXPECT_THAT(install, HasSubstr("--target vecgate"));
-  EXPECT_THAT(install, HasSubstr("-DVECGATE_BUILD_TESTS=OFF"));
-  EXPECT_THAT(install, HasSubstr("install -m 0755 build/cli/vecgate /usr/local/bin/vecgate"));
-  EXPECT_THAT(install, Not(HasSubstr("npm")));
-  EXPECT_THAT(install, Not(HasSubstr("tools/setup.sh")));
-  EXPECT_THAT(install, Not(HasSubstr("make build")));
+void ExpectInstallInstallsTheDeb(const std::string& install) {
+  EXPECT_THAT(install, HasSubstr("curl -fsSL -o /tmp/vecgate.deb \"$VECGATE_DEB_URL\""));
+  // apt-get (not dpkg -i) so that the package's Depends are installed too.
+  EXPECT_THAT(install, HasSubstr("apt-get install -y -qq --no-install-recommends /tmp/vecgate.deb"));
+  EXPECT_THAT(install, HasSubstr("ca-certificates"));  // chromas:// and https:// stores
+  EXPECT_THAT(install, HasSubstr("vecgate --version"));
+  for (const char* build : {"cmake", "make ", "build-essential", "npm", "tools/setup.sh", "sudo"}) {
+    EXPECT_THAT(install, Not(HasSubstr(build))) << "the job builds nothing: " << build;
+  }
 }
 
 // Runs the GitHub job's shell steps as a runner would, in order, until one
@@ -317,13 +321,18 @@ TEST(CiExamplesTest, GitHubJobIsComplete) {
   EXPECT_THAT(job.permissions, HasSubstr("checks: write")) << "the JUnit publisher needs it";
   EXPECT_THAT(job.text, HasSubstr("runs-on: [self-hosted, linux]"))
       << "a runner that can reach the stores";
+  EXPECT_THAT(job.text, HasSubstr("container:\n      image: debian:12\n"));
+  EXPECT_THAT(job.text, HasSubstr("- /srv/vecgate_snapshots:/srv/vecgate_snapshots"))
+      << "the snapshot folder outlives the container";
+  EXPECT_THAT(job.text, Not(HasSubstr("actions/checkout"))) << "vecgate is not built here";
+  EXPECT_TRUE(job.env.count("VECGATE_DEB_URL"));
   ASSERT_TRUE(job.env.count("SNAPSHOT_DIR"));
   EXPECT_EQ(job.env["SNAPSHOT_DIR"].rfind("/srv/", 0), 0u) << "a folder that outlives the job";
   bool install = false;
   for (const Step& s : job.steps) {
     if (s.name.rfind("Install", 0) != 0) continue;
     install = true;
-    ExpectInstallBuildsOnlyVecgate(s.run);
+    ExpectInstallInstallsTheDeb(s.run);
   }
   EXPECT_TRUE(install);
   // The upload and JUnit steps publish what the gate writes.
@@ -358,7 +367,7 @@ TEST(CiExamplesTest, GitHubJobFailsAFaultyMigrationAfterRollingItBack) {
   std::string log;
   EXPECT_EQ(RunGitHubJob(job, env, m.dir.path(), &log), 2) << log;
   EXPECT_THAT(log, HasSubstr("::error title=vecgate::FAILED: do not cut over"));
-  EXPECT_THAT(log, HasSubstr("Rollback: restored"));
+  EXPECT_THAT(log, HasSubstr("Rollback: performed"));
   EXPECT_THAT(ReadFile(m.dir.path() + "/github_output"), HasSubstr("exit_code=2"));
   nlohmann::json report = nlohmann::json::parse(
       ReadFile(m.dir.path() + "/vecgate_reports/validation_report.json"), nullptr, false);
@@ -372,9 +381,10 @@ TEST(CiExamplesTest, GitLabJobIsComplete) {
   EXPECT_EQ(job.variables["SNAPSHOT_DIR"].rfind("/srv/", 0), 0u);
   EXPECT_THAT(job.text, HasSubstr("allow_failure:\n    exit_codes: [1]"));
   EXPECT_THAT(job.text, HasSubstr("junit: vecgate_reports/validation_report.junit.xml"));
+  EXPECT_THAT(job.text, HasSubstr("  image: debian:12\n"));
+  EXPECT_TRUE(job.variables.count("VECGATE_DEB_URL"));
   ASSERT_EQ(job.before_script.size(), 1u);
-  ExpectInstallBuildsOnlyVecgate(job.before_script[0]);
-  EXPECT_THAT(job.before_script[0], HasSubstr(" make "));
+  ExpectInstallInstallsTheDeb(job.before_script[0]);
 }
 
 std::map<std::string, std::string> GitLabEnv(const GitLabJob& job, const Migration& m,

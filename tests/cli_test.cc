@@ -9,6 +9,7 @@
 #include <sstream>
 #include <vector>
 
+#include "suites/checks.h"
 #include "tests/chroma_test_env.h"
 
 namespace vecgate {
@@ -77,6 +78,84 @@ TEST(CliTest, UnknownOptionsAndMalformedUrisExitThree) {
   EXPECT_EQ(RunCommand(Vecgate() + " inspect --store ftp://x", &out), 3);
   EXPECT_THAT(out, HasSubstr("unknown scheme 'ftp'"));
   EXPECT_THAT(out, HasSubstr("jsonl:PATH"));  // the schemes that exist
+}
+
+// A mistyped command or option is called unknown, with the nearest real
+// name, and exits 3 (a usage error): not "A subcommand is required" nor
+// "--new is required" nor "arguments were not expected".
+TEST(CliTest, MistypedCommandsAndOptionsAreCalledUnknownWithASuggestion) {
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"valdate --old jsonl:a --new jsonl:b",
+       "error: unknown command 'valdate'; did you mean 'validate'?"},
+      {"validate --old jsonl:a --neww jsonl:b",
+       "error: unknown option '--neww' for 'vecgate validate'; did you mean '--new'?"},
+      {"validate --old jsonl:a --new jsonl:b --report-dri r",
+       "error: unknown option '--report-dri' for 'vecgate validate'; did you mean "
+       "'--report-dir'?"},
+      {"fixtures lod --store jsonl:x",
+       "error: unknown command 'lod' for 'vecgate fixtures'; did you mean 'load'?"},
+      {"snapshot lst", "did you mean 'list'?"},
+      {"--jsn inspect --store jsonl:x", "unknown option '--jsn' for 'vecgate'; did you mean "
+                                        "'--json'?"},
+      {"inspect --store jsonl:x --quite", "did you mean '--quiet'?"},  // a global option
+      {"frobnicate", "unknown command 'frobnicate'; the commands are: validate, bench"},
+  };
+  for (const Case& c : cases) {
+    std::string out;
+    EXPECT_EQ(RunCommand(Vecgate() + " " + c.args, &out), 3) << c.args << "\n" << out;
+    EXPECT_THAT(out, HasSubstr(c.says)) << c.args;
+    EXPECT_THAT(out, Not(HasSubstr("is required"))) << c.args;
+    EXPECT_THAT(out, Not(HasSubstr("were not expected"))) << c.args;
+  }
+  // Values are not options: a negative number or a path goes through.
+  std::string out;
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --store jsonl:/nonexistent/x.jsonl", &out), 3);
+  EXPECT_THAT(out, Not(HasSubstr("unknown")));
+}
+
+// Every command's help shows the global options, and the counts and lists
+// in help and errors come from the registries: the check catalogue and the
+// store schemes.
+TEST(CliTest, HelpShowsGlobalOptionsAndCountsFromTheRegistries) {
+  std::string top;
+  ASSERT_EQ(RunCommand(Vecgate() + " --help", &top), 0);
+  size_t on_by_default = 0;
+  std::string names;
+  for (const CheckInfo& check : AllChecks()) {
+    if (!check.on_by_default) continue;
+    ++on_by_default;
+    names += (names.empty() ? "" : ", ") + std::string(check.name);
+  }
+  ASSERT_EQ(on_by_default, 9u) << "the words below say nine";
+  EXPECT_THAT(top, HasSubstr("nine checks"));
+  EXPECT_THAT(top, Not(HasSubstr("eight checks")));
+  EXPECT_THAT(top, HasSubstr("postgresql://"));
+  std::string validate;
+  ASSERT_EQ(RunCommand(Vecgate() + " validate --help", &validate), 0);
+  EXPECT_THAT(validate, HasSubstr("Checks run by default (nine): " + names + "."));
+  EXPECT_THAT(validate, HasSubstr("query_performance"));
+  EXPECT_THAT(validate, HasSubstr("--allow-same-store"));
+  for (const char* command : {"validate", "inspect", "fixtures load", "snapshot create",
+                              "rollback", "audit-log", "bench"}) {
+    std::string out;
+    ASSERT_EQ(RunCommand(Vecgate() + " " + command + " --help", &out), 0) << command;
+    EXPECT_THAT(out, HasSubstr("Global options (before or after the command):")) << command;
+    for (const char* global : {"--json", "--quiet", "--timeout"}) {
+      EXPECT_THAT(out, HasSubstr(global)) << command;
+    }
+  }
+  // A missing store URI lists every registered scheme.
+  std::string out;
+  EXPECT_EQ(RunCommand("env -u CHROMADB_URL " + Vecgate() + " inspect", &out), 3);
+  for (const char* scheme : {"chroma://HOST:PORT", "jsonl:PATH", "postgresql://", "snapshot:ID"}) {
+    EXPECT_THAT(out, HasSubstr(scheme));
+  }
+  EXPECT_EQ(RunCommand(Vecgate() + " inspect --store ftp://x", &out), 3);
+  EXPECT_THAT(out, HasSubstr("postgresql://[USER@]HOST[:PORT]/DATABASE"));
 }
 
 TEST(CliTest, GlobalOptionsGoBeforeOrAfterTheSubcommand) {
@@ -164,6 +243,59 @@ TEST(CliTest, FixturesLoadThenInspectReadsTheCountsBack) {
   ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri + " --scale 0.02", &out),
             3)
       << "loading twice must refuse, not duplicate";
+  EXPECT_THAT(out, HasSubstr("--replace"));
+}
+
+// --replace drops the fixture collections it would write and writes them
+// afresh: the clean corpus replaces the real-shaped one, nothing doubles,
+// and a collection of another name is left alone.
+TEST(CliTest, FixturesLoadAndMigrateReplaceTheCollectionsTheyWrite) {
+  std::string uri = ChromaTestServer::Get().NewDatabaseUri("cli_replace");
+  std::string dst = ChromaTestServer::Get().NewDatabaseUri("cli_replace_dst");
+  std::string out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri +
+                           " --scale 0.02 --dimension 8",
+                       &out),
+            0)
+      << out;
+  auto other = OpenStore(uri, OpenOptions());
+  ASSERT_TRUE(other.ok());
+  CollectionInfo keep;
+  keep.name = "not_a_fixture";
+  keep.dimension = 8;
+  ASSERT_TRUE((*other)->CreateCollection(keep).ok());
+
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri +
+                           " --clean --scale 0.02 --dimension 8",
+                       &out),
+            3);
+  EXPECT_THAT(out, HasSubstr("already exists"));
+  EXPECT_THAT(out, HasSubstr("add --replace"));
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures load --store " + uri +
+                           " --clean --replace --scale 0.02 --dimension 8",
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("--replace: dropped collection sergio_corpus"));
+  EXPECT_THAT(out, HasSubstr("(clean corpus)"));
+  ASSERT_EQ(RunCommand(Vecgate() + " --json inspect --store " + uri, &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("\"total\": 197"));
+  EXPECT_THAT(out, HasSubstr("not_a_fixture"));
+
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures migrate --from " + uri + " --to " + dst, &out), 0)
+      << out;
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures migrate --from " + uri + " --to " + dst +
+                           " --inject drop:0.1",
+                       &out),
+            3);
+  EXPECT_THAT(out, HasSubstr("--replace"));
+  ASSERT_EQ(RunCommand(Vecgate() + " fixtures migrate --replace --from " + uri + " --to " + dst +
+                           " --inject drop:0.1",
+                       &out),
+            0)
+      << out;
+  ASSERT_EQ(RunCommand(Vecgate() + " --json inspect --store " + dst, &out), 0) << out;
+  EXPECT_THAT(out, Not(HasSubstr("\"total\": 197"))) << "the faulty copy replaced the clean one";
 }
 
 TEST(CliTest, FixturesMigrateWritesTheFaultLog) {

@@ -96,7 +96,7 @@ TEST(ReadmeTest, WalkthroughsRunAgainstRealChromaAndPgvector) {
                       &out);
   ASSERT_EQ(rc, 0) << out;
   EXPECT_THAT(out, HasSubstr("gate exit code 2")) << out;  // the faulty migration FAILED
-  EXPECT_THAT(out, HasSubstr("Rollback: restored")) << out;
+  EXPECT_THAT(out, HasSubstr("Rollback: performed")) << out;
   // and after the rollback it passes (--json after the subcommand)
   EXPECT_THAT(out, HasSubstr("\"overall_status\": \"PASSED\"")) << out;
   std::string listing;

@@ -20,6 +20,8 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -270,14 +272,15 @@ TEST(ValidateCliTest, CleanMigrationPassesAndWritesAllThreeReports) {
   EXPECT_EQ(report.value("schema_version", 0), 2);
   EXPECT_EQ(report.value("overall_status", ""), "PASSED");
   EXPECT_EQ(report.value("rollback_triggered", true), false);
+  EXPECT_EQ(report.value("rollback_performed", true), false);
   ASSERT_TRUE(report.contains("checks"));
-  EXPECT_GE(report["checks"].size(), 8u);  // the eight, plus any the suite adds
+  EXPECT_GE(report["checks"].size(), 9u);  // the nine, plus any the suite adds
   // Store descriptions, without anything that looks like a credential.
   EXPECT_THAT(report.dump(), HasSubstr(ChromaTestServer::Get().HostPort()));
 
   const std::string md = ReadFile(reports + "/validation_report.md");
   EXPECT_THAT(md, HasSubstr("PASSED"));
-  EXPECT_THAT(md, HasSubstr("Rollback triggered"));
+  EXPECT_THAT(md, HasSubstr("Rollback: not needed"));
   const std::string junit_path = reports + "/validation_report.junit.xml";
   ASSERT_TRUE(Exists(junit_path));
   std::string xml_out;
@@ -558,11 +561,45 @@ TEST(ValidateCliTest, JsonOnExitThreePrintsTheErrorReport) {
   ExpectErrorReports(reports);
 }
 
-TEST(ValidateCliTest, SameStoreOnBothSidesWarnsInEveryReport) {
+// The same store on both sides compares it with itself and would pass
+// whatever the migration did: refused (exit 3, an ERROR report) however the
+// two URIs spell it, before either store is opened.
+TEST(ValidateCliTest, SameStoreOnBothSidesIsRefusedHoweverTheUrisSpellIt) {
+  const std::string port = std::to_string(ChromaTestServer::Get().port());
+  const std::string uri = CleanPair().old_uri;  // chroma://127.0.0.1:PORT/default_tenant/DB
+  const std::string path = uri.substr(uri.find('/', std::string("chroma://").size()));
+  const std::vector<std::pair<std::string, std::string>> same = {
+      {uri, uri},
+      {uri, "chroma://LocalHost:" + port + path},             // host case, loopback names
+      {uri, "http://127.0.0.1:" + port + path},               // Chroma's own URL form
+      {"chroma://127.0.0.1:" + port, "chroma://127.0.0.1:" + port +
+                                         "/default_tenant/default_database"},  // defaults
+      {"postgresql://postgres@Db.Example:5432/app", "postgresql://reader@db.example/app"
+                                                    "?schema=public&layout=tables"},
+  };
+  for (const auto& [old_uri, new_uri] : same) {
+    TempDir dir;
+    const std::string reports = dir.path() + "/reports";
+    CliRun run = Validate("--old '" + old_uri + "' --new '" + new_uri + "' --report-dir " +
+                          reports);
+    EXPECT_EQ(run.exit_code, 3) << old_uri << " vs " << new_uri << "\n" << run.all();
+    EXPECT_THAT(run.err, HasSubstr("--old and --new name the same store")) << new_uri;
+    EXPECT_THAT(run.err, HasSubstr("--allow-same-store")) << new_uri;
+    ExpectErrorReports(reports, "the same store");
+  }
+  // Different databases, schemas or hosts are not the same store.
+  TempDir dir;
+  CliRun other = Validate("--old postgresql://h/app?schema=a --new postgresql://h/app?schema=b "
+                          "--timeout 2 --report-dir " + dir.path() + "/r");
+  EXPECT_THAT(other.err, Not(HasSubstr("the same store"))) << other.all();
+}
+
+TEST(ValidateCliTest, SameStoreWithAllowSameStoreRunsWithANoteInEveryReport) {
   TempDir dir;
   const std::string reports = dir.path() + "/reports";
   const std::string uri = CleanPair().old_uri;
-  CliRun run = Validate("--old " + uri + " --new " + uri + " --report-dir " + reports);
+  CliRun run = Validate("--old " + uri + " --new " + uri + " --allow-same-store --report-dir " +
+                        reports);
   // The checks run (a store compared with itself passes them) ...
   EXPECT_EQ(run.exit_code, 0) << run.all();
   // ... but nobody can miss that this run could not see a migration.
