@@ -13,7 +13,8 @@ packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev
-  libre2-dev postgresql-15)
+  libre2-dev postgresql-15 libxml2-utils)
+# libxml2-utils: xmllint, which the tests use to validate JUnit reports.
 # postgresql-15: a PostgreSQL that checks passwords, for the credentials
 # tests (tools/postgres/start.sh); the other tests use PGlite.
 if [ "${1:-}" = "--bench" ]; then
