@@ -124,7 +124,7 @@ function mulberry32(seed) {
 const isNumber = (v) => typeof v === "number";
 
 // Applies the faults in place and returns {fault: [old ids]}, as
-// chroma_source.InjectFaults: round(fraction * count) records a fault, from
+// chroma_source.inject_faults: round(fraction * count) records a fault, from
 // one seeded shuffle, no record twice; drop leaves it out, replace_vector
 // gives it the vector of the next record in the shuffle whose vector
 // differs, stringify turns its first numeric metadata value (by key) into a

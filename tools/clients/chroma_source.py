@@ -2,8 +2,8 @@
 line, reading one Chroma collection with the official client, and the
 faults a test asks for.
 
-A writer (langchain_writer.py, llamaindex_writer.py) calls ParseArgs(), then
-ReadCollection(), then InjectFaults(), and hands the records to its
+A writer (langchain_writer.py, llamaindex_writer.py) calls parse_args(), then
+read_collection(), then inject_faults(), and hands the records to its
 library's own vector store API with the embeddings Chroma holds (nothing is
 embedded again). Every record is held in memory: the writers are for test
 corpora (tens of thousands of records), not for production migrations.
@@ -40,7 +40,7 @@ class Collection:
     embeddings: list = field(default_factory=list)
 
 
-def ParseArgs(description):
+def parse_args(description):
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--chroma", required=True, help="Chroma URL, http://HOST:PORT")
     parser.add_argument("--tenant", default="default_tenant")
@@ -55,12 +55,12 @@ def ParseArgs(description):
     parser.add_argument("--id-key", default=DEFAULT_ID_KEY,
                         help="metadata key for Chroma's id where the library makes its own ids")
     args = parser.parse_args()
-    args.faults = ParseFaults(parser, args.inject)
+    args.faults = parse_faults(parser, args.inject)
     args.target = args.target or args.collection
     return args
 
 
-def ParseFaults(parser, text):
+def parse_faults(parser, text):
     faults = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         name, _, fraction = item.partition(":")
@@ -75,7 +75,7 @@ def ParseFaults(parser, text):
     return faults
 
 
-def _Space(collection):
+def _space(collection):
     configuration = getattr(collection, "configuration", None) or {}
     hnsw = configuration.get("hnsw") if isinstance(configuration, dict) else None
     if isinstance(hnsw, dict) and hnsw.get("space"):
@@ -83,7 +83,7 @@ def _Space(collection):
     return (collection.metadata or {}).get("hnsw:space", "l2")
 
 
-def ReadCollection(args):
+def read_collection(args):
     """Every record of --collection, read page by page by the official client."""
     import chromadb
 
@@ -93,7 +93,7 @@ def ReadCollection(args):
                                  database=args.database)
     source = client.get_collection(args.collection)
     result = Collection(name=source.name, metadata=dict(source.metadata or {}),
-                        space=_Space(source), dimension=0)
+                        space=_space(source), dimension=0)
     offset = 0
     while True:
         page = source.get(include=["embeddings", "documents", "metadatas"],
@@ -111,11 +111,11 @@ def ReadCollection(args):
     return result
 
 
-def _IsNumber(value):
+def _is_number(value):
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def InjectFaults(records, faults, seed):
+def inject_faults(records, faults, seed):
     """Applies the faults in place and returns {fault: [old ids]}.
 
     Each fault takes round(fraction * count) records, drawn without
@@ -131,8 +131,9 @@ def InjectFaults(records, faults, seed):
     affected = {name: [] for name in FAULTS if name in faults}
     taken = set()
 
-    def Take(name, eligible):
-        want = round(faults[name] * len(records.ids))
+    def take(name, eligible):
+        # Half up, as Math.round in chroma_source.mjs (Python rounds half to even).
+        want = int(faults[name] * len(records.ids) + 0.5)
         for i in order:
             if len(affected[name]) == want:
                 break
@@ -141,9 +142,9 @@ def InjectFaults(records, faults, seed):
                 affected[name].append(i)
 
     if "drop" in faults:
-        Take("drop", lambda i: True)
+        take("drop", lambda i: True)
     if "replace_vector" in faults:
-        Take("replace_vector", lambda i: True)
+        take("replace_vector", lambda i: True)
         original = list(records.embeddings)
         position = {i: p for p, i in enumerate(order)}
         for i in affected["replace_vector"]:
@@ -154,10 +155,10 @@ def InjectFaults(records, faults, seed):
             donor = next((j for j in after if original[j] != original[i]), i)
             records.embeddings[i] = list(original[donor])
     if "stringify" in faults:
-        Take("stringify", lambda i: any(_IsNumber(v) for v in records.metadatas[i].values()))
+        take("stringify", lambda i: any(_is_number(v) for v in records.metadatas[i].values()))
         for i in affected["stringify"]:
             metadata = records.metadatas[i]
-            key = sorted(k for k, v in metadata.items() if _IsNumber(v))[0]
+            key = sorted(k for k, v in metadata.items() if _is_number(v))[0]
             metadata[key] = str(metadata[key])
 
     old_ids = list(records.ids)
@@ -170,7 +171,7 @@ def InjectFaults(records, faults, seed):
     return {name: sorted(old_ids[i] for i in indexes) for name, indexes in affected.items()}
 
 
-def WriteFaultLog(path, affected):
+def write_fault_log(path, affected):
     if not path:
         return
     with open(path, "w", encoding="utf-8") as out:
@@ -178,5 +179,5 @@ def WriteFaultLog(path, affected):
         out.write("\n")
 
 
-def Progress(message):
+def progress(message):
     print(message, file=sys.stderr, flush=True)

@@ -3,7 +3,7 @@
 langchain_pg_embedding), the way a user of LangChain migrates: the records
 go in through PGVector.add_embeddings with the embeddings Chroma holds.
 
-Usage (see chroma_source.ParseArgs for every option):
+Usage (see chroma_source.parse_args for every option):
   langchain_writer.py --chroma http://127.0.0.1:8000 --database db \\
       --collection docs --pg postgresql://u:p@127.0.0.1:5432/db \\
       [--inject drop:0.02,replace_vector:0.01,stringify:0.03 --seed 1 \\
@@ -44,9 +44,9 @@ class NoEmbeddings(Embeddings):
 
 
 def main():
-    args = chroma_source.ParseArgs(__doc__.splitlines()[0])
-    records = chroma_source.ReadCollection(args)
-    affected = chroma_source.InjectFaults(records, args.faults, args.seed)
+    args = chroma_source.parse_args(__doc__.splitlines()[0])
+    records = chroma_source.read_collection(args)
+    affected = chroma_source.inject_faults(records, args.faults, args.seed)
     # PGlite serves one connection at a time: a pool of exactly one.
     url = args.pg.replace("postgresql://", "postgresql+psycopg://", 1)
     engine = create_engine(url, pool_size=1, max_overflow=0)
@@ -61,8 +61,8 @@ def main():
                              metadatas=records.metadatas[start:end],
                              ids=records.ids[start:end])
     engine.dispose()
-    chroma_source.WriteFaultLog(args.fault_log, affected)
-    chroma_source.Progress(f"langchain_writer: {len(records.ids)} records of {args.collection} "
+    chroma_source.write_fault_log(args.fault_log, affected)
+    chroma_source.progress(f"langchain_writer: {len(records.ids)} records of {args.collection} "
                            f"into collection {args.target}")
     return 0
 

@@ -5,7 +5,7 @@ TextNode carrying the embedding Chroma holds, added with
 PGVectorStore.add; the store's own HNSW index is made through its
 hnsw_kwargs, in the collection's distance space.
 
-Usage: as langchain_writer.py (chroma_source.ParseArgs has every option).
+Usage: as langchain_writer.py (chroma_source.parse_args has every option).
 The table is data_ plus --target (default: the collection's name);
 LlamaIndex lower-cases it as PostgreSQL does.
 
@@ -29,9 +29,9 @@ OPS = {"cosine": "vector_cosine_ops", "l2": "vector_l2_ops", "ip": "vector_ip_op
 
 
 def main():
-    args = chroma_source.ParseArgs(__doc__.splitlines()[0])
-    records = chroma_source.ReadCollection(args)
-    affected = chroma_source.InjectFaults(records, args.faults, args.seed)
+    args = chroma_source.parse_args(__doc__.splitlines()[0])
+    records = chroma_source.read_collection(args)
+    affected = chroma_source.inject_faults(records, args.faults, args.seed)
     rest = args.pg.split("://", 1)[1]
     store = PGVectorStore(
         connection_string="postgresql+psycopg2://" + rest,
@@ -50,8 +50,8 @@ def main():
                      records.metadatas[start:end], records.embeddings[start:end])]
         store.add(nodes)
     store._engine.dispose()  # the store has no public close for its sync engine
-    chroma_source.WriteFaultLog(args.fault_log, affected)
-    chroma_source.Progress(f"llamaindex_writer: {len(records.ids)} records of {args.collection} "
+    chroma_source.write_fault_log(args.fault_log, affected)
+    chroma_source.progress(f"llamaindex_writer: {len(records.ids)} records of {args.collection} "
                            f"into table data_{args.target}")
     return 0
 
