@@ -179,7 +179,7 @@ TEST(ChromaStoreTest, TokensNeverAppearInErrors) {
 TEST(ChromaStoreTest, AServerThatDiesMidStreamFailsTheScan) {
   // A server of this test's own, so killing it does not disturb the others.
   TempDir dir;
-  testing::ServerProcess server("chroma");
+  testing::ServerProcess server(testing::ChromaServerTool());
   std::string error;
   ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
   const int port = server.port();

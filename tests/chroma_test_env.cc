@@ -24,8 +24,20 @@ bool Heartbeat(int port) {
 
 }  // namespace
 
+std::string ChromaServerTool() {
+  const char* server = std::getenv("VECGATE_TEST_CHROMA_SERVER");
+  if (server == nullptr || *server == '\0') return "chroma";
+  const std::string tool = server;
+  if (tool != "chroma" && tool != "chroma15") {
+    Die("VECGATE_TEST_CHROMA_SERVER is '" + tool + "'; it must be chroma or chroma15");
+  }
+  return tool;
+}
+
+bool TestingChroma15() { return ChromaServerTool() == "chroma15"; }
+
 ChromaTestServer::ChromaTestServer()
-    : server_("chroma", "VECGATE_TEST_CHROMA_STATE", Heartbeat) {}
+    : server_(ChromaServerTool(), "VECGATE_TEST_CHROMA_STATE", Heartbeat) {}
 
 ChromaTestServer& ChromaTestServer::Get() {
   static ChromaTestServer* server = [] {

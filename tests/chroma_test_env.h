@@ -5,6 +5,13 @@
 // when a test binary runs by hand, one started on a free port for this
 // process and stopped at exit. Each test gets a fresh database on it so tests
 // can run in parallel without seeing each other's collections.
+//
+// Two Chroma servers are tested: tools/chroma (the pinned npm Chroma, whose
+// server reports 1.0.0; the default) and tools/chroma15 (Chroma 1.5.9, `chroma
+// run` of the pinned Python venv), chosen by VECGATE_TEST_CHROMA_SERVER
+// (`chroma` or `chroma15`). tests/CMakeLists.txt registers the tests that
+// must hold on both twice, the second time as chroma15.* with the chroma15
+// fixture.
 #ifndef VECGATE_TESTS_CHROMA_TEST_ENV_H_
 #define VECGATE_TESTS_CHROMA_TEST_ENV_H_
 
@@ -28,6 +35,14 @@
 #endif
 
 namespace vecgate::testing {
+
+// "chroma15" when VECGATE_TEST_CHROMA_SERVER says so, else "chroma": the
+// folder of tools/ whose server the tests use. Any other value aborts the
+// test program.
+std::string ChromaServerTool();
+// True when the tests run against Chroma 1.5.9 (tools/chroma15): for the
+// few tests that skip a difference of that server, naming it.
+bool TestingChroma15();
 
 class ChromaTestServer {
  public:

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # CTest fixture: starts one real server for the whole test run and stops it.
-#   server_fixture.sh chroma|pglite start STATE_DIR  -> STATE_DIR/port, STATE_DIR/pid
-#   server_fixture.sh chroma|pglite stop STATE_DIR
-# chroma is the pinned Chroma, pglite the pinned PGlite (PostgreSQL with
-# pgvector), each through its tools/NAME/start.sh. Tests find STATE_DIR in
-# VECGATE_TEST_CHROMA_STATE / VECGATE_TEST_PGLITE_STATE and each works in a
-# database or schema of its own, so tests may run in parallel on one server.
+#   server_fixture.sh SERVER start STATE_DIR  -> STATE_DIR/port, STATE_DIR/pid
+#   server_fixture.sh SERVER stop STATE_DIR
+# SERVER is chroma (the pinned npm Chroma), chroma15 (Chroma 1.5.9 of the
+# pinned Python venv) or pglite (the pinned PGlite, PostgreSQL with
+# pgvector), each through its tools/SERVER/start.sh. Tests find STATE_DIR in
+# VECGATE_TEST_CHROMA_STATE (either Chroma; VECGATE_TEST_CHROMA_SERVER says
+# which) / VECGATE_TEST_PGLITE_STATE and each works in a database or schema
+# of its own, so tests may run in parallel on one server.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-server=${1:?chroma|pglite}
+server=${1:?chroma|chroma15|pglite}
 cmd=${2:?start|stop}
 state=${3:?STATE_DIR}
 case "$server" in
   chroma) name=Chroma ;;
+  chroma15) name="Chroma 1.5.9" ;;
   pglite) name=PGlite ;;
-  *) echo "usage: $0 chroma|pglite start|stop STATE_DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 chroma|chroma15|pglite start|stop STATE_DIR" >&2; exit 2 ;;
 esac
 tools=$here/tools/$server
 case "$cmd" in
@@ -33,5 +36,5 @@ case "$cmd" in
       rm -f "$state/pid" "$state/port"
     fi
     ;;
-  *) echo "usage: $0 chroma|pglite start|stop STATE_DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 chroma|chroma15|pglite start|stop STATE_DIR" >&2; exit 2 ;;
 esac

@@ -65,7 +65,7 @@ bool ServerProcess::Start(const std::string& data_dir, std::string* error) {
                           Tool(tool_, "start.sh") + " " + data_dir;
   if (RunCommand(cmd, &out) != 0) {
     *error = "could not start the " + tool_ + " server (" + cmd + "):\n" + out +
-             "\nRun `make setup` (npm ci in tools/" + tool_ + ") first.";
+             "\nRun `make setup` (tools/setup.sh installs tools/" + tool_ + "'s server) first.";
     return false;
   }
   // start.sh prints "PORT PID" as its last line.

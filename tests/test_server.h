@@ -30,9 +30,9 @@ class TempDir {
 // environment that cannot be had, which no test could pass without.
 [[noreturn]] void DieOfSetup(const std::string& server, const std::string& message);
 
-// A server of tools/TOOL ("chroma", "pglite") started by its start.sh on a
-// free port, tied to this process (WATCH_PID: it stops if the test program
-// dies), stopped by Stop() or at destruction.
+// A server of tools/TOOL ("chroma", "chroma15", "pglite") started by its
+// start.sh on a free port, tied to this process (WATCH_PID: it stops if the
+// test program dies), stopped by Stop() or at destruction.
 class ServerProcess {
  public:
   explicit ServerProcess(std::string tool) : tool_(std::move(tool)) {}

@@ -1,7 +1,7 @@
-# Shared by the start.sh and stop.sh scripts of tools/chroma, tools/pglite
-# and tools/postgres (sourced, not run). Each server is started with setsid,
-# so it leads a process group of its own: stop_group ends it and any child
-# it spawned, and a test runner's signals do not reach it twice.
+# Shared by the start.sh and stop.sh scripts of tools/chroma, tools/chroma15,
+# tools/pglite and tools/postgres (sourced, not run). Each server is started
+# with setsid, so it leads a process group of its own: stop_group ends it and
+# any child it spawned, and a test runner's signals do not reach it twice.
 
 # Prints a free TCP port on 127.0.0.1 (node is there for the npm servers).
 free_port() {

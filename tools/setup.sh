@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs what vecgate needs to build, test and demo on Debian 12, and only
 # what is missing: Debian packages via apt-get (as root, or with sudo), and
-# the pinned Chroma server via `npm ci` in tools/chroma, and the pinned
-# PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite.
-# Safe to run again.
+# the pinned Chroma server via `npm ci` in tools/chroma, the pinned
+# PostgreSQL test server (PGlite with pgvector) via `npm ci` in tools/pglite,
+# the pinned JS vector-store clients via `npm ci` in tools/jsclients, and the
+# pinned Python venv tools/python/venv (Chroma 1.5.9's `chroma run`, the
+# LangChain and LlamaIndex PostgreSQL stores, pgserver) from
+# tools/python/requirements.txt. Each is redone only when its lock or
+# requirements file changed (a sha256 stamp). Safe to run again.
 # Usage: tools/setup.sh [--bench | --fuzz]   (--bench adds the benchmark-only
 # peers; --fuzz adds clang and its libFuzzer/sanitizer runtimes for make fuzz)
 set -euo pipefail
@@ -13,7 +17,7 @@ packages=(build-essential cmake pkg-config curl ca-certificates
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libeigen3-dev zlib1g-dev libssl-dev
   libcurl4-openssl-dev libpq-dev libcli11-dev libsimdjson-dev libdeflate-dev libxxhash-dev
-  libre2-dev postgresql-15 libxml2-utils)
+  libre2-dev postgresql-15 libxml2-utils python3 python3-venv)
 # libxml2-utils: xmllint, which the tests use to validate JUnit reports.
 # postgresql-15: a PostgreSQL that checks passwords, for the credentials
 # tests (tools/postgres/start.sh); the other tests use PGlite.
@@ -57,5 +61,32 @@ want=$(sha256sum "$pglite/package-lock.json" | cut -d' ' -f1)
 if [ ! -x "$pglite/node_modules/.bin/pglite-server" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing the pinned PGlite server (npm ci in tools/pglite)"
   (cd "$pglite" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+fi
+
+# The JS clients of tools/clients (LangChain, LlamaIndex, pg, chromadb).
+jsclients="$root/tools/jsclients"
+stamp="$jsclients/node_modules/.vecgate-lock-sha"
+want=$(sha256sum "$jsclients/package-lock.json" | cut -d' ' -f1)
+if [ ! -d "$jsclients/node_modules/@langchain/community" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the pinned JS clients (npm ci in tools/jsclients)"
+  (cd "$jsclients" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$want" >"$stamp"
+fi
+
+# The Python venv: Debian's python3 (not whatever python3 comes first on
+# PATH), every package pinned in requirements.txt. A changed requirements
+# file makes a new venv rather than upgrading in place, so nothing unpinned
+# is left over.
+python="$root/tools/python"
+venv="$python/venv"
+stamp="$venv/.vecgate-requirements-sha"
+want=$(sha256sum "$python/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/chroma" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing the pinned Python venv (tools/python/venv)"
+  rm -rf "$venv"
+  /usr/bin/python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-input \
+    -r "$python/requirements.txt"
   echo "$want" >"$stamp"
 fi
