@@ -102,6 +102,7 @@ Runner SetupAuditLog(CLI::App& app, const GlobalOptions& global);
 Runner SetupStatus(CLI::App& app, const GlobalOptions& global);
 Runner SetupHealthCheck(CLI::App& app, const GlobalOptions& global);
 Runner SetupBench(CLI::App& app, const GlobalOptions& global);
+Runner SetupDiff(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace vecgate::cli
 

@@ -23,6 +23,7 @@ const Subcommand kSubcommands[] = {
      SetupValidate},
     {"bench", "Query latency p50/p95/p99 and throughput of old vs new, with a verdict",
      SetupBench},
+    {"diff", "Show one record from both stores and what changed in it", SetupDiff},
     {"inspect", "List a store's collections with their counts, space and dimension",
      SetupInspect},
     {"fixtures", "Generate, load or fault-inject the bundled fixture corpus",

@@ -88,6 +88,11 @@ class Store {
   // at once for a file store whose Get reads the whole collection.
   virtual size_t get_batch_size() const { return 100; }
 
+  // What to check when the store shows no collections at all, for the
+  // error that says so ("check the URI's tenant and database" for Chroma,
+  // its schema and layout for PostgreSQL).
+  virtual std::string EmptyStoreHint() const { return "check the URI"; }
+
   // --- Writable stores. The defaults return Unimplemented. ---
   virtual bool writable() const { return false; }
   // AlreadyExists if a collection of that name exists.

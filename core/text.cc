@@ -259,4 +259,45 @@ std::string DumpJson(const nlohmann::json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+namespace {
+
+// Byte offsets of each code point start in `text`, plus text.size().
+std::vector<size_t> CodePointStarts(std::string_view text) {
+  std::vector<size_t> starts;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) starts.push_back(i);
+  }
+  starts.push_back(text.size());
+  return starts;
+}
+
+std::string Snippet(std::string_view text, const std::vector<size_t>& starts, size_t at,
+                    size_t context) {
+  const size_t chars = starts.size() - 1;
+  const size_t begin = at > context ? at - context : 0;
+  const size_t end = std::min(chars, at + context);
+  std::string out = begin > 0 ? "..." : "";
+  out += Printable(text.substr(starts[begin], starts[end] - starts[begin]), true);
+  if (end < chars) out += "...";
+  return out;
+}
+
+}  // namespace
+
+TextDifference FirstDifference(std::string_view old_text, std::string_view new_text,
+                               size_t context) {
+  TextDifference d;
+  if (old_text == new_text) return d;
+  const std::vector<size_t> a = CodePointStarts(old_text), b = CodePointStarts(new_text);
+  size_t k = 0;
+  while (k + 1 < a.size() && k + 1 < b.size() &&
+         old_text.substr(a[k], a[k + 1] - a[k]) == new_text.substr(b[k], b[k + 1] - b[k])) {
+    ++k;
+  }
+  d.offset = k;
+  d.old_snippet = Snippet(old_text, a, k, context);
+  d.new_snippet = Snippet(new_text, b, k, context);
+  return d;
+}
+
 }  // namespace vecgate

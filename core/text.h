@@ -86,6 +86,18 @@ Result<nlohmann::json> ParseJsonBounded(std::string_view text, const std::string
                                         const std::string& what_to_do = "",
                                         size_t max_depth = kMaxJsonDepth);
 
+// Where two texts first differ, for showing a change to a person: the
+// offset in characters (UTF-8 code points) of the first difference, and a
+// bounded snippet of each side around it (`context` characters before and
+// after, "..." where cut). Equal texts give offset npos and empty snippets.
+struct TextDifference {
+  size_t offset = std::string::npos;
+  std::string old_snippet;
+  std::string new_snippet;
+};
+TextDifference FirstDifference(std::string_view old_text, std::string_view new_text,
+                               size_t context = 40);
+
 }  // namespace vecgate
 
 #endif  // VECGATE_CORE_TEXT_H_

@@ -33,3 +33,27 @@ TEST(TextTest, SecretsAreRedactedEverywhere) {
 
 }  // namespace
 }  // namespace vecgate
+
+namespace vecgate {
+namespace {
+
+TEST(FirstDifferenceTest, NamesTheCharacterAndShowsBothSidesInContext) {
+  const std::string before = "The migration kept every record of the manual intact.";
+  const std::string after = "The migration kept every record of the manuel intact.";
+  TextDifference d = FirstDifference(before, after, 10);
+  EXPECT_EQ(d.offset, 43u);
+  EXPECT_EQ(d.old_snippet, "...f the manual intact.");
+  EXPECT_EQ(d.new_snippet, "...f the manuel intact.");
+  EXPECT_EQ(FirstDifference(before, before).offset, std::string::npos);
+}
+
+TEST(FirstDifferenceTest, CountsCharactersNotBytesAndKeepsSnippetsPrintable) {
+  TextDifference d = FirstDifference("caf\xc3\xa9 \x1b[31mred", "caf\xc3\xa9 \x1b[32mred", 3);
+  EXPECT_EQ(d.offset, 8u);  // c a f é space ESC [ 3 -> the digit
+  EXPECT_EQ(d.old_snippet.find('\x1b'), std::string::npos) << d.old_snippet;
+  EXPECT_NE(d.old_snippet.find("1"), std::string::npos) << d.old_snippet;
+  EXPECT_NE(d.new_snippet.find("2"), std::string::npos) << d.new_snippet;
+}
+
+}  // namespace
+}  // namespace vecgate

@@ -48,6 +48,7 @@ class MappedStore : public Store {
   MappedStore(Store& inner, IdMapping mapping, std::set<std::string> strip_keys);
 
   std::string Describe() const override { return inner_.Describe(); }
+  std::string EmptyStoreHint() const override { return inner_.EmptyStoreHint(); }
   Result<std::vector<CollectionInfo>> ListCollections() override {
     return inner_.ListCollections();
   }

@@ -399,8 +399,8 @@ Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
                                report.old_store, &report.notes));
   if (groups.empty()) {
     return InvalidArgument(report.old_store +
-                           " has no collections: there is nothing to validate (check the "
-                           "URI's tenant and database)");
+                           " has no collections: there is nothing to validate (" +
+                           old_store.EmptyStoreHint() + ")");
   }
   run.groups = &groups;
 

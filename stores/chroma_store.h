@@ -94,6 +94,9 @@ class ChromaStore : public Store {
                                                const std::string& database);
 
   std::string Describe() const override { return uri_.ToString(); }
+  std::string EmptyStoreHint() const override {
+    return "check the URI's tenant and database";
+  }
 
   Result<std::vector<CollectionInfo>> ListCollections() override;
   Result<CollectionInfo> GetCollection(const std::string& name) override;

@@ -746,6 +746,9 @@ class JsonlStoreImpl : public JsonlStore {
 
   const std::string& path() const override { return path_; }
   std::string Describe() const override { return "jsonl:" + path_; }
+  std::string EmptyStoreHint() const override {
+    return "check the path: the file holds no record and no collection header";
+  }
 
   Result<std::vector<CollectionInfo>> ListCollections() override {
     RETURN_IF_ERROR(CheckExists());

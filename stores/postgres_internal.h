@@ -178,6 +178,9 @@ class PostgresStore : public Store {
   Status Connect();
 
   std::string Describe() const override { return uri_.ToString(); }
+  std::string EmptyStoreHint() const override {
+    return "check the URI's schema= and layout= (schema names are case-sensitive)";
+  }
   Result<std::vector<CollectionInfo>> ListCollections() override;
   Result<CollectionInfo> GetCollection(const std::string& name) override;
   Result<int64_t> Count(const std::string& collection) override;

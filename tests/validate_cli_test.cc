@@ -722,5 +722,42 @@ TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
   ExpectErrorReports(reports, collection);
 }
 
+// `vecgate diff` shows one record from both stores with the change itself:
+// the document's first difference in context (a same-length edit too), a
+// string's old and new value, and numbers compared by value.
+TEST(ValidateCliTest, DiffShowsWhatChangedInOneRecord) {
+  TempDir dir;
+  const std::string old_path = dir.path() + "/old.jsonl", new_path = dir.path() + "/new.jsonl";
+  const std::string doc(200, 'a');
+  std::string edited = doc;
+  edited[120] = 'b';  // same length, one character
+  WriteFile(old_path,
+            "{\"collection\":\"docs\",\"id\":\"chunk-17\",\"document\":\"" + doc +
+                "\",\"metadata\":{\"author\":\"Sergio\",\"score\":1.0},"
+                "\"embedding\":[0.5,0.25]}\n");
+  WriteFile(new_path,
+            "{\"collection\":\"docs\",\"id\":\"chunk-17\",\"document\":\"" + edited +
+                "\",\"metadata\":{\"author\":\"Someone Else\",\"score\":1},"
+                "\"embedding\":[0.5,0.25]}\n");
+  std::string out;
+  const int code = RunCommand(Vecgate() + " diff --old jsonl:" + old_path + " --new jsonl:" +
+                                  new_path + " --id chunk-17",
+                              &out);
+  EXPECT_EQ(code, 2) << out;
+  EXPECT_THAT(out, HasSubstr("200 -> 200 chars, first difference at character 120"));
+  EXPECT_THAT(out, HasSubstr("- ...aaaaa"));
+  EXPECT_THAT(out, HasSubstr("+ ..." + std::string(40, 'a') + "b" + std::string(39, 'a') + "..."));
+  EXPECT_THAT(out, HasSubstr("metadata.author changed: \"Sergio\" -> \"Someone Else\""));
+  EXPECT_THAT(out, Not(HasSubstr("metadata.score")));  // 1.0 and 1 are one value
+
+  // The same record on both sides: exit 0.
+  EXPECT_EQ(RunCommand(Vecgate() + " diff --old jsonl:" + old_path + " --new jsonl:" + old_path +
+                           " --id chunk-17",
+                       &out),
+            0)
+      << out;
+  EXPECT_THAT(out, HasSubstr("the same in both stores"));
+}
+
 }  // namespace
 }  // namespace vecgate
