@@ -1,5 +1,5 @@
 // `vecgate audit-log`, `vecgate status` and `vecgate health-check`: the
-// operator's view of a snapshot directory (after the seed's CLI wrapper).
+// operator's view of a snapshot directory.
 #include <algorithm>
 #include <cstdio>
 #include <iostream>

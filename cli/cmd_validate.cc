@@ -11,7 +11,7 @@
 #include "cli/progress.h"
 #include "core/text.h"
 #include "harness/runner.h"
-#include "snapshot/gate_rollback.h"
+#include "gate/gate_rollback.h"
 #include "snapshot/manifest.h"
 #include "snapshot/snapshot.h"
 #include "reports/report.h"

@@ -7,19 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/env_test_util.h"
+#include "testutil/bad_sector_env.h"
+#include "testutil/temp_dir.h"
 
 namespace vecgate {
 namespace {
 
-std::string TempDir() {
-  char tmpl[] = "/tmp/vecgate_env_XXXXXX";
-  return ::mkdtemp(tmpl);
-}
+using testutil::TempDir;
 
 TEST(EnvTest, WriteFileAtomicallyReplacesContentAndLeavesNoTemp) {
   Env* env = Env::Default();
-  std::string dir = TempDir();
+  TempDir tmp;
+  std::string dir = tmp.path();
   std::string path = dir + "/a.json";
   ASSERT_TRUE(WriteFileAtomically(env, path, "first").ok());
   ASSERT_TRUE(WriteFileAtomically(env, path, "second").ok());
@@ -33,13 +32,14 @@ TEST(EnvTest, WriteFileAtomicallyReplacesContentAndLeavesNoTemp) {
 // succeed, reads that reach it fail through both kinds of handle once armed,
 // and other files are untouched.
 TEST(EnvTest, BadSectorEnvFailsReadsThatReachTheBadByteOnceArmed) {
-  std::string dir = TempDir();
+  TempDir tmp;
+  std::string dir = tmp.path();
   const std::string path = dir + "/data", other = dir + "/other";
   ASSERT_TRUE(
       WriteFileAtomically(Env::Default(), path, std::string(100, 'x')).ok());
   ASSERT_TRUE(
       WriteFileAtomically(Env::Default(), other, std::string(100, 'y')).ok());
-  testing::BadSectorEnv bad(path, 50, /*armed=*/false);
+  testutil::BadSectorEnv bad(path, 50, /*armed=*/false);
   char buffer[100];
   size_t got = 0;
 
@@ -72,7 +72,8 @@ TEST(EnvTest, MissingFileIsNotFoundWithItsPath) {
 
 TEST(EnvTest, SecondLockerWaitsThenIsRefusedWithTheHolder) {
   Env* env = Env::Default();
-  std::string path = TempDir() + "/LOCK";
+  TempDir tmp;
+  std::string path = tmp.File("LOCK");
   auto held = env->LockFile(path, 0);
   ASSERT_TRUE(held.ok());
   pid_t child = ::fork();
@@ -89,7 +90,8 @@ TEST(EnvTest, SecondLockerWaitsThenIsRefusedWithTheHolder) {
 }
 
 TEST(EnvTest, LockOfAKilledProcessIsReleased) {
-  std::string path = TempDir() + "/LOCK";
+  TempDir tmp;
+  std::string path = tmp.File("LOCK");
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
   pid_t child = ::fork();

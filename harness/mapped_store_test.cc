@@ -7,13 +7,13 @@
 
 #include "harness/mapped_store.h"
 #include "harness/runner.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::MakeBatch;
-using testing_util::MemoryStore;
+using testutil::MakeBatch;
+using testutil::MemoryStore;
 
 TEST(Uuid5Test, MatchesRfc4122) {
   // Python: uuid.uuid5(uuid.NAMESPACE_DNS, "python.org")

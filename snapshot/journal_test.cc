@@ -18,7 +18,7 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing_util::TempDir;
+using testutil::TempDir;
 
 constexpr JournalPhase kAllPhases[] = {JournalPhase::kPending, JournalPhase::kRenamedAside,
                                        JournalPhase::kCreated, JournalPhase::kRestored,

@@ -26,10 +26,10 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using testing_util::Fill;
-using testing_util::RollbackStore;
-using testing_util::TempDir;
-using testing_util::TestEnv;
+using testutil::Fill;
+using testutil::RollbackStore;
+using testutil::TempDir;
+using testutil::TestEnv;
 
 constexpr int64_t kDay = 86400;
 constexpr int64_t kNow = 1796083200;  // 2026-12-01T00:00:00Z
@@ -96,7 +96,7 @@ class CleanupTest : public ::testing::Test {
     Fill(source_, "b", 2);
     for (int days : {3, 2, 1}) {
       env_.set_now(kNow - days * kDay);
-      ids_.push_back(testing_util::Snapshot(source_, dir_, &env_));
+      ids_.push_back(testutil::Snapshot(source_, dir_, &env_));
       ASSERT_FALSE(ids_.back().empty());
     }
     env_.set_now(kNow);

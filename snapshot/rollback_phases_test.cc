@@ -16,12 +16,12 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing_util::Collection;
-using testing_util::Fill;
-using testing_util::RollbackStore;
-using testing_util::SameCollection;
-using testing_util::TempDir;
-using testing_util::TestEnv;
+using testutil::Collection;
+using testutil::Fill;
+using testutil::RollbackStore;
+using testutil::SameCollection;
+using testutil::TempDir;
+using testutil::TestEnv;
 
 constexpr int64_t kNow = 1796083200;  // 2026-12-01T00:00:00Z
 
@@ -204,7 +204,7 @@ class RollbackPhasesTest : public ::testing::Test {
     dir_ = tmp_.path() + "/snaps";
     Fill(source_, "a", 10);
     Fill(source_, "b", 3);
-    id_ = testing_util::Snapshot(source_, dir_, &env_);
+    id_ = testutil::Snapshot(source_, dir_, &env_);
     ASSERT_FALSE(id_.empty());
     env_.set_now(kNow + 3600);
   }

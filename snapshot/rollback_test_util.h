@@ -20,11 +20,12 @@
 #include "core/env.h"
 #include "core/store.h"
 #include "snapshot/snapshot.h"
-#include "validators/memory_store_test_util.h"
+#include "testutil/memory_store.h"
+#include "testutil/temp_dir.h"
 
-namespace vecgate::testing_util {
+namespace vecgate::testutil {
 
-// The in-memory test store (validators/memory_store_test_util.h) with what
+// The in-memory test store (testutil/memory_store.h) with what
 // rollback needs from a real store: a name of its own, a rename that
 // replaces the collection metadata in the same request (the aside stamp),
 // and, like Chroma, an Add that skips ids the collection already holds, so
@@ -136,22 +137,6 @@ class TestEnv : public EnvWrapper {
   bool failed_ = false;
 };
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "vecgate_snap_XXXXXX");
-    path_ = ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
 // `n` records "ID_0".. of dimension 4 with a document and metadata; `salt`
 // changes every value, for a store that a migration broke.
 inline RecordBatch Records(const std::string& prefix, int n, float salt = 0) {
@@ -223,6 +208,6 @@ inline ::testing::AssertionResult SameCollection(Store& a, Store& b,
   return ::testing::AssertionSuccess();
 }
 
-}  // namespace vecgate::testing_util
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_SNAPSHOT_ROLLBACK_TEST_UTIL_H_

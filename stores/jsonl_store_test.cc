@@ -19,7 +19,8 @@
 #include <vector>
 
 #include "core/env.h"
-#include "core/env_test_util.h"
+#include "testutil/bad_sector_env.h"
+#include "testutil/temp_dir.h"
 
 namespace vecgate {
 namespace {
@@ -28,14 +29,7 @@ using ::testing::HasSubstr;
 
 class JsonlStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/vecgate_jsonl_test_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  std::string PathOf(const std::string& name) const { return dir_ + "/" + name; }
+  std::string PathOf(const std::string& name) const { return tmp_.File(name); }
 
   void WriteText(const std::string& name, const std::string& text) {
     std::ofstream f(PathOf(name), std::ios::binary);
@@ -65,7 +59,7 @@ class JsonlStoreTest : public ::testing::Test {
   // Writes TrickyRecords() to `file`, reopens it and checks every value.
   void RoundTrip(const std::string& file);
 
-  std::string dir_;
+  testutil::TempDir tmp_;
 };
 
 CollectionInfo SampleInfo(const std::string& name, int64_t dim) {
@@ -697,7 +691,7 @@ TEST_F(JsonlStoreTest, ReadFaultsAreIoErrorsNamingTheFileNeverShortResults) {
     }
     const uint64_t size = std::filesystem::file_size(PathOf(name));
     ASSERT_GT(size, 1u << 19) << "reads must fail part way, after a first chunk";
-    testing::BadSectorEnv bad(PathOf(name), size * 3 / 4, /*armed=*/false);
+    testutil::BadSectorEnv bad(PathOf(name), size * 3 / 4, /*armed=*/false);
 
     // Opened before the fault: the scan meets it part way.
     auto opened = OpenJsonlFile(PathOf(name), &bad);

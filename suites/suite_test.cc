@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "suites/checks.h"
+#include "testutil/temp_dir.h"
 
 namespace vecgate {
 namespace {
@@ -30,14 +31,6 @@ std::string SourcePath(const std::string& relative) {
   return std::string(VECGATE_SOURCE_DIR) + "/" + relative;
 }
 
-// A fresh folder under the test temp dir.
-std::string MakeTempDir(const std::string& name) {
-  std::string dir = ::testing::TempDir() + "vecgate_suite_" + name + "_" +
-                    std::to_string(::getpid());
-  std::string command = "mkdir -p '" + dir + "'";
-  EXPECT_EQ(std::system(command.c_str()), 0);
-  return dir;
-}
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -218,7 +211,9 @@ TEST(SuiteFilesTest, ReadmeExampleLoads) {
   size_t end = readme.find("```", start);
   ASSERT_NE(end, std::string::npos);
 
-  const std::string dir = MakeTempDir("readme");
+  testutil::TempDir tmp;
+
+  const std::string& dir = tmp.path();
   WriteFile(dir + "/example.json", readme.substr(start, end - start));
   WriteFile(dir + "/queries.jsonl", "[0.1, 0.2]\n");
   WriteFile(dir + "/citations.txt", "if://paper/attention\n");
@@ -658,7 +653,8 @@ TEST(SuiteBoundsTest, DeepNestingIsRefusedWithItsPosition) {
 }
 
 TEST(SuiteBoundsTest, HugeSuiteFileIsRefusedBeforeReading) {
-  const std::string dir = MakeTempDir("huge");
+  testutil::TempDir tmp;
+  const std::string& dir = tmp.path();
   const std::string path = dir + "/huge.json";
   WriteFile(path, "{\"description\": \"" + std::string(17 << 20, 'x') + "\"}");
   Result<Suite> suite = LoadSuite(path);
@@ -980,7 +976,8 @@ TEST(LoadSuiteTest, MissingFileIsNotFoundWithPath) {
 }
 
 TEST(LoadSuiteTest, ResolvesRegistryAndQueriesRelativeToTheSuiteFile) {
-  const std::string dir = MakeTempDir("relative");
+  testutil::TempDir tmp;
+  const std::string& dir = tmp.path();
   WriteFile(dir + "/registry.txt",
             "# known citations\nif://talk/2019/keynote\n\n  if://book/ch1  \r\n"
             "if://talk/2019/keynote\n");
@@ -1002,7 +999,8 @@ TEST(LoadSuiteTest, ResolvesRegistryAndQueriesRelativeToTheSuiteFile) {
 }
 
 TEST(LoadSuiteTest, ErrorsInAFileNameThatFile) {
-  const std::string dir = MakeTempDir("errors");
+  testutil::TempDir tmp;
+  const std::string& dir = tmp.path();
   WriteFile(dir + "/gate.json",
             R"({"thresholds": {"duplicates": {"fail_percent": "1%"}}})");
   Result<Suite> suite = LoadSuite(dir + "/gate.json");

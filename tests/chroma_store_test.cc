@@ -19,9 +19,9 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 RecordBatch Records(size_t n, size_t d) {
   RecordBatch b;
@@ -179,7 +179,7 @@ TEST(ChromaStoreTest, TokensNeverAppearInErrors) {
 TEST(ChromaStoreTest, AServerThatDiesMidStreamFailsTheScan) {
   // A server of this test's own, so killing it does not disturb the others.
   TempDir dir;
-  testing::ServerProcess server(testing::ChromaServerTool());
+  testutil::ServerProcess server(testutil::ChromaServerTool());
   std::string error;
   ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
   const int port = server.port();

@@ -9,7 +9,7 @@
 
 #include "stores/chroma_store.h"
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 namespace {
 
@@ -78,4 +78,4 @@ std::unique_ptr<Store> ChromaTestServer::NewDatabase(const std::string& hint) {
   return std::move(store).value();
 }
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil

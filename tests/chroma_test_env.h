@@ -34,7 +34,7 @@
 #define VECGATE_TEST_ASAN 0
 #endif
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 // "chroma15" when VECGATE_TEST_CHROMA_SERVER says so, else "chroma": the
 // folder of tools/ whose server the tests use. Any other value aborts the
@@ -68,6 +68,6 @@ class ChromaTestServer {
   SharedServer server_;
 };
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_CHROMA_TEST_ENV_H_

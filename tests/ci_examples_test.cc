@@ -32,9 +32,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -17,9 +17,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string Vecgate() { return VECGATE_CLI; }
 

@@ -28,10 +28,10 @@
 namespace vecgate {
 namespace {
 
-using testing::ChromaTestServer;
-using testing::PostgresTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::PostgresTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 // 50 records at --scale 0.05; 4 % of them dropped is 2.
 constexpr char kCollection[] = "sergio_personality";

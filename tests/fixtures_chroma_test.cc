@@ -25,9 +25,9 @@
 namespace vecgate {
 namespace {
 
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 CorpusOptions SmallCorpus() {
   CorpusOptions options;

@@ -39,35 +39,35 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::ContentFaults;
-using testing::Describe;
-using testing::EventIds;
-using testing::ExpectQuietOutside;
-using testing::ExpectStatus;
-using testing::FaultTestName;
-using testing::FindCheck;
-using testing::FindingIds;
-using testing::GateCorpus;
-using testing::GateRun;
-using testing::GateSuite;
-using testing::GateTarget;
-using testing::IdSet;
-using testing::PrintReportOnFailure;
-using testing::RateFor;
-using testing::RecordFaults;
-using testing::Touched;
+using testutil::ChromaTestServer;
+using testutil::ContentFaults;
+using testutil::Describe;
+using testutil::EventIds;
+using testutil::ExpectQuietOutside;
+using testutil::ExpectStatus;
+using testutil::FaultTestName;
+using testutil::FindCheck;
+using testutil::FindingIds;
+using testutil::GateCorpus;
+using testutil::GateRun;
+using testutil::GateSuite;
+using testutil::GateTarget;
+using testutil::IdSet;
+using testutil::PrintReportOnFailure;
+using testutil::RateFor;
+using testutil::RecordFaults;
+using testutil::Touched;
 
 GateTarget ChromaTarget() {
   GateTarget target;
   target.open = [](const std::string& hint) { return ChromaTestServer::Get().NewDatabase(hint); };
-  target.refuses_non_finite = testing::TestingChroma15();
+  target.refuses_non_finite = testutil::TestingChroma15();
   return target;
 }
 
 void MigrateAndValidate(Store& source, const FaultSpec& spec, const std::string& hint,
                         const Suite& suite, GateRun* run) {
-  testing::MigrateAndValidate(source, ChromaTarget(), spec, hint, suite, run);
+  testutil::MigrateAndValidate(source, ChromaTarget(), spec, hint, suite, run);
 }
 
 // The corpus, loaded once per process into a fresh database and shared by
@@ -76,7 +76,7 @@ class GateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     static Store* const source =
-        testing::LoadGateSource(ChromaTestServer::Get().NewDatabase("gate_src"));
+        testutil::LoadGateSource(ChromaTestServer::Get().NewDatabase("gate_src"));
     ASSERT_NE(source, nullptr) << "the corpus did not load";
     source_ = source;
   }
@@ -88,7 +88,7 @@ TEST_F(GateTest, CleanMigrationPassesAllNineChecks) {
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(MigrateAndValidate(*source_, FaultSpec(), "gate_clean",
                                              GateSuite(), &run));
-  testing::ExpectCleanMigrationPasses(run);
+  testutil::ExpectCleanMigrationPasses(run);
 }
 
 TEST_F(GateTest, PreExistingFailJudgesTheOldDirtAsIfTheMigrationMadeIt) {
@@ -118,7 +118,7 @@ TEST_P(GateFaultTest, RightCheckFailsWithTheLoggedIds) {
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(MigrateAndValidate(
       *source_, spec, std::string("gate_") + FaultName(fault), GateSuite(), &run));
-  testing::ExpectRecordFaultCaught(fault, ChromaTarget(), run);
+  testutil::ExpectRecordFaultCaught(fault, ChromaTarget(), run);
 }
 
 class GateContentFaultTest : public GateTest, public ::testing::WithParamInterface<FaultKind> {};
@@ -130,7 +130,7 @@ TEST_P(GateContentFaultTest, ContentFailsWithTheLoggedIds) {
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(MigrateAndValidate(
       *source_, spec, std::string("gate_") + FaultName(fault), GateSuite(), &run));
-  testing::ExpectContentFaultCaught(fault, *source_, run);
+  testutil::ExpectContentFaultCaught(fault, *source_, run);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryContentFault, GateContentFaultTest,
@@ -189,7 +189,8 @@ class GateSingleRecordTest : public ::testing::TestWithParam<FaultKind> {
 Store* GateSingleRecordTest::source_ = nullptr;
 int64_t GateSingleRecordTest::records_ = 0;
 
-// The status the seed decision table gives `bad` of `records` records.
+// The status that `warn` and `fail` percents give `bad` of `records` records, as
+// StatusFromBadPercent (validators/check_util.h) decides it.
 CheckStatus FromBadPercent(int64_t bad, int64_t records, double warn, double fail) {
   const double pct = 100.0 * static_cast<double>(bad) / static_cast<double>(records);
   if (bad == 0) return CheckStatus::kPass;

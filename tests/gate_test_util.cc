@@ -7,7 +7,7 @@
 #include <iostream>
 #include <map>
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -737,4 +737,4 @@ std::vector<FaultKind> RecordFaults() {
   return out;
 }
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil

@@ -25,7 +25,7 @@
 #include "harness/runner.h"
 #include "suites/suite.h"
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 using IdSet = std::set<std::string>;
 
@@ -125,6 +125,6 @@ void ExpectRecordFaultCaught(FaultKind fault, const GateTarget& target, const Ga
 // validated again against run.target).
 void ExpectContentFaultCaught(FaultKind fault, Store& source, const GateRun& run);
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_GATE_TEST_UTIL_H_

@@ -34,8 +34,8 @@ namespace {
 using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 // Writes all of `data`; false when the peer went away.
 bool WriteAll(int fd, const std::string& data) {

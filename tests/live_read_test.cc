@@ -28,7 +28,7 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
+using testutil::ChromaTestServer;
 
 constexpr size_t kRecords = 1200;
 constexpr size_t kDim = 16;

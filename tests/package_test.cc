@@ -21,9 +21,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string Trim(const std::string& s) {
   const size_t b = s.find_first_not_of(" \t\n");

@@ -22,8 +22,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 constexpr char kPassword[] = "Corr3ct-horse-7731";
 constexpr char kWrongPassword[] = "Wr0ng-battery-4412";

@@ -31,13 +31,13 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::FaultTestName;
-using testing::GateRun;
-using testing::GateSuite;
-using testing::GateTarget;
-using testing::PostgresTestServer;
-using testing::RateFor;
+using testutil::ChromaTestServer;
+using testutil::FaultTestName;
+using testutil::GateRun;
+using testutil::GateSuite;
+using testutil::GateTarget;
+using testutil::PostgresTestServer;
+using testutil::RateFor;
 
 GateTarget PgvectorTarget() {
   GateTarget target;
@@ -52,12 +52,12 @@ class PostgresGateTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     static Store* const source =
-        testing::LoadGateSource(ChromaTestServer::Get().NewDatabase("pg_gate_src"));
+        testutil::LoadGateSource(ChromaTestServer::Get().NewDatabase("pg_gate_src"));
     ASSERT_NE(source, nullptr) << "the corpus did not load";
     source_ = source;
   }
   static void Migrate(const FaultSpec& spec, const std::string& hint, GateRun* run) {
-    testing::MigrateAndValidate(*source_, PgvectorTarget(), spec, hint, GateSuite(), run);
+    testutil::MigrateAndValidate(*source_, PgvectorTarget(), spec, hint, GateSuite(), run);
   }
   static Store* source_;
 };
@@ -66,7 +66,7 @@ Store* PostgresGateTest::source_ = nullptr;
 TEST_F(PostgresGateTest, CleanMigrationPassesAllNineChecks) {
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(Migrate(FaultSpec(), "pg_gate_clean", &run));
-  testing::ExpectCleanMigrationPasses(run);
+  testutil::ExpectCleanMigrationPasses(run);
   // The live index that answered is pgvector's HNSW index on each table, in
   // the space of the Chroma collection it came from.
   auto tables = run.target->ListCollections();
@@ -115,17 +115,17 @@ TEST_F(PostgresGateTest, TableWithoutAnnIndexWarnsThatItsRecallMeasuresASequenti
   options.page_size = 100;
   auto report = RunValidation(*source_, store, suite, options);
   ASSERT_TRUE(report.ok()) << report.status().ToString();
-  testing::PrintReportOnFailure print_on_failure(*report);
+  testutil::PrintReportOnFailure print_on_failure(*report);
   EXPECT_EQ(report->overall_status, OverallStatus::kWarning);
   EXPECT_EQ(report->exit_code, 1);
   EXPECT_FALSE(report->rollback_triggered);
-  for (const std::string& name : testing::AllNineChecks()) {
-    if (name != "semantic_divergence") testing::ExpectStatus(*report, name, CheckStatus::kPass);
+  for (const std::string& name : testutil::AllNineChecks()) {
+    if (name != "semantic_divergence") testutil::ExpectStatus(*report, name, CheckStatus::kPass);
   }
   for (const char* name : {"semantic_divergence", "query_performance"}) {
-    const CheckResult* c = testing::FindCheck(*report, name);
+    const CheckResult* c = testutil::FindCheck(*report, name);
     ASSERT_NE(c, nullptr) << name;
-    EXPECT_EQ(c->status, CheckStatus::kWarn) << testing::Describe(*c);
+    EXPECT_EQ(c->status, CheckStatus::kWarn) << testutil::Describe(*c);
     std::vector<std::string> warned;
     for (const Criterion& criterion : c->criteria) {
       if (criterion.what.rfind("ANN index of new ", 0) != 0) continue;
@@ -140,7 +140,7 @@ TEST_F(PostgresGateTest, TableWithoutAnnIndexWarnsThatItsRecallMeasuresASequenti
     EXPECT_THAT(c->summary, HasSubstr("'sergio_humor' without an ANN index")) << name;
   }
   // The scan was still asked: the live-index part ran on every table.
-  const CheckResult* sd = testing::FindCheck(*report, "semantic_divergence");
+  const CheckResult* sd = testutil::FindCheck(*report, "semantic_divergence");
   EXPECT_EQ(sd->metrics.value("live_index_checked", false), true);
   EXPECT_EQ(sd->metrics.value("divergence_failed", true), false);
 }
@@ -154,7 +154,7 @@ TEST_P(PostgresGateFaultTest, RightCheckFailsWithTheLoggedIds) {
   spec.rates[fault] = RateFor(fault);
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(Migrate(spec, std::string("pg_gate_") + FaultName(fault), &run));
-  testing::ExpectRecordFaultCaught(fault, PgvectorTarget(), run);
+  testutil::ExpectRecordFaultCaught(fault, PgvectorTarget(), run);
 }
 
 class PostgresGateContentFaultTest : public PostgresGateTest,
@@ -166,14 +166,14 @@ TEST_P(PostgresGateContentFaultTest, ContentFailsWithTheLoggedIds) {
   spec.rates[fault] = RateFor(fault);
   GateRun run;
   ASSERT_NO_FATAL_FAILURE(Migrate(spec, std::string("pg_gate_") + FaultName(fault), &run));
-  testing::ExpectContentFaultCaught(fault, *source_, run);
+  testutil::ExpectContentFaultCaught(fault, *source_, run);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryFault, PostgresGateFaultTest,
-                         ::testing::ValuesIn(testing::RecordFaults()), FaultTestName);
+                         ::testing::ValuesIn(testutil::RecordFaults()), FaultTestName);
 
 INSTANTIATE_TEST_SUITE_P(EveryContentFault, PostgresGateContentFaultTest,
-                         ::testing::ValuesIn(testing::ContentFaults()), FaultTestName);
+                         ::testing::ValuesIn(testutil::ContentFaults()), FaultTestName);
 
 }  // namespace
 }  // namespace vecgate

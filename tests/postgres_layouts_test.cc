@@ -26,9 +26,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::PostgresTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::PostgresTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string Q(const std::string& s) { return "'" + s + "'"; }
 

@@ -17,10 +17,10 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::PostgresTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::PostgresTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string Vecgate() { return VECGATE_CLI; }
 std::string Q(const std::string& s) { return "'" + s + "'"; }

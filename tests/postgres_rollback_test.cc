@@ -25,8 +25,8 @@ using ::testing::Contains;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
 using ::testing::UnorderedElementsAreArray;
-using testing::PostgresTestServer;
-using testing::TempDir;
+using testutil::PostgresTestServer;
+using testutil::TempDir;
 
 const std::vector<std::string> kCorpusNames = {"sergio_corpus", "sergio_humor",
                                                "sergio_personality", "sergio_rhetorical"};
@@ -46,7 +46,7 @@ class PostgresRollbackTest : public ::testing::Test {
     schema_ = uri_.substr(uri_.find("schema=") + 7);
     store_ = Open();
     ASSERT_NE(store_, nullptr);
-    ASSERT_TRUE(testing::LoadCorpusWithSpace(testing::SmallCorpus(), DistanceSpace::kCosine,
+    ASSERT_TRUE(testutil::LoadCorpusWithSpace(testutil::SmallCorpus(), DistanceSpace::kCosine,
                                              *store_)
                     .ok());
     dir_ = tmp_.path() + "/snaps";
@@ -75,7 +75,7 @@ class PostgresRollbackTest : public ::testing::Test {
 };
 
 TEST_F(PostgresRollbackTest, CleanupDeletesStampedAsideTablesAndLeavesAnUnstampedLookalike) {
-  testing::BreakMigration(*store_);
+  testutil::BreakMigration(*store_);
   RollbackOptions o;
   o.snapshot_dir = dir_;
   o.snapshot_id = id_;
@@ -137,7 +137,7 @@ TEST_F(PostgresRollbackTest, CleanupDeletesStampedAsideTablesAndLeavesAnUnstampe
   ASSERT_EQ(genuine.size(), 3u);
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, journal.dump(2)).ok());
 
-  testing::ClockEnv later(static_cast<int64_t>(Env::Default()->NowMicros() / 1000000) +
+  testutil::ClockEnv later(static_cast<int64_t>(Env::Default()->NowMicros() / 1000000) +
                           30 * 86400);
   CleanupOptions cleanup;
   cleanup.env = &later;
@@ -149,12 +149,12 @@ TEST_F(PostgresRollbackTest, CleanupDeletesStampedAsideTablesAndLeavesAnUnstampe
 
   auto reopened = Open();
   ASSERT_NE(reopened, nullptr);
-  const auto names = testing::CollectionNames(*reopened);
+  const auto names = testutil::CollectionNames(*reopened);
   for (const auto& g : genuine) EXPECT_THAT(names, Not(Contains(g)));
   EXPECT_THAT(names, Contains(lookalike)) << "cleanup deleted a table vecgate did not stamp";
   EXPECT_THAT(names, Contains(aside_of["sergio_personality"]))
       << "an aside table no journal names any more is left alone";
-  EXPECT_TRUE(testing::SameRecords(*reopened, *snapshot_, kCorpusNames));
+  EXPECT_TRUE(testutil::SameRecords(*reopened, *snapshot_, kCorpusNames));
 }
 
 // layout=langchain: a collection is a row of langchain_pg_collection, and

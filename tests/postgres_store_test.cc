@@ -19,7 +19,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::PostgresTestServer;
+using testutil::PostgresTestServer;
 
 class PostgresStoreTest : public ::testing::Test {
  protected:
@@ -75,8 +75,8 @@ TEST(PostgresUriTest, ParsesParametersAndPassesLibpqOnesThrough) {
 
 TEST(PostgresConnectTest, NoServerIsUnavailableAndSaysWhere) {
   // A port nothing listens on: the one a stopped private server had.
-  testing::TempDir dir;
-  testing::ServerProcess server("pglite");
+  testutil::TempDir dir;
+  testutil::ServerProcess server("pglite");
   std::string error;
   ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
   const int port = server.port();
@@ -297,8 +297,8 @@ TEST_F(PostgresStoreTest, RenameMovesTheIndexesAndCreateReplaysThem) {
 }
 
 TEST(PostgresServerGoneTest, ScanFailsClearlyWhenTheServerStopsMidway) {
-  testing::TempDir dir;
-  testing::ServerProcess server("pglite");
+  testutil::TempDir dir;
+  testutil::ServerProcess server("pglite");
   std::string error;
   ASSERT_TRUE(server.Start(dir.path() + "/data", &error)) << error;
   const std::string uri = "postgresql://postgres@127.0.0.1:" + std::to_string(server.port()) +

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstdlib>
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 namespace {
 
@@ -56,4 +56,4 @@ std::unique_ptr<Store> PostgresTestServer::NewSchema(const std::string& hint,
   return std::move(store).value();
 }
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil

@@ -12,7 +12,7 @@
 #include "core/store.h"
 #include "tests/test_server.h"
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 class PostgresTestServer {
  public:
@@ -37,6 +37,6 @@ class PostgresTestServer {
   SharedServer server_;
 };
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_POSTGRES_TEST_ENV_H_

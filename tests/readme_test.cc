@@ -20,10 +20,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::PostgresTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::PostgresTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 struct Block {
   std::string language;

@@ -17,9 +17,9 @@
 namespace vecgate {
 namespace {
 
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 class RollbackKillTest : public ::testing::Test {
  protected:
@@ -28,7 +28,7 @@ class RollbackKillTest : public ::testing::Test {
     tmp_ = new TempDir();
     dir_ = tmp_->path() + "/snaps";
     auto good = ChromaTestServer::Get().NewDatabase("rollback_kill_good");
-    ASSERT_TRUE(testing::LoadCorpusWithSpace(Corpus(), DistanceSpace::kL2, *good).ok());
+    ASSERT_TRUE(testutil::LoadCorpusWithSpace(Corpus(), DistanceSpace::kL2, *good).ok());
     CreateSnapshotOptions options;
     options.snapshot_dir = dir_;
     options.page_size = 25;
@@ -37,15 +37,15 @@ class RollbackKillTest : public ::testing::Test {
     id_ = m->snapshot_id;
   }
   static void TearDownTestSuite() { delete tmp_; }
-  static CorpusOptions Corpus() { return testing::SmallCorpus(0.01); }
+  static CorpusOptions Corpus() { return testutil::SmallCorpus(0.01); }
 
   // A fresh target with a failed migration in it; returns its URI.
   std::string BrokenTarget(std::map<std::string, int64_t>* aside_counts) {
     std::string uri = ChromaTestServer::Get().NewDatabaseUri("rollback_kill");
     auto store = OpenStore(uri, OpenOptions());
     EXPECT_TRUE(store.ok());
-    EXPECT_TRUE(testing::LoadCorpusWithSpace(Corpus(), DistanceSpace::kL2, **store).ok());
-    *aside_counts = testing::BreakMigration(**store);
+    EXPECT_TRUE(testutil::LoadCorpusWithSpace(Corpus(), DistanceSpace::kL2, **store).ok());
+    *aside_counts = testutil::BreakMigration(**store);
     return uri;
   }
 
@@ -54,12 +54,12 @@ class RollbackKillTest : public ::testing::Test {
   bool KillThenResume(const std::string& hook) {
     std::map<std::string, int64_t> aside_counts;
     const std::string uri = BrokenTarget(&aside_counts);
-    const std::string cmd = testing::Vecgate() + " rollback " + id_ + " --yes --store " + uri +
+    const std::string cmd = testutil::Vecgate() + " rollback " + id_ + " --yes --store " + uri +
                             " --snapshot-dir " + dir_ + " --lock-wait 0 --verify-sample 0" +
                             " --include-new-collections";
     std::string out;
     int rc = RunCommand(hook + " " + cmd, &out);
-    const bool killed = testing::WasKilled(rc);
+    const bool killed = testutil::WasKilled(rc);
     if (!killed) {
       EXPECT_EQ(rc, 0) << out;
     }
@@ -73,10 +73,10 @@ class RollbackKillTest : public ::testing::Test {
     open.snapshot_dir = dir_;
     auto snapshot = OpenStore("snapshot:" + id_, open);
     EXPECT_TRUE(snapshot.ok());
-    const auto names = testing::CollectionNames(**snapshot);
-    EXPECT_TRUE(testing::SameRecords(**store, **snapshot, names));
+    const auto names = testutil::CollectionNames(**snapshot);
+    EXPECT_TRUE(testutil::SameRecords(**store, **snapshot, names));
     // Exactly the snapshot's collections plus one aside per replaced one.
-    auto counts = testing::Counts(**store);
+    auto counts = testutil::Counts(**store);
     size_t asides = 0;
     for (const auto& [name, count] : counts) {
       if (IsRollbackAsideName(name)) {

@@ -31,8 +31,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string ReadText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -63,7 +63,7 @@ class RollbackSafetyTest : public ::testing::Test {
   void Fill(const std::string& uri) {
     auto store = OpenStore(uri, OpenOptions());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    ASSERT_TRUE(testing::LoadCorpusWithSpace(testing::SmallCorpus(0.01), DistanceSpace::kL2,
+    ASSERT_TRUE(testutil::LoadCorpusWithSpace(testutil::SmallCorpus(0.01), DistanceSpace::kL2,
                                              **store)
                     .ok());
   }
@@ -81,7 +81,7 @@ class RollbackSafetyTest : public ::testing::Test {
   }
 
   std::string Vecgate(const std::string& args) {
-    return testing::Vecgate() + " " + args + " --snapshot-dir " + dir_;
+    return testutil::Vecgate() + " " + args + " --snapshot-dir " + dir_;
   }
 
   TempDir tmp_;
@@ -92,7 +92,7 @@ class RollbackSafetyTest : public ::testing::Test {
 // Defect 1.
 TEST_F(RollbackSafetyTest, CleanupKeepsASnapshotThatAnUnfinishedRollbackNeeds) {
   Fill(source_);
-  testing::ClockEnv clock(1'900'000'000);
+  testutil::ClockEnv clock(1'900'000'000);
   Manifest old = Snapshot(source_, &clock);
   clock.Set(1'900'000'000 + 30 * 86400);
   Snapshot(source_, &clock);
@@ -145,7 +145,7 @@ TEST_F(RollbackSafetyTest, AResumedRollbackIntoJsonlEndsWithExactlyTheSnapshot) 
     int rc = RunCommand("VECGATE_FAULT_KILL_AFTER_STORE_OPS=" + std::to_string(kill_at) + " " +
                             cmd,
                         &out);
-    ASSERT_TRUE(testing::WasKilled(rc)) << rc << out;
+    ASSERT_TRUE(testutil::WasKilled(rc)) << rc << out;
     rc = RunCommand(cmd, &out);
     ASSERT_EQ(rc, 0) << out;
     auto restored = OpenStore(target, OpenOptions());
@@ -156,8 +156,8 @@ TEST_F(RollbackSafetyTest, AResumedRollbackIntoJsonlEndsWithExactlyTheSnapshot) 
       ASSERT_TRUE(count.ok());
       EXPECT_EQ(*count, c.count) << c.info.name << " after a kill at store event " << kill_at;
     }
-    EXPECT_TRUE(testing::SameRecords(**restored, **snapshot,
-                                     testing::CollectionNames(**snapshot)));
+    EXPECT_TRUE(testutil::SameRecords(**restored, **snapshot,
+                                     testutil::CollectionNames(**snapshot)));
   }
 }
 
@@ -177,7 +177,7 @@ TEST_F(RollbackSafetyTest, DeeplyNestedJsonInAManifestIsAnErrorNotACrash) {
        {std::string("snapshot list"), "snapshot info " + m.snapshot_id,
         "inspect --store snapshot:" + m.snapshot_id}) {
     std::string out;
-    const int rc = RunCommand("SNAPSHOT_DIR=" + dir_ + " " + testing::Vecgate() + " " + args +
+    const int rc = RunCommand("SNAPSHOT_DIR=" + dir_ + " " + testutil::Vecgate() + " " + args +
                                   " 2>&1",
                               &out);
     EXPECT_NE(rc, 139) << args << " crashed";
@@ -186,7 +186,7 @@ TEST_F(RollbackSafetyTest, DeeplyNestedJsonInAManifestIsAnErrorNotACrash) {
     EXPECT_THAT(out, HasSubstr("deeper than 64")) << args;
   }
   std::string out;
-  const int rc = RunCommand("SNAPSHOT_DIR=" + dir_ + " " + testing::Vecgate() +
+  const int rc = RunCommand("SNAPSHOT_DIR=" + dir_ + " " + testutil::Vecgate() +
                                 " validate --old snapshot:" + m.snapshot_id + " --new " +
                                 source_ + " --report-dir " + tmp_.path() + "/reports 2>&1",
                             &out);
@@ -210,12 +210,12 @@ TEST_F(RollbackSafetyTest, ACredentialInAStoreUriReachesNoOutput) {
   // A validate that fails (an error naming the store), a report and a step
   // summary, a rollback killed part way (its journal) and resumed.
   const std::string summary = tmp_.path() + "/summary.md";
-  RunCommand("GITHUB_STEP_SUMMARY=" + summary + " " + testing::Vecgate() +
+  RunCommand("GITHUB_STEP_SUMMARY=" + summary + " " + testutil::Vecgate() +
                  " validate --old '" + uri + "' --new '" + uri +
                  "' --report-dir " + tmp_.path() + "/reports 2>&1",
              &out);
   all += out;
-  RunCommand(testing::Vecgate() + " validate --old '" + uri + "' --new 'jsonl:" + tmp_.path() +
+  RunCommand(testutil::Vecgate() + " validate --old '" + uri + "' --new 'jsonl:" + tmp_.path() +
                  "/missing.jsonl?password=" + secret + "' --report-dir " + tmp_.path() +
                  "/reports 2>&1",
              &out);
@@ -355,7 +355,7 @@ TEST_F(RollbackSafetyTest, ACollectionOnlyNamedLikeAnAsideIsStillValidated) {
   auto old_store = OpenStore("jsonl:" + old_path, OpenOptions());
   auto new_store = OpenStore("jsonl:" + new_path, OpenOptions());
   ASSERT_TRUE(old_store.ok() && new_store.ok());
-  CorpusOptions corpus = testing::SmallCorpus(0.01);
+  CorpusOptions corpus = testutil::SmallCorpus(0.01);
   auto infos = CorpusCollections(corpus);
   for (CollectionInfo info : infos) {
     for (int copy = 0; copy < 2; ++copy) {
@@ -383,7 +383,7 @@ TEST_F(RollbackSafetyTest, ACollectionOnlyNamedLikeAnAsideIsStillValidated) {
   old_store->reset();
   new_store->reset();
   std::string out;
-  const int rc = RunCommand(testing::Vecgate() + " validate --old jsonl:" + old_path +
+  const int rc = RunCommand(testutil::Vecgate() + " validate --old jsonl:" + old_path +
                                 " --new jsonl:" + new_path + " --report-dir " + tmp_.path() +
                                 "/reports --json 2>&1",
                             &out);

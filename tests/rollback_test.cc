@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "snapshot/audit_log.h"
-#include "snapshot/gate_rollback.h"
+#include "gate/gate_rollback.h"
 #include "snapshot/journal.h"
 #include "snapshot/rollback.h"
 #include "snapshot/snapshot.h"
@@ -20,9 +20,9 @@ namespace {
 
 using ::testing::Contains;
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 const std::vector<std::string> kCorpusNames = {"sergio_corpus", "sergio_humor",
                                                "sergio_personality", "sergio_rhetorical"};
@@ -35,7 +35,7 @@ class RollbackTest : public ::testing::Test {
     auto store = OpenStore(uri_, OpenOptions());
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
-    ASSERT_TRUE(testing::LoadCorpusWithSpace(testing::SmallCorpus(), DistanceSpace::kL2,
+    ASSERT_TRUE(testutil::LoadCorpusWithSpace(testutil::SmallCorpus(), DistanceSpace::kL2,
                                              *store_)
                     .ok());
     dir_ = tmp_.path() + "/snaps";
@@ -77,8 +77,8 @@ class RollbackTest : public ::testing::Test {
 };
 
 TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedDataAside) {
-  const auto aside_counts = testing::BreakMigration(*store_);
-  ASSERT_FALSE(testing::SameRecords(*store_, *snapshot_, {"sergio_corpus"}));
+  const auto aside_counts = testutil::BreakMigration(*store_);
+  ASSERT_FALSE(testutil::SameRecords(*store_, *snapshot_, {"sergio_corpus"}));
   RollbackOptions o = Options();
   bool asked = false;
   o.confirm = [&](const RollbackPlan& plan) {
@@ -89,7 +89,7 @@ TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedData
   auto result = RunRollback(*store_, o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_TRUE(asked);
-  EXPECT_TRUE(testing::SameRecords(*store_, *snapshot_, kCorpusNames));
+  EXPECT_TRUE(testutil::SameRecords(*store_, *snapshot_, kCorpusNames));
   for (const auto& name : kCorpusNames) {
     auto restored = store_->GetCollection(name);
     ASSERT_TRUE(restored.ok());
@@ -98,7 +98,7 @@ TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedData
   }
   // Every collection the migration replaced is still there, renamed and
   // stamped; the one the snapshot never held is left as it was.
-  auto counts = testing::Counts(*store_);
+  auto counts = testutil::Counts(*store_);
   EXPECT_EQ(counts["migrated_extra"], 1) << "not in the snapshot: left untouched";
   EXPECT_THAT(result->plan.untouched, Contains("migrated_extra"));
   for (const auto& [name, count] : aside_counts) {
@@ -131,15 +131,15 @@ TEST_F(RollbackTest, FullRollbackRestoresTheSnapshotExactlyAndKeepsTheFailedData
 }
 
 TEST_F(RollbackTest, PartialRollbackRestoresOnlyTheNamedCollections) {
-  testing::BreakMigration(*store_);
-  const auto before = testing::Counts(*store_);
+  testutil::BreakMigration(*store_);
+  const auto before = testutil::Counts(*store_);
   RollbackOptions o = Options();
   o.collections = {"sergio_corpus"};
   auto result = RunRollback(*store_, o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->restored, std::vector<std::string>{"sergio_corpus"});
-  EXPECT_TRUE(testing::SameRecords(*store_, *snapshot_, kCorpusNames));
-  auto after = testing::Counts(*store_);
+  EXPECT_TRUE(testutil::SameRecords(*store_, *snapshot_, kCorpusNames));
+  auto after = testutil::Counts(*store_);
   EXPECT_EQ(after["migrated_extra"], 1) << "a partial rollback leaves other collections";
   EXPECT_EQ(after["sergio_humor"], before.at("sergio_humor"));
   auto audit = ReadAudit(Env::Default(), SnapshotPaths{dir_}.AuditLog(), 1);
@@ -148,10 +148,10 @@ TEST_F(RollbackTest, PartialRollbackRestoresOnlyTheNamedCollections) {
 }
 
 TEST_F(RollbackTest, DryRunChangesNothingAndPrintsThePlan) {
-  testing::BreakMigration(*store_);
-  const auto before = testing::Counts(*store_);
+  testutil::BreakMigration(*store_);
+  const auto before = testutil::Counts(*store_);
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ + " --dry-run --store " +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ + " --dry-run --store " +
                            uri_ + " --snapshot-dir " + dir_ + " </dev/null",
                        &out),
             0)
@@ -160,7 +160,7 @@ TEST_F(RollbackTest, DryRunChangesNothingAndPrintsThePlan) {
   EXPECT_THAT(out, HasSubstr("sergio_corpus_failed_"));
   EXPECT_THAT(out, HasSubstr("migrated_extra: not in the snapshot (made after it): left "
                               "untouched"));
-  EXPECT_EQ(testing::Counts(*store_), before);
+  EXPECT_EQ(testutil::Counts(*store_), before);
   EXPECT_FALSE(Env::Default()->FileExists(ActiveJournalPath(SnapshotPaths{dir_}, id_)));
   EXPECT_EQ(LoadManifest(Env::Default(), dir_, id_)->status, "created");
   auto audit = ReadAudit(Env::Default(), SnapshotPaths{dir_}.AuditLog(), 1);
@@ -168,19 +168,19 @@ TEST_F(RollbackTest, DryRunChangesNothingAndPrintsThePlan) {
 }
 
 TEST_F(RollbackTest, AFullRollbackWithoutATerminalNeedsYes) {
-  testing::BreakMigration(*store_);
-  const auto before = testing::Counts(*store_);
+  testutil::BreakMigration(*store_);
+  const auto before = testutil::Counts(*store_);
   std::string out;
-  const std::string cmd = testing::Vecgate() + " rollback " + id_ + " --store " + uri_ +
+  const std::string cmd = testutil::Vecgate() + " rollback " + id_ + " --store " + uri_ +
                           " --snapshot-dir " + dir_;
   EXPECT_EQ(RunCommand(cmd + " </dev/null", &out), 3);
   EXPECT_THAT(out, HasSubstr("--yes"));
   EXPECT_THAT(out, HasSubstr("not a terminal"));
-  EXPECT_EQ(testing::Counts(*store_), before);
+  EXPECT_EQ(testutil::Counts(*store_), before);
   ASSERT_EQ(RunCommand(cmd + " --yes </dev/null", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr("kept the replaced collection as sergio_corpus_failed_"));
-  EXPECT_TRUE(testing::SameRecords(Reopened(), *snapshot_, kCorpusNames));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " audit-log --json --snapshot-dir " + dir_, &out),
+  EXPECT_TRUE(testutil::SameRecords(Reopened(), *snapshot_, kCorpusNames));
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " audit-log --json --snapshot-dir " + dir_, &out),
             0);
   auto log = nlohmann::json::parse(out);
   ASSERT_GE(log.size(), 3u);  // create, refused rollback, rollback
@@ -199,11 +199,11 @@ TEST_F(RollbackTest, RollbackIntoAnotherStoreRestoresThere) {
   auto result = RunRollback(*other, o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_TRUE(result->aside_names.empty());
-  EXPECT_TRUE(testing::SameRecords(*other, *snapshot_, kCorpusNames));
+  EXPECT_TRUE(testutil::SameRecords(*other, *snapshot_, kCorpusNames));
 }
 
 TEST_F(RollbackTest, GateHookRollsBackTheBlamedCollectionsAndReportsFailures) {
-  testing::BreakMigration(*store_);
+  testutil::BreakMigration(*store_);
   GateRollbackOptions g;
   g.snapshot_dir = dir_;
   g.snapshot_id = id_;
@@ -214,14 +214,14 @@ TEST_F(RollbackTest, GateHookRollsBackTheBlamedCollectionsAndReportsFailures) {
   EXPECT_TRUE(outcome.succeeded) << outcome.message;
   EXPECT_EQ(outcome.collections, std::vector<std::string>{"sergio_corpus"});
   EXPECT_EQ(outcome.snapshot_id, id_);
-  EXPECT_TRUE(testing::SameRecords(Reopened(), *snapshot_, kCorpusNames));
+  EXPECT_TRUE(testutil::SameRecords(Reopened(), *snapshot_, kCorpusNames));
 
   // Everything, without --yes and without a terminal: refused, untouched.
-  const auto before = testing::Counts(*store_);
+  const auto before = testutil::Counts(*store_);
   outcome = hook(report, {});
   EXPECT_FALSE(outcome.succeeded);
   EXPECT_THAT(outcome.message, HasSubstr("--yes"));
-  EXPECT_EQ(testing::Counts(*store_), before);
+  EXPECT_EQ(testutil::Counts(*store_), before);
 
   g.snapshot_id = "snapshot_19700101_000000";
   outcome = MakeGateRollbackHook(g)(report, {"sergio_corpus"});
@@ -230,25 +230,25 @@ TEST_F(RollbackTest, GateHookRollsBackTheBlamedCollectionsAndReportsFailures) {
 }
 
 TEST_F(RollbackTest, IncludeNewCollectionsSetsAsideWhatTheSnapshotNeverHeld) {
-  testing::BreakMigration(*store_);
+  testutil::BreakMigration(*store_);
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " rollback --help", &out), 0);
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " rollback --help", &out), 0);
   EXPECT_THAT(out, HasSubstr("--include-new-collections"));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ +
                            " --include-new-collections --yes --store " + uri_ +
                            " --snapshot-dir " + dir_ + " </dev/null",
                        &out),
             0)
       << out;
-  auto counts = testing::Counts(Reopened());
+  auto counts = testutil::Counts(Reopened());
   EXPECT_EQ(counts.count("migrated_extra"), 0u);
   bool aside = false;
   for (const auto& [n, c] : counts) {
     if (n.rfind("migrated_extra_failed_", 0) == 0) aside = c == 1;
   }
   EXPECT_TRUE(aside) << "migrated_extra was not kept aside";
-  EXPECT_TRUE(testing::SameRecords(*store_, *snapshot_, kCorpusNames));
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ +
+  EXPECT_TRUE(testutil::SameRecords(*store_, *snapshot_, kCorpusNames));
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ +
                            " --include-new-collections --collections sergio_humor --store " +
                            uri_ + " --snapshot-dir " + dir_,
                        &out),
@@ -264,7 +264,7 @@ std::string DoneJournal(const std::string& dir) {
 }
 
 TEST_F(RollbackTest, CleanupDeletesOnlyAsideCollectionsVecgateStamped) {
-  testing::BreakMigration(*store_);
+  testutil::BreakMigration(*store_);
   RollbackOptions o = Options();
   auto result = RunRollback(*store_, o);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
@@ -291,7 +291,7 @@ TEST_F(RollbackTest, CleanupDeletesOnlyAsideCollectionsVecgateStamped) {
   }
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, journal.dump(2)).ok());
 
-  testing::ClockEnv later(static_cast<int64_t>(Env::Default()->NowMicros() / 1000000) +
+  testutil::ClockEnv later(static_cast<int64_t>(Env::Default()->NowMicros() / 1000000) +
                           30 * 86400);
   CleanupOptions cleanup;
   cleanup.env = &later;
@@ -303,18 +303,18 @@ TEST_F(RollbackTest, CleanupDeletesOnlyAsideCollectionsVecgateStamped) {
               ::testing::UnorderedElementsAreArray(genuine));
   EXPECT_THAT(cleaned->kept_aside_collections,
               ::testing::UnorderedElementsAre("sergio_humor", lookalike.name));
-  const auto names = testing::CollectionNames(Reopened());
+  const auto names = testutil::CollectionNames(Reopened());
   EXPECT_THAT(names, Contains("sergio_humor")) << "cleanup deleted a live collection";
   EXPECT_THAT(names, Contains(lookalike.name));
   for (const auto& g : genuine) EXPECT_THAT(names, ::testing::Not(Contains(g)));
-  EXPECT_TRUE(testing::SameRecords(*store_, *snapshot_, kCorpusNames));
-  EXPECT_EQ(testing::Counts(*store_)["migrated_extra"], 1)
+  EXPECT_TRUE(testutil::SameRecords(*store_, *snapshot_, kCorpusNames));
+  EXPECT_EQ(testutil::Counts(*store_)["migrated_extra"], 1)
       << "a collection made after the snapshot survives rollback and cleanup";
 }
 
 TEST_F(RollbackTest, AJournalNamingACollectionTheSnapshotLacksIsAClearError) {
-  testing::BreakMigration(*store_);
-  const auto before = testing::Counts(*store_);
+  testutil::BreakMigration(*store_);
+  const auto before = testutil::Counts(*store_);
   RollbackJournal journal;
   journal.snapshot_id = id_;
   journal.target_store = store_->Describe();
@@ -330,24 +330,24 @@ TEST_F(RollbackTest, AJournalNamingACollectionTheSnapshotLacksIsAClearError) {
   ASSERT_TRUE(Env::Default()->CreateDirs(SnapshotPaths{dir_}.LogsDir()).ok());
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, JournalJson(journal)).ok());
   std::string out;
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ + " --yes --store " + uri_ +
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ + " --yes --store " + uri_ +
                            " --snapshot-dir " + dir_ + " </dev/null",
                        &out),
             3)
       << out;
   EXPECT_THAT(out, HasSubstr("ghost_collection"));
   EXPECT_THAT(out, HasSubstr(path));
-  EXPECT_EQ(testing::Counts(Reopened()), before) << "the store was touched";
+  EXPECT_EQ(testutil::Counts(Reopened()), before) << "the store was touched";
   // A journal that does not parse: the same, naming the file.
   ASSERT_TRUE(WriteFileAtomically(Env::Default(), path, "{\"snapshot_id\":").ok());
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ + " --yes --store " + uri_ +
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ + " --yes --store " + uri_ +
                            " --snapshot-dir " + dir_ + " </dev/null",
                        &out),
             3)
       << out;
   EXPECT_THAT(out, HasSubstr(path));
   // Absurd --lock-wait values are refused up front.
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " rollback " + id_ +
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " rollback " + id_ +
                            " --dry-run --lock-wait 1e300 --store " + uri_ +
                            " --snapshot-dir " + dir_,
                        &out),
@@ -357,7 +357,7 @@ TEST_F(RollbackTest, AJournalNamingACollectionTheSnapshotLacksIsAClearError) {
 }
 
 TEST_F(RollbackTest, TheAuditLogHasAHeaderOneStatusVocabularyAndTheTrigger) {
-  testing::BreakMigration(*store_);
+  testutil::BreakMigration(*store_);
   GateRollbackOptions g;
   g.snapshot_dir = dir_;
   g.snapshot_id = "latest";
@@ -377,7 +377,7 @@ TEST_F(RollbackTest, TheAuditLogHasAHeaderOneStatusVocabularyAndTheTrigger) {
   EXPECT_EQ(outcome.snapshot_id, id_);
 
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " audit-log --json --snapshot-dir " + dir_, &out),
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " audit-log --json --snapshot-dir " + dir_, &out),
             0);
   auto log = nlohmann::json::parse(out);
   ASSERT_FALSE(log.empty());
@@ -388,7 +388,7 @@ TEST_F(RollbackTest, TheAuditLogHasAHeaderOneStatusVocabularyAndTheTrigger) {
   for (const auto& e : log) {
     EXPECT_TRUE(e["status"] == "ok" || e["status"] == "failed") << e.dump();
   }
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " audit-log --snapshot-dir " + dir_, &out), 0);
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " audit-log --snapshot-dir " + dir_, &out), 0);
   EXPECT_EQ(out.rfind("TIME (UTC)", 0), 0u) << out;
   EXPECT_THAT(out, HasSubstr("STATUS"));
   EXPECT_THAT(out, HasSubstr("triggered by gate FAILED: Data Loss Detected"));

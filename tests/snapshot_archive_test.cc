@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
-#include "core/env_test_util.h"
+#include "testutil/bad_sector_env.h"
 #include "snapshot/archive.h"
 #include "snapshot/audit_log.h"
 #include "snapshot/journal.h"
@@ -38,16 +38,16 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 class SnapshotArchiveTest : public ::testing::Test {
  protected:
   void SetUp() override {
     RegisterSnapshotStore();
     store_ = ChromaTestServer::Get().NewDatabase("snap_archive");
-    ASSERT_TRUE(testing::LoadCorpusWithSpace(testing::SmallCorpus(), DistanceSpace::kL2,
+    ASSERT_TRUE(testutil::LoadCorpusWithSpace(testutil::SmallCorpus(), DistanceSpace::kL2,
                                              *store_)
                     .ok());
     options_.snapshot_dir = dir_.path() + "/snaps";
@@ -61,7 +61,7 @@ class SnapshotArchiveTest : public ::testing::Test {
     return m.ok() ? *m : Manifest();
   }
 
-  std::vector<std::string> Names() { return testing::CollectionNames(*store_); }
+  std::vector<std::string> Names() { return testutil::CollectionNames(*store_); }
 
   TempDir dir_;
   std::unique_ptr<Store> store_;
@@ -81,7 +81,7 @@ TEST_F(SnapshotArchiveTest, CreateVerifyListInfoRoundTrip) {
   EXPECT_EQ(ParseIso8601(m.retention_until) - ParseIso8601(m.timestamp), 7 * 86400);
   int64_t total = 0;
   for (const auto& c : m.collections) {
-    EXPECT_EQ(c.count, CorpusRecordCount(testing::SmallCorpus(), c.info.name));
+    EXPECT_EQ(c.count, CorpusRecordCount(testutil::SmallCorpus(), c.info.name));
     EXPECT_EQ(c.info.dimension, 16);
     EXPECT_EQ(c.info.space, DistanceSpace::kL2);
     EXPECT_FALSE(c.info.metadata.empty());
@@ -113,13 +113,13 @@ TEST_F(SnapshotArchiveTest, CreateVerifyListInfoRoundTrip) {
   // The CLI shows the same; the manifest validates against its schema's
   // required keys.
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot list --snapshot-dir " +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot list --snapshot-dir " +
                            options_.snapshot_dir,
                        &out),
             0);
   EXPECT_THAT(out, HasSubstr(m.snapshot_id));
   EXPECT_THAT(out, HasSubstr("verified"));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info " + m.snapshot_id +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot info " + m.snapshot_id +
                            " --json --snapshot-dir " + options_.snapshot_dir,
                        &out),
             0);
@@ -133,7 +133,7 @@ TEST_F(SnapshotArchiveTest, CreateVerifyListInfoRoundTrip) {
 }
 
 TEST_F(SnapshotArchiveTest, TwoSnapshotsInTheSameSecondGetDistinctIds) {
-  testing::ClockEnv clock(1800000000);
+  testutil::ClockEnv clock(1800000000);
   options_.env = &clock;
   Manifest a = Create("a"), b = Create("b"), c = Create("c");
   EXPECT_EQ(a.snapshot_id, "snapshot_20270115_080000");
@@ -198,8 +198,8 @@ TEST_F(SnapshotArchiveTest, SnapshotStoreReturnsRecordsBitForBit) {
        {"snapshot:" + m.snapshot_id, "snapshot:" + archive, "snapshot:" + lone}) {
     auto snap = OpenStore(uri, open);
     ASSERT_TRUE(snap.ok()) << uri << ": " << snap.status().ToString();
-    EXPECT_EQ(testing::CollectionNames(**snap), Names()) << uri;
-    EXPECT_TRUE(testing::SameRecords(**snap, *store_, Names())) << uri;
+    EXPECT_EQ(testutil::CollectionNames(**snap), Names()) << uri;
+    EXPECT_TRUE(testutil::SameRecords(**snap, *store_, Names())) << uri;
     auto count = (*snap)->Count("sergio_corpus");
     ASSERT_TRUE(count.ok());
     EXPECT_EQ(*count, *store_->Count("sergio_corpus"));
@@ -209,7 +209,7 @@ TEST_F(SnapshotArchiveTest, SnapshotStoreReturnsRecordsBitForBit) {
     EXPECT_EQ(got->id(0), "sergio_humor-000003");
   }
   // The CLI reads it too (inspect goes through OpenStore).
-  ASSERT_EQ(RunCommand("SNAPSHOT_DIR=" + options_.snapshot_dir + " " + testing::Vecgate() +
+  ASSERT_EQ(RunCommand("SNAPSHOT_DIR=" + options_.snapshot_dir + " " + testutil::Vecgate() +
                            " inspect --store snapshot:" + m.snapshot_id,
                        &out),
             0)
@@ -220,7 +220,7 @@ TEST_F(SnapshotArchiveTest, SnapshotStoreReturnsRecordsBitForBit) {
 TEST_F(SnapshotArchiveTest, AFlippedByteAnywhereIsRefusedByVerifyRollbackAndTheStore) {
   Manifest m = Create();
   const std::string archive = SnapshotPaths{options_.snapshot_dir}.Archive(m.snapshot_id);
-  const auto names_before = testing::Counts(*store_);
+  const auto names_before = testutil::Counts(*store_);
   const uint64_t size = m.archive_bytes;
   OpenOptions open;
   open.snapshot_dir = options_.snapshot_dir;
@@ -240,7 +240,7 @@ TEST_F(SnapshotArchiveTest, AFlippedByteAnywhereIsRefusedByVerifyRollbackAndTheS
     auto rolled = RunRollback(*store_, rollback);
     EXPECT_EQ(rolled.status().code(), StatusCode::kCorruption);
     EXPECT_THAT(rolled.status().message(), HasSubstr("refusing to roll back"));
-    EXPECT_EQ(testing::Counts(*store_), names_before) << "the store was touched";
+    EXPECT_EQ(testutil::Counts(*store_), names_before) << "the store was touched";
 
     EXPECT_EQ(OpenStore("snapshot:" + m.snapshot_id, open).status().code(),
               StatusCode::kCorruption);
@@ -289,7 +289,7 @@ TEST_F(SnapshotArchiveTest, UnsafeIdsNamesAndPathsAreRefused) {
     EXPECT_EQ(RunRollback(*store_, rollback).status().code(), StatusCode::kInvalidArgument);
   }
   std::string out;
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " rollback ../../etc --yes --store " +
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " rollback ../../etc --yes --store " +
                            store_->Describe() + " --snapshot-dir " + options_.snapshot_dir,
                        &out),
             3);
@@ -306,7 +306,7 @@ TEST_F(SnapshotArchiveTest, UnsafeIdsNamesAndPathsAreRefused) {
 }
 
 TEST_F(SnapshotArchiveTest, RetentionCleanupKeepsTheNewestVerified) {
-  testing::ClockEnv clock(1800000000);
+  testutil::ClockEnv clock(1800000000);
   options_.env = &clock;
   options_.collections = {"sergio_humor"};
   std::vector<std::string> ids;
@@ -365,20 +365,20 @@ TEST_F(SnapshotArchiveTest, ABusyDirectoryMakesTheSecondOperationWaitThenRefuse)
   auto lock = LockSnapshotDir(Env::Default(), options_.snapshot_dir, 1);
   ASSERT_TRUE(lock.ok());
   std::string out;
-  const std::string create = testing::Vecgate() + " snapshot create --store " +
+  const std::string create = testutil::Vecgate() + " snapshot create --store " +
                              store_->Describe() + " --snapshot-dir " +
                              options_.snapshot_dir;
   EXPECT_EQ(RunCommand(create + " --lock-wait 0.3", &out), 3);
   EXPECT_THAT(out, HasSubstr("pid " + std::to_string(::getpid())));
   EXPECT_THAT(out, HasSubstr("--lock-wait"));
   std::string status;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " status --snapshot-dir " + options_.snapshot_dir,
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " status --snapshot-dir " + options_.snapshot_dir,
                        &status),
             0);
   EXPECT_THAT(status, HasSubstr("pid " + std::to_string(::getpid())));
   lock->reset();
   // Two at once: the second waits for the first and both succeed.
-  ASSERT_EQ(RunCommand("(" + create + " & " + create + " & wait) && " + testing::Vecgate() +
+  ASSERT_EQ(RunCommand("(" + create + " & " + create + " & wait) && " + testutil::Vecgate() +
                            " snapshot list --json --snapshot-dir " + options_.snapshot_dir,
                        &out),
             0)
@@ -461,7 +461,7 @@ TEST_F(SnapshotArchiveTest, AReadFaultIsUnreadableNeverDamaged) {
   ASSERT_TRUE(size.ok());
   // A bad sector in the middle of the archive: checksum, member reads and
   // the sequential deep pass all meet it.
-  testing::BadSectorEnv bad(archive, *size / 2);
+  testutil::BadSectorEnv bad(archive, *size / 2);
   EXPECT_EQ(FileSha256(&bad, archive).status().code(), StatusCode::kIoError);
   for (bool deep : {false, true}) {
     Status check = CheckArchive(&bad, m, archive, deep);
@@ -537,7 +537,7 @@ TEST_F(SnapshotArchiveTest, AMissingOrDamagedManifestIsRebuiltFromTheArchive) {
   open.snapshot_dir = options_.snapshot_dir;
   auto snap = OpenStore("snapshot:" + a.snapshot_id, open);
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
-  EXPECT_TRUE(testing::SameRecords(**snap, *store_, Names()));
+  EXPECT_TRUE(testutil::SameRecords(**snap, *store_, Names()));
 }
 
 TEST_F(SnapshotArchiveTest, ADamagedArchiveIsDeletedOnlyWithForce) {
@@ -583,7 +583,7 @@ TEST_F(SnapshotArchiveTest, AFailedVerificationIsRefusedWithAHintToVerifyAgain) 
                   .ok());
   std::string out;
   const std::string env = "SNAPSHOT_DIR=" + options_.snapshot_dir + " ";
-  EXPECT_EQ(RunCommand(env + testing::Vecgate() + " validate --old snapshot:" +
+  EXPECT_EQ(RunCommand(env + testutil::Vecgate() + " validate --old snapshot:" +
                            m.snapshot_id + " --new " + store_->Describe() +
                            " --report-dir " + dir_.path() + "/reports",
                        &out),
@@ -595,10 +595,10 @@ TEST_F(SnapshotArchiveTest, AFailedVerificationIsRefusedWithAHintToVerifyAgain) 
   auto rolled = RunRollback(*store_, rollback);
   EXPECT_THAT(rolled.status().message(), HasSubstr("vecgate snapshot verify " + m.snapshot_id));
   // Verifying again clears it: the archive is intact.
-  ASSERT_EQ(RunCommand(env + testing::Vecgate() + " snapshot verify " + m.snapshot_id, &out),
+  ASSERT_EQ(RunCommand(env + testutil::Vecgate() + " snapshot verify " + m.snapshot_id, &out),
             0)
       << out;
-  EXPECT_NE(RunCommand(env + testing::Vecgate() + " validate --old snapshot:" +
+  EXPECT_NE(RunCommand(env + testutil::Vecgate() + " validate --old snapshot:" +
                            m.snapshot_id + " --new " + store_->Describe() +
                            " --report-dir " + dir_.path() + "/reports",
                        &out),
@@ -717,7 +717,7 @@ TEST_F(SnapshotArchiveTest, ParseErrorsAreCorruptionNamingTheFile) {
 
 TEST_F(SnapshotArchiveTest, ASnapshotNameMustBePrintableUtf8) {
   std::string out;
-  const std::string create = testing::Vecgate() + " snapshot create --json --store " +
+  const std::string create = testutil::Vecgate() + " snapshot create --json --store " +
                              store_->Describe() + " --snapshot-dir " + options_.snapshot_dir;
   EXPECT_EQ(RunCommand(create + " --name \"$(printf '\\377')\"", &out), 3) << out;
   EXPECT_THAT(out, HasSubstr("UTF-8"));
@@ -735,30 +735,30 @@ TEST_F(SnapshotArchiveTest, ASnapshotNameMustBePrintableUtf8) {
 }
 
 TEST_F(SnapshotArchiveTest, LatestAndUniquePrefixesNameASnapshot) {
-  testing::ClockEnv clock(1800000000);
+  testutil::ClockEnv clock(1800000000);
   options_.env = &clock;
   Manifest first = Create("first");
   clock.Set(1800000000 + 86400);
   Manifest second = Create("second");
   const std::string dir = " --snapshot-dir " + options_.snapshot_dir;
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info latest --json" + dir, &out), 0)
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot info latest --json" + dir, &out), 0)
       << out;
   EXPECT_EQ(nlohmann::json::parse(out)["snapshot_id"], second.snapshot_id);
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_20270115 --json" + dir,
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot info snapshot_20270115 --json" + dir,
                        &out),
             0)
       << out;
   EXPECT_EQ(nlohmann::json::parse(out)["snapshot_id"], first.snapshot_id);
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_2027" + dir, &out), 3);
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " snapshot info snapshot_2027" + dir, &out), 3);
   EXPECT_THAT(out, HasSubstr("ambiguous"));
   EXPECT_THAT(out, HasSubstr(first.snapshot_id));
   EXPECT_THAT(out, HasSubstr(second.snapshot_id));
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot info snapshot_1999" + dir, &out), 3);
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " snapshot info snapshot_1999" + dir, &out), 3);
   EXPECT_THAT(out, HasSubstr("not found"));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot verify latest" + dir, &out), 0) << out;
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot verify latest" + dir, &out), 0) << out;
   EXPECT_THAT(out, HasSubstr(second.snapshot_id + ": OK"));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " rollback snapshot_20270115 --dry-run --store " +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " rollback snapshot_20270115 --dry-run --store " +
                            store_->Describe() + dir,
                        &out),
             0)
@@ -769,7 +769,7 @@ TEST_F(SnapshotArchiveTest, LatestAndUniquePrefixesNameASnapshot) {
   auto snap = OpenStore("snapshot:latest", open);
   ASSERT_TRUE(snap.ok()) << snap.status().ToString();
   EXPECT_EQ((*snap)->Describe(), "snapshot:" + second.snapshot_id);
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot delete snapshot_20270115 --yes" + dir,
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot delete snapshot_20270115 --yes" + dir,
                        &out),
             0)
       << out;
@@ -778,7 +778,7 @@ TEST_F(SnapshotArchiveTest, LatestAndUniquePrefixesNameASnapshot) {
 }
 
 TEST_F(SnapshotArchiveTest, CleanupDryRunGivesAReasonPerSnapshot) {
-  testing::ClockEnv clock(1800000000);
+  testutil::ClockEnv clock(1800000000);
   options_.env = &clock;
   options_.collections = {"sergio_humor"};
   std::vector<std::string> ids;
@@ -808,7 +808,7 @@ TEST_F(SnapshotArchiveTest, CleanupDryRunGivesAReasonPerSnapshot) {
   }
   // The CLI prints the same, one line per snapshot.
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot cleanup --dry-run --keep 1 "
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot cleanup --dry-run --keep 1 "
                            "--snapshot-dir " + options_.snapshot_dir,
                        &out),
             0)
@@ -825,7 +825,7 @@ TEST_F(SnapshotArchiveTest, InfoShowsTheArchiveSizeOnDiskAndAnHonestRatio) {
   auto size = Env::Default()->FileSize(archive);
   ASSERT_TRUE(size.ok());
   std::string out;
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info " + m.snapshot_id +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot info " + m.snapshot_id +
                            " --snapshot-dir " + options_.snapshot_dir,
                        &out),
             0)
@@ -839,7 +839,7 @@ TEST_F(SnapshotArchiveTest, InfoShowsTheArchiveSizeOnDiskAndAnHonestRatio) {
   EXPECT_THAT(out, HasSubstr(raw));
   EXPECT_THAT(out, HasSubstr(pct));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("saved")));
-  ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot info " + m.snapshot_id +
+  ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot info " + m.snapshot_id +
                            " --json --snapshot-dir " + options_.snapshot_dir,
                        &out),
             0);
@@ -849,7 +849,7 @@ TEST_F(SnapshotArchiveTest, InfoShowsTheArchiveSizeOnDiskAndAnHonestRatio) {
 TEST_F(SnapshotArchiveTest, HealthCheckTellsNoSnapshotFromADamagedOne) {
   std::string out;
   const std::string fresh = dir_.path() + "/fresh";
-  ASSERT_EQ(RunCommand("cd " + dir_.path() + " && env -u SNAPSHOT_DIR " + testing::Vecgate() +
+  ASSERT_EQ(RunCommand("cd " + dir_.path() + " && env -u SNAPSHOT_DIR " + testutil::Vecgate() +
                            " health-check --snapshot-dir " + fresh,
                        &out),
             0)
@@ -861,7 +861,7 @@ TEST_F(SnapshotArchiveTest, HealthCheckTellsNoSnapshotFromADamagedOne) {
   EXPECT_FALSE(Env::Default()->FileExists(fresh)) << "a health check created the directory";
   // Without --snapshot-dir or $SNAPSHOT_DIR: nothing is created in the cwd.
   ASSERT_EQ(RunCommand("cd " + dir_.path() + " && env -u SNAPSHOT_DIR -u CHROMADB_URL " +
-                           testing::Vecgate() + " health-check",
+                           testutil::Vecgate() + " health-check",
                        &out),
             0)
       << out;
@@ -874,7 +874,7 @@ TEST_F(SnapshotArchiveTest, HealthCheckTellsNoSnapshotFromADamagedOne) {
     f.seekp(100);
     f.put('\x01');
   }
-  EXPECT_EQ(RunCommand(testing::Vecgate() + " health-check --snapshot-dir " +
+  EXPECT_EQ(RunCommand(testutil::Vecgate() + " health-check --snapshot-dir " +
                            options_.snapshot_dir,
                        &out),
             3);
@@ -885,7 +885,7 @@ TEST_F(SnapshotArchiveTest, HealthCheckTellsNoSnapshotFromADamagedOne) {
 TEST_F(SnapshotArchiveTest, AbsurdLockWaitsAreRefused) {
   std::string out;
   for (const char* wait : {"1e300", "-1", "nan", "inf"}) {
-    EXPECT_EQ(RunCommand(testing::Vecgate() + " snapshot create --store " +
+    EXPECT_EQ(RunCommand(testutil::Vecgate() + " snapshot create --store " +
                              store_->Describe() + " --lock-wait " + wait +
                              " --snapshot-dir " + options_.snapshot_dir,
                          &out),

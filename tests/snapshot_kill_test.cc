@@ -14,9 +14,9 @@
 namespace vecgate {
 namespace {
 
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 // Every snapshot listed as usable passes deep verification and holds exactly
 // what the store holds.
@@ -32,7 +32,7 @@ void ExpectUsableSnapshotsAreSound(const std::string& dir, Store& store, int* us
     open.snapshot_dir = dir;
     auto snap = OpenStore("snapshot:" + l.id, open);
     ASSERT_TRUE(snap.ok()) << snap.status().ToString();
-    EXPECT_TRUE(testing::SameRecords(**snap, store, testing::CollectionNames(store)));
+    EXPECT_TRUE(testutil::SameRecords(**snap, store, testutil::CollectionNames(store)));
   }
 }
 
@@ -41,12 +41,12 @@ TEST(SnapshotKillTest, KilledAtEveryWriteNeverListsAnUnusableSnapshotAsUsable) {
   const std::string uri = ChromaTestServer::Get().NewDatabaseUri("snap_kill");
   auto store = OpenStore(uri, OpenOptions());
   ASSERT_TRUE(store.ok());
-  ASSERT_TRUE(testing::LoadCorpusWithSpace(testing::SmallCorpus(0.01), DistanceSpace::kL2,
+  ASSERT_TRUE(testutil::LoadCorpusWithSpace(testutil::SmallCorpus(0.01), DistanceSpace::kL2,
                                            **store)
                   .ok());
   TempDir tmp;
   const std::string dir = tmp.path() + "/snaps";
-  const std::string create = testing::Vecgate() + " snapshot create --store " + uri +
+  const std::string create = testutil::Vecgate() + " snapshot create --store " + uri +
                              " --snapshot-dir " + dir + " --page-size 25 --lock-wait 0";
   int killed = 0, usable_seen = 0;
   bool completed = false;
@@ -55,7 +55,7 @@ TEST(SnapshotKillTest, KilledAtEveryWriteNeverListsAnUnusableSnapshotAsUsable) {
     std::string out;
     int rc = RunCommand("VECGATE_FAULT_KILL_AFTER_WRITES=" + std::to_string(n) + " " + create,
                         &out);
-    if (testing::WasKilled(rc)) {
+    if (testutil::WasKilled(rc)) {
       ++killed;
     } else {
       ASSERT_EQ(rc, 0) << out;
@@ -63,7 +63,7 @@ TEST(SnapshotKillTest, KilledAtEveryWriteNeverListsAnUnusableSnapshotAsUsable) {
     }
     ExpectUsableSnapshotsAreSound(dir, **store, &usable_seen);
     std::string list;
-    ASSERT_EQ(RunCommand(testing::Vecgate() + " snapshot list --snapshot-dir " + dir, &list), 0)
+    ASSERT_EQ(RunCommand(testutil::Vecgate() + " snapshot list --snapshot-dir " + dir, &list), 0)
         << list;
   }
   EXPECT_TRUE(completed);

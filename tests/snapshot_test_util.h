@@ -19,7 +19,7 @@
 #include "fixtures/generator.h"
 #include "snapshot/snapshot_store.h"
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 inline std::string Vecgate() { return VECGATE_CLI; }
 
@@ -150,6 +150,6 @@ class ClockEnv : public EnvWrapper {
 // Exit code of a command killed by a signal, as RunCommand reports it.
 inline bool WasKilled(int rc) { return rc == 137 || rc == -1; }
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_SNAPSHOT_TEST_UTIL_H_

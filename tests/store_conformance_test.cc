@@ -23,14 +23,14 @@
 #include "snapshot/snapshot_store.h"
 #include "tests/chroma_test_env.h"
 #include "tests/postgres_test_env.h"
-#include "validators/memory_store_test_util.h"
+#include "testutil/memory_store.h"
 
 namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::TempDir;
 
 struct StoreKind {
   std::string name;
@@ -105,18 +105,18 @@ std::vector<StoreKind> Kinds() {
        [](const std::string& dir) { return MustOpen("jsonl:" + dir + "/s.jsonl.gz"); },
        false, false, false, true, true},
       {"postgres_tables",
-       [](const std::string&) { return testing::PostgresTestServer::Get().NewSchema("conf"); },
+       [](const std::string&) { return testutil::PostgresTestServer::Get().NewSchema("conf"); },
        true, true, true, true, true},
       {"postgres_langchain",
        [](const std::string&) {
-         return testing::PostgresTestServer::Get().NewSchema("conf_lc", "layout=langchain");
+         return testutil::PostgresTestServer::Get().NewSchema("conf_lc", "layout=langchain");
        },
        true, true, true, true, true},
       // LlamaIndex TS's one table, a collection per `collection` value; ids
       // that are not UUIDs are kept in external_id.
       {"postgres_llamaindex_ts",
        [](const std::string&) {
-         return testing::PostgresTestServer::Get().NewSchema("conf_lits", "layout=llamaindex-ts");
+         return testutil::PostgresTestServer::Get().NewSchema("conf_lits", "layout=llamaindex-ts");
        },
        true, true, true, true, true},
       {"snapshot",
@@ -124,7 +124,7 @@ std::vector<StoreKind> Kinds() {
        false, false, false, true, true, SnapshotOf},
       {"memory",
        [](const std::string&) {
-         auto store = std::make_unique<testing_util::MemoryStore>();
+         auto store = std::make_unique<testutil::MemoryStore>();
          store->set_can_query(true);
          return std::unique_ptr<Store>(std::move(store));
        },

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <vector>
 
-namespace vecgate::testing {
+namespace vecgate::testutil {
 
 namespace {
 
@@ -40,17 +40,6 @@ int RunCommand(const std::string& command, std::string* output) {
   int status = ::pclose(pipe);
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return -1;
-}
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/vecgate_test_XXXXXX";
-  if (::mkdtemp(tmpl) == nullptr) DieOfSetup("test", "cannot create a temporary directory");
-  path_ = tmpl;
-}
-
-TempDir::~TempDir() {
-  std::string out;
-  RunCommand("rm -rf '" + path_ + "'", &out);
 }
 
 void DieOfSetup(const std::string& server, const std::string& message) {
@@ -119,4 +108,4 @@ void SharedServer::StopOwned() {
   owned_dir_.clear();
 }
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil

@@ -8,23 +8,12 @@
 #include <functional>
 #include <string>
 
-namespace vecgate::testing {
+#include "testutil/temp_dir.h"
+
+namespace vecgate::testutil {
 
 // Runs a shell command, returns its exit code; stdout+stderr in *output.
 int RunCommand(const std::string& command, std::string* output);
-
-// A temporary directory removed at destruction.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // Prints "TEST_SERVER: MESSAGE" and aborts the test program: for a test
 // environment that cannot be had, which no test could pass without.
@@ -83,6 +72,6 @@ class SharedServer {
   int port_ = 0;
 };
 
-}  // namespace vecgate::testing
+}  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_TEST_SERVER_H_

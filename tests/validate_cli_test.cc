@@ -34,9 +34,9 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::ChromaTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 std::string Vecgate() { return VECGATE_CLI; }
 
@@ -649,7 +649,7 @@ TEST(ValidateCliTest, ProgressWithoutATerminalIsOneLinePerCollectionWithoutAbsur
 TEST(ValidateCliTest, NewStoreDyingMidStreamExitsThreeWithoutAVerdict) {
   // A Chroma of this test's own, so it can be killed.
   TempDir server_dir;
-  testing::ServerProcess server("chroma");
+  testutil::ServerProcess server("chroma");
   std::string error;
   ASSERT_TRUE(server.Start(server_dir.path() + "/data", &error)) << error;
   const int port = server.port();

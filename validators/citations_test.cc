@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 
 #include "validators/validator.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::FindingIds;
-using testing_util::MemoryStore;
-using testing_util::RunCheck;
+using testutil::FindingIds;
+using testutil::MemoryStore;
+using testutil::RunCheck;
 
 RecordBatch Cited(size_t n) {
   RecordBatch b;

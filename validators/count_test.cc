@@ -3,15 +3,15 @@
 #include <gtest/gtest.h>
 
 #include "validators/validator.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::FindingIds;
-using testing_util::MakeBatch;
-using testing_util::MemoryStore;
-using testing_util::RunCheck;
+using testutil::FindingIds;
+using testutil::MakeBatch;
+using testutil::MemoryStore;
+using testutil::RunCheck;
 
 RecordBatch Without(const RecordBatch& b, const std::set<std::string>& drop) {
   RecordBatch out;

@@ -5,14 +5,14 @@
 #include <chrono>
 
 #include "validators/validator.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::MakeBatch;
-using testing_util::MemoryStore;
-using testing_util::RunCheck;
+using testutil::MakeBatch;
+using testutil::MemoryStore;
+using testutil::RunCheck;
 
 Suite RulesSuite() {
   Suite s;

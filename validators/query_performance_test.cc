@@ -7,14 +7,14 @@
 #include <thread>
 
 #include "validators/query_performance.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::MakeBatch;
-using testing_util::MemoryStore;
-using testing_util::RunCheck;
+using testutil::MakeBatch;
+using testutil::MemoryStore;
+using testutil::RunCheck;
 
 TEST(PercentileTest, InterpolatesBetweenClosestRanks) {
   std::vector<double> v = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};

@@ -10,15 +10,15 @@
 #include <limits>
 
 #include "validators/validator.h"
-#include "validators/validator_test_util.h"
+#include "testutil/run_check.h"
 
 namespace vecgate {
 namespace {
 
-using testing_util::FindingIds;
-using testing_util::MakeBatch;
-using testing_util::MemoryStore;
-using testing_util::RunCheck;
+using testutil::FindingIds;
+using testutil::MakeBatch;
+using testutil::MemoryStore;
+using testutil::RunCheck;
 
 Result<CheckResult> RunDivergence(MemoryStore& old_store, MemoryStore& new_store,
                                   const Suite& suite) {

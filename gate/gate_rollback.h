@@ -7,8 +7,8 @@
 // reports a RollbackOutcome. It never throws: any failure (damaged
 // snapshot, unreachable store, missing confirmation, a collection the
 // snapshot lacks) gives succeeded = false and a message saying what to do.
-#ifndef VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
-#define VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
+#ifndef VECGATE_GATE_GATE_ROLLBACK_H_
+#define VECGATE_GATE_GATE_ROLLBACK_H_
 
 #include <functional>
 #include <string>
@@ -48,4 +48,4 @@ std::string RollbackTrigger(const ValidationReport& report);
 
 }  // namespace vecgate
 
-#endif  // VECGATE_SNAPSHOT_GATE_ROLLBACK_H_
+#endif  // VECGATE_GATE_GATE_ROLLBACK_H_

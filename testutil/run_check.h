@@ -1,12 +1,12 @@
 // Test support for the checks' unit tests (not part of the library).
 //
-// The records live in a MemoryStore (memory_store_test_util.h). RunCheck
+// The records live in a MemoryStore (testutil/memory_store.h). RunCheck
 // drives one Validator through the hooks in the order harness/runner.cc
 // uses (old pages of every source, then new pages joined by id against the
 // old digests, then EndGroup), in small pages so that page boundaries are
 // exercised.
-#ifndef VECGATE_VALIDATORS_VALIDATOR_TEST_UTIL_H_
-#define VECGATE_VALIDATORS_VALIDATOR_TEST_UTIL_H_
+#ifndef VECGATE_TESTUTIL_RUN_CHECK_H_
+#define VECGATE_TESTUTIL_RUN_CHECK_H_
 
 #include <algorithm>
 #include <map>
@@ -20,12 +20,12 @@
 #include "harness/runner.h"
 #include "suites/checks.h"
 #include "suites/suite.h"
-#include "validators/memory_store_test_util.h"
+#include "testutil/memory_store.h"
 #include "validators/topk.h"
 #include "validators/validator.h"
 
 namespace vecgate {
-namespace testing_util {
+namespace testutil {
 
 // Runs check `v` over old and new stores through the real runner
 // (harness/runner.h), with every other check switched off, and returns its
@@ -77,7 +77,7 @@ inline std::vector<std::string> FindingIds(const CheckResult& r, const std::stri
   return ids;
 }
 
-}  // namespace testing_util
+}  // namespace testutil
 }  // namespace vecgate
 
-#endif  // VECGATE_VALIDATORS_VALIDATOR_TEST_UTIL_H_
+#endif  // VECGATE_TESTUTIL_RUN_CHECK_H_

@@ -1,8 +1,8 @@
 // Test support: an Env that fails reads as a disk with a bad sector would, so
 // that tests can prove a read fault is reported (IoError naming the file) and
-// never taken for a short or damaged file. Header-only, depends on core only.
-#ifndef VECGATE_CORE_ENV_TEST_UTIL_H_
-#define VECGATE_CORE_ENV_TEST_UTIL_H_
+// never taken for a short or damaged file. Header-only.
+#ifndef VECGATE_TESTUTIL_BAD_SECTOR_ENV_H_
+#define VECGATE_TESTUTIL_BAD_SECTOR_ENV_H_
 
 #include <cstdint>
 #include <memory>
@@ -12,7 +12,7 @@
 #include "core/env.h"
 
 namespace vecgate {
-namespace testing {
+namespace testutil {
 
 // Once armed, every read of `path` that reaches byte `fail_at` fails with
 // IoError "injected read error (bad sector)", through sequential and
@@ -95,7 +95,7 @@ class BadSectorEnv : public EnvWrapper {
   int sequential_opens_ = 0;
 };
 
-}  // namespace testing
+}  // namespace testutil
 }  // namespace vecgate
 
-#endif  // VECGATE_CORE_ENV_TEST_UTIL_H_
+#endif  // VECGATE_TESTUTIL_BAD_SECTOR_ENV_H_

@@ -1,5 +1,5 @@
 // The gate's rollback hook.
-#include "snapshot/gate_rollback.h"
+#include "gate/gate_rollback.h"
 
 
 namespace vecgate {

@@ -7,8 +7,8 @@
 // (AddCollection, records of any length), answer queries by exact
 // brute force (set_can_query), and hide ids from that "index" to imitate
 // records that are stored but unreachable (HideFromIndex).
-#ifndef VECGATE_VALIDATORS_MEMORY_STORE_TEST_UTIL_H_
-#define VECGATE_VALIDATORS_MEMORY_STORE_TEST_UTIL_H_
+#ifndef VECGATE_TESTUTIL_MEMORY_STORE_H_
+#define VECGATE_TESTUTIL_MEMORY_STORE_H_
 
 #include <algorithm>
 #include <map>
@@ -21,7 +21,7 @@
 #include "validators/topk.h"
 
 namespace vecgate {
-namespace testing_util {
+namespace testutil {
 
 class MemoryStore : public Store {
  public:
@@ -169,7 +169,7 @@ class MemoryStore : public Store {
   int get_calls_ = 0;
 };
 
-}  // namespace testing_util
+}  // namespace testutil
 }  // namespace vecgate
 
-#endif  // VECGATE_VALIDATORS_MEMORY_STORE_TEST_UTIL_H_
+#endif  // VECGATE_TESTUTIL_MEMORY_STORE_H_
