@@ -32,10 +32,10 @@ namespace vecgate {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::ChromaTestServer;
-using testing::PostgresTestServer;
-using testing::RunCommand;
-using testing::TempDir;
+using testutil::ChromaTestServer;
+using testutil::PostgresTestServer;
+using testutil::RunCommand;
+using testutil::TempDir;
 
 // 50 records at --scale 0.05: 4 % of them is 2 records a fault.
 constexpr char kCollection[] = "sergio_personality";
