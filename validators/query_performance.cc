@@ -82,18 +82,13 @@ LatencyStats SummarizeLatencies(std::vector<double> latencies_ms, double wall_se
   return s;
 }
 
-Result<LatencyStats> ReplayQueries(Store& store, const ClientStoreOpener& open_more,
-                                   const std::string& collection, const float* queries,
-                                   size_t n, size_t dim, const ReplayOptions& options,
-                                   const ReplayProgress& progress) {
-  if (n == 0 || dim == 0) {
-    return InvalidArgument("query replay of '" + collection + "' needs at least one query");
-  }
-  if (!store.can_query()) {
-    return InvalidArgument(store.Describe() + " cannot answer queries");
-  }
-  const int clients = std::max(1, options.concurrency);
-  std::vector<std::unique_ptr<Store>> extra;
+namespace {
+
+// The clients of one replay: one store each, the first the caller's, the
+// others from `open_more`. `extra` owns those.
+Result<std::vector<Store*>> OpenClients(Store& store, const ClientStoreOpener& open_more,
+                                        int clients,
+                                        std::vector<std::unique_ptr<Store>>* extra) {
   std::vector<Store*> stores = {&store};
   for (int c = 1; c < clients; ++c) {
     if (!open_more) {
@@ -107,95 +102,154 @@ Result<LatencyStats> ReplayQueries(Store& store, const ClientStoreOpener& open_m
                                        std::to_string(clients));
     }
     stores.push_back(more->get());
-    extra.push_back(std::move(more).value());
+    extra->push_back(std::move(more).value());
   }
+  return stores;
+}
 
-  std::mutex error_mutex;
-  Status first_error = Status::Ok();
-  std::atomic<bool> stop{false};
-  std::atomic<int64_t> next{0};
-  std::atomic<int64_t> done{0};
-  std::atomic<bool> timed_out{false};
-  const auto budget = std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double>(std::max(0.0, options.max_seconds)));
+// What the client threads of one replay share: the query set, the next
+// query to send, the measured latencies, and the first error (which stops
+// every client).
+class ReplaySession {
+ public:
+  ReplaySession(std::vector<Store*> stores, const std::string& collection,
+                const float* queries, size_t n, size_t dim, size_t k,
+                const ReplayProgress& progress)
+      : stores_(std::move(stores)),
+        collection_(collection),
+        queries_(queries),
+        n_(n),
+        dim_(dim),
+        k_(k),
+        progress_(progress),
+        results_(stores_.size()) {}
 
-  // Runs one phase on every client and waits for all of them.
-  auto run_phase = [&](const Phase& phase, std::vector<ClientResult>* results) {
-    next = 0;
+  // Runs one phase on every client and waits for all of them, reporting
+  // progress on this thread while they run.
+  void RunPhase(const Phase& phase) {
+    next_ = 0;
+    const int clients = static_cast<int>(stores_.size());
     std::mutex finished_mutex;
     std::condition_variable finished_cv;
     int finished = 0;
     std::vector<std::thread> threads;
     for (int c = 0; c < clients; ++c) {
       threads.emplace_back([&, c] {
-        Store& s = *stores[c];
-        ClientResult& out = (*results)[c];
-        while (!stop.load()) {
-          const int64_t i = next.fetch_add(1);
-          if (i >= phase.limit) break;
-          if (Clock::now() >= phase.deadline) {
-            if (phase.record) timed_out = true;
-            break;
-          }
-          const float* q = queries + static_cast<size_t>(i % static_cast<int64_t>(n)) * dim;
-          const auto start = Clock::now();
-          auto answer = s.Query(collection, q, 1, dim, options.k);
-          const auto end = Clock::now();
-          if (!answer.ok()) {
-            std::lock_guard<std::mutex> lock(error_mutex);
-            if (first_error.ok()) first_error = answer.status();
-            stop = true;
-            break;
-          }
-          if (phase.record) {
-            out.latencies_ms.push_back(
-                std::chrono::duration<double, std::milli>(end - start).count());
-            out.last_done = end;
-            ++done;
-          }
-        }
+        RunClient(*stores_[c], phase, &results_[c]);
         std::lock_guard<std::mutex> lock(finished_mutex);
         ++finished;
         finished_cv.notify_one();
       });
     }
-    if (phase.record && progress) progress(0, phase.limit);
+    if (phase.record && progress_) progress_(0, phase.limit);
     {
       std::unique_lock<std::mutex> lock(finished_mutex);
       while (finished < clients) {
         finished_cv.wait_for(lock, kProgressInterval);
-        if (phase.record && progress && finished < clients) {
+        if (phase.record && progress_ && finished < clients) {
           lock.unlock();
-          progress(done.load(), phase.limit);
+          progress_(done_.load(), phase.limit);
           lock.lock();
         }
       }
     }
     for (auto& t : threads) t.join();
-  };
+  }
 
-  std::vector<ClientResult> results(static_cast<size_t>(clients));
-  if (options.warmup > 0) {
-    run_phase({options.warmup, Clock::now() + budget, false}, &results);
+  const Status& first_error() const { return first_error_; }
+  int64_t done() const { return done_.load(); }
+  bool timed_out() const { return timed_out_.load(); }
+
+  // Every measured latency, and when the last measured query ended (or
+  // `start` when none did).
+  std::vector<double> Latencies(Clock::time_point start, Clock::time_point* last) const {
+    std::vector<double> all;
+    *last = start;
+    for (const ClientResult& r : results_) {
+      all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
+      if (!r.latencies_ms.empty()) *last = std::max(*last, r.last_done);
+    }
+    return all;
   }
+
+ private:
+  // One client thread: sends queries until the phase's limit or deadline,
+  // or until any client fails.
+  void RunClient(Store& store, const Phase& phase, ClientResult* out) {
+    while (!stop_.load()) {
+      const int64_t i = next_.fetch_add(1);
+      if (i >= phase.limit) break;
+      if (Clock::now() >= phase.deadline) {
+        if (phase.record) timed_out_ = true;
+        break;
+      }
+      const float* q = queries_ + static_cast<size_t>(i % static_cast<int64_t>(n_)) * dim_;
+      const auto start = Clock::now();
+      auto answer = store.Query(collection_, q, 1, dim_, k_);
+      const auto end = Clock::now();
+      if (!answer.ok()) {
+        std::lock_guard<std::mutex> lock(error_mutex_);
+        if (first_error_.ok()) first_error_ = answer.status();
+        stop_ = true;
+        break;
+      }
+      if (phase.record) {
+        out->latencies_ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
+        out->last_done = end;
+        ++done_;
+      }
+    }
+  }
+
+  const std::vector<Store*> stores_;
+  const std::string& collection_;
+  const float* const queries_;
+  const size_t n_;
+  const size_t dim_;
+  const size_t k_;
+  const ReplayProgress& progress_;
+  std::vector<ClientResult> results_;  // one per client
+  std::mutex error_mutex_;
+  Status first_error_ = Status::Ok();
+  std::atomic<bool> stop_{false};
+  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> done_{0};
+  std::atomic<bool> timed_out_{false};
+};
+
+}  // namespace
+
+Result<LatencyStats> ReplayQueries(Store& store, const ClientStoreOpener& open_more,
+                                   const std::string& collection, const float* queries,
+                                   size_t n, size_t dim, const ReplayOptions& options,
+                                   const ReplayProgress& progress) {
+  if (n == 0 || dim == 0) {
+    return InvalidArgument("query replay of '" + collection + "' needs at least one query");
+  }
+  if (!store.can_query()) {
+    return InvalidArgument(store.Describe() + " cannot answer queries");
+  }
+  std::vector<std::unique_ptr<Store>> extra;
+  ASSIGN_OR_RETURN(std::vector<Store*> stores,
+                   OpenClients(store, open_more, std::max(1, options.concurrency), &extra));
+  ReplaySession session(std::move(stores), collection, queries, n, dim, options.k, progress);
+  const auto budget = std::chrono::duration_cast<Clock::duration>(
+      std::chrono::duration<double>(std::max(0.0, options.max_seconds)));
+  if (options.warmup > 0) session.RunPhase({options.warmup, Clock::now() + budget, false});
   const auto start = Clock::now();
-  if (first_error.ok()) {
-    run_phase({options.max_queries, start + budget, true}, &results);
+  if (session.first_error().ok()) {
+    session.RunPhase({options.max_queries, start + budget, true});
   }
-  if (!first_error.ok()) {
-    return first_error.WithContext("replaying queries against " + collection + " in " +
-                                   store.Describe());
+  if (!session.first_error().ok()) {
+    return session.first_error().WithContext("replaying queries against " + collection +
+                                             " in " + store.Describe());
   }
-  if (progress) progress(done.load(), options.max_queries);
-  std::vector<double> all;
-  Clock::time_point last = start;
-  for (auto& r : results) {
-    all.insert(all.end(), r.latencies_ms.begin(), r.latencies_ms.end());
-    if (!r.latencies_ms.empty()) last = std::max(last, r.last_done);
-  }
+  if (progress) progress(session.done(), options.max_queries);
+  Clock::time_point last;
+  std::vector<double> all = session.Latencies(start, &last);
   LatencyStats stats =
       SummarizeLatencies(std::move(all), std::chrono::duration<double>(last - start).count());
-  stats.stopped_by_time = timed_out.load() && stats.queries < options.max_queries;
+  stats.stopped_by_time = session.timed_out() && stats.queries < options.max_queries;
   return stats;
 }
 
@@ -235,6 +289,22 @@ bool ReportsNoAnnIndex(const CollectionInfo& info) {
   if (pg == config.end() || !pg->is_object()) return false;
   auto ann = pg->find("ann_index");
   return ann != pg->end() && ann->is_null();
+}
+
+Criterion NoAnnIndexCriterion(const std::string& target, const std::string& observed) {
+  Criterion c;
+  c.what = "ANN index of new '" + target + "'";
+  c.observed = observed;
+  c.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
+  c.status = CheckStatus::kWarn;
+  return c;
+}
+
+std::string NoAnnIndexSummary(const std::vector<std::string>& targets) {
+  return "; new '" + targets.front() + "'" +
+         (targets.size() > 1 ? " and " + std::to_string(targets.size() - 1) + " more"
+                             : std::string()) +
+         " without an ANN index (sequential scan)";
 }
 
 namespace {
@@ -302,108 +372,16 @@ class QueryPerformanceValidator : public Validator {
   }
 
   Status EndGroup(const GroupContext& group) override {
-    nlohmann::json g = nlohmann::json::object();
     const std::string& source = group.sources.empty() ? group.target : group.sources[0];
+    nlohmann::json g = nlohmann::json::object();
     g["old_collection"] = source;
-    auto skip = [&](const std::string& why) {
-      g["skipped"] = why;
-      skipped_.push_back(group.target + ": " + why);
-      groups_[group.target] = g;
-      return Status::Ok();
-    };
-    Store* old_store = run_->old_store;
-    Store* new_store = run_->new_store;
-    if (new_store == nullptr || !new_store->can_query()) {
-      return skip("the new store cannot answer queries");
+    std::string skipped;
+    RETURN_IF_ERROR(MeasureGroup(group, source, &g, &skipped));
+    if (!skipped.empty()) {
+      g["skipped"] = skipped;
+      skipped_.push_back(group.target + ": " + skipped);
     }
-    if (!group.new_exists) return skip("the target collection does not exist in new");
-
-    std::vector<float> queries;
-    size_t n = 0;
-    if (file_) {
-      if (dim_ == 0 && group.new_info.dimension > 0) {
-        dim_ = static_cast<size_t>(group.new_info.dimension);
-      }
-      for (size_t i = 0; i < file_->vectors.size(); ++i) {
-        if (dim_ != 0 && file_->vectors[i].size() != dim_) {
-          return InvalidArgument(file_->labels[i] + ": query has " +
-                                 std::to_string(file_->vectors[i].size()) +
-                                 " components but collection '" + group.target +
-                                 "' has dimension " + std::to_string(dim_) +
-                                 "; queries must have the collection's dimension");
-        }
-        dim_ = file_->vectors[i].size();
-        queries.insert(queries.end(), file_->vectors[i].begin(), file_->vectors[i].end());
-      }
-      n = file_->vectors.size();
-    } else if (sample_) {
-      std::vector<std::string> ids;
-      sample_->Take(&ids, &queries);
-      n = ids.size();
-    }
-    if (n == 0 || dim_ == 0) return skip("no query vectors (no old records with embeddings)");
-
-    const QueryPerformanceThresholds& t = suite().query_performance;
-    ReplayOptions options;
-    options.warmup = t.warmup;
-    options.max_queries = t.queries;
-    options.max_seconds = t.max_seconds;
-    options.concurrency = static_cast<int>(t.concurrency);
-    // k no larger than the smaller collection: a store may refuse more.
-    int64_t k = suite().queries.k;
-    auto new_count = new_store->Count(group.target);
-    if (!new_count.ok()) return new_count.status().WithContext("counting new " + group.target);
-    if (*new_count == 0) return skip("the target collection is empty in new");
-    k = std::min(k, *new_count);
-
-    const bool old_queries = old_store != nullptr && old_store->can_query();
-    if (old_queries) {
-      auto old_count = old_store->Count(source);
-      if (!old_count.ok()) return old_count.status().WithContext("counting old " + source);
-      if (*old_count > 0) k = std::min(k, *old_count);
-    }
-    options.k = static_cast<size_t>(std::max<int64_t>(1, k));
-    g["distinct_queries"] = static_cast<int64_t>(n);
-    g["k"] = static_cast<int64_t>(options.k);
-
-    std::optional<LatencyStats> old_stats;
-    if (old_queries) {
-      ASSIGN_OR_RETURN(LatencyStats s, Replay(*old_store, source, "old", queries, n, options));
-      old_stats = s;
-    } else {
-      g["old_skipped"] = "the old store cannot answer queries: absolute thresholds only";
-    }
-    ASSIGN_OR_RETURN(LatencyStats new_stats,
-                     Replay(*new_store, group.target, "new", queries, n, options));
-
-    PerformanceVerdict v =
-        JudgeQueryPerformance(old_stats ? &*old_stats : nullptr, new_stats, t);
-    // Timings of a sequential scan say nothing about how an index will
-    // serve: a WARN of its own, whatever the latency.
-    if (ReportsNoAnnIndex(group.new_info)) {
-      g["ann_index"] = nullptr;
-      without_ann_index_.push_back(group.target);
-      status_ = check_util::Worse(status_, CheckStatus::kWarn);
-    }
-    if (old_stats) AddStats("old", *old_stats, &g);
-    AddStats("new", new_stats, &g);
-    if (old_stats) {
-      g["ratio_p95"] = Round(v.ratio_p95, 1e-4);
-      g["slowdown_percent"] = Round(v.slowdown_percent, 1e-2);
-    }
-    g["status"] = CheckStatusName(v.status);
     groups_[group.target] = g;
-    ++measured_groups_;
-    status_ = check_util::Worse(status_, v.status);
-    worst_mean_ms_ = std::max(worst_mean_ms_, new_stats.mean_ms);
-    if (measured_groups_ == 1 || new_stats.queries_per_second < lowest_qps_) {
-      lowest_qps_ = new_stats.queries_per_second;
-    }
-    if (old_stats && (!worst_ratio_ || v.ratio_p95 > *worst_ratio_)) worst_ratio_ = v.ratio_p95;
-    for (const std::string& reason : v.reasons) {
-      findings_.push_back({group.target, "", reason});
-      failed_.insert(group.sources.begin(), group.sources.end());
-    }
     return Status::Ok();
   }
 
@@ -427,12 +405,8 @@ class QueryPerformanceValidator : public Validator {
                                {"max_seconds", t.max_seconds}};
     r.metrics["groups"] = groups_;
     for (const std::string& target : without_ann_index_) {
-      Criterion c;
-      c.what = "ANN index of new '" + target + "'";
-      c.observed = "none: the latencies measured are a sequential scan's";
-      c.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
-      c.status = CheckStatus::kWarn;
-      r.criteria.push_back(std::move(c));
+      r.criteria.push_back(
+          NoAnnIndexCriterion(target, "none: the latencies measured are a sequential scan's"));
     }
     if (!without_ann_index_.empty()) r.metrics["new_without_ann_index"] = without_ann_index_;
     if (measured_groups_ == 0) {
@@ -447,13 +421,7 @@ class QueryPerformanceValidator : public Validator {
       if (!skipped_.empty()) {
         r.summary += " (" + std::to_string(skipped_.size()) + " skipped)";
       }
-      if (!without_ann_index_.empty()) {
-        r.summary += "; new '" + without_ann_index_.front() + "'" +
-                     (without_ann_index_.size() > 1
-                          ? " and " + std::to_string(without_ann_index_.size() - 1) + " more"
-                          : std::string()) +
-                     " without an ANN index (sequential scan)";
-      }
+      if (!without_ann_index_.empty()) r.summary += NoAnnIndexSummary(without_ann_index_);
     }
     r.findings_total = static_cast<int64_t>(findings_.size());
     const size_t cap = static_cast<size_t>(std::max<int64_t>(0, suite().max_findings));
@@ -463,6 +431,134 @@ class QueryPerformanceValidator : public Validator {
   }
 
  private:
+  // Replays the queries against old `source` (when the old store answers
+  // queries) and new `group.target`, and judges them into *g; or says in
+  // *skipped why the group cannot be measured.
+  Status MeasureGroup(const GroupContext& group, const std::string& source, nlohmann::json* g,
+                      std::string* skipped) {
+    Store* old_store = run_->old_store;
+    Store* new_store = run_->new_store;
+    if (new_store == nullptr || !new_store->can_query()) {
+      *skipped = "the new store cannot answer queries";
+      return Status::Ok();
+    }
+    if (!group.new_exists) {
+      *skipped = "the target collection does not exist in new";
+      return Status::Ok();
+    }
+    std::vector<float> queries;
+    size_t n = 0;
+    RETURN_IF_ERROR(GatherQueries(group, &queries, &n));
+    if (n == 0 || dim_ == 0) {
+      *skipped = "no query vectors (no old records with embeddings)";
+      return Status::Ok();
+    }
+    const bool old_queries = old_store != nullptr && old_store->can_query();
+    ReplayOptions options;
+    RETURN_IF_ERROR(ChooseOptions(group, source, old_queries, &options, skipped));
+    if (!skipped->empty()) return Status::Ok();
+    (*g)["distinct_queries"] = static_cast<int64_t>(n);
+    (*g)["k"] = static_cast<int64_t>(options.k);
+
+    std::optional<LatencyStats> old_stats;
+    if (old_queries) {
+      ASSIGN_OR_RETURN(LatencyStats s, Replay(*old_store, source, "old", queries, n, options));
+      old_stats = s;
+    } else {
+      (*g)["old_skipped"] = "the old store cannot answer queries: absolute thresholds only";
+    }
+    ASSIGN_OR_RETURN(LatencyStats new_stats,
+                     Replay(*new_store, group.target, "new", queries, n, options));
+    RecordMeasurement(group, old_stats, new_stats, g);
+    return Status::Ok();
+  }
+
+  // The group's query vectors, row-major n x dim_: the queries file (each
+  // of the collection's dimension), else the sample of its old records.
+  Status GatherQueries(const GroupContext& group, std::vector<float>* queries, size_t* n) {
+    if (file_) {
+      if (dim_ == 0 && group.new_info.dimension > 0) {
+        dim_ = static_cast<size_t>(group.new_info.dimension);
+      }
+      for (size_t i = 0; i < file_->vectors.size(); ++i) {
+        if (dim_ != 0 && file_->vectors[i].size() != dim_) {
+          return InvalidArgument(file_->labels[i] + ": query has " +
+                                 std::to_string(file_->vectors[i].size()) +
+                                 " components but collection '" + group.target +
+                                 "' has dimension " + std::to_string(dim_) +
+                                 "; queries must have the collection's dimension");
+        }
+        dim_ = file_->vectors[i].size();
+        queries->insert(queries->end(), file_->vectors[i].begin(), file_->vectors[i].end());
+      }
+      *n = file_->vectors.size();
+    } else if (sample_) {
+      std::vector<std::string> ids;
+      sample_->Take(&ids, queries);
+      *n = ids.size();
+    }
+    return Status::Ok();
+  }
+
+  // The replay options from the suite, with k no larger than the smaller
+  // collection (a store may refuse more); *skipped when new is empty.
+  Status ChooseOptions(const GroupContext& group, const std::string& source, bool old_queries,
+                       ReplayOptions* options, std::string* skipped) {
+    const QueryPerformanceThresholds& t = suite().query_performance;
+    options->warmup = t.warmup;
+    options->max_queries = t.queries;
+    options->max_seconds = t.max_seconds;
+    options->concurrency = static_cast<int>(t.concurrency);
+    int64_t k = suite().queries.k;
+    auto new_count = run_->new_store->Count(group.target);
+    if (!new_count.ok()) return new_count.status().WithContext("counting new " + group.target);
+    if (*new_count == 0) {
+      *skipped = "the target collection is empty in new";
+      return Status::Ok();
+    }
+    k = std::min(k, *new_count);
+    if (old_queries) {
+      auto old_count = run_->old_store->Count(source);
+      if (!old_count.ok()) return old_count.status().WithContext("counting old " + source);
+      if (*old_count > 0) k = std::min(k, *old_count);
+    }
+    options->k = static_cast<size_t>(std::max<int64_t>(1, k));
+    return Status::Ok();
+  }
+
+  // Judges one measured group, writes its statistics into *g, and keeps
+  // what Finish reports: the worst numbers, findings, collections at fault.
+  void RecordMeasurement(const GroupContext& group, const std::optional<LatencyStats>& old_stats,
+                         const LatencyStats& new_stats, nlohmann::json* g) {
+    PerformanceVerdict v = JudgeQueryPerformance(old_stats ? &*old_stats : nullptr, new_stats,
+                                                 suite().query_performance);
+    // Timings of a sequential scan say nothing about how an index will
+    // serve: a WARN of its own, whatever the latency.
+    if (ReportsNoAnnIndex(group.new_info)) {
+      (*g)["ann_index"] = nullptr;
+      without_ann_index_.push_back(group.target);
+      status_ = check_util::Worse(status_, CheckStatus::kWarn);
+    }
+    if (old_stats) AddStats("old", *old_stats, g);
+    AddStats("new", new_stats, g);
+    if (old_stats) {
+      (*g)["ratio_p95"] = Round(v.ratio_p95, 1e-4);
+      (*g)["slowdown_percent"] = Round(v.slowdown_percent, 1e-2);
+    }
+    (*g)["status"] = CheckStatusName(v.status);
+    ++measured_groups_;
+    status_ = check_util::Worse(status_, v.status);
+    worst_mean_ms_ = std::max(worst_mean_ms_, new_stats.mean_ms);
+    if (measured_groups_ == 1 || new_stats.queries_per_second < lowest_qps_) {
+      lowest_qps_ = new_stats.queries_per_second;
+    }
+    if (old_stats && (!worst_ratio_ || v.ratio_p95 > *worst_ratio_)) worst_ratio_ = v.ratio_p95;
+    for (const std::string& reason : v.reasons) {
+      findings_.push_back({group.target, "", reason});
+      failed_.insert(group.sources.begin(), group.sources.end());
+    }
+  }
+
   Result<LatencyStats> Replay(Store& store, const std::string& collection,
                               const std::string& side, const std::vector<float>& queries,
                               size_t n, const ReplayOptions& options) {

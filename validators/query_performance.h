@@ -100,6 +100,14 @@ PerformanceVerdict JudgeQueryPerformance(const LatencyStats* old_stats,
 // latency and recall measured there say nothing about an index.
 bool ReportsNoAnnIndex(const CollectionInfo& info);
 
+// The WARN criterion of new collection `target` without an ANN index;
+// `observed` says what its numbers measured instead.
+Criterion NoAnnIndexCriterion(const std::string& target, const std::string& observed);
+
+// "; new 'a' and 2 more without an ANN index (sequential scan)": the tail of
+// a summary naming `targets` (not empty).
+std::string NoAnnIndexSummary(const std::vector<std::string>& targets);
+
 }  // namespace vecgate
 
 #endif  // VECGATE_VALIDATORS_QUERY_PERFORMANCE_H_
