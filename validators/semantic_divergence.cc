@@ -143,6 +143,19 @@ struct LiveGroup {
   double NewSelf() const { return Ratio(static_cast<double>(new_self_hits), new_self_checked); }
   double OldRecall() const { return Ratio(old_recall_sum, old_recall_queries); }
   double OldSelf() const { return Ratio(static_cast<double>(old_self_hits), old_self_checked); }
+  // Adds the counts of `other` (not its target or flags): totals over groups.
+  void AddCounts(const LiveGroup& other) {
+    new_recall_sum += other.new_recall_sum;
+    new_recall_queries += other.new_recall_queries;
+    new_self_hits += other.new_self_hits;
+    new_self_checked += other.new_self_checked;
+    old_recall_sum += other.old_recall_sum;
+    old_recall_queries += other.old_recall_queries;
+    old_self_hits += other.old_self_hits;
+    old_self_checked += other.old_self_checked;
+    new_non_finite += other.new_non_finite;
+    old_non_finite += other.old_non_finite;
+  }
   // The migration put non-finite vectors into the new live index.
   bool PoisonedByMigration() const { return new_non_finite > old_non_finite; }
   // Its index holds non-finite vectors the old one held too.
@@ -343,162 +356,12 @@ class SemanticDivergenceValidator : public Validator {
     CheckResult r;
     r.name = name();
     r.title = title();
-    const DivergenceThresholds& t = suite().divergence;
-    const double pct = query_count_ > 0 ? 100.0 * divergence_sum_ / query_count_ : 0.0;
-    if (pct > 0 && pct >= t.fail_percent) {
-      r.status = CheckStatus::kFail;
-    } else if (pct > 0 && pct >= t.warn_percent) {
-      r.status = CheckStatus::kWarn;
-    }
-    r.metrics["semantic_divergence_percentage"] = pct;
     // The exact top-k failing means search answers changed; the live index
-    // failing alone (below) means records the index cannot reach.
-    const bool divergence_failed = r.status == CheckStatus::kFail;
-    r.metrics["divergence_failed"] = divergence_failed;
-    r.metrics["queries"] = query_count_;
-    r.metrics["k"] = suite().queries.k;
-    r.metrics["query_source"] = file_ ? "file" : "sampled";
-    int64_t diverged = 0;
-    for (const auto& o : outcomes_) diverged += o.divergence > 0;
-    r.metrics["diverged_queries"] = diverged;
-    r.summary = FormatFixed(pct, 2) + " % divergence over " + std::to_string(query_count_) +
-                " queries (k = " + std::to_string(suite().queries.k) + "), " +
-                std::to_string(diverged) + " queries with a different top-k";
-    {
-      Criterion c;
-      c.what = "exact top-" + std::to_string(suite().queries.k) + " divergence, old vs new";
-      c.observed = FormatFixed(pct, 2) + " % over " + std::to_string(query_count_) + " queries";
-      c.limit = "FAIL at " + check_util::FormatNumber(t.fail_percent) + " %, WARN at " +
-                check_util::FormatNumber(t.warn_percent) + " %";
-      c.status = r.status;
-      r.criteria.push_back(c);
-    }
-    if (!not_comparable_.empty()) {
-      Criterion c;
-      c.what = "collections not comparable by search";
-      c.observed.clear();
-      for (const auto& n : not_comparable_) c.observed += (c.observed.empty() ? "" : "; ") + n;
-      c.limit = "skipped here; the content check judges the change";
-      c.status = CheckStatus::kPass;
-      r.criteria.push_back(c);
-      r.metrics["not_comparable"] = not_comparable_;
-    }
-    LiveGroup total;
-    std::vector<std::string> without_ann_index;
-    bool any_old = false, all_old = !live_groups_.empty();
-    for (const LiveGroup& lg : live_groups_) {
-      const LiveVerdict v = Judge(lg);
-      r.status = check_util::Worse(r.status, v.Worst());
-      total.new_recall_sum += lg.new_recall_sum;
-      total.new_recall_queries += lg.new_recall_queries;
-      total.new_self_hits += lg.new_self_hits;
-      total.new_self_checked += lg.new_self_checked;
-      total.old_recall_sum += lg.old_recall_sum;
-      total.old_recall_queries += lg.old_recall_queries;
-      total.old_self_hits += lg.old_self_hits;
-      total.old_self_checked += lg.old_self_checked;
-      total.new_non_finite += lg.new_non_finite;
-      total.old_non_finite += lg.old_non_finite;
-      any_old |= lg.old_measured;
-      all_old &= lg.old_measured;
-      if (lg.new_recall_queries + lg.new_self_checked == 0) continue;
-      // Rates of an index poisoned before the migration are noise.
-      const std::string unjudged = "not judged: both live indexes hold non-finite vectors";
-      if (lg.new_non_finite > 0) {
-        Criterion nc;
-        nc.what = "non-finite vectors in the live index of new '" + lg.target + "'";
-        nc.observed = std::to_string(lg.new_non_finite) + " (old: " +
-                      std::to_string(lg.old_non_finite) + ")";
-        nc.limit = lg.PoisonedByMigration()
-                       ? std::string("FAIL above old: they strand records around them")
-                       : "as many as old (pre_existing: " +
-                             std::string(PreExistingPolicyName(suite().pre_existing)) + ")";
-        nc.status = v.non_finite;
-        r.criteria.push_back(nc);
-      }
-      Criterion rc;
-      rc.what = "live index recall@k of new '" + lg.target + "'";
-      rc.observed = FormatFixed(lg.NewRecall(), 3) +
-                    (lg.old_measured ? " (old: " + FormatFixed(lg.OldRecall(), 3) + ")" : "");
-      rc.limit = lg.old_measured ? "WARN below old - " + check_util::FormatNumber(t.recall_tolerance)
-                                 : "WARN below " + check_util::FormatNumber(t.min_recall) +
-                                       " (old store has no live index)";
-      rc.status = v.recall;
-      if (lg.PoisonedBefore()) rc.limit = unjudged;
-      if (lg.new_recall_queries > 0) r.criteria.push_back(rc);
-      Criterion sc;
-      sc.what = "self-retrieval of new '" + lg.target + "'";
-      sc.observed = FormatFixed(100.0 * lg.NewSelf(), 1) + " %" +
-                    (lg.old_measured ? " (old: " + FormatFixed(100.0 * lg.OldSelf(), 1) + " %)"
-                                     : "");
-      sc.limit = lg.old_measured
-                     ? "FAIL below old - " + FormatFixed(100.0 * t.self_retrieval_tolerance, 1) +
-                           " points"
-                     : "FAIL below " + FormatFixed(100.0 * t.min_self_retrieval, 1) +
-                           " % (old store has no live index)";
-      sc.status = v.self;
-      if (lg.PoisonedBefore()) sc.limit = unjudged;
-      if (lg.new_self_checked > 0) r.criteria.push_back(sc);
-      if (lg.no_ann_index) {
-        Criterion ac;
-        ac.what = "ANN index of new '" + lg.target + "'";
-        ac.observed = "none: its recall and self-retrieval measure a sequential scan";
-        ac.limit = "WARN without an HNSW or IVFFlat index on the embedding column";
-        ac.status = CheckStatus::kWarn;
-        r.criteria.push_back(ac);
-        r.status = check_util::Worse(r.status, CheckStatus::kWarn);
-        without_ann_index.push_back(lg.target);
-      }
-    }
-    if (total.new_recall_queries > 0 || total.new_self_checked > 0) {
-      r.metrics["live_index_checked"] = true;
-      r.metrics["live_index_recall"] = total.NewRecall();
-      r.metrics["live_index_queries"] = total.new_recall_queries;
-      r.metrics["self_retrieval_rate"] = total.NewSelf();
-      r.metrics["self_retrieval_checked"] = total.new_self_checked;
-      r.metrics["live_index_judged_against"] = all_old ? "old store" : any_old ? "mixed" : "floors";
-      if (any_old) {
-        r.metrics["old_live_index_recall"] = total.OldRecall();
-        r.metrics["old_self_retrieval_rate"] = total.OldSelf();
-      }
-      r.summary += "; live index recall@k " + FormatFixed(total.NewRecall(), 3) +
-                   ", self-retrieval " + FormatFixed(100.0 * total.NewSelf(), 1) + " %";
-      if (any_old) {
-        r.summary += " (old store: " + FormatFixed(total.OldRecall(), 3) + ", " +
-                     FormatFixed(100.0 * total.OldSelf(), 1) + " %)";
-      }
-      if (total.new_non_finite > 0) {
-        r.metrics["live_index_non_finite"] = total.new_non_finite;
-        r.metrics["old_live_index_non_finite"] = total.old_non_finite;
-        r.summary += "; " + std::to_string(total.new_non_finite) +
-                     " non-finite vectors in the live index (old store: " +
-                     std::to_string(total.old_non_finite) + ")";
-      }
-    } else {
-      r.metrics["live_index_checked"] = false;
-    }
-    if (!without_ann_index.empty()) {
-      r.metrics["new_without_ann_index"] = without_ann_index;
-      r.summary += "; new '" + without_ann_index.front() + "'" +
-                   (without_ann_index.size() > 1
-                        ? " and " + std::to_string(without_ann_index.size() - 1) + " more"
-                        : std::string()) +
-                   " without an ANN index (sequential scan)";
-    }
+    // failing alone (JudgeLiveIndexes) means records the index cannot reach.
+    const bool divergence_failed = JudgeDivergence(&r);
+    JudgeLiveIndexes(&r);
     r.metrics["groups"] = groups_;
-    // Worst queries first.
-    std::stable_sort(outcomes_.begin(), outcomes_.end(),
-                     [](const QueryOutcome& a, const QueryOutcome& b) {
-                       return a.divergence > b.divergence;
-                     });
-    FindingList findings(suite().max_findings);
-    for (const auto& o : outcomes_) {
-      if (o.divergence <= 0) break;
-      findings.Add(o.target, o.query,
-                   "overlap " + std::to_string(o.overlap) + "/" + std::to_string(o.k));
-    }
-    for (const auto& f : self_failures_) findings.Add(f.collection, f.id, f.problem);
-    findings.MoveTo(r);
+    ListFindings(&r);
     if (r.status == CheckStatus::kFail) {
       r.failed_collections = faults_.ToVector();
       r.rollback_reason = divergence_failed ? "Search Results Diverged" : "Search Index Degraded";
@@ -558,6 +421,175 @@ class SemanticDivergenceValidator : public Validator {
       if (lg.NewSelf() < floor) v.self = CheckStatus::kFail;
     }
     return v;
+  }
+
+  // The exact top-k divergence over every query: sets r->status, its
+  // criterion, metrics and the start of the summary; and a criterion for the
+  // groups not comparable by search. Returns true when it FAILs.
+  bool JudgeDivergence(CheckResult* r) const {
+    const DivergenceThresholds& t = suite().divergence;
+    const double pct = query_count_ > 0 ? 100.0 * divergence_sum_ / query_count_ : 0.0;
+    if (pct > 0 && pct >= t.fail_percent) {
+      r->status = CheckStatus::kFail;
+    } else if (pct > 0 && pct >= t.warn_percent) {
+      r->status = CheckStatus::kWarn;
+    }
+    const bool divergence_failed = r->status == CheckStatus::kFail;
+    r->metrics["semantic_divergence_percentage"] = pct;
+    r->metrics["divergence_failed"] = divergence_failed;
+    r->metrics["queries"] = query_count_;
+    r->metrics["k"] = suite().queries.k;
+    r->metrics["query_source"] = file_ ? "file" : "sampled";
+    int64_t diverged = 0;
+    for (const auto& o : outcomes_) diverged += o.divergence > 0;
+    r->metrics["diverged_queries"] = diverged;
+    r->summary = FormatFixed(pct, 2) + " % divergence over " + std::to_string(query_count_) +
+                 " queries (k = " + std::to_string(suite().queries.k) + "), " +
+                 std::to_string(diverged) + " queries with a different top-k";
+    Criterion c;
+    c.what = "exact top-" + std::to_string(suite().queries.k) + " divergence, old vs new";
+    c.observed = FormatFixed(pct, 2) + " % over " + std::to_string(query_count_) + " queries";
+    c.limit = "FAIL at " + check_util::FormatNumber(t.fail_percent) + " %, WARN at " +
+              check_util::FormatNumber(t.warn_percent) + " %";
+    c.status = r->status;
+    r->criteria.push_back(c);
+    if (!not_comparable_.empty()) {
+      Criterion n;
+      for (const auto& reason : not_comparable_) {
+        n.observed += (n.observed.empty() ? "" : "; ") + reason;
+      }
+      n.what = "collections not comparable by search";
+      n.limit = "skipped here; the content check judges the change";
+      n.status = CheckStatus::kPass;
+      r->criteria.push_back(n);
+      r->metrics["not_comparable"] = not_comparable_;
+    }
+    return divergence_failed;
+  }
+
+  // The live index of every group: its verdict joins r->status, its
+  // criteria are added, and the totals go to the metrics and the summary.
+  void JudgeLiveIndexes(CheckResult* r) const {
+    LiveGroup total;
+    std::vector<std::string> without_ann_index;
+    bool any_old = false, all_old = !live_groups_.empty();
+    for (const LiveGroup& lg : live_groups_) {
+      const LiveVerdict v = Judge(lg);
+      r->status = check_util::Worse(r->status, v.Worst());
+      total.AddCounts(lg);
+      any_old |= lg.old_measured;
+      all_old &= lg.old_measured;
+      if (lg.new_recall_queries + lg.new_self_checked == 0) continue;
+      AddLiveCriteria(lg, v, r);
+      if (lg.no_ann_index) {
+        r->criteria.push_back(NoAnnIndexCriterion(
+            lg.target, "none: its recall and self-retrieval measure a sequential scan"));
+        r->status = check_util::Worse(r->status, CheckStatus::kWarn);
+        without_ann_index.push_back(lg.target);
+      }
+    }
+    SummarizeLiveIndexes(total, any_old, all_old, r);
+    if (!without_ann_index.empty()) {
+      r->metrics["new_without_ann_index"] = without_ann_index;
+      r->summary += NoAnnIndexSummary(without_ann_index);
+    }
+  }
+
+  // The criteria of one group's live index: its non-finite vectors, its
+  // recall and its self-retrieval, each against the old store's or a floor.
+  void AddLiveCriteria(const LiveGroup& lg, const LiveVerdict& v, CheckResult* r) const {
+    const DivergenceThresholds& t = suite().divergence;
+    // Rates of an index poisoned before the migration are noise.
+    const std::string unjudged = "not judged: both live indexes hold non-finite vectors";
+    if (lg.new_non_finite > 0) {
+      Criterion nc;
+      nc.what = "non-finite vectors in the live index of new '" + lg.target + "'";
+      nc.observed = std::to_string(lg.new_non_finite) + " (old: " +
+                    std::to_string(lg.old_non_finite) + ")";
+      nc.limit = lg.PoisonedByMigration()
+                     ? std::string("FAIL above old: they strand records around them")
+                     : "as many as old (pre_existing: " +
+                           std::string(PreExistingPolicyName(suite().pre_existing)) + ")";
+      nc.status = v.non_finite;
+      r->criteria.push_back(nc);
+    }
+    if (lg.new_recall_queries > 0) {
+      Criterion rc;
+      rc.what = "live index recall@k of new '" + lg.target + "'";
+      rc.observed = FormatFixed(lg.NewRecall(), 3) +
+                    (lg.old_measured ? " (old: " + FormatFixed(lg.OldRecall(), 3) + ")" : "");
+      rc.limit = lg.old_measured
+                     ? "WARN below old - " + check_util::FormatNumber(t.recall_tolerance)
+                     : "WARN below " + check_util::FormatNumber(t.min_recall) +
+                           " (old store has no live index)";
+      if (lg.PoisonedBefore()) rc.limit = unjudged;
+      rc.status = v.recall;
+      r->criteria.push_back(rc);
+    }
+    if (lg.new_self_checked > 0) {
+      Criterion sc;
+      sc.what = "self-retrieval of new '" + lg.target + "'";
+      sc.observed = FormatFixed(100.0 * lg.NewSelf(), 1) + " %" +
+                    (lg.old_measured ? " (old: " + FormatFixed(100.0 * lg.OldSelf(), 1) + " %)"
+                                     : "");
+      sc.limit = lg.old_measured
+                     ? "FAIL below old - " + FormatFixed(100.0 * t.self_retrieval_tolerance, 1) +
+                           " points"
+                     : "FAIL below " + FormatFixed(100.0 * t.min_self_retrieval, 1) +
+                           " % (old store has no live index)";
+      if (lg.PoisonedBefore()) sc.limit = unjudged;
+      sc.status = v.self;
+      r->criteria.push_back(sc);
+    }
+  }
+
+  // The live-index totals of every group, in the metrics and the summary.
+  static void SummarizeLiveIndexes(const LiveGroup& total, bool any_old, bool all_old,
+                                   CheckResult* r) {
+    if (total.new_recall_queries == 0 && total.new_self_checked == 0) {
+      r->metrics["live_index_checked"] = false;
+      return;
+    }
+    r->metrics["live_index_checked"] = true;
+    r->metrics["live_index_recall"] = total.NewRecall();
+    r->metrics["live_index_queries"] = total.new_recall_queries;
+    r->metrics["self_retrieval_rate"] = total.NewSelf();
+    r->metrics["self_retrieval_checked"] = total.new_self_checked;
+    r->metrics["live_index_judged_against"] = all_old ? "old store" : any_old ? "mixed" : "floors";
+    if (any_old) {
+      r->metrics["old_live_index_recall"] = total.OldRecall();
+      r->metrics["old_self_retrieval_rate"] = total.OldSelf();
+    }
+    r->summary += "; live index recall@k " + FormatFixed(total.NewRecall(), 3) +
+                  ", self-retrieval " + FormatFixed(100.0 * total.NewSelf(), 1) + " %";
+    if (any_old) {
+      r->summary += " (old store: " + FormatFixed(total.OldRecall(), 3) + ", " +
+                    FormatFixed(100.0 * total.OldSelf(), 1) + " %)";
+    }
+    if (total.new_non_finite > 0) {
+      r->metrics["live_index_non_finite"] = total.new_non_finite;
+      r->metrics["old_live_index_non_finite"] = total.old_non_finite;
+      r->summary += "; " + std::to_string(total.new_non_finite) +
+                    " non-finite vectors in the live index (old store: " +
+                    std::to_string(total.old_non_finite) + ")";
+    }
+  }
+
+  // The queries whose top-k diverged, worst first, then the records the
+  // live index could not retrieve.
+  void ListFindings(CheckResult* r) {
+    std::stable_sort(outcomes_.begin(), outcomes_.end(),
+                     [](const QueryOutcome& a, const QueryOutcome& b) {
+                       return a.divergence > b.divergence;
+                     });
+    FindingList findings(suite().max_findings);
+    for (const auto& o : outcomes_) {
+      if (o.divergence <= 0) break;
+      findings.Add(o.target, o.query,
+                   "overlap " + std::to_string(o.overlap) + "/" + std::to_string(o.k));
+    }
+    for (const auto& f : self_failures_) findings.Add(f.collection, f.id, f.problem);
+    findings.MoveTo(*r);
   }
 
   Status SetDimension(const GroupContext& group, size_t dim) {
