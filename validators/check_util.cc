@@ -238,6 +238,19 @@ CheckStatus ApplyPreExisting(PreExistingPolicy policy, CheckStatus introduced,
   return introduced;
 }
 
+Criterion PreExistingCriterion(PreExistingPolicy policy, const std::string& what,
+                               const std::string& observed, const std::string& judged_as_new,
+                               CheckStatus everything, int64_t preexisting_count) {
+  Criterion c;
+  c.what = what + " (pre_existing: " + PreExistingPolicyName(policy) + ")";
+  c.observed = observed;
+  c.limit = policy == PreExistingPolicy::kIgnore ? "not judged"
+            : policy == PreExistingPolicy::kWarn ? "WARN above 0"
+                                                 : judged_as_new;
+  c.status = ApplyPreExisting(policy, CheckStatus::kPass, everything, preexisting_count);
+  return c;
+}
+
 double JudgeBadRecords(PreExistingPolicy policy, double warn_percent, double fail_percent,
                        int64_t bad, int64_t preexisting, int64_t records,
                        const std::string& what, CheckResult* r) {

@@ -142,6 +142,15 @@ class SplitFindings {
 CheckStatus ApplyPreExisting(PreExistingPolicy policy, CheckStatus introduced,
                              CheckStatus everything, int64_t preexisting_count);
 
+// The criterion of the problems the old store already had: "WHAT
+// (pre_existing: POLICY)", `observed`, the policy's limit ("not judged",
+// "WARN above 0", else `judged_as_new`), and the status the policy gives
+// `preexisting_count` of them when `everything` is the status of every
+// problem judged as if the migration had made it.
+Criterion PreExistingCriterion(PreExistingPolicy policy, const std::string& what,
+                               const std::string& observed, const std::string& judged_as_new,
+                               CheckStatus everything, int64_t preexisting_count);
+
 // A criterion for a "percent of bad records" rule ("FAIL above 0.1 %, WARN
 // above 0 %").
 Criterion PercentCriterion(const std::string& what, double observed_percent,

@@ -165,115 +165,10 @@ class DuplicatesValidator : public Validator {
     CheckResult r;
     r.name = name();
     r.title = title();
-    const DuplicateThresholds& t = suite().duplicates;
-    const Involvement docs = Classify(documents_);
-    const Involvement embs = Classify(embeddings_);
-    const int64_t new_ids = duplicate_ids_ - preexisting_duplicate_ids_;
-    auto decide = [&](int64_t ids, int64_t doc_records, int64_t emb_records) {
-      CheckStatus status = ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
-      status = check_util::Worse(
-          status, check_util::StatusFromBadPercent(Percent(doc_records, records_),
-                                                   t.warn_percent, t.fail_percent));
-      return check_util::Worse(
-          status, check_util::StatusFromBadPercent(Percent(emb_records, records_),
-                                                   t.warn_percent, t.fail_percent));
-    };
-    CheckStatus introduced = decide(new_ids, docs.introduced, embs.introduced);
-    if (near_pairs_ > 0) introduced = check_util::Worse(introduced, CheckStatus::kWarn);
-    const CheckStatus everything = decide(duplicate_ids_, docs.all, embs.all);
-    const int64_t preexisting =
-        preexisting_duplicate_ids_ + (docs.all - docs.introduced) + (embs.all - embs.introduced);
-    r.status = check_util::ApplyPreExisting(suite().pre_existing, introduced, everything,
-                                            preexisting);
-    const double document_pct = Percent(docs.introduced, records_);
-    const double embedding_pct = Percent(embs.introduced, records_);
-    {
-      Criterion ids;
-      ids.what = "duplicate ids the migration introduced";
-      ids.observed = std::to_string(new_ids);
-      ids.limit = "FAIL above 0";
-      ids.status = new_ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
-      r.criteria.push_back(ids);
-    }
-    r.criteria.push_back(check_util::PercentCriterion(
-        "records in duplicate-document sets the migration introduced", document_pct,
-        t.warn_percent, t.fail_percent, docs.introduced, records_));
-    r.criteria.push_back(check_util::PercentCriterion(
-        "records in identical-embedding sets the migration introduced", embedding_pct,
-        t.warn_percent, t.fail_percent, embs.introduced, records_));
-    if (preexisting > 0) {
-      Criterion pre;
-      pre.what = "duplicates already in the old store (pre_existing: " +
-                 std::string(PreExistingPolicyName(suite().pre_existing)) + ")";
-      pre.observed = std::to_string(docs.all - docs.introduced) + " document, " +
-                     std::to_string(embs.all - embs.introduced) + " embedding, " +
-                     std::to_string(preexisting_duplicate_ids_) + " id";
-      pre.limit = suite().pre_existing == PreExistingPolicy::kIgnore ? "not judged"
-                  : suite().pre_existing == PreExistingPolicy::kWarn ? "WARN above 0"
-                                                                     : "judged as new";
-      pre.status = check_util::ApplyPreExisting(suite().pre_existing, CheckStatus::kPass,
-                                                everything, preexisting);
-      r.criteria.push_back(pre);
-    }
-    r.per_collection = per_collection_;
-    r.rollback_reason = new_ids > 0 ? "Duplicate IDs Found" : "Duplicate Records Introduced";
-    r.metrics["records"] = records_;
-    r.metrics["duplicate_id_count"] = new_ids;
-    r.metrics["duplicate_document_records"] = docs.introduced;
-    r.metrics["duplicate_document_percentage"] = document_pct;
-    r.metrics["duplicate_embedding_records"] = embs.introduced;
-    r.metrics["duplicate_embedding_percentage"] = embedding_pct;
-    r.metrics["preexisting_duplicate_ids"] = preexisting_duplicate_ids_;
-    r.metrics["preexisting_duplicate_document_records"] = docs.all - docs.introduced;
-    r.metrics["preexisting_duplicate_embedding_records"] = embs.all - embs.introduced;
-    r.metrics["near_duplicate_threshold"] = t.near_duplicate_cosine;
-    r.metrics["near_duplicate_sampled"] = near_sampled_;
-    r.metrics["near_duplicate_pairs"] = near_pairs_;
-    r.metrics["groups"] = groups_;
-    r.summary = std::to_string(new_ids) + " duplicate ids; duplicate documents " +
-                FormatFixed(document_pct, 2) + " %, identical embeddings " +
-                FormatFixed(embedding_pct, 2) + " % of " + std::to_string(records_) +
-                " records";
-    if (preexisting > 0) {
-      r.summary += " (the migration's; " + std::to_string(docs.all - docs.introduced) +
-                   " duplicate documents and " + std::to_string(embs.all - embs.introduced) +
-                   " identical embeddings were already in the old store)";
-    }
-    if (t.near_duplicate_cosine > 0) {
-      r.summary += "; " + std::to_string(near_pairs_) + " near-duplicate pairs in " +
-                   std::to_string(near_sampled_) + " sampled";
-    }
-    // A set whose later members are all pre-existing but whose first member
-    // is not (it joined a set of old copies first in scan order): the first
-    // member gets the finding, naming one of the copies it joined.
-    std::unordered_set<uint64_t> sets_with_new_candidate;
-    auto set_key = [](const Candidate& c) { return c.hash ^ (c.embedding ? 0x5bd1e995u : 0); };
-    auto holder_of = [&](const Candidate& c) -> const FirstHolder* {
-      const HashIndex& index = c.embedding ? embeddings_ : documents_;
-      auto it = index.find(c.hash);
-      return it == index.end() ? nullptr : &it->second;
-    };
-    auto candidate_pre = [&](const Candidate& c) {
-      const FirstHolder* h = holder_of(c);
-      return h != nullptr && h->MembersWithOldHash(c.old_hash) >= 2;
-    };
-    for (const Candidate& c : candidates_) {
-      if (!candidate_pre(c)) sets_with_new_candidate.insert(set_key(c));
-    }
-    std::unordered_set<uint64_t> first_named;
-    for (const Candidate& c : candidates_) {
-      const bool pre = candidate_pre(c);
-      findings_->Add(pre, c.collection, c.id, c.problem);
-      const FirstHolder* h = holder_of(c);
-      if (h != nullptr && h->MembersWithOldHash(h->first_old_hash) < 2 &&
-          !sets_with_new_candidate.count(set_key(c)) && first_named.insert(set_key(c)).second) {
-        const std::string& target =
-            h->first_group < targets_.size() ? targets_[h->first_group] : c.collection;
-        findings_->Add(false, target, h->id,
-                       std::string(c.embedding ? "duplicate_embedding_of:"
-                                               : "duplicate_document_of:") + c.id);
-      }
-    }
+    const Tally tally = TallyDuplicates();
+    Judge(tally, &r);
+    Describe(tally, &r);
+    ClassifyCandidates();
     findings_->MoveTo(r);
     // Findings beyond the candidate cap are counted, not listed.
     r.findings_total += unlisted_;
@@ -336,6 +231,15 @@ class DuplicatesValidator : public Validator {
     int64_t introduced = 0;  // of which the migration's
   };
 
+  // Every duplicate of the run, the migration's apart from the old store's.
+  struct Tally {
+    Involvement docs, embs;
+    int64_t new_ids = 0;      // duplicate ids the migration introduced
+    int64_t preexisting = 0;  // duplicate ids, documents and embeddings old had
+    int64_t preexisting_docs() const { return docs.all - docs.introduced; }
+    int64_t preexisting_embs() const { return embs.all - embs.introduced; }
+  };
+
   static Involvement Classify(const HashIndex& index) {
     Involvement v;
     for (const auto& [hash, holder] : index) {
@@ -344,6 +248,134 @@ class DuplicatesValidator : public Validator {
       v.introduced += holder.members - holder.Preexisting();
     }
     return v;
+  }
+
+  Tally TallyDuplicates() const {
+    Tally tally;
+    tally.docs = Classify(documents_);
+    tally.embs = Classify(embeddings_);
+    tally.new_ids = duplicate_ids_ - preexisting_duplicate_ids_;
+    tally.preexisting =
+        preexisting_duplicate_ids_ + tally.preexisting_docs() + tally.preexisting_embs();
+    return tally;
+  }
+
+  // The status of `ids` duplicate ids and of `doc_records` and
+  // `emb_records` records in duplicate sets.
+  CheckStatus Decide(int64_t ids, int64_t doc_records, int64_t emb_records) const {
+    const DuplicateThresholds& t = suite().duplicates;
+    CheckStatus status = ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
+    status = check_util::Worse(status,
+                               check_util::StatusFromBadPercent(Percent(doc_records, records_),
+                                                                t.warn_percent, t.fail_percent));
+    return check_util::Worse(status,
+                             check_util::StatusFromBadPercent(Percent(emb_records, records_),
+                                                              t.warn_percent, t.fail_percent));
+  }
+
+  // Sets r->status under the suite's pre_existing policy and adds the
+  // criteria: ids, documents and embeddings the migration introduced, and
+  // what the old store already had.
+  void Judge(const Tally& tally, CheckResult* r) const {
+    const DuplicateThresholds& t = suite().duplicates;
+    CheckStatus introduced = Decide(tally.new_ids, tally.docs.introduced, tally.embs.introduced);
+    if (near_pairs_ > 0) introduced = check_util::Worse(introduced, CheckStatus::kWarn);
+    const CheckStatus everything = Decide(duplicate_ids_, tally.docs.all, tally.embs.all);
+    r->status = check_util::ApplyPreExisting(suite().pre_existing, introduced, everything,
+                                             tally.preexisting);
+    Criterion ids;
+    ids.what = "duplicate ids the migration introduced";
+    ids.observed = std::to_string(tally.new_ids);
+    ids.limit = "FAIL above 0";
+    ids.status = tally.new_ids > 0 ? CheckStatus::kFail : CheckStatus::kPass;
+    r->criteria.push_back(ids);
+    r->criteria.push_back(check_util::PercentCriterion(
+        "records in duplicate-document sets the migration introduced",
+        Percent(tally.docs.introduced, records_), t.warn_percent, t.fail_percent,
+        tally.docs.introduced, records_));
+    r->criteria.push_back(check_util::PercentCriterion(
+        "records in identical-embedding sets the migration introduced",
+        Percent(tally.embs.introduced, records_), t.warn_percent, t.fail_percent,
+        tally.embs.introduced, records_));
+    if (tally.preexisting > 0) {
+      r->criteria.push_back(check_util::PreExistingCriterion(
+          suite().pre_existing, "duplicates already in the old store",
+          std::to_string(tally.preexisting_docs()) + " document, " +
+              std::to_string(tally.preexisting_embs()) + " embedding, " +
+              std::to_string(preexisting_duplicate_ids_) + " id",
+          "judged as new", everything, tally.preexisting));
+    }
+  }
+
+  // The metrics, per-collection rows, rollback reason and summary.
+  void Describe(const Tally& tally, CheckResult* r) const {
+    const DuplicateThresholds& t = suite().duplicates;
+    const double document_pct = Percent(tally.docs.introduced, records_);
+    const double embedding_pct = Percent(tally.embs.introduced, records_);
+    r->per_collection = per_collection_;
+    r->rollback_reason =
+        tally.new_ids > 0 ? "Duplicate IDs Found" : "Duplicate Records Introduced";
+    r->metrics["records"] = records_;
+    r->metrics["duplicate_id_count"] = tally.new_ids;
+    r->metrics["duplicate_document_records"] = tally.docs.introduced;
+    r->metrics["duplicate_document_percentage"] = document_pct;
+    r->metrics["duplicate_embedding_records"] = tally.embs.introduced;
+    r->metrics["duplicate_embedding_percentage"] = embedding_pct;
+    r->metrics["preexisting_duplicate_ids"] = preexisting_duplicate_ids_;
+    r->metrics["preexisting_duplicate_document_records"] = tally.preexisting_docs();
+    r->metrics["preexisting_duplicate_embedding_records"] = tally.preexisting_embs();
+    r->metrics["near_duplicate_threshold"] = t.near_duplicate_cosine;
+    r->metrics["near_duplicate_sampled"] = near_sampled_;
+    r->metrics["near_duplicate_pairs"] = near_pairs_;
+    r->metrics["groups"] = groups_;
+    r->summary = std::to_string(tally.new_ids) + " duplicate ids; duplicate documents " +
+                 FormatFixed(document_pct, 2) + " %, identical embeddings " +
+                 FormatFixed(embedding_pct, 2) + " % of " + std::to_string(records_) +
+                 " records";
+    if (tally.preexisting > 0) {
+      r->summary += " (the migration's; " + std::to_string(tally.preexisting_docs()) +
+                    " duplicate documents and " + std::to_string(tally.preexisting_embs()) +
+                    " identical embeddings were already in the old store)";
+    }
+    if (t.near_duplicate_cosine > 0) {
+      r->summary += "; " + std::to_string(near_pairs_) + " near-duplicate pairs in " +
+                    std::to_string(near_sampled_) + " sampled";
+    }
+  }
+
+  // Adds the kept duplicate findings, each introduced or pre-existing. A
+  // set whose later members are all pre-existing but whose first member is
+  // not (it joined a set of old copies first in scan order): the first
+  // member gets the finding, naming one of the copies it joined.
+  void ClassifyCandidates() {
+    std::unordered_set<uint64_t> sets_with_new_candidate;
+    auto set_key = [](const Candidate& c) { return c.hash ^ (c.embedding ? 0x5bd1e995u : 0); };
+    auto holder_of = [&](const Candidate& c) -> const FirstHolder* {
+      const HashIndex& index = c.embedding ? embeddings_ : documents_;
+      auto it = index.find(c.hash);
+      return it == index.end() ? nullptr : &it->second;
+    };
+    auto candidate_pre = [&](const Candidate& c) {
+      const FirstHolder* h = holder_of(c);
+      return h != nullptr && h->MembersWithOldHash(c.old_hash) >= 2;
+    };
+    for (const Candidate& c : candidates_) {
+      if (!candidate_pre(c)) sets_with_new_candidate.insert(set_key(c));
+    }
+    std::unordered_set<uint64_t> first_named;
+    for (const Candidate& c : candidates_) {
+      const bool pre = candidate_pre(c);
+      findings_->Add(pre, c.collection, c.id, c.problem);
+      const FirstHolder* h = holder_of(c);
+      if (h != nullptr && h->MembersWithOldHash(h->first_old_hash) < 2 &&
+          !sets_with_new_candidate.count(set_key(c)) && first_named.insert(set_key(c)).second) {
+        const std::string& target =
+            h->first_group < targets_.size() ? targets_[h->first_group] : c.collection;
+        findings_->Add(false, target, h->id,
+                       std::string(c.embedding ? "duplicate_embedding_of:"
+                                               : "duplicate_document_of:") + c.id);
+      }
+    }
   }
 
   // Returns true when `hash` was seen before (and keeps the finding).
