@@ -94,7 +94,9 @@ std::vector<std::string> DocumentationFiles() {
   std::vector<std::string> files;
   for (const auto& entry :
        std::filesystem::directory_iterator(std::string(VECGATE_SOURCE_DIR) + "/docs")) {
-    if (entry.path().extension() == ".md") files.push_back("docs/" + entry.path().filename().string());
+    if (entry.path().extension() == ".md") {
+      files.push_back("docs/" + entry.path().filename().string());
+    }
   }
   std::sort(files.begin(), files.end());
   files.insert(files.begin(), "README.md");
@@ -119,10 +121,13 @@ constexpr char kMarker[] = "@@docs-block ";
 // `127.0.0.1:5432`); here those are the test servers, `default_tenant` a
 // tenant of this file's own and each `?schema=NAME` a schema of its own.
 // `VECGATE_SRC` (the docs' name for a clone of the repository) is the
-// source tree: lines of the docs that assign it are left out.
+// source tree: lines of the docs that assign it are left out. The library
+// writers of docs/pgvector.md write fixed table names in the public schema
+// (PGlite ignores the database name): one run per fixture server.
 FileRun RunShellBlocks(const std::string& relative, const std::string& dir) {
   static int files_run = 0;
-  const std::string unique = "docs_" + std::to_string(::getpid()) + "_" + std::to_string(files_run++);
+  const std::string unique =
+      "docs_" + std::to_string(::getpid()) + "_" + std::to_string(files_run++);
   std::vector<Block> blocks = FileBlocks(relative);
   FileRun run;
   std::string script = "set -euo pipefail\n";
@@ -153,7 +158,8 @@ FileRun RunShellBlocks(const std::string& relative, const std::string& dir) {
   script += "echo '" + std::string(kMarker) + "end'\n";
   ReplaceAll(script, "127.0.0.1:8000", ChromaTestServer::Get().HostPort());
   ReplaceAll(script, "default_tenant", unique);
-  ReplaceAll(script, "127.0.0.1:5432", "127.0.0.1:" + std::to_string(PostgresTestServer::Get().port()));
+  ReplaceAll(script, "127.0.0.1:5432",
+             "127.0.0.1:" + std::to_string(PostgresTestServer::Get().port()));
   ReplaceAll(script, "?schema=", "?schema=" + unique + "_");
   run.blocks_run = static_cast<int>(ran.size());
   if (ran.empty()) return run;
