@@ -337,14 +337,179 @@ Status ConfirmGroup(Store& old_store, Store& new_store, const GroupContext& grou
   return Status::Ok();
 }
 
-Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
-                        const RunOptions& options) {
-  auto start = Clock::now();
-  Attempt attempt;
-  // Every check sees records by their mapped identity, without the keys a
-  // store's layout writes itself.
+// One read of one target group: its old collections, then its new one,
+// then second looks at what the two disagree on.
+class GroupPass {
+ public:
+  GroupPass(Store& old_store, Store& new_store, MappedStore& new_view, const Suite& suite,
+            const RunOptions& options, TimedChecks& checks, Attempt& attempt)
+      : old_store_(old_store),
+        new_store_(new_store),
+        new_view_(new_view),
+        suite_(suite),
+        options_(options),
+        checks_(checks),
+        attempt_(attempt) {}
+
+  Status Run(GroupContext& group) {
+    OldIndex index;
+    group.old_index = &index;
+    FieldDigests fields;
+    group.old_fields = &fields;
+    dim_ = 0;
+    for (const auto& info : group.old_info) {
+      if (info.dimension > 0) {
+        dim_ = static_cast<size_t>(info.dimension);
+        break;
+      }
+    }
+    old_vectors_.reset();
+    if (dim_ > 0) {
+      old_vectors_ = std::make_unique<VectorSpool>(dim_, kOldVectorBudgetBytes);
+      group.old_vectors = old_vectors_.get();
+    }
+    RETURN_IF_ERROR(checks_.ForEach([&](Validator& v) { return v.BeginGroup(group); }));
+    const size_t first_read = attempt_.reads.size();
+    std::vector<std::vector<std::string>> old_repeated(group.sources.size());
+    for (size_t s = 0; s < group.sources.size(); ++s) {
+      RETURN_IF_ERROR(ScanOld(group, s, index, fields, &old_repeated[s]));
+    }
+    std::vector<std::string> extras, new_repeated;
+    const bool new_scanned = group.new_exists && options_.scan_new_store;
+    if (new_scanned) RETURN_IF_ERROR(ScanNew(group, index, &extras, &new_repeated));
+    std::vector<CollectionRead*> old_reads;
+    for (size_t s = 0; s < group.sources.size(); ++s) {
+      old_reads.push_back(&attempt_.reads[first_read + s]);
+    }
+    RETURN_IF_ERROR(ConfirmGroup(old_store_, new_store_, group, index, extras, old_repeated,
+                                 new_repeated, old_reads,
+                                 new_scanned ? &attempt_.reads.back() : nullptr));
+    RETURN_IF_ERROR(checks_.ForEach([&](Validator& v) { return v.EndGroup(group); }));
+    group.old_index = nullptr;
+    group.old_vectors = nullptr;
+    group.old_fields = nullptr;
+    attempt_.report.old_records += group.old_count;
+    attempt_.report.new_records += group.new_count;
+    return Status::Ok();
+  }
+
+ private:
+  // Ids read twice in one scan are kept up to this many per collection for
+  // the second look; beyond it they are only counted.
+  static constexpr size_t kMaxRepeatedKept = kMaxLookAgain;
+
+  // Old collection `s` of the group: digests into `index`, vectors into the
+  // spool, every page to the checks.
+  Status ScanOld(GroupContext& group, size_t s, OldIndex& index, FieldDigests& fields,
+                 std::vector<std::string>* repeated) {
+    const std::string& source = group.sources[s];
+    auto expected = old_store_.Count(source);
+    if (!expected.ok()) return expected.status().WithContext("counting old " + source);
+    CollectionRead read;
+    RETURN_IF_ERROR(ReadBefore(old_store_, "old", source, *expected, &read));
+    const bool learn_old_ids = suite_.new_id.kind == IdMapping::Kind::kUuid5;
+    const std::string& citation_field = suite_.citations.field;
+    RETURN_IF_ERROR(ScanWithProgress(
+        old_store_, source, *expected, "old " + source, options_, [&](RecordBatch& page) {
+          for (size_t i = 0; i < page.size(); ++i) {
+            OldRecordDigest digest =
+                DigestRow(page, i, citation_field, static_cast<uint32_t>(s), &fields);
+            RETURN_IF_ERROR(KeepVector(group, page, i, &digest));
+            auto [it, inserted] = index.try_emplace(page.id(i), digest);
+            if (!inserted) {
+              // The later record wins, as before; the id is looked at again.
+              it->second = digest;
+              ++read.repeated;
+              if (repeated->size() < kMaxRepeatedKept) repeated->push_back(page.id(i));
+            }
+            if (learn_old_ids) new_view_.Learn(page.id(i));
+          }
+          group.old_count += static_cast<int64_t>(page.size());
+          read.records_read += static_cast<int64_t>(page.size());
+          return checks_.ForEach([&](Validator& v) { return v.OnOldPage(group, page, s); });
+        }));
+    RETURN_IF_ERROR(ReadAfter(old_store_, &read));
+    attempt_.reads.push_back(std::move(read));
+    return Status::Ok();
+  }
+
+  // Keeps row i's embedding in the group's spool when it has the group's
+  // dimension (a store that does not know its dimension: the first row's).
+  Status KeepVector(GroupContext& group, const RecordBatch& page, size_t i,
+                    OldRecordDigest* digest) {
+    if (dim_ == 0 && page.has_embedding(i)) {
+      dim_ = page.embedding_size(i);
+      old_vectors_ = std::make_unique<VectorSpool>(dim_, kOldVectorBudgetBytes);
+      group.old_vectors = old_vectors_.get();
+    }
+    if (old_vectors_ && page.embedding_size(i) == dim_) {
+      digest->vector_row = static_cast<int64_t>(old_vectors_->rows());
+      RETURN_IF_ERROR(old_vectors_->Append(page.embedding(i), 1, &page.id(i)));
+    }
+    return Status::Ok();
+  }
+
+  // The group's new collection, joined page by page with the old digests.
+  Status ScanNew(GroupContext& group, OldIndex& index, std::vector<std::string>* extras,
+                 std::vector<std::string>* repeated) {
+    auto expected = new_store_.Count(group.target);
+    if (!expected.ok()) return expected.status().WithContext("counting new " + group.target);
+    CollectionRead read;
+    RETURN_IF_ERROR(ReadBefore(new_store_, "new", group.target, *expected, &read));
+    JoinedPage joined;
+    MappingHints hints;
+    int64_t matched = 0;
+    const bool hint = suite_.new_id.identity();
+    std::unordered_set<std::string> extra_set;
+    RETURN_IF_ERROR(ScanWithProgress(
+        new_store_, group.target, *expected, "new " + group.target, options_,
+        [&](RecordBatch& page) {
+          joined.old.assign(page.size(), nullptr);
+          for (size_t i = 0; i < page.size(); ++i) {
+            auto it = index.find(page.id(i));
+            bool seen_before = false;
+            if (it != index.end()) {
+              seen_before = it->second.seen_in_new;
+              matched += !it->second.seen_in_new;
+              it->second.seen_in_new = true;
+              joined.old[i] = &it->second;
+            } else {
+              seen_before = !extra_set.insert(page.id(i)).second;
+              if (!seen_before) extras->push_back(page.id(i));
+              if (hint) hints.OnUnmatched(page, i, index);
+            }
+            if (seen_before) {
+              ++read.repeated;
+              if (repeated->size() < kMaxRepeatedKept) repeated->push_back(page.id(i));
+            }
+          }
+          group.new_count += static_cast<int64_t>(page.size());
+          read.records_read += static_cast<int64_t>(page.size());
+          return checks_.ForEach([&](Validator& v) { return v.OnNewPage(group, page, joined); });
+        }));
+    RETURN_IF_ERROR(ReadAfter(new_store_, &read));
+    attempt_.reads.push_back(std::move(read));
+    if (hint) {
+      std::string suggestion = hints.Suggest(group, index, matched);
+      if (!suggestion.empty()) attempt_.report.notes.push_back(suggestion);
+    }
+    return Status::Ok();
+  }
+
+  Store& old_store_;
+  Store& new_store_;
+  MappedStore& new_view_;
+  const Suite& suite_;
+  const RunOptions& options_;
+  TimedChecks& checks_;
+  Attempt& attempt_;
+  size_t dim_ = 0;
+  std::unique_ptr<VectorSpool> old_vectors_;
+};
+
+// Notes for the keys a store's layout owns, and the set of them.
+std::set<std::string> OwnedKeys(Store& old_raw, Store& new_raw, std::vector<std::string>* notes) {
   std::set<std::string> owned;
-  std::vector<std::string> owned_notes;
   for (Store* store : {&old_raw, &new_raw}) {
     Store::OwnedKeys keys = store->LayoutOwnedKeys();
     if (keys.keys.empty()) continue;
@@ -353,30 +518,54 @@ Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
       owned.insert(k);
       list += (list.empty() ? "" : ", ") + k;
     }
-    owned_notes.push_back("not compared: " + list + ", written by " + keys.layout + " (" +
-                          store->Describe() + ")");
+    notes->push_back("not compared: " + list + ", written by " + keys.layout + " (" +
+                     store->Describe() + ")");
   }
+  return owned;
+}
+
+void AddMappingNotes(const MappedStore& old_view, const MappedStore& new_view,
+                     std::vector<std::string>* notes) {
+  for (const MappedStore* view : {&old_view, &new_view}) {
+    if (view->mapping().identity()) continue;
+    notes->push_back(std::string("records of ") + view->Describe() + " are known by " +
+                     view->mapping().spec +
+                     (view->mapping().kind == IdMapping::Kind::kMetadata
+                          ? " (that key is the identity, not compared as content)"
+                          : ""));
+  }
+}
+
+void AddWithoutKeyNotes(const MappedStore& old_view, const MappedStore& new_view,
+                        std::vector<std::string>* notes) {
+  for (const MappedStore* view : {&old_view, &new_view}) {
+    if (view->records_without_key() == 0) continue;
+    notes->push_back(std::to_string(view->records_without_key()) + " records of " +
+                     view->Describe() + " have no " + view->mapping().spec +
+                     ": they keep their store id, marked \"(no " + view->mapping().spec +
+                     ")\", and match no record of the other store");
+  }
+}
+
+Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
+                        const RunOptions& options) {
+  auto start = Clock::now();
+  Attempt attempt;
+  ValidationReport& report = attempt.report;
+  // Every check sees records by their mapped identity, without the keys a
+  // store's layout writes itself.
+  const std::set<std::string> owned = OwnedKeys(old_raw, new_raw, &report.notes);
   MappedStore old_view(old_raw, suite.old_id, owned);
   MappedStore new_view(new_raw, suite.new_id, owned);
   Store& old_store = old_view.active() ? static_cast<Store&>(old_view) : old_raw;
   Store& new_store = new_view.active() ? static_cast<Store&>(new_view) : new_raw;
-  const bool learn_old_ids = suite.new_id.kind == IdMapping::Kind::kUuid5;
-  ValidationReport& report = attempt.report;
   report.tool_version = VECGATE_VERSION;
   report.started_at = NowIso8601();
   report.old_store = old_store.Describe();
   report.new_store = new_store.Describe();
   report.suite_name = suite.name;
   report.suite_path = suite.path;
-  report.notes.insert(report.notes.end(), owned_notes.begin(), owned_notes.end());
-  for (const MappedStore* view : {&old_view, &new_view}) {
-    if (view->mapping().identity()) continue;
-    report.notes.push_back(std::string("records of ") + view->Describe() + " are known by " +
-                           view->mapping().spec +
-                           (view->mapping().kind == IdMapping::Kind::kMetadata
-                                ? " (that key is the identity, not compared as content)"
-                                : ""));
-  }
+  AddMappingNotes(old_view, new_view, &report.notes);
 
   RunContext run;
   run.suite = &suite;
@@ -407,141 +596,9 @@ Result<Attempt> RunOnce(Store& old_raw, Store& new_raw, const Suite& suite,
   ASSIGN_OR_RETURN(std::vector<std::unique_ptr<Validator>> enabled, MakeValidators(suite));
   TimedChecks checks(std::move(enabled));
   RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginRun(run); }));
-
-  // Ids read twice in one scan are kept up to this many per collection for
-  // the second look; beyond it they are only counted.
-  constexpr size_t kMaxRepeatedKept = kMaxLookAgain;
-  const std::string& citation_field = suite.citations.field;
-  for (GroupContext& group : groups) {
-    OldIndex index;
-    group.old_index = &index;
-    FieldDigests fields;
-    group.old_fields = &fields;
-    size_t dim = 0;
-    for (const auto& info : group.old_info) {
-      if (info.dimension > 0) {
-        dim = static_cast<size_t>(info.dimension);
-        break;
-      }
-    }
-    std::unique_ptr<VectorSpool> old_vectors;
-    if (dim > 0) {
-      old_vectors = std::make_unique<VectorSpool>(dim, kOldVectorBudgetBytes);
-      group.old_vectors = old_vectors.get();
-    }
-    RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.BeginGroup(group); }));
-    const size_t first_read = attempt.reads.size();
-    std::vector<std::vector<std::string>> old_repeated(group.sources.size());
-    for (size_t s = 0; s < group.sources.size(); ++s) {
-      const std::string& source = group.sources[s];
-      auto expected = old_store.Count(source);
-      if (!expected.ok()) return expected.status().WithContext("counting old " + source);
-      CollectionRead read;
-      RETURN_IF_ERROR(ReadBefore(old_store, "old", source, *expected, &read));
-      RETURN_IF_ERROR(ScanWithProgress(
-          old_store, source, *expected, "old " + source, options, [&](RecordBatch& page) {
-            for (size_t i = 0; i < page.size(); ++i) {
-              OldRecordDigest digest =
-                  DigestRow(page, i, citation_field, static_cast<uint32_t>(s), &fields);
-              if (dim == 0 && page.has_embedding(i)) {
-                // A store that does not know its dimension: the first row's.
-                dim = page.embedding_size(i);
-                old_vectors = std::make_unique<VectorSpool>(dim, kOldVectorBudgetBytes);
-                group.old_vectors = old_vectors.get();
-              }
-              if (old_vectors && page.embedding_size(i) == dim) {
-                digest.vector_row = static_cast<int64_t>(old_vectors->rows());
-                RETURN_IF_ERROR(old_vectors->Append(page.embedding(i), 1, &page.id(i)));
-              }
-              auto [it, inserted] = index.try_emplace(page.id(i), digest);
-              if (!inserted) {
-                // The later record wins, as before; the id is looked at again.
-                it->second = digest;
-                ++read.repeated;
-                if (old_repeated[s].size() < kMaxRepeatedKept) old_repeated[s].push_back(page.id(i));
-              }
-              if (learn_old_ids) new_view.Learn(page.id(i));
-            }
-            group.old_count += static_cast<int64_t>(page.size());
-            read.records_read += static_cast<int64_t>(page.size());
-            return checks.ForEach(
-                [&](Validator& v) { return v.OnOldPage(group, page, s); });
-          }));
-      RETURN_IF_ERROR(ReadAfter(old_store, &read));
-      attempt.reads.push_back(std::move(read));
-    }
-    std::vector<std::string> extras;
-    std::vector<std::string> new_repeated;
-    bool new_scanned = false;
-    if (group.new_exists && options.scan_new_store) {
-      new_scanned = true;
-      auto expected = new_store.Count(group.target);
-      if (!expected.ok()) return expected.status().WithContext("counting new " + group.target);
-      CollectionRead read;
-      RETURN_IF_ERROR(ReadBefore(new_store, "new", group.target, *expected, &read));
-      JoinedPage joined;
-      MappingHints hints;
-      int64_t matched = 0;
-      const bool hint = suite.new_id.identity();
-      std::unordered_set<std::string> extra_set;
-      RETURN_IF_ERROR(ScanWithProgress(
-          new_store, group.target, *expected, "new " + group.target, options,
-          [&](RecordBatch& page) {
-            joined.old.assign(page.size(), nullptr);
-            for (size_t i = 0; i < page.size(); ++i) {
-              auto it = index.find(page.id(i));
-              bool repeated = false;
-              if (it != index.end()) {
-                repeated = it->second.seen_in_new;
-                matched += !it->second.seen_in_new;
-                it->second.seen_in_new = true;
-                joined.old[i] = &it->second;
-              } else {
-                repeated = !extra_set.insert(page.id(i)).second;
-                if (!repeated) extras.push_back(page.id(i));
-                if (hint) hints.OnUnmatched(page, i, index);
-              }
-              if (repeated) {
-                ++read.repeated;
-                if (new_repeated.size() < kMaxRepeatedKept) new_repeated.push_back(page.id(i));
-              }
-            }
-            group.new_count += static_cast<int64_t>(page.size());
-            read.records_read += static_cast<int64_t>(page.size());
-            return checks.ForEach(
-                [&](Validator& v) { return v.OnNewPage(group, page, joined); });
-          }));
-      RETURN_IF_ERROR(ReadAfter(new_store, &read));
-      attempt.reads.push_back(std::move(read));
-      if (hint) {
-        std::string suggestion = hints.Suggest(group, index, matched);
-        if (!suggestion.empty()) report.notes.push_back(suggestion);
-      }
-    }
-    {
-      std::vector<CollectionRead*> old_reads;
-      for (size_t s = 0; s < group.sources.size(); ++s) {
-        old_reads.push_back(&attempt.reads[first_read + s]);
-      }
-      RETURN_IF_ERROR(ConfirmGroup(old_store, new_store, group, index, extras, old_repeated,
-                                   new_repeated, old_reads,
-                                   new_scanned ? &attempt.reads.back() : nullptr));
-    }
-    RETURN_IF_ERROR(checks.ForEach([&](Validator& v) { return v.EndGroup(group); }));
-    group.old_index = nullptr;
-    group.old_vectors = nullptr;
-    group.old_fields = nullptr;
-    report.old_records += group.old_count;
-    report.new_records += group.new_count;
-  }
-
-  for (const MappedStore* view : {&old_view, &new_view}) {
-    if (view->records_without_key() == 0) continue;
-    report.notes.push_back(std::to_string(view->records_without_key()) + " records of " +
-                           view->Describe() + " have no " + view->mapping().spec +
-                           ": they keep their store id, marked \"(no " + view->mapping().spec +
-                           ")\", and match no record of the other store");
-  }
+  GroupPass pass(old_store, new_store, new_view, suite, options, checks, attempt);
+  for (GroupContext& group : groups) RETURN_IF_ERROR(pass.Run(group));
+  AddWithoutKeyNotes(old_view, new_view, &report.notes);
   ASSIGN_OR_RETURN(report.checks, checks.Finish());
   report.elapsed_seconds = SecondsSince(start);
   DecideVerdict(report, options.fail_on_warning);
