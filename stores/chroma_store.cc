@@ -796,7 +796,8 @@ Result<RecordBatch> ChromaStore::Get(const std::string& collection,
 
 Status ChromaStore::AddRange(const std::string& collection,
                              const std::string& id, const RecordBatch& batch,
-                             size_t begin, size_t end, std::string* body) {
+                             size_t begin, size_t end, std::string* body,
+                             std::vector<RefusedRecord>* refused) {
   RETURN_IF_ERROR(BuildAddBody(batch, begin, end, body));
   const std::string path = CollectionsPath() + "/" + id + "/add";
   RequestPolicy policy;
@@ -804,11 +805,22 @@ Status ChromaStore::AddRange(const std::string& collection,
   if (end - begin > 1) policy.max_retries = std::min(1, options_.max_retries);
   Status s = Call(*http_, HttpMethod::kPost, path, *body, &response_, policy);
   if (s.ok()) return s;
-  const bool refused = s.code() == StatusCode::kUnavailable;
-  if (refused && end - begin > 1) {
+  // A 4xx refuses the whole request (Chroma adds nothing of it) without
+  // naming the record ("Non-finite float value at embedding index 0" is a
+  // component's index): halve until the refused records stand alone.
+  const bool record_refused = refused != nullptr && s.code() == StatusCode::kInvalidArgument &&
+                              refused->size() < kMaxRefusedRecords;
+  if (record_refused && end - begin == 1) {
+    std::string reason = s.message();
+    if (reason.compare(0, Prefix().size(), Prefix()) == 0) reason.erase(0, Prefix().size());
+    refused->push_back({batch.id(begin), std::move(reason)});
+    return Status::Ok();
+  }
+  const bool too_large = s.code() == StatusCode::kUnavailable;
+  if ((too_large || record_refused) && end - begin > 1) {
     const size_t middle = begin + (end - begin) / 2;
-    RETURN_IF_ERROR(AddRange(collection, id, batch, begin, middle, body));
-    return AddRange(collection, id, batch, middle, end, body);
+    RETURN_IF_ERROR(AddRange(collection, id, batch, begin, middle, body, refused));
+    return AddRange(collection, id, batch, middle, end, body, refused);
   }
   return s.WithContext("adding " + RowRangeName(batch, begin, end) +
                        " to collection '" + collection + "'");
@@ -816,12 +828,30 @@ Status ChromaStore::AddRange(const std::string& collection,
 
 Status ChromaStore::Add(const std::string& collection,
                         const RecordBatch& batch) {
+  return AddRecords(collection, batch, nullptr);
+}
+
+Status ChromaStore::AddAccepted(const std::string& collection, const RecordBatch& batch,
+                                std::vector<RefusedRecord>* refused) {
+  std::vector<RefusedRecord> local;
+  return AddRecords(collection, batch, refused != nullptr ? refused : &local);
+}
+
+Status ChromaStore::AddRecords(const std::string& collection,
+                               const RecordBatch& batch,
+                               std::vector<RefusedRecord>* refused) {
   if (batch.empty()) return Status::Ok();
   if (!supports_base64_) {
     return Unimplemented(Prefix() +
                          "the server does not accept base64 embeddings "
                          "(supports_base64_encoding is false); vecgate needs "
                          "Chroma 1.0 or later");
+  }
+  // Metadata Chroma would refuse or lose, for every record, before anything
+  // is written.
+  {
+    Status check = CheckChromaMetadata(batch, collection);
+    if (!check.ok()) return InvalidArgument(Prefix() + check.message());
   }
   ASSIGN_OR_RETURN(CollectionEntry entry, FetchCollection(collection));
   size_t expected = static_cast<size_t>(entry.info.dimension);
@@ -852,8 +882,8 @@ Status ChromaStore::Add(const std::string& collection,
                                   add_body_budget_));
   std::string body;
   for (const AddBatchRange& range : ranges) {
-    RETURN_IF_ERROR(
-        AddRange(collection, entry.id, batch, range.begin, range.end, &body));
+    RETURN_IF_ERROR(AddRange(collection, entry.id, batch, range.begin,
+                             range.end, &body, refused));
   }
   return Status::Ok();
 }

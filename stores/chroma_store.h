@@ -121,9 +121,19 @@ class ChromaStore : public Store {
   // InvalidArgument (naming the record, its length and the expected one)
   // before anything is sent when a row has no embedding or one whose length
   // differs from the collection's dimension (or, for an empty collection,
-  // the first row's). A batch the server refuses is halved and retried; the
-  // error names the first batch that still failed.
+  // the first row's), or metadata Chroma refuses or loses
+  // (CheckChromaMetadata: reserved or empty keys, nested values, empty or
+  // mixed lists), listing every such record. A batch the server refuses as
+  // too large is halved and retried; the error names the first batch that
+  // still failed.
   Status Add(const std::string& collection, const RecordBatch& batch) override;
+  // As Add, and a request the server refuses with a 4xx (Chroma 1.5: a NaN
+  // or infinite embedding) is halved until each refused record stands
+  // alone; those are listed in `*refused` (at most kMaxRefusedRecords, then
+  // the refusal is an error) and every other record is added.
+  Status AddAccepted(const std::string& collection, const RecordBatch& batch,
+                     std::vector<RefusedRecord>* refused) override;
+  static constexpr size_t kMaxRefusedRecords = 1000;
 
   bool can_query() const override { return true; }
   Result<QueryResult> Query(const std::string& collection, const float* queries,
@@ -157,9 +167,12 @@ class ChromaStore : public Store {
               std::string_view request, std::string* body,
               const RequestPolicy& policy = RequestPolicy());
   Result<CollectionEntry> FetchCollection(const std::string& name);
+  // `refused` null: Add's rules; else AddAccepted's.
+  Status AddRecords(const std::string& collection, const RecordBatch& batch,
+                    std::vector<RefusedRecord>* refused);
   Status AddRange(const std::string& collection, const std::string& id,
                   const RecordBatch& batch, size_t begin, size_t end,
-                  std::string* body);
+                  std::string* body, std::vector<RefusedRecord>* refused);
   std::string Prefix() const { return Describe() + ": "; }
 
   ChromaUri uri_;
