@@ -61,7 +61,8 @@ struct ChromaUri {
 Result<ChromaUri> ParseChromaUri(const std::string& uri);
 
 // True for names Chroma accepts: 3-512 characters of [a-zA-Z0-9._-],
-// starting and ending with a letter or digit.
+// starting and ending with a letter or digit; or, as Chroma 1.5 accepts,
+// two such names joined by one '+' (a topology and the name).
 bool IsValidChromaCollectionName(const std::string& name);
 
 // Byte budget of one add request body. Chroma breaks the connection on
@@ -95,6 +96,10 @@ class ChromaStore : public Store {
 
   std::string Describe() const override { return uri_.ToString(); }
 
+  // Pages of kListPageSize until as many collections as collections_count
+  // says (a short page alone is not the end; Unavailable when the count is
+  // not reached). A collection's configuration_json is the server's, plus,
+  // for servers since 1.2.2, the collection's "schema" under that key.
   Result<std::vector<CollectionInfo>> ListCollections() override;
   Result<CollectionInfo> GetCollection(const std::string& name) override;
   Result<int64_t> Count(const std::string& collection) override;
@@ -109,7 +114,9 @@ class ChromaStore : public Store {
   bool writable() const override { return true; }
   // InvalidArgument for a name Chroma would refuse or configuration_json
   // that is not a JSON object. The distance space sent is `info.space`;
-  // other hnsw settings are taken from configuration_json's "hnsw" object.
+  // other hnsw settings are taken from configuration_json's "hnsw" object,
+  // and its "embedding_function" and "schema" (see ListCollections) are
+  // sent as they are, so a copy keeps them.
   Status CreateCollection(const CollectionInfo& info) override;
   // NotFound if `from` does not exist, AlreadyExists if `to` does.
   Status RenameCollection(const std::string& from,

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "fixtures/faults.h"
 #include "fixtures/generator.h"
 #include "stores/chroma_store.h"
@@ -186,6 +188,69 @@ TEST(Chroma15Test, FaultInjectionLogsTheNanRecordsChromaRefuses) {
     for (const auto& e : log->Of(FaultKind::kNan)) refused += e.collection == name;
     EXPECT_EQ(log->written_counts.at(name), n - refused) << name;
   }
+}
+
+// Since 1.2.2 a collection has a "schema" and its configuration an
+// "embedding_function": a copy (fixtures migrate, rollback) carries both.
+TEST(Chroma15Test, CollectionConfigurationIsCarriedWhole) {
+  REQUIRE_CHROMA15();
+  auto first = server->NewDatabase("config_src");
+  CollectionInfo info = Info("configured");
+  info.space = DistanceSpace::kCosine;
+  info.configuration_json =
+      R"({"hnsw":{"space":"cosine","ef_search":77},"embedding_function":{"type":"known",)"
+      R"("name":"openai","config":{"api_key_env_var":"OPENAI_API_KEY",)"
+      R"("model_name":"text-embedding-3-small"}}})";
+  ASSERT_TRUE(first->CreateCollection(info).ok());
+  auto read = first->GetCollection("configured");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  const nlohmann::json source = nlohmann::json::parse(read->configuration_json);
+  ASSERT_TRUE(source.contains("schema")) << read->configuration_json;
+  EXPECT_EQ(source["embedding_function"]["name"], "openai");
+  EXPECT_EQ(source["hnsw"]["ef_search"], 77);
+
+  auto second = server->NewDatabase("config_dst");
+  ASSERT_TRUE(second->CreateCollection(*read).ok());
+  auto copy = second->GetCollection("configured");
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  const nlohmann::json copied = nlohmann::json::parse(copy->configuration_json);
+  EXPECT_EQ(copied["embedding_function"], source["embedding_function"]);
+  EXPECT_EQ(copied["schema"], source["schema"]);
+  EXPECT_EQ(copied["hnsw"], source["hnsw"]);
+  EXPECT_EQ(copy->space, DistanceSpace::kCosine);
+}
+
+// Chroma 1.5 takes one '+' in a name (a topology prefix).
+TEST(Chroma15Test, ACollectionNamedWithOnePlusIsWrittenAndRead) {
+  REQUIRE_CHROMA15();
+  auto store = server->NewDatabase("plus");
+  ASSERT_TRUE(store->CreateCollection(Info("topo+docs")).ok());
+  RecordBatch batch;
+  const float v[2] = {0.5f, 0.25f};
+  batch.Add("r", "doc", std::nullopt, v, 2);
+  ASSERT_TRUE(store->Add("topo+docs", batch).ok());
+  EXPECT_EQ(ScanAll(*store, "topo+docs").size(), 1u);
+  auto list = store->ListCollections();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].name, "topo+docs");
+}
+
+// More collections than one page of the listing: all of them, by count.
+TEST(Chroma15Test, ListingPagesUntilTheCountIsReached) {
+  REQUIRE_CHROMA15();
+  auto store = server->NewDatabase("many");
+  std::set<std::string> names;
+  for (int i = 0; i < 130; ++i) {
+    const std::string name = "c" + std::to_string(1000 + i);
+    ASSERT_TRUE(store->CreateCollection(Info(name)).ok()) << name;
+    names.insert(name);
+  }
+  auto list = store->ListCollections();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  std::set<std::string> listed;
+  for (const auto& c : *list) listed.insert(c.name);
+  EXPECT_EQ(listed, names);
 }
 
 // The list faults through the gate, Chroma 1.5 to Chroma 1.5.
