@@ -41,6 +41,9 @@ void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
   app.add_flag("--clean", args.corpus.clean,
                "The clean corpus: no natural duplicates, odd unicode, empty or huge "
                "documents, optional field or pre-existing metadata problems");
+  app.add_flag("--arrays", args.corpus.arrays,
+               "Give three records in four a \"tags\" list (Chroma 1.5 metadata arrays; "
+               "servers before 1.5 refuse lists), for the list faults");
 }
 
 std::string FaultNames() {
