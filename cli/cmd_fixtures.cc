@@ -207,6 +207,20 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
                   << ")";
       }
       std::cerr << "\n";
+      // Records the destination refused (Chroma 1.5 refuses NaN and
+      // infinite embeddings): named, as they are missing from it.
+      std::vector<const FaultEvent*> refused;
+      for (const auto& e : log->events) {
+        if (e.refused_by_store) refused.push_back(&e);
+      }
+      if (!refused.empty()) {
+        std::cerr << "vecgate: " << (*to)->Describe() << " refused " << refused.size()
+                  << " damaged records, which are not in it:";
+        for (size_t i = 0; i < refused.size() && i < 20; ++i) {
+          std::cerr << (i ? ", " : " ") << refused[i]->collection << "/" << refused[i]->id;
+        }
+        std::cerr << (refused.size() > 20 ? ", ... (all in --fault-log)" : "") << "\n";
+      }
     }
     return kExitPassed;
   };
