@@ -112,10 +112,11 @@ enum class MetadataDoubles {
   kPlain,     // AppendJsonDoublePlain: for jsonb (see there)
 };
 
-// Appends `metadata` as a JSON object (keys in the map's order).
-// InvalidArgument naming `owner` (e.g. "record 'r1'") and the key for a key
-// or string value that is not UTF-8 or a double that is not finite; `*out`
-// then holds part of the object and must be discarded.
+// Appends `metadata` as a JSON object (keys in the map's order); a list as
+// a JSON array, a NestedJson as its JSON. InvalidArgument naming `owner`
+// (e.g. "record 'r1'"), the key and, in a list, the element for a key or
+// string that is not UTF-8, a double that is not finite or nested text that
+// is not JSON; `*out` then holds part of the object and must be discarded.
 Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
                           MetadataNulls nulls, MetadataDoubles doubles,
                           std::string* out);
