@@ -44,6 +44,9 @@ void AddCorpusOptions(CLI::App& app, FixtureArgs& args) {
   app.add_flag("--clean", args.corpus.clean,
                "The clean corpus: no natural duplicates, odd unicode, empty or huge "
                "documents, optional field or pre-existing metadata problems");
+  app.add_flag("--arrays", args.corpus.arrays,
+               "Give three records in four a \"tags\" list (Chroma 1.5 metadata arrays; "
+               "servers before 1.5 refuse lists), for the list faults");
 }
 
 std::string FaultNames() {
@@ -259,6 +262,20 @@ Runner SetupFixtures(CLI::App& app, const GlobalOptions& global) {
                   << ")";
       }
       std::cerr << "\n";
+      // Records the destination refused (Chroma 1.5 refuses NaN and
+      // infinite embeddings): named, as they are missing from it.
+      std::vector<const FaultEvent*> refused;
+      for (const auto& e : log->events) {
+        if (e.refused_by_store) refused.push_back(&e);
+      }
+      if (!refused.empty()) {
+        std::cerr << "vecgate: " << (*to)->Describe() << " refused " << refused.size()
+                  << " damaged records, which are not in it:";
+        for (size_t i = 0; i < refused.size() && i < 20; ++i) {
+          std::cerr << (i ? ", " : " ") << refused[i]->collection << "/" << refused[i]->id;
+        }
+        std::cerr << (refused.size() > 20 ? ", ... (all in --fault-log)" : "") << "\n";
+      }
     }
     return kExitPassed;
   };

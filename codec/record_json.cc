@@ -154,6 +154,34 @@ void AppendEmbeddingJson(const float* values, size_t size, std::string* out) {
   out->push_back(']');
 }
 
+namespace {
+
+// Appends one non-null scalar (a metadata value or an array element).
+// `what` names it in errors ("record 'r1', metadata 'k'").
+Status AppendScalarJson(const MetadataValue& value, const std::string& what,
+                        MetadataDoubles doubles, std::string* out) {
+  if (auto* text = std::get_if<std::string>(&value)) {
+    return AppendJsonText(*text, what, out);
+  } else if (auto* i = std::get_if<int64_t>(&value)) {
+    AppendJsonInt(*i, out);
+  } else if (auto* d = std::get_if<double>(&value)) {
+    if (!std::isfinite(*d)) {
+      return InvalidArgument(what + ": the value " + MetadataValueToString(value) +
+                             " is not finite, which JSON cannot hold");
+    }
+    if (doubles == MetadataDoubles::kPlain) {
+      AppendJsonDoublePlain(*d, out);
+    } else {
+      AppendJsonDouble(*d, out);
+    }
+  } else if (auto* b = std::get_if<bool>(&value)) {
+    out->append(*b ? "true" : "false");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
                           MetadataNulls nulls, MetadataDoubles doubles,
                           std::string* out) {
@@ -168,26 +196,25 @@ Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
     first = false;
     AppendJsonString(key, out);
     out->push_back(':');
+    const std::string what = owner + ", metadata '" + Printable(key, true) + "'";
     if (is_null) {
       out->append("null");
-    } else if (auto* text = std::get_if<std::string>(&value)) {
-      RETURN_IF_ERROR(AppendJsonText(
-          *text, owner + ", metadata '" + Printable(key, true) + "'", out));
-    } else if (auto* i = std::get_if<int64_t>(&value)) {
-      AppendJsonInt(*i, out);
-    } else if (auto* d = std::get_if<double>(&value)) {
-      if (!std::isfinite(*d)) {
-        return InvalidArgument(owner + ", metadata '" + Printable(key, true) +
-                               "': the value " + MetadataValueToString(value) +
-                               " is not finite, which JSON cannot hold");
+    } else if (auto* array = std::get_if<MetadataArray>(&value)) {
+      out->push_back('[');
+      for (size_t k = 0; k < array->size(); ++k) {
+        if (k > 0) out->push_back(',');
+        RETURN_IF_ERROR(AppendScalarJson(ScalarToValue((*array)[k]),
+                                         what + " element " + std::to_string(k),
+                                         doubles, out));
       }
-      if (doubles == MetadataDoubles::kPlain) {
-        AppendJsonDoublePlain(*d, out);
-      } else {
-        AppendJsonDouble(*d, out);
-      }
-    } else if (auto* b = std::get_if<bool>(&value)) {
-      out->append(*b ? "true" : "false");
+      out->push_back(']');
+    } else if (auto* nested = std::get_if<NestedJson>(&value)) {
+      // Kept as the reader canonicalised it; text made in code is checked.
+      auto parsed = ParseJsonBounded(nested->json, what);
+      if (!parsed.ok()) return InvalidArgument(parsed.status().message());
+      out->append(DumpJson(*parsed));
+    } else {
+      RETURN_IF_ERROR(AppendScalarJson(value, what, doubles, out));
     }
   }
   if (!first) {
@@ -237,6 +264,15 @@ nlohmann::json MetadataToJson(const Metadata& metadata) {
       out[key] = *d;
     } else if (auto* b = std::get_if<bool>(&value)) {
       out[key] = *b;
+    } else if (auto* array = std::get_if<MetadataArray>(&value)) {
+      nlohmann::json list = nlohmann::json::array();
+      for (const MetadataScalar& e : *array) {
+        std::visit([&list](const auto& v) { list.push_back(v); }, e);
+      }
+      out[key] = std::move(list);
+    } else if (auto* nested = std::get_if<NestedJson>(&value)) {
+      auto parsed = ParseJsonBounded(nested->json, "metadata '" + key + "'");
+      out[key] = parsed.ok() ? std::move(*parsed) : nlohmann::json(nested->json);
     }
   }
   return out;
@@ -315,24 +351,67 @@ Result<Metadata> MetadataFromDom(dom::element value, const std::string& where,
         break;
       case dom::element_type::NULL_VALUE:
         break;
-      case dom::element_type::ARRAY:
-      case dom::element_type::OBJECT:
-        if (rules.nested == NestedValues::kAsJsonText) {
-          // simdjson writes numbers in a form nlohmann reads back exactly.
-          try {
-            parsed = DumpJson(
-                nlohmann::json::parse(simdjson::to_string(field.value)));
-          } catch (const nlohmann::json::exception& e) {
-            return Corruption(where + " key '" + Printable(key, true) +
-                              "' is not JSON: " + e.what());
+      case dom::element_type::ARRAY: {
+        // A list of scalars (Chroma 1.5's arrays) is an array value.
+        MetadataArray list;
+        bool flat = true;
+        dom::array elements;
+        if (field.value.get_array().get(elements) != simdjson::SUCCESS) {
+          return Corruption(where + " key '" + Printable(key, true) + "' is not a readable list");
+        }
+        for (dom::element e : elements) {
+          switch (e.type()) {
+            case dom::element_type::STRING:
+              list.emplace_back(std::string(e.get_string().value_unsafe()));
+              break;
+            case dom::element_type::INT64:
+              list.emplace_back(e.get_int64().value_unsafe());
+              break;
+            case dom::element_type::UINT64:
+              if (rules.large == LargeIntegers::kRefuse) {
+                return Corruption(where + " key '" + Printable(key, true) +
+                                  "' holds an integer outside the int64 range");
+              }
+              list.emplace_back(static_cast<double>(e.get_uint64().value_unsafe()));
+              break;
+            case dom::element_type::DOUBLE:
+              list.emplace_back(e.get_double().value_unsafe());
+              break;
+            case dom::element_type::BOOL:
+              list.emplace_back(e.get_bool().value_unsafe());
+              break;
+            default:
+              flat = false;
           }
+          if (!flat) break;
+        }
+        if (flat) {
+          parsed = std::move(list);
           break;
         }
         [[fallthrough]];
+      }
+      case dom::element_type::OBJECT: {
+        // Nested JSON: kept as its canonical text (simdjson writes numbers
+        // in a form nlohmann reads back exactly), never a stopped read.
+        std::string text;
+        try {
+          text = DumpJson(nlohmann::json::parse(simdjson::to_string(field.value)));
+        } catch (const nlohmann::json::exception& e) {
+          return Corruption(where + " key '" + Printable(key, true) +
+                            "' is not JSON: " + e.what());
+        }
+        if (rules.nested == NestedValues::kAsJsonText) {
+          parsed = std::move(text);
+        } else {
+          parsed = NestedJson{std::move(text)};
+        }
+        break;
+      }
       default:
         return Corruption(where + " key '" + Printable(key, true) + "' is " +
                           JsonTypeName(field.value.type()) +
-                          "; values must be a string, number, boolean or null");
+                          "; values must be a string, number, boolean, list or null");
     }
     metadata.insert_or_assign(std::move(key), std::move(parsed));
   }

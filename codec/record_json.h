@@ -21,14 +21,18 @@
 // gzip (medians of 3); embeddings are most of the work.
 //
 // Readers refuse, with Corruption naming where: a key that appears twice,
-// nesting deeper than kMaxJsonDepth, a metadata value that is an object or an
-// array (PostgreSQL's columns, written by other tools, are read with looser
-// MetadataReadRules). simdjson refuses invalid UTF-8 in its input.
+// nesting deeper than kMaxJsonDepth (PostgreSQL's columns, written by other
+// tools, are read with looser MetadataReadRules). simdjson refuses invalid
+// UTF-8 in its input.
 //
 // Metadata values map to JSON exactly: strings, int64 integers, doubles
 // (written in shortest round-trip form, always with a '.' or an exponent so
 // that they read back as doubles; in plain decimal for PostgreSQL's jsonb),
-// booleans and null.
+// booleans, null, and arrays of strings, numbers and booleans (Chroma 1.5's
+// metadata lists; elements follow the same rules). Any other JSON value (an
+// object, a list holding null, lists or objects) is read as NestedJson (its
+// canonical text; PostgreSQL's rules: a JSON text string) so that one such
+// record never stops a read; it is written back as that JSON.
 //
 // Thread safety: the functions are thread-safe; a RecordJsonReader is used
 // by one thread at a time.
@@ -108,10 +112,11 @@ enum class MetadataDoubles {
   kPlain,     // AppendJsonDoublePlain: for jsonb (see there)
 };
 
-// Appends `metadata` as a JSON object (keys in the map's order).
-// InvalidArgument naming `owner` (e.g. "record 'r1'") and the key for a key
-// or string value that is not UTF-8 or a double that is not finite; `*out`
-// then holds part of the object and must be discarded.
+// Appends `metadata` as a JSON object (keys in the map's order); a list as
+// a JSON array, a NestedJson as its JSON. InvalidArgument naming `owner`
+// (e.g. "record 'r1'"), the key and, in a list, the element for a key or
+// string that is not UTF-8, a double that is not finite or nested text that
+// is not JSON; `*out` then holds part of the object and must be discarded.
 Status AppendMetadataJson(const Metadata& metadata, const std::string& owner,
                           MetadataNulls nulls, MetadataDoubles doubles,
                           std::string* out);
@@ -147,13 +152,15 @@ enum class LargeIntegers {
   kAsDouble,  // the nearest double: what a server answered is kept
 };
 
-// What a metadata value that is an object or an array becomes.
+// What a metadata value that is an object, or an array holding more than
+// scalars, becomes. (An array of scalars is always a MetadataArray.)
 enum class NestedValues {
-  kRefuse,      // Corruption: vecgate and Chroma metadata are flat
+  kKeep,        // NestedJson holding its canonical JSON text: the record is
+                // read and checks report the value (field_types: "nested")
   kAsJsonText,  // its JSON text as a string value, in nlohmann's canonical
                 // form (keys sorted, no spaces): a PostgreSQL json/jsonb
                 // column is written by other tools too, and what they nest
-                // is kept rather than making the table unreadable
+                // is compared as a value
 };
 
 // What a key that appears twice in one metadata object becomes.
@@ -168,14 +175,15 @@ enum class RepeatedKeys {
 // columns use kAsDouble, kAsJsonText and kLastWins.
 struct MetadataReadRules {
   LargeIntegers large = LargeIntegers::kRefuse;
-  NestedValues nested = NestedValues::kRefuse;
+  NestedValues nested = NestedValues::kKeep;
   RepeatedKeys repeated = RepeatedKeys::kRefuse;
 };
 
 // Reads a metadata object. `where` names it in errors ("metadata 3",
-// "_collection.metadata"): Corruption "<where> has the key 'k' twice",
-// "<where> key 'k' is an object; values must be ...", or for an integer
-// beyond int64 with kRefuse. Null values are kept as std::monostate.
+// "_collection.metadata"): Corruption "<where> has the key 'k' twice", or
+// for an integer beyond int64 (alone or in a list) with kRefuse. Null
+// values are kept as std::monostate, lists of scalars as MetadataArray,
+// other nested values as `rules.nested` says.
 Result<Metadata> MetadataFromDom(simdjson::dom::element value,
                                  const std::string& where,
                                  const MetadataReadRules& rules);

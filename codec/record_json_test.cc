@@ -168,14 +168,14 @@ TEST(RecordJsonTest, NonFiniteMetadataIsRefusedNamingOwnerAndKey) {
   }
 }
 
-TEST(RecordJsonTest, NestedRepeatedAndNonObjectMetadataIsRefused) {
+TEST(RecordJsonTest, RepeatedAndNonObjectMetadataIsRefused) {
   struct Case {
     const char* text;
     const char* expected;
   };
   for (const Case& c : {
-           Case{R"({"a":{"b":1}})", "metadata key 'a' is an object; values must be"},
-           Case{R"({"a":[1,2]})", "metadata key 'a' is an array"},
+           Case{R"({"a":[1,18446744073709551615]})",
+                "key 'a' holds an integer outside the int64 range"},
            Case{R"({"a":1,"a":2})", "metadata has the key 'a' twice"},
            Case{R"({"a":1,"b":2,"a":"x"})", "has the key 'a' twice"},
            Case{R"([1])", "metadata is an array; expected an object"},
@@ -283,8 +283,6 @@ TEST(RecordJsonTest, DamagedCollectionInfoIsRefusedNamingTheField) {
            Case{R"({"name":"a","dimension":1.5})", "must be a non-negative integer"},
            Case{R"({"name":"a","dimension":100000})", "is 100000, more than the 65536"},
            Case{R"({"name":"a","metadata":[1]})", "\"_collection.metadata\" is an array"},
-           Case{R"({"name":"a","metadata":{"k":{}}})",
-                "_collection.metadata key 'k' is an object"},
            Case{R"({"name":"a","configuration":"x"})",
                 "\"_collection.configuration\" is a string"},
            Case{R"({"name":7})", "\"_collection.name\" is a number"},
@@ -318,8 +316,82 @@ TEST(RecordJsonTest, NlohmannMetadataFollowsTheSameRules) {
   EXPECT_EQ(*back, metadata);
   Result<Metadata> nested =
       JsonToMetadata(nlohmann::json::parse(R"({"a":{"b":1}})"), "manifest");
-  EXPECT_EQ(nested.status().code(), StatusCode::kCorruption);
-  EXPECT_THAT(nested.status().message(), HasSubstr("manifest key 'a' is an object"));
+  ASSERT_TRUE(nested.ok()) << nested.status().ToString();
+  EXPECT_EQ(nested->at("a"), MetadataValue(NestedJson{R"({"b":1})"}));
+  const Metadata with_arrays{{"tags", MetadataArray{std::string("a"), std::string("b")}},
+                             {"n", MetadataArray{int64_t{1}, 2.5}},
+                             {"o", NestedJson{R"({"b":[1,null]})"}}};
+  Result<Metadata> arrays_back = JsonToMetadata(MetadataToJson(with_arrays), "manifest");
+  ASSERT_TRUE(arrays_back.ok()) << arrays_back.status().ToString();
+  EXPECT_EQ(*arrays_back, with_arrays);
+}
+
+// Chroma 1.5's metadata lists: strings, ints, doubles and bools, written
+// and read in order with the rules of single values.
+TEST(RecordJsonTest, ArraysOfScalarsRoundTrip) {
+  const Metadata metadata{
+      {"tags", MetadataArray{std::string("a"), std::string("b\"\n")}},
+      {"ints", MetadataArray{int64_t{1}, int64_t{-9007199254740993}}},
+      {"floats", MetadataArray{1.0, 0.1, -2.5e-300}},
+      {"flags", MetadataArray{true, false}},
+      {"mixed", MetadataArray{int64_t{1}, 2.5, std::string("x")}},
+      {"empty", MetadataArray{}}};
+  for (MetadataDoubles doubles : {MetadataDoubles::kShortest, MetadataDoubles::kPlain}) {
+    std::string text;
+    ASSERT_TRUE(
+        AppendMetadataJson(metadata, "record 'r'", MetadataNulls::kWrite, doubles, &text).ok());
+    Result<Metadata> back = Read(text);
+    ASSERT_TRUE(back.ok()) << back.status().ToString() << " " << text;
+    EXPECT_EQ(*back, metadata) << text;
+  }
+  std::string text;
+  ASSERT_TRUE(AppendMetadataJson(Metadata{{"f", MetadataArray{1.0, int64_t{2}}}}, "record 'r'",
+                                 MetadataNulls::kWrite, &text)
+                  .ok());
+  EXPECT_EQ(text, R"({"f":[1.0,2]})");
+  EXPECT_EQ(MetadataTypeName(metadata.at("tags")), std::string("array<string>"));
+  EXPECT_EQ(MetadataTypeName(metadata.at("ints")), std::string("array<int>"));
+  EXPECT_EQ(MetadataTypeName(metadata.at("floats")), std::string("array<float>"));
+  EXPECT_EQ(MetadataTypeName(metadata.at("flags")), std::string("array<bool>"));
+  EXPECT_EQ(MetadataTypeName(metadata.at("mixed")), std::string("array<mixed>"));
+  EXPECT_EQ(MetadataTypeName(metadata.at("empty")), std::string("array"));
+  EXPECT_EQ(MetadataValueToString(metadata.at("tags")), "[\"a\", \"b\"\n\"]");
+}
+
+TEST(RecordJsonTest, ArrayElementsFollowTheValueRulesWhenWritten) {
+  std::string out;
+  Status s = AppendMetadataJson(
+      Metadata{{"v", MetadataArray{1.0, std::numeric_limits<double>::infinity()}}},
+      "record 'r3'", MetadataNulls::kWrite, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("record 'r3', metadata 'v' element 1"));
+  out.clear();
+  s = AppendMetadataJson(Metadata{{"t", MetadataArray{std::string("ok"), std::string("\xff")}}},
+                         "record 'r4'", MetadataNulls::kWrite, &out);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("record 'r4', metadata 't' element 1"));
+}
+
+// An object, or a list that holds more than scalars, no longer stops a
+// read: it is nested JSON, kept as canonical text and written back as JSON.
+TEST(RecordJsonTest, NestedValuesAreKeptAsNestedJson) {
+  Result<Metadata> read = Read(R"({"o":{"z":1,"a":[true]},"l":[1,null],"ll":[[1]],"s":"x"})");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->at("o"), MetadataValue(NestedJson{R"({"a":[true],"z":1})"}));
+  EXPECT_EQ(read->at("l"), MetadataValue(NestedJson{"[1,null]"}));
+  EXPECT_EQ(read->at("ll"), MetadataValue(NestedJson{"[[1]]"}));
+  EXPECT_EQ(MetadataTypeName(read->at("o")), std::string("nested"));
+  std::string text;
+  ASSERT_TRUE(AppendMetadataJson(*read, "record 'r'", MetadataNulls::kWrite, &text).ok());
+  EXPECT_EQ(text, R"({"l":[1,null],"ll":[[1]],"o":{"a":[true],"z":1},"s":"x"})");
+  Result<Metadata> again = Read(text);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *read);
+  text.clear();
+  EXPECT_EQ(AppendMetadataJson(Metadata{{"o", NestedJson{"{"}}}, "record 'r'",
+                               MetadataNulls::kWrite, &text)
+                .code(),
+            StatusCode::kInvalidArgument);
 }
 
 // jsonb prints a number back with the digits it was given and no exponent,
@@ -356,8 +428,8 @@ TEST(RecordJsonTest, PlainDoublesHaveNoExponentAndReadBackAsDoubles) {
   EXPECT_THAT(text, HasSubstr("1e+18"));
 }
 
-// PostgreSQL's columns are written by other tools: nested values are kept
-// as JSON text (keys sorted), a repeated key takes its last value, and an
+// PostgreSQL's columns are written by other tools: lists of scalars are
+// arrays, other nested values are kept as JSON text (keys sorted), a repeated key takes its last value, and an
 // integer beyond int64 is the nearest double.
 TEST(RecordJsonTest, PostgresRulesKeepNestedValuesAndTheLastOfARepeatedKey) {
   const MetadataReadRules rules{LargeIntegers::kAsDouble,
@@ -365,6 +437,7 @@ TEST(RecordJsonTest, PostgresRulesKeepNestedValuesAndTheLastOfARepeatedKey) {
                                 RepeatedKeys::kLastWins};
   const std::string text =
       R"({"arr": [1, 2.0, "x", {"z": 1, "a": null}], "obj": {"b": 0.5, "a": []},)"
+      R"( "list": [1, 2.0, "x"],)"
       R"( "k": 1, "k": "last", "huge": 18446744073709551615})";
   RecordJsonReader reader;
   Result<simdjson::dom::element> root = reader.Parse(text, "meta");
@@ -373,10 +446,11 @@ TEST(RecordJsonTest, PostgresRulesKeepNestedValuesAndTheLastOfARepeatedKey) {
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(m->at("arr"),
             MetadataValue(std::string(R"([1,2.0,"x",{"a":null,"z":1}])")));
+  EXPECT_EQ(m->at("list"), MetadataValue(MetadataArray{int64_t{1}, 2.0, std::string("x")}));
   EXPECT_EQ(m->at("obj"), MetadataValue(std::string(R"({"a":[],"b":0.5})")));
   EXPECT_EQ(m->at("k"), MetadataValue(std::string("last")));
   EXPECT_EQ(m->at("huge"), MetadataValue(18446744073709551615.0));
-  // The same text under the default rules is refused.
+  // The same text under the default rules is refused (the repeated key).
   Result<Metadata> strict = Read(text, LargeIntegers::kAsDouble);
   EXPECT_EQ(strict.status().code(), StatusCode::kCorruption);
   Result<Metadata> from_nlohmann = JsonToMetadata(

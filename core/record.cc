@@ -22,28 +22,69 @@ std::optional<DistanceSpace> ParseDistanceSpace(const std::string& name) {
   return std::nullopt;
 }
 
+MetadataValue ScalarToValue(const MetadataScalar& scalar) {
+  switch (scalar.index()) {
+    case 0: return std::get<std::string>(scalar);
+    case 1: return std::get<int64_t>(scalar);
+    case 2: return std::get<double>(scalar);
+    case 3: return std::get<bool>(scalar);
+  }
+  return MetadataValue();
+}
+
+namespace {
+
+const char* ArrayTypeName(const MetadataArray& array) {
+  if (array.empty()) return "array";
+  bool strings = true, ints = true, numbers = true, bools = true;
+  for (const MetadataScalar& e : array) {
+    strings &= std::holds_alternative<std::string>(e);
+    ints &= std::holds_alternative<int64_t>(e);
+    numbers &= std::holds_alternative<int64_t>(e) || std::holds_alternative<double>(e);
+    bools &= std::holds_alternative<bool>(e);
+  }
+  if (strings) return "array<string>";
+  if (ints) return "array<int>";
+  if (numbers) return "array<float>";
+  if (bools) return "array<bool>";
+  return "array<mixed>";
+}
+
+}  // namespace
+
 const char* MetadataTypeName(const MetadataValue& value) {
   switch (value.index()) {
-    case 0: return "null";
-    case 1: return "string";
-    case 2: return "int";
-    case 3: return "float";
-    case 4: return "bool";
+    case kMetadataNull: return "null";
+    case kMetadataString: return "string";
+    case kMetadataInt: return "int";
+    case kMetadataDouble: return "float";
+    case kMetadataBool: return "bool";
+    case kMetadataArray: return ArrayTypeName(std::get<MetadataArray>(value));
+    case kMetadataNested: return "nested";
   }
   return "null";
 }
 
 std::string MetadataValueToString(const MetadataValue& value) {
   switch (value.index()) {
-    case 0: return "null";
-    case 1: return "\"" + std::get<std::string>(value) + "\"";
-    case 2: return std::to_string(std::get<int64_t>(value));
-    case 3: {
+    case kMetadataNull: return "null";
+    case kMetadataString: return "\"" + std::get<std::string>(value) + "\"";
+    case kMetadataInt: return std::to_string(std::get<int64_t>(value));
+    case kMetadataDouble: {
       char buf[32];
       std::snprintf(buf, sizeof(buf), "%.17g", std::get<double>(value));
       return buf;
     }
-    case 4: return std::get<bool>(value) ? "true" : "false";
+    case kMetadataBool: return std::get<bool>(value) ? "true" : "false";
+    case kMetadataArray: {
+      std::string out = "[";
+      for (const MetadataScalar& e : std::get<MetadataArray>(value)) {
+        if (out.size() > 1) out += ", ";
+        out += MetadataValueToString(ScalarToValue(e));
+      }
+      return out + "]";
+    }
+    case kMetadataNested: return std::get<NestedJson>(value).json;
   }
   return "null";
 }

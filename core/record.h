@@ -31,14 +31,52 @@ enum class DistanceSpace { kCosine, kL2, kIp };
 const char* DistanceSpaceName(DistanceSpace space);  // "cosine", "l2", "ip"
 std::optional<DistanceSpace> ParseDistanceSpace(const std::string& name);
 
-// A metadata value: null, string, int64, double or bool.
-using MetadataValue =
-    std::variant<std::monostate, std::string, int64_t, double, bool>;
-using Metadata = std::map<std::string, MetadataValue>;
+// One element of a metadata array: string, int64, double or bool (Chroma
+// 1.5's arrays hold scalars only, never null, arrays or objects).
+using MetadataScalar = std::variant<std::string, int64_t, double, bool>;
+// A metadata array: a flat list of scalars, in order. Its elements may mix
+// kinds when a store holds such a list (Chroma refuses that on add).
+using MetadataArray = std::vector<MetadataScalar>;
 
-// "null", "string", "int", "float" or "bool".
+// A metadata value vecgate cannot hold as one of the kinds above: an object
+// (nested map) or an array that holds null, arrays or objects, read from a
+// store that has one. It is kept as its JSON text, in nlohmann's canonical
+// form (keys sorted, no spaces), so that a record with one is still read
+// and compared (by that text), field_types reports it ("nested") and a
+// store that cannot hold it (Chroma) refuses it naming the record, instead
+// of the whole read stopping. PostgreSQL's json columns keep such values
+// as plain JSON text strings instead (MetadataReadRules in the codec).
+struct NestedJson {
+  std::string json;
+  bool operator==(const NestedJson& o) const { return json == o.json; }
+  bool operator!=(const NestedJson& o) const { return json != o.json; }
+};
+
+// A metadata value: null, string, int64, double, bool, an array of scalars
+// or nested JSON. Code that switches on index() uses these constants.
+using MetadataValue = std::variant<std::monostate, std::string, int64_t,
+                                   double, bool, MetadataArray, NestedJson>;
+using Metadata = std::map<std::string, MetadataValue>;
+enum MetadataKind : size_t {
+  kMetadataNull = 0,
+  kMetadataString = 1,
+  kMetadataInt = 2,
+  kMetadataDouble = 3,
+  kMetadataBool = 4,
+  kMetadataArray = 5,
+  kMetadataNested = 6,
+};
+
+// The element as a MetadataValue (index() + 1 of the scalar's).
+MetadataValue ScalarToValue(const MetadataScalar& scalar);
+
+// "null", "string", "int", "float", "bool", "nested", or for an array
+// "array<string>", "array<int>", "array<float>" (doubles, or ints and
+// doubles), "array<bool>", "array<mixed>" (other mixtures) or "array"
+// (empty).
 const char* MetadataTypeName(const MetadataValue& value);
-// A short human-readable rendering for reports ("\"en\"", "0.75", "true").
+// A short human-readable rendering for reports ("\"en\"", "0.75", "true",
+// "[\"a\", \"b\"]", a nested value's JSON text).
 std::string MetadataValueToString(const MetadataValue& value);
 
 // What a collection is, independent of its records.

@@ -177,6 +177,10 @@ Status Store::DeleteCollection(const std::string&) {
 Status Store::Add(const std::string&, const RecordBatch&) {
   return NotWritable(*this, "add records");
 }
+Status Store::AddAccepted(const std::string& collection, const RecordBatch& batch,
+                          std::vector<RefusedRecord>*) {
+  return Add(collection, batch);
+}
 Result<QueryResult> Store::Query(const std::string&, const float*, size_t,
                                  size_t, size_t) {
   return Unimplemented(Describe() + " cannot answer top-k queries");

@@ -43,6 +43,12 @@ struct QueryResult {
 // returns that Status. The batch may be moved from.
 using PageSink = std::function<Status(RecordBatch& page)>;
 
+// A record a store refused on its own while the others of an add went in.
+struct RefusedRecord {
+  std::string id;
+  std::string reason;  // the store's words
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -107,8 +113,17 @@ class Store {
                                               const Metadata* new_metadata);
   virtual Status DeleteCollection(const std::string& name);
   // Adds every record of `batch`, splitting it as the store requires. Either
-  // all records are added or an error names the first batch that failed.
+  // all records are added or an error names the first batch that failed
+  // (a store that can tell which records it refuses, as AddAccepted does,
+  // adds the others and its error lists the refused ids).
   virtual Status Add(const std::string& collection, const RecordBatch& batch);
+  // Adds what the store accepts: a record the store refuses on its own
+  // (Chroma 1.5 refuses NaN and infinite embeddings with HTTP 400) is
+  // appended to `*refused` with the store's reason and every other record
+  // is still added; Ok then. Any other failure is an error as for Add. The
+  // default calls Add and so lists nothing.
+  virtual Status AddAccepted(const std::string& collection, const RecordBatch& batch,
+                             std::vector<RefusedRecord>* refused);
 
   // --- Stores with a live index. ---
   virtual bool can_query() const { return false; }

@@ -52,11 +52,7 @@ OldRecordDigest DigestRow(const RecordBatch& page, size_t i,
     d.metadata_hash = HashMetadata(*page.metadata(i));
     fields->Append(*page.metadata(i), &d.fields_begin, &d.fields_count);
     auto it = page.metadata(i)->find(citation_field);
-    if (it != page.metadata(i)->end() && it->second.index() != 0) {
-      std::string text = it->second.index() == 1 ? std::get<std::string>(it->second)
-                                                 : MetadataValueToString(it->second);
-      d.citation_hash = HashBytes(text.data(), text.size());
-    }
+    if (it != page.metadata(i)->end()) d.citation_hash = CitationHash(it->second);
   }
   return d;
 }

@@ -82,6 +82,23 @@ bool SameEmbedding(const RecordBatch& a, size_t i, const RecordBatch& b, size_t 
 // ulps, because Chroma 1.0 parses JSON doubles with about one ulp of error
 // (bench/chroma_bench.cc measured it), so a double that went through Chroma
 // twice need not come back bit for bit.
+bool NearlySameDouble(double u, double v) {
+  return u == v || std::fabs(u - v) <= 4 * std::numeric_limits<double>::epsilon() * std::fabs(u);
+}
+
+// List elements: as above, and an int equal to a double (Chroma 1.5 keeps
+// a list with an int and a double as doubles: [1, 2.5] -> [1.0, 2.5]).
+bool SameElement(const MetadataScalar& x, const MetadataScalar& y) {
+  const auto* u = std::get_if<double>(&x);
+  const auto* v = std::get_if<double>(&y);
+  const auto* i = std::get_if<int64_t>(&x);
+  const auto* j = std::get_if<int64_t>(&y);
+  if (u && v) return NearlySameDouble(*u, *v);
+  if (u && j) return *u == static_cast<double>(*j);
+  if (i && v) return static_cast<double>(*i) == *v;
+  return x == y;
+}
+
 bool SameMetadata(const std::optional<Metadata>& a, const std::optional<Metadata>& b) {
   if (a.has_value() != b.has_value()) return false;
   if (!a) return true;
@@ -89,10 +106,12 @@ bool SameMetadata(const std::optional<Metadata>& a, const std::optional<Metadata
   for (auto x = a->begin(), y = b->begin(); x != a->end(); ++x, ++y) {
     if (x->first != y->first || x->second.index() != y->second.index()) return false;
     if (const double* u = std::get_if<double>(&x->second)) {
-      const double v = std::get<double>(y->second);
-      if (*u != v && std::fabs(*u - v) > 4 * std::numeric_limits<double>::epsilon() *
-                                             std::fabs(*u)) {
-        return false;
+      if (!NearlySameDouble(*u, std::get<double>(y->second))) return false;
+    } else if (const auto* list = std::get_if<MetadataArray>(&x->second)) {
+      const MetadataArray& other = std::get<MetadataArray>(y->second);
+      if (list->size() != other.size()) return false;
+      for (size_t k = 0; k < list->size(); ++k) {
+        if (!SameElement((*list)[k], other[k])) return false;
       }
     } else if (x->second != y->second) {
       return false;

@@ -24,6 +24,54 @@ std::string RecordName(const RecordBatch& batch, size_t i) {
   return "record '" + batch.id(i) + "'";
 }
 
+}  // namespace
+
+std::string ChromaMetadataProblem(const Metadata& metadata) {
+  for (const auto& [key, value] : metadata) {
+    const std::string name = "metadata '" + Printable(key, true) + "'";
+    if (key.empty()) return "a metadata key is empty, which Chroma refuses";
+    if (key[0] == '#' || key[0] == '$') {
+      return name + ": keys starting with '#' or '$' are reserved by Chroma (1.1.0 and later "
+                    "refuse them)";
+    }
+    if (const auto* nested = std::get_if<NestedJson>(&value)) {
+      return name + " is nested JSON (" + nested->json.substr(0, 60) +
+             "), which Chroma metadata cannot hold (strings, numbers, booleans and lists of "
+             "one of them only)";
+    }
+    if (const auto* array = std::get_if<MetadataArray>(&value)) {
+      if (array->empty()) {
+        return name + " is an empty list, which Chroma 1.5 drops (the key would be lost)";
+      }
+      const char* type = MetadataTypeName(value);
+      if (std::string(type) == "array<mixed>") {
+        return name + " is a list mixing kinds (" + MetadataValueToString(value).substr(0, 60) +
+               "); Chroma lists hold strings, numbers or booleans, one kind a list";
+      }
+    }
+  }
+  return "";
+}
+
+Status CheckChromaMetadata(const RecordBatch& batch, const std::string& collection) {
+  std::string listed;
+  size_t problems = 0;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch.metadata(i)) continue;
+    const std::string problem = ChromaMetadataProblem(*batch.metadata(i));
+    if (problem.empty()) continue;
+    if (++problems <= 10) listed += (listed.empty() ? "" : "; ") + RecordName(batch, i) + ": " + problem;
+  }
+  if (problems == 0) return Status::Ok();
+  return InvalidArgument(
+      std::to_string(problems) + (problems == 1 ? " record" : " records") + " of collection '" +
+      collection + "' cannot be written to Chroma: " + listed +
+      (problems > 10 ? "; ..." : "") +
+      ". Nothing was added; rename the keys or flatten the values in the source first");
+}
+
+namespace {
+
 Status CheckRecordText(const RecordBatch& batch, size_t i) {
   if (!IsValidUtf8(batch.id(i))) {
     return InvalidArgument("record at row " + std::to_string(i) +
@@ -37,6 +85,10 @@ Status CheckRecordText(const RecordBatch& batch, size_t i) {
   if (document && !IsValidUtf8(*document)) {
     return InvalidArgument(RecordName(batch, i) +
                            ": document is not valid UTF-8");
+  }
+  if (batch.metadata(i)) {
+    const std::string problem = ChromaMetadataProblem(*batch.metadata(i));
+    if (!problem.empty()) return InvalidArgument(RecordName(batch, i) + ": " + problem);
   }
   return Status::Ok();
 }

@@ -33,6 +33,16 @@ inline Status AppendMetadataJson(const Metadata& metadata,
   return AppendMetadataJson(metadata, owner, MetadataNulls::kOmit, out);
 }
 
+// What Chroma (1.5) would refuse or lose in one record's metadata, or "":
+// an empty key, a key starting with '#' or '$' (reserved since 1.1.0), a
+// nested value (record.h NestedJson), an empty list (dropped by the
+// server) or a list mixing kinds.
+std::string ChromaMetadataProblem(const Metadata& metadata);
+// Every record of `batch` whose metadata Chroma cannot hold, found before
+// anything is sent: InvalidArgument naming up to 10 records (id, key and
+// why) and how many there are; Ok when there are none.
+Status CheckChromaMetadata(const RecordBatch& batch, const std::string& collection);
+
 // A consecutive range [begin, end) of a batch's rows sent as one request,
 // and the exact size of its body.
 struct AddBatchRange {

@@ -42,8 +42,17 @@ bool IsNameChar(char c) {
          c == '-';
 }
 
-bool IsPathName(const std::string& s) {
+bool IsPlainPathName(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), IsNameChar);
+}
+
+// A tenant or database name: [A-Za-z0-9._-], or since Chroma 1.5 two such
+// names joined by one '+' (a topology prefix: "topo+db").
+bool IsPathName(const std::string& s) {
+  const size_t plus = s.find('+');
+  if (plus == std::string::npos) return IsPlainPathName(s);
+  return s.find('+', plus + 1) == std::string::npos && IsPlainPathName(s.substr(0, plus)) &&
+         IsPlainPathName(s.substr(plus + 1));
 }
 
 bool IsSuccess(long status) { return status >= 200 && status < 300; }
@@ -206,7 +215,8 @@ Result<ChromaUri> ParseChromaUri(const std::string& uri) {
     }
     for (const std::string& part : parts) {
       if (!IsPathName(part)) {
-        return BadUri(uri, "tenant and database names use [A-Za-z0-9._-]");
+        return BadUri(uri, "tenant and database names use [A-Za-z0-9._-] (and one '+' between two such names, "
+                    "as Chroma 1.5 accepts)");
       }
     }
     parsed.tenant = parts[0];
@@ -216,6 +226,14 @@ Result<ChromaUri> ParseChromaUri(const std::string& uri) {
 }
 
 bool IsValidChromaCollectionName(const std::string& name) {
+  // Chroma 1.5 accepts one '+' between a topology and the name, each part
+  // a name by the rule below ("topo+docs"); 1.0 refuses it itself.
+  const size_t plus = name.find('+');
+  if (plus != std::string::npos) {
+    return name.find('+', plus + 1) == std::string::npos &&
+           IsValidChromaCollectionName(name.substr(0, plus)) &&
+           IsValidChromaCollectionName(name.substr(plus + 1));
+  }
   if (name.size() < 3 || name.size() > 512) return false;
   if (!std::all_of(name.begin(), name.end(), IsNameChar)) return false;
   auto alnum = [](char c) {
@@ -258,7 +276,7 @@ Result<std::string> ChromaStore::CreateDatabaseUri(
   ASSIGN_OR_RETURN(ChromaUri parsed, ParseChromaUri(base_uri));
   if (!IsPathName(database)) {
     return InvalidArgument("invalid Chroma database name '" + database +
-                           "': use [A-Za-z0-9._-]");
+                           "': use [A-Za-z0-9._-] (and one '+' between two such names)");
   }
   parsed.database = database;
   return parsed.ToString();
@@ -417,7 +435,17 @@ Status ParseCollection(const Json& json, const std::string& where,
   info->configuration_json = "{}";
   auto configuration = json.find("configuration_json");
   if (configuration != json.end() && configuration->is_object()) {
-    info->configuration_json = DumpJson(*configuration);
+    // Since 1.2.2 a collection also has a top-level "schema" (its indexes);
+    // kept in the configuration under "schema" so that a snapshot holds it
+    // and CreateCollection sends it back.
+    auto schema = json.find("schema");
+    if (schema != json.end() && schema->is_object() && !configuration->contains("schema")) {
+      Json with_schema = *configuration;
+      with_schema["schema"] = *schema;
+      info->configuration_json = DumpJson(with_schema);
+    } else {
+      info->configuration_json = DumpJson(*configuration);
+    }
     for (const char* index : {"hnsw", "spann"}) {
       auto section = configuration->find(index);
       if (section == configuration->end() || !section->is_object()) continue;
@@ -464,7 +492,7 @@ Result<ChromaStore::CollectionEntry> ChromaStore::FetchCollection(
     return NotFound(Prefix() + "collection '" + name +
                     "' does not exist (not a valid Chroma collection name: "
                     "3-512 characters of [a-zA-Z0-9._-], starting and ending "
-                    "with a letter or digit)");
+                    "with a letter or digit, or two such names joined by one '+')");
   }
   const std::string path = CollectionsPath() + "/" + name;
   Status s = Call(*http_, HttpMethod::kGet, path, {}, &response_);
@@ -490,7 +518,23 @@ Result<std::string> ChromaStore::CollectionId(const std::string& name) {
 
 Result<std::vector<CollectionInfo>> ChromaStore::ListCollections() {
   std::vector<CollectionInfo> collections;
-  for (int offset = 0;; offset += kListPageSize) {
+  // How many there are: a short page is the end only when the count agrees
+  // (a server may cap a page below the limit asked for). Servers without
+  // collections_count (404) end at the first short page as before.
+  int64_t expected = -1;
+  {
+    const std::string count_path =
+        "/api/v2/tenants/" + uri_.tenant + "/databases/" + uri_.database + "/collections_count";
+    Status s = Call(*http_, HttpMethod::kGet, count_path, {}, &response_);
+    if (s.ok()) {
+      ASSIGN_OR_RETURN(Json count, ParseJson(response_, Prefix() + "GET " + count_path,
+                                             http_->secrets()));
+      if (count.is_number_integer() && count.get<int64_t>() >= 0) expected = count.get<int64_t>();
+    } else if (s.code() != StatusCode::kNotFound) {
+      return s;
+    }
+  }
+  for (int64_t offset = 0;;) {
     const std::string path = CollectionsPath() +
                              "?limit=" + std::to_string(kListPageSize) +
                              "&offset=" + std::to_string(offset);
@@ -510,7 +554,17 @@ Result<std::vector<CollectionInfo>> ChromaStore::ListCollections() {
       ids_by_name_[info.name] = id;
       collections.push_back(std::move(info));
     }
-    if (json.size() < static_cast<size_t>(kListPageSize)) break;
+    offset += static_cast<int64_t>(json.size());
+    const int64_t listed = static_cast<int64_t>(collections.size());
+    if (json.empty() || (expected < 0 && json.size() < static_cast<size_t>(kListPageSize)) ||
+        (expected >= 0 && listed >= expected)) {
+      break;
+    }
+  }
+  if (expected >= 0 && static_cast<int64_t>(collections.size()) < expected) {
+    return Unavailable(Prefix() + "listed " + std::to_string(collections.size()) +
+                       " collections but the server counts " + std::to_string(expected) +
+                       " (were collections deleted while listing?); try again");
   }
   if (collections.empty()) {
     // Chroma lists no collections for a database that does not exist; a
@@ -562,10 +616,12 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
     return InvalidArgument(
         Prefix() + "cannot create collection '" + info.name +
         "': Chroma names are 3-512 characters of [a-zA-Z0-9._-], starting "
-        "and ending with a letter or digit");
+        "and ending with a letter or digit, or (Chroma 1.5) two such names joined by one '+'");
   }
   Json hnsw = Json::object();
   hnsw["space"] = DistanceSpaceName(info.space);
+  Json embedding_function;  // null: none
+  Json schema;              // null: none
   try {
     const Json configuration = Json::parse(info.configuration_json);
     if (!configuration.is_object()) {
@@ -581,6 +637,13 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
         if (value != source->end() && value->is_number()) hnsw[key] = *value;
       }
     }
+    // What the collection embeds queries with (Chroma 1.x) and its index
+    // schema (1.2.2 and later, kept by ParseCollection), as the source had
+    // them; servers before 1.2.2 ignore "schema".
+    auto function = configuration.find("embedding_function");
+    if (function != configuration.end() && function->is_object()) embedding_function = *function;
+    auto kept_schema = configuration.find("schema");
+    if (kept_schema != configuration.end() && kept_schema->is_object()) schema = *kept_schema;
   } catch (const std::exception& e) {
     return InvalidArgument(Prefix() + "collection '" + info.name +
                            "': configuration_json is not JSON (" + e.what() +
@@ -591,8 +654,35 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
   body += ",\"metadata\":";
   RETURN_IF_ERROR(AppendMetadataJson(
       info.metadata, Prefix() + "collection '" + info.name + "'", &body));
-  body += ",\"configuration\":{\"hnsw\":" + hnsw.dump() +
-          "},\"get_or_create\":false}";
+  const std::string head = body;
+  // Chroma 1.5 refuses a configuration beside a schema ("Cannot set both
+  // collection config and schema simultaneously"); the schema holds the
+  // index settings and the embedding function, so it goes alone, with the
+  // distance space set to info.space.
+  if (!schema.is_null()) {
+    auto set_space = [&](Json& entry) {
+      if (!entry.is_object()) return;
+      auto list = entry.find("float_list");
+      if (list == entry.end() || !list->is_object()) return;
+      auto index = list->find("vector_index");
+      if (index == list->end() || !index->is_object()) return;
+      auto config = index->find("config");
+      if (config != index->end() && config->is_object()) {
+        (*config)["space"] = DistanceSpaceName(info.space);
+      }
+    };
+    if (schema.contains("defaults")) set_space(schema["defaults"]);
+    if (schema.contains("keys") && schema["keys"].is_object()) {
+      for (auto& [key, entry] : schema["keys"].items()) set_space(entry);
+    }
+    body = head + ",\"schema\":" + DumpJson(schema) + ",\"get_or_create\":false}";
+  } else {
+    body += ",\"configuration\":{\"hnsw\":" + hnsw.dump();
+    if (!embedding_function.is_null()) {
+      body += ",\"embedding_function\":" + DumpJson(embedding_function);
+    }
+    body += "},\"get_or_create\":false}";
+  }
   Status s =
       Call(*http_, HttpMethod::kPost, CollectionsPath(), body, &response_);
   if (s.code() == StatusCode::kAlreadyExists) {
@@ -605,6 +695,23 @@ Status ChromaStore::CreateCollection(const CollectionInfo& info) {
                                  http_->secrets()));
   if (json.is_object() && json.contains("id") && json["id"].is_string()) {
     ids_by_name_[info.name] = json["id"].get<std::string>();
+  }
+  if (!schema.is_null() && json.is_object() && !json.contains("schema")) {
+    // A server before 1.2.2 ignored the schema and made a default
+    // collection: the one just made, still empty, is made again from the
+    // configuration.
+    RETURN_IF_ERROR(DeleteCollection(info.name));
+    body = head + ",\"configuration\":{\"hnsw\":" + hnsw.dump();
+    if (!embedding_function.is_null()) {
+      body += ",\"embedding_function\":" + DumpJson(embedding_function);
+    }
+    body += "},\"get_or_create\":false}";
+    RETURN_IF_ERROR(Call(*http_, HttpMethod::kPost, CollectionsPath(), body, &response_));
+    ASSIGN_OR_RETURN(json, ParseJson(response_, Prefix() + "POST " + CollectionsPath(),
+                                     http_->secrets()));
+    if (json.is_object() && json.contains("id") && json["id"].is_string()) {
+      ids_by_name_[info.name] = json["id"].get<std::string>();
+    }
   }
   return Status::Ok();
 }
@@ -621,7 +728,7 @@ Status ChromaStore::RenameCollectionWithMetadata(const std::string& from,
     return InvalidArgument(
         Prefix() + "cannot rename collection '" + from + "' to '" + to +
         "': Chroma names are 3-512 characters of [a-zA-Z0-9._-], starting "
-        "and ending with a letter or digit");
+        "and ending with a letter or digit, or (Chroma 1.5) two such names joined by one '+'");
   }
   ids_by_name_.erase(from);
   ASSIGN_OR_RETURN(std::string id, CollectionId(from));
@@ -778,7 +885,9 @@ Result<RecordBatch> ChromaStore::Get(const std::string& collection,
       if (i > begin) request += ',';
       AppendJsonString(ids[i], &request);
     }
-    request += "],\"include\":" + include_json + "}";
+    // An explicit limit: no server default may cut the answer short.
+    request += "],\"include\":" + include_json + ",\"limit\":" + std::to_string(end - begin) +
+               ",\"offset\":0}";
     Status s = Call(*http_, HttpMethod::kPost, path, request, &response_);
     if (s.code() == StatusCode::kNotFound) {
       return NotFound(Prefix() + "collection '" + collection +
@@ -796,7 +905,8 @@ Result<RecordBatch> ChromaStore::Get(const std::string& collection,
 
 Status ChromaStore::AddRange(const std::string& collection,
                              const std::string& id, const RecordBatch& batch,
-                             size_t begin, size_t end, std::string* body) {
+                             size_t begin, size_t end, std::string* body,
+                             std::vector<RefusedRecord>* refused) {
   RETURN_IF_ERROR(BuildAddBody(batch, begin, end, body));
   const std::string path = CollectionsPath() + "/" + id + "/add";
   RequestPolicy policy;
@@ -804,11 +914,22 @@ Status ChromaStore::AddRange(const std::string& collection,
   if (end - begin > 1) policy.max_retries = std::min(1, options_.max_retries);
   Status s = Call(*http_, HttpMethod::kPost, path, *body, &response_, policy);
   if (s.ok()) return s;
-  const bool refused = s.code() == StatusCode::kUnavailable;
-  if (refused && end - begin > 1) {
+  // A 4xx refuses the whole request (Chroma adds nothing of it) without
+  // naming the record ("Non-finite float value at embedding index 0" is a
+  // component's index): halve until the refused records stand alone.
+  const bool record_refused = refused != nullptr && s.code() == StatusCode::kInvalidArgument &&
+                              refused->size() < kMaxRefusedRecords;
+  if (record_refused && end - begin == 1) {
+    std::string reason = s.message();
+    if (reason.compare(0, Prefix().size(), Prefix()) == 0) reason.erase(0, Prefix().size());
+    refused->push_back({batch.id(begin), std::move(reason)});
+    return Status::Ok();
+  }
+  const bool too_large = s.code() == StatusCode::kUnavailable;
+  if ((too_large || record_refused) && end - begin > 1) {
     const size_t middle = begin + (end - begin) / 2;
-    RETURN_IF_ERROR(AddRange(collection, id, batch, begin, middle, body));
-    return AddRange(collection, id, batch, middle, end, body);
+    RETURN_IF_ERROR(AddRange(collection, id, batch, begin, middle, body, refused));
+    return AddRange(collection, id, batch, middle, end, body, refused);
   }
   return s.WithContext("adding " + RowRangeName(batch, begin, end) +
                        " to collection '" + collection + "'");
@@ -816,12 +937,30 @@ Status ChromaStore::AddRange(const std::string& collection,
 
 Status ChromaStore::Add(const std::string& collection,
                         const RecordBatch& batch) {
+  return AddRecords(collection, batch, nullptr);
+}
+
+Status ChromaStore::AddAccepted(const std::string& collection, const RecordBatch& batch,
+                                std::vector<RefusedRecord>* refused) {
+  std::vector<RefusedRecord> local;
+  return AddRecords(collection, batch, refused != nullptr ? refused : &local);
+}
+
+Status ChromaStore::AddRecords(const std::string& collection,
+                               const RecordBatch& batch,
+                               std::vector<RefusedRecord>* refused) {
   if (batch.empty()) return Status::Ok();
   if (!supports_base64_) {
     return Unimplemented(Prefix() +
                          "the server does not accept base64 embeddings "
                          "(supports_base64_encoding is false); vecgate needs "
                          "Chroma 1.0 or later");
+  }
+  // Metadata Chroma would refuse or lose, for every record, before anything
+  // is written.
+  {
+    Status check = CheckChromaMetadata(batch, collection);
+    if (!check.ok()) return InvalidArgument(Prefix() + check.message());
   }
   ASSIGN_OR_RETURN(CollectionEntry entry, FetchCollection(collection));
   size_t expected = static_cast<size_t>(entry.info.dimension);
@@ -852,8 +991,8 @@ Status ChromaStore::Add(const std::string& collection,
                                   add_body_budget_));
   std::string body;
   for (const AddBatchRange& range : ranges) {
-    RETURN_IF_ERROR(
-        AddRange(collection, entry.id, batch, range.begin, range.end, &body));
+    RETURN_IF_ERROR(AddRange(collection, entry.id, batch, range.begin,
+                             range.end, &body, refused));
   }
   return Status::Ok();
 }

@@ -61,7 +61,8 @@ struct ChromaUri {
 Result<ChromaUri> ParseChromaUri(const std::string& uri);
 
 // True for names Chroma accepts: 3-512 characters of [a-zA-Z0-9._-],
-// starting and ending with a letter or digit.
+// starting and ending with a letter or digit; or, as Chroma 1.5 accepts,
+// two such names joined by one '+' (a topology and the name).
 bool IsValidChromaCollectionName(const std::string& name);
 
 // Byte budget of one add request body. Chroma breaks the connection on
@@ -98,6 +99,10 @@ class ChromaStore : public Store {
     return "check the URI's tenant and database";
   }
 
+  // Pages of kListPageSize until as many collections as collections_count
+  // says (a short page alone is not the end; Unavailable when the count is
+  // not reached). A collection's configuration_json is the server's, plus,
+  // for servers since 1.2.2, the collection's "schema" under that key.
   Result<std::vector<CollectionInfo>> ListCollections() override;
   Result<CollectionInfo> GetCollection(const std::string& name) override;
   Result<int64_t> Count(const std::string& collection) override;
@@ -112,7 +117,9 @@ class ChromaStore : public Store {
   bool writable() const override { return true; }
   // InvalidArgument for a name Chroma would refuse or configuration_json
   // that is not a JSON object. The distance space sent is `info.space`;
-  // other hnsw settings are taken from configuration_json's "hnsw" object.
+  // other hnsw settings are taken from configuration_json's "hnsw" object,
+  // and its "embedding_function" and "schema" (see ListCollections) are
+  // sent as they are, so a copy keeps them.
   Status CreateCollection(const CollectionInfo& info) override;
   // NotFound if `from` does not exist, AlreadyExists if `to` does.
   Status RenameCollection(const std::string& from,
@@ -124,9 +131,19 @@ class ChromaStore : public Store {
   // InvalidArgument (naming the record, its length and the expected one)
   // before anything is sent when a row has no embedding or one whose length
   // differs from the collection's dimension (or, for an empty collection,
-  // the first row's). A batch the server refuses is halved and retried; the
-  // error names the first batch that still failed.
+  // the first row's), or metadata Chroma refuses or loses
+  // (CheckChromaMetadata: reserved or empty keys, nested values, empty or
+  // mixed lists), listing every such record. A batch the server refuses as
+  // too large is halved and retried; the error names the first batch that
+  // still failed.
   Status Add(const std::string& collection, const RecordBatch& batch) override;
+  // As Add, and a request the server refuses with a 4xx (Chroma 1.5: a NaN
+  // or infinite embedding) is halved until each refused record stands
+  // alone; those are listed in `*refused` (at most kMaxRefusedRecords, then
+  // the refusal is an error) and every other record is added.
+  Status AddAccepted(const std::string& collection, const RecordBatch& batch,
+                     std::vector<RefusedRecord>* refused) override;
+  static constexpr size_t kMaxRefusedRecords = 1000;
 
   bool can_query() const override { return true; }
   Result<QueryResult> Query(const std::string& collection, const float* queries,
@@ -160,9 +177,12 @@ class ChromaStore : public Store {
               std::string_view request, std::string* body,
               const RequestPolicy& policy = RequestPolicy());
   Result<CollectionEntry> FetchCollection(const std::string& name);
+  // `refused` null: Add's rules; else AddAccepted's.
+  Status AddRecords(const std::string& collection, const RecordBatch& batch,
+                    std::vector<RefusedRecord>* refused);
   Status AddRange(const std::string& collection, const std::string& id,
                   const RecordBatch& batch, size_t begin, size_t end,
-                  std::string* body);
+                  std::string* body, std::vector<RefusedRecord>* refused);
   std::string Prefix() const { return Describe() + ": "; }
 
   ChromaUri uri_;

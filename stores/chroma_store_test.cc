@@ -102,6 +102,21 @@ TEST(ChromaUriTest, HttpAndHttpsAreChromaUris) {
   EXPECT_EQ(ParseChromaUri("HTTP://h:9/t/d")->database, "d");
 }
 
+// Chroma 1.5 takes one '+' between a topology and a name, in collection
+// and database names alike; two, or an empty or short part, are refused.
+TEST(ChromaUriTest, NamesWithOnePlusAreValid) {
+  Result<ChromaUri> uri = ParseChromaUri("chroma://h:8000/default_tenant/topo+prod");
+  ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+  EXPECT_EQ(uri->database, "topo+prod");
+  EXPECT_FALSE(ParseChromaUri("chroma://h:8000/t/a+b+c").ok());
+  EXPECT_FALSE(ParseChromaUri("chroma://h:8000/t/+db").ok());
+  EXPECT_TRUE(IsValidChromaCollectionName("topo+docs"));
+  EXPECT_TRUE(IsValidChromaCollectionName("a.b+docs"));
+  for (const char* bad : {"a+docs", "+docs", "docs+", "t1+t2+docs", "-x+docs", "x y+docs"}) {
+    EXPECT_FALSE(IsValidChromaCollectionName(bad)) << bad;
+  }
+}
+
 // The malformed URI is shown escaped: terminal controls in it cannot reach
 // the terminal.
 TEST(ChromaUriTest, MalformedUriIsEchoedWithoutControls) {
@@ -393,6 +408,36 @@ TEST(AddBodyTest, RowWithoutEmbeddingOrBadUtf8IsRefusedByName) {
   EXPECT_THAT(s.message(), HasSubstr("UTF-8"));
 }
 
+// Lists go into the add body as JSON arrays; what Chroma would refuse or
+// drop in metadata is refused by name before a body is built.
+TEST(AddBodyTest, ListsAreArraysAndMetadataChromaRefusesIsNamed) {
+  RecordBatch batch;
+  const float v[2] = {1, 2};
+  batch.Add("tags", std::nullopt,
+            Metadata{{"t", MetadataArray{std::string("a"), std::string("b")}},
+                     {"n", MetadataArray{int64_t{1}, 2.5}}},
+            v, 2);
+  std::string body;
+  ASSERT_TRUE(BuildAddBody(batch, 0, 1, &body).ok());
+  EXPECT_THAT(body, HasSubstr(R"("metadatas":[{"n":[1,2.5],"t":["a","b"]}])"));
+  for (const auto& [id, metadata] : std::vector<std::pair<std::string, Metadata>>{
+           {"hash-key", {{"#document", int64_t{1}}}},
+           {"dollar-key", {{"$in", int64_t{1}}}},
+           {"empty-key", {{"", int64_t{1}}}},
+           {"nested", {{"o", NestedJson{R"({"a":1})"}}}},
+           {"empty-list", {{"t", MetadataArray{}}}},
+           {"mixed-list", {{"t", MetadataArray{true, std::string("x")}}}}}) {
+    RecordBatch one;
+    one.Add(id, std::nullopt, metadata, v, 2);
+    Status s = BuildAddBody(one, 0, 1, &body);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(s.message(), HasSubstr("record '" + id + "'"));
+    Status all = CheckChromaMetadata(one, "docs");
+    EXPECT_EQ(all.code(), StatusCode::kInvalidArgument) << id;
+    EXPECT_THAT(all.message(), HasSubstr("1 record of collection 'docs'"));
+  }
+}
+
 TEST(BatchPlanTest, RangesRespectByteBudgetAndRecordLimitAndCoverAllRows) {
   const RecordBatch batch = MakeBatch(100, 1536, 300);
   // One record is about 8.2 KB of base64 plus its document and metadata.
@@ -490,6 +535,23 @@ TEST_F(PageDecoderTest, DecodesEveryColumn) {
   EXPECT_FALSE(batch.metadata(1).has_value());
   EXPECT_TRUE(batch.metadata(2).has_value());
   EXPECT_TRUE(batch.metadata(2)->empty());
+}
+
+// Chroma 1.5 answers lists; an object (from some other writer) is read as
+// nested JSON rather than failing the page.
+TEST_F(PageDecoderTest, ListsAndNestedValuesAreRead) {
+  const std::string body =
+      R"({"ids":["a"],"embeddings":null,"documents":null,"uris":null,)"
+      R"("metadatas":[{"tags":["x","y"],"nums":[1.0,2.5],"o":{"k":1}}],"include":["metadatas"]})";
+  RecordBatch batch;
+  size_t rows = 0;
+  Status s = Decode(body, Include{false, true, false}, &batch, &rows);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  ASSERT_EQ(rows, 1u);
+  const Metadata& m = *batch.metadata(0);
+  EXPECT_EQ(m.at("tags"), MetadataValue(MetadataArray{std::string("x"), std::string("y")}));
+  EXPECT_EQ(m.at("nums"), MetadataValue(MetadataArray{1.0, 2.5}));
+  EXPECT_EQ(m.at("o"), MetadataValue(NestedJson{R"({"k":1})"}));
 }
 
 TEST_F(PageDecoderTest, AppendsAfterExistingRows) {
@@ -629,9 +691,9 @@ TEST_F(PageDecoderTest, MalformedAnswersAreCorruptionWithWhereAndWhat) {
   batch.Clear();
   ExpectCorruption(
       Decode(
-          R"({"ids":["a"],"embeddings":[[1.0]],"documents":[null],"metadatas":[{"k":{"nested":1}}]})",
+          R"({"ids":["a"],"embeddings":[[1.0]],"documents":[null],"metadatas":[[{"k":1}]]})",
           Include(), &batch, &rows),
-      "key 'k'");
+      "metadata 0 is neither an object nor null");
   batch.Clear();
   ExpectCorruption(
       Decode(R"({"ids":[1],"embeddings":[[1.0]]})", Include(), &batch, &rows),

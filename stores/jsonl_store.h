@@ -13,7 +13,9 @@
 // metadata, configuration {} and the dimension of its first embedding. A
 // header dimension of 0 also means "the first embedding's". Metadata values are
 // strings, integers (int64), floats (written with a '.' or exponent so they
-// read back as floats), booleans or null. Embedding components are float32
+// read back as floats), booleans, null or lists of strings, numbers or
+// booleans; any other nested value is read as nested JSON (record.h
+// NestedJson) and written back as it was. Embedding components are float32
 // written in shortest round-trip form; JSON has no NaN or infinity, so those
 // are written as the strings "NaN", "Infinity" and "-Infinity" and read back
 // (a NaN's sign and payload are not kept). Unknown keys are ignored.
@@ -30,7 +32,7 @@
 //
 // Damaged input is never skipped: a line that is not a JSON object, a record
 // without a string id or collection, an embedding that is not an array of
-// numbers, a metadata value that is an object or array, each gives Corruption
+// numbers, a key twice in one metadata object, each gives Corruption
 // naming the file, the line number and what is wrong.
 //
 // Writing: the store is always writable by appending. A path that does not

@@ -1375,6 +1375,12 @@ Status PostgresStore::Add(const std::string& collection, const RecordBatch& batc
         auto* text = std::get_if<std::string>(&value);
         nul |= key.find('\0') != std::string::npos ||
                (text && text->find('\0') != std::string::npos);
+        if (auto* list = std::get_if<MetadataArray>(&value)) {
+          for (const MetadataScalar& e : *list) {
+            auto* element = std::get_if<std::string>(&e);
+            nul |= element && element->find('\0') != std::string::npos;
+          }
+        }
       }
     }
     if (nul) {

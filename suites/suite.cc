@@ -432,21 +432,32 @@ Status SuiteParser::ParseFieldRules(const Json& j, const std::string& path,
     FieldRule rule;
     rule.field = item.key();
     if (rule.field.empty()) return Error(rule_path, "field name is empty");
+    static const char* const kTypes =
+        "\"string\", \"int\", \"float\", \"bool\", \"array<string>\", "
+        "\"array<int>\", \"array<float>\", \"array<bool>\"";
     if (!r.contains("type")) {
       return Error(Child(rule_path, "type"),
-                   "missing; expected one of \"string\", \"int\", \"float\", "
-                   "\"bool\"");
+                   std::string("missing; expected one of ") + kTypes);
     }
     const Json& type = r["type"];
-    if (!type.is_string() || (type != "string" && type != "int" &&
-                              type != "float" && type != "bool")) {
+    auto known = [](const std::string& t) {
+      return t == "string" || t == "int" || t == "float" || t == "bool";
+    };
+    const std::string type_text = type.is_string() ? type.get<std::string>() : "";
+    // The element type of an array rule ("array<int>" -> "int").
+    const std::string element =
+        type_text.size() > 7 && type_text.compare(0, 6, "array<") == 0 &&
+                type_text.back() == '>'
+            ? type_text.substr(6, type_text.size() - 7)
+            : type_text;
+    if (!type.is_string() || !known(element)) {
       return Error(Child(rule_path, "type"),
-                   "expected one of \"string\", \"int\", \"float\", \"bool\", "
-                   "got " +
+                   std::string("expected one of ") + kTypes + ", got " +
                        Describe(type));
     }
-    rule.type = type.get<std::string>();
-    const bool numeric = rule.type == "int" || rule.type == "float";
+    rule.type = type_text;
+    // Range, allowed values and pattern apply to an array's elements.
+    const bool numeric = element == "int" || element == "float";
     const double inf = std::numeric_limits<double>::infinity();
     for (const char* bound : {"min", "max"}) {
       if (!r.contains(bound)) continue;
@@ -466,7 +477,7 @@ Status SuiteParser::ParseFieldRules(const Json& j, const std::string& path,
                                                 FormatNumber(*rule.min) + ")");
     }
     for (const char* key : {"allowed", "pattern"}) {
-      if (r.contains(key) && rule.type != "string") {
+      if (r.contains(key) && element != "string") {
         return Error(Child(rule_path, key),
                      "only string fields have \"" + std::string(key) +
                          "\"; this field is " + rule.type);

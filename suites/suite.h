@@ -26,7 +26,11 @@ namespace vecgate {
 // Type and value rules of one metadata field (check 7, field_types).
 struct FieldRule {
   std::string field;
-  std::string type;  // "string", "int", "float" (an int is accepted), "bool"
+  // "string", "int", "float" (an int is accepted), "bool", or an array
+  // whose elements all have one of those: "array<string>", "array<int>",
+  // "array<float>", "array<bool>" (min, max, allowed and pattern then apply
+  // to each element).
+  std::string type;
   std::optional<double> min;  // inclusive range for int/float
   std::optional<double> max;
   std::vector<std::string> allowed;  // enumeration for strings; empty = any

@@ -269,6 +269,27 @@ TEST(ParseSuiteTest, FieldRulesKeepTheFileOrder) {
   EXPECT_EQ(suite->field_rules[2].allowed, (std::vector<std::string>{"x"}));
 }
 
+// Rules for Chroma 1.5's metadata lists: the element type in brackets, and
+// range, allowed values and pattern for the elements.
+TEST(ParseSuiteTest, ArrayRulesTakeTheElementRules) {
+  Result<Suite> suite = ParseSuite(R"({"field_rules": {
+    "tags": {"type": "array<string>", "allowed": ["a", "b"], "pattern": "[a-z]"},
+    "scores": {"type": "array<float>", "min": 0, "max": 1},
+    "pages": {"type": "array<int>"},
+    "flags": {"type": "array<bool>"}
+  }})",
+                                   "a.json");
+  ASSERT_TRUE(suite.ok()) << suite.status().ToString();
+  ASSERT_EQ(suite->field_rules.size(), 4u);
+  EXPECT_EQ(suite->field_rules[0].type, "array<string>");
+  EXPECT_EQ(suite->field_rules[0].allowed, (std::vector<std::string>{"a", "b"}));
+  ASSERT_NE(suite->field_rules[0].compiled_pattern, nullptr);
+  EXPECT_EQ(suite->field_rules[1].type, "array<float>");
+  EXPECT_EQ(suite->field_rules[1].max, 1.0);
+  EXPECT_EQ(suite->field_rules[2].type, "array<int>");
+  EXPECT_EQ(suite->field_rules[3].type, "array<bool>");
+}
+
 TEST(ParseSuiteTest, AcceptsIntegralFloatsForIntegers) {
   Result<Suite> suite =
       ParseSuite(R"({"queries": {"k": 20.0, "seed": 7}})", "q.json");
@@ -420,7 +441,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadSuite{R"({"field_rules": {"x": {"type": "integer"}}})",
                  "$.field_rules.x.type",
                  "expected one of \"string\", \"int\", \"float\", \"bool\", "
+                 "\"array<string>\", \"array<int>\", \"array<float>\", \"array<bool>\", "
                  "got \"integer\""},
+        BadSuite{R"({"field_rules": {"x": {"type": "array<date>"}}})",
+                 "$.field_rules.x.type", "got \"array<date>\""},
+        BadSuite{R"({"field_rules": {"x": {"type": "array<array<int>>"}}})",
+                 "$.field_rules.x.type", "got \"array<array<int>>\""},
+        BadSuite{R"({"field_rules": {"x": {"type": "array<bool>", "min": 0}}})",
+                 "$.field_rules.x.min", "only int and float fields have a range"},
+        BadSuite{R"({"field_rules": {"x": {"type": "array<int>", "pattern": "a"}}})",
+                 "$.field_rules.x.pattern", "only string fields have \"pattern\""},
         BadSuite{R"({"field_rules": {"x": {}}})", "$.field_rules.x.type",
                  "missing"},
         BadSuite{R"({"field_rules": {"x": {"type": "string", "patern": "a"}}})",

@@ -62,6 +62,30 @@ TEST(ChromaStoreTest, AddSplitsAboveTheServersMaxBatchSize) {
   EXPECT_EQ(*store->Count("many_records"), static_cast<int64_t>(n));
 }
 
+// A configuration read from Chroma 1.5 keeps the collection's schema (see
+// ChromaStore::ListCollections); the pinned 1.0 ignores a schema, so the
+// collection is made again from the configuration: the space and the
+// embedding function still arrive.
+TEST(ChromaStoreTest, ASchemaTheServerIgnoresFallsBackToTheConfiguration) {
+  auto store = ChromaTestServer::Get().NewDatabase("schema_fallback");
+  CollectionInfo info;
+  info.name = "with_schema";
+  info.space = DistanceSpace::kIp;
+  info.configuration_json =
+      R"({"hnsw":{"space":"ip","ef_search":64},"embedding_function":{"type":"known",)"
+      R"("name":"openai","config":{"model_name":"m"}},"schema":{"defaults":{},"keys":)"
+      R"({"#embedding":{"float_list":{"vector_index":{"enabled":true,"config":{"space":"l2"}}}}}}})";
+  ASSERT_TRUE(store->CreateCollection(info).ok());
+  auto read = store->GetCollection("with_schema");
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(read->space, DistanceSpace::kIp);
+  EXPECT_THAT(read->configuration_json, HasSubstr(R"("ef_search":64)"));
+  EXPECT_THAT(read->configuration_json, HasSubstr(R"("name":"openai")"));
+  auto list = store->ListCollections();
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->size(), 1u);
+}
+
 TEST(ChromaStoreTest, AddSplitsBatchesByTheByteBudget) {
   auto store = ChromaTestServer::Get().NewDatabase("budget");
   auto* chroma = dynamic_cast<ChromaStore*>(store.get());

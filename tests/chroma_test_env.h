@@ -68,6 +68,30 @@ class ChromaTestServer {
   SharedServer server_;
 };
 
+// A current Chroma (the PyPI `chromadb` 1.5 server, which stores metadata
+// lists and refuses NaN embeddings), for the tests of what changed since
+// the pinned 1.0 server: VECGATE_TEST_CHROMA15 ("127.0.0.1:PORT") names a
+// running one; else the `chroma` program of VECGATE_CHROMA15_BIN or of the
+// venv tools/python/venv is started for this process on a free port and
+// stopped at exit. Null when there is neither: the test then skips, saying
+// so.
+class Chroma15TestServer {
+ public:
+  static Chroma15TestServer* GetOrNull();
+  // Why GetOrNull is null ("" otherwise).
+  static std::string Missing();
+
+  std::string HostPort() const { return "127.0.0.1:" + std::to_string(port_); }
+  // chroma://127.0.0.1:PORT/default_tenant/DB for a new, empty database.
+  std::string NewDatabaseUri(const std::string& hint);
+  std::unique_ptr<Store> NewDatabase(const std::string& hint);
+
+ private:
+  Chroma15TestServer() = default;
+  int port_ = 0;
+  long pid_ = 0;  // 0: not ours
+};
+
 }  // namespace vecgate::testutil
 
 #endif  // VECGATE_TESTS_CHROMA_TEST_ENV_H_

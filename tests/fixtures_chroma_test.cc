@@ -474,8 +474,10 @@ TEST(FixturesCliChromaTest, LoadCleanAndMigrateWithContentFaults) {
   EXPECT_NE(out.find("[0, 1]"), std::string::npos) << out;
 }
 
+// The pinned Chroma 1.0 holds no lists: the list faults run against
+// Chroma 1.5 (tests/chroma15_test.cc) and jsonl: (fixtures_test.cc).
 INSTANTIATE_TEST_SUITE_P(EveryFault, FaultInjectionChromaTest,
-                         ::testing::ValuesIn(AllFaultKinds()),
+                         ::testing::ValuesIn(FaultKindsWithoutLists()),
                          [](const ::testing::TestParamInfo<FaultKind>& info) {
                            return std::string(FaultName(info.param));
                          });

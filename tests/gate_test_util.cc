@@ -19,6 +19,12 @@ CorpusOptions GateCorpus() {
   return options;
 }
 
+CorpusOptions GateListCorpus() {
+  CorpusOptions options = GateCorpus();
+  options.arrays = true;
+  return options;
+}
+
 Suite GateSuite() {
   auto suite = LoadSuite(VECGATE_SOURCE_DIR "/suites/seeds.json");
   EXPECT_TRUE(suite.ok()) << suite.status().ToString();
@@ -149,7 +155,11 @@ PrintReportOnFailure::~PrintReportOnFailure() {
 }
 
 Store* LoadGateSource(std::unique_ptr<Store> store) {
-  Status loaded = LoadCorpus(GateCorpus(), *store);
+  return LoadGateSource(std::move(store), GateCorpus());
+}
+
+Store* LoadGateSource(std::unique_ptr<Store> store, const CorpusOptions& options) {
+  Status loaded = LoadCorpus(options, *store);
   EXPECT_TRUE(loaded.ok()) << loaded.ToString();
   return loaded.ok() ? store.release() : nullptr;
 }
@@ -706,6 +716,33 @@ void ExpectContentFaultCaught(FaultKind fault, Store& source, const GateRun& run
       EXPECT_EQ(again->overall_status, OverallStatus::kPassed) << Describe(*again);
       break;
     }
+    case FaultKind::kDropListElement:
+    case FaultKind::kReorderList:
+    case FaultKind::kListToString: {
+      // Lists compare element by element: every damaged record is named
+      // with both lists and what happened to them.
+      ASSERT_FALSE(damaged.empty());
+      ExpectContentChanged(report, damaged, "metadata.tags ");
+      const std::string what = fault == FaultKind::kDropListElement ? " element dropped)"
+                               : fault == FaultKind::kReorderList   ? " (reordered)"
+                                                                    : "";
+      const CheckResult* content = FindCheck(report, "content");
+      for (const auto& e : run.log.Of(fault)) {
+        EXPECT_EQ(e.field, "tags");
+        std::string problem;
+        for (const auto& f : content->findings) {
+          if (f.id == e.id) problem = f.problem;
+        }
+        if (fault == FaultKind::kListToString) {
+          EXPECT_TRUE(StartsWith(problem, "metadata.tags type array<string> -> string ([\""))
+              << e.id << ": " << problem;
+        } else {
+          EXPECT_THAT(problem, HasSubstr(what)) << e.id;
+          EXPECT_THAT(problem, HasSubstr("] -> [\"")) << e.id;
+        }
+      }
+      break;
+    }
     default:
       FAIL() << "not a content fault";
   }
@@ -732,7 +769,7 @@ bool IsContentFault(FaultKind f) {
 std::vector<FaultKind> RecordFaults() {
   std::vector<FaultKind> out;
   for (FaultKind f : AllFaultKinds()) {
-    if (!IsContentFault(f)) out.push_back(f);
+    if (!IsContentFault(f) && !IsListFault(f)) out.push_back(f);
   }
   return out;
 }

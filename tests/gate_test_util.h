@@ -31,6 +31,9 @@ using IdSet = std::set<std::string>;
 
 // 50 + 25 + 40 + 377 = 492 records in four cosine collections.
 CorpusOptions GateCorpus();
+// GateCorpus() with the "tags" list on three records in four, for the list
+// faults (stores that hold lists: Chroma 1.5, jsonl:).
+CorpusOptions GateListCorpus();
 // Records of GateCorpus() over every collection.
 int64_t GateCorpusTotal();
 
@@ -94,9 +97,11 @@ struct GateRun {
   ValidationReport report;
 };
 
-// Loads GateCorpus() into `store` (from `open`, once per process) and
-// returns it; nullptr, with a test failure, when the load failed.
+// Loads GateCorpus() (or `options`) into `store` (from `open`, once per
+// process) and returns it; nullptr, with a test failure, when the load
+// failed.
 Store* LoadGateSource(std::unique_ptr<Store> store);
+Store* LoadGateSource(std::unique_ptr<Store> store, const CorpusOptions& options);
 
 // Migrates `source` into a fresh destination of `target` with `spec` (seed
 // 7) and validates it with `suite`, several pages per collection.
@@ -106,9 +111,11 @@ void MigrateAndValidate(Store& source, const GateTarget& target, const FaultSpec
 // The rate each fault is injected at by the gate tests (see the .cc for
 // why these rates cross the seeds suite's FAIL thresholds).
 double RateFor(FaultKind fault);
-// Faults that only a comparison of old and new content finds.
+// Faults that only a comparison of old and new content finds (the list
+// faults, ListFaultKinds(), are content faults too but need
+// GateListCorpus(); ExpectContentFaultCaught handles them).
 std::vector<FaultKind> ContentFaults();
-// Every other fault.
+// Every other fault but the list faults.
 std::vector<FaultKind> RecordFaults();
 // "drop", "nan", ... as a test name.
 std::string FaultTestName(const ::testing::TestParamInfo<FaultKind>& info);

@@ -466,6 +466,26 @@ TEST_P(StoreConformanceTest, QueryFindsARecordByItsOwnEmbedding) {
   EXPECT_NEAR(result->distances[0][0], 0.0f, 1e-5);
 }
 
+// Chroma 1.5's metadata lists, in every store that holds them: the pinned
+// Chroma 1.0 refuses lists (tests/chroma15_test.cc covers Chroma 1.5).
+TEST_P(StoreConformanceTest, MetadataListsRoundTrip) {
+  if (GetParam().name == "chroma") GTEST_SKIP() << "the pinned Chroma 1.0 holds no lists";
+  ASSERT_TRUE(store_->CreateCollection(Info("lists_coll", DistanceSpace::kL2)).ok());
+  RecordBatch records = MakeRecords(6, 4, "lists");
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto& m = records.mutable_metadatas()[i];
+    if (!m) continue;
+    (*m)["tags"] = MetadataArray{std::string("a"), std::string("b «c»")};
+    (*m)["pages"] = MetadataArray{int64_t{1}, int64_t{-9000000000}};
+    (*m)["scores"] = MetadataArray{0.25, 1.0};
+    (*m)["flags"] = MetadataArray{true, false};
+  }
+  ASSERT_TRUE(store_->Add("lists_coll", records).ok());
+  auto all = ReadAll(Reader(), "lists_coll");
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ExpectSameRecords(records, *all, For(DistanceSpace::kL2));
+}
+
 TEST_P(StoreConformanceTest, DescribeNamesTheStore) {
   ASSERT_TRUE(store_->CreateCollection(Info("described_coll")).ok());
   EXPECT_FALSE(Reader().Describe().empty());

@@ -77,6 +77,15 @@ bool HasRuleType(const MetadataValue& value, const std::string& type) {
            std::holds_alternative<int64_t>(value);
   }
   if (type == "bool") return std::holds_alternative<bool>(value);
+  if (type.compare(0, 6, "array<") == 0 && type.back() == '>') {
+    const auto* array = std::get_if<MetadataArray>(&value);
+    if (array == nullptr) return false;
+    const std::string element = type.substr(6, type.size() - 7);
+    for (const MetadataScalar& e : *array) {
+      if (!HasRuleType(ScalarToValue(e), element)) return false;
+    }
+    return true;
+  }
   return true;
 }
 

@@ -61,8 +61,9 @@ const MetadataValue* FindField(const std::optional<Metadata>& metadata,
                                const std::string& field);
 
 // True when `value` has the type a FieldRule names ("string", "int", "float",
-// "bool"). An int is accepted where a float is expected; a bool is never an
-// int. An unknown type name accepts any non-null value.
+// "bool", or "array<T>" for an array whose every element is a T; an empty
+// array is any array<T>). An int is accepted where a float is expected; a
+// bool is never an int. An unknown type name accepts any non-null value.
 bool HasRuleType(const MetadataValue& value, const std::string& type);
 
 // True when every component is finite.

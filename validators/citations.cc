@@ -99,13 +99,12 @@ class CitationsValidator : public Validator {
       if (present) {
         ++checked_;
         const auto* s = std::get_if<std::string>(value);
-        const std::string text = s != nullptr ? *s : MetadataValueToString(*value);
         const bool well_formed = s != nullptr && WellFormedCitation(*s);
         if (!well_formed) {
           ++malformed_;
           add("malformed", true);
         }
-        if (old != nullptr && old->citation_hash != HashBytes(text.data(), text.size())) {
+        if (old != nullptr && old->citation_hash != CitationHash(*value)) {
           ++changed_;
           add("changed", false);
         }

@@ -7,8 +7,10 @@
 //   (the off-by-one zip of documents against ids) or changed;
 // - every metadata key and value, typed: ints and bools exactly, numbers by
 //   value (1.0 equals 1, doubles within content.max_ulps units in the last
-//   place), strings by hash; a key lost; a change of kind (number to string)
-//   is a change. Keys only the new records have, on records that kept every
+//   place), strings by hash, arrays element by element by the same rules
+//   (a dropped element, a reordered list, a list turned into a string are
+//   changes, shown with both lists); a key lost; a change of kind (number
+//   to string) is a change. Keys only the new records have, on records that kept every
 //   old key and value, are counted per key and WARN (a writer's own keys,
 //   such as LlamaIndex TS's create_date); content.new_fields_allowed accepts
 //   them; fields in content.ignore_fields are not compared. The id mapping's
@@ -66,8 +68,18 @@ const char* TypeName(FieldDigests::Type t) {
     case FieldDigests::kDouble: return "float";
     case FieldDigests::kBool: return "bool";
     case FieldDigests::kNull: return "null";
+    case FieldDigests::kArray: return "array";
+    case FieldDigests::kNested: return "nested";
   }
   return "null";
+}
+
+// An old field's type as MetadataTypeName names it ("array<string>").
+std::string OldTypeName(const FieldDigests::Entry& e) {
+  if (e.type == FieldDigests::kArray && e.array != nullptr) {
+    return MetadataTypeName(MetadataValue(*e.array));
+  }
+  return TypeName(e.type);
 }
 
 bool IsInt(FieldDigests::Type t) {
@@ -80,6 +92,22 @@ std::string FloatText(double v) {
   std::string text = FormatNumber(v);
   if (std::isfinite(v) && text.find_first_of(".eEn") == std::string::npos) text += ".0";
   return text;
+}
+
+std::string ScalarText(const MetadataScalar& e) {
+  if (const auto* d = std::get_if<double>(&e)) return FloatText(*d);
+  return MetadataValueToString(ScalarToValue(e));
+}
+
+// ["a", "b"], shortened to about 80 characters.
+std::string ArrayText(const MetadataArray& array) {
+  std::string text = "[";
+  for (const MetadataScalar& e : array) {
+    if (text.size() > 1) text += ", ";
+    text += ScalarText(e);
+    if (text.size() > 80) return text.substr(0, 77) + "...]";
+  }
+  return text + "]";
 }
 
 // How an old field reads in a finding: the value when the digest holds it.
@@ -95,12 +123,15 @@ std::string OldValueText(const FieldDigests::Entry& e) {
     case FieldDigests::kNull: return "null";
     case FieldDigests::kString: return "a string";
     case FieldDigests::kIntHashed: return "an int";
+    case FieldDigests::kArray: return e.array != nullptr ? ArrayText(*e.array) : "an array";
+    case FieldDigests::kNested: return "nested JSON";
   }
   return "?";
 }
 
 std::string NewValueText(const MetadataValue& v) {
   if (const auto* d = std::get_if<double>(&v)) return FloatText(*d);
+  if (const auto* a = std::get_if<MetadataArray>(&v)) return ArrayText(*a);
   std::string text = MetadataValueToString(v);
   if (text.size() > 80) text = text.substr(0, 77) + "...";
   return text;
@@ -407,15 +438,69 @@ class ContentValidator : public Validator {
     }
     const bool same_type = old.type == type || (IsInt(old.type) && IsInt(type));
     if (!same_type) {
-      return std::string("type ") + TypeName(old.type) + " -> " + TypeName(type) + " (" +
+      return "type " + OldTypeName(old) + " -> " + MetadataTypeName(now) + " (" +
              OldValueText(old) + " -> " + NewValueText(now) + ")";
+    }
+    if (type == FieldDigests::kArray && old.array != nullptr) {
+      return CompareArrays(*old.array, std::get<MetadataArray>(now));
     }
     if (old.type == type && old.payload == FieldDigests::Payload(now)) return "";
     if (old.type == FieldDigests::kString || old.type == FieldDigests::kIntHashed ||
+        old.type == FieldDigests::kNested || old.type == FieldDigests::kArray ||
         type == FieldDigests::kIntHashed) {
       return "changed (now " + NewValueText(now) + ")";
     }
     return OldValueText(old) + " -> " + NewValueText(now);
+  }
+
+  // "" when the lists are equal element by element (numbers by value, as
+  // single values are), else both lists and what happened: "[\"a\", \"b\"]
+  // -> [\"b\", \"a\"] (reordered)", "(1 element dropped)", "(element 2
+  // 0.5 -> 0.25)".
+  std::string CompareArrays(const MetadataArray& before, const MetadataArray& after) const {
+    auto equal = [this](const MetadataScalar& x, const MetadataScalar& y) {
+      const bool x_number = x.index() == 1 || x.index() == 2;
+      const bool y_number = y.index() == 1 || y.index() == 2;
+      if (x_number && y_number) {
+        const double u = x.index() == 1 ? static_cast<double>(std::get<int64_t>(x))
+                                        : std::get<double>(x);
+        const double v = y.index() == 1 ? static_cast<double>(std::get<int64_t>(y))
+                                        : std::get<double>(y);
+        if (x.index() == 1 && y.index() == 1) return std::get<int64_t>(x) == std::get<int64_t>(y);
+        return UlpDistance(u, v) <= static_cast<uint64_t>(suite().content.max_ulps);
+      }
+      return x == y;
+    };
+    size_t first_difference = 0;
+    while (first_difference < before.size() && first_difference < after.size() &&
+           equal(before[first_difference], after[first_difference])) {
+      ++first_difference;
+    }
+    if (first_difference == before.size() && first_difference == after.size()) return "";
+    std::string what;
+    if (before.size() == after.size()) {
+      // Reordered when every element still appears as often (by value).
+      std::vector<bool> used(after.size(), false);
+      bool permutation = true;
+      for (const MetadataScalar& x : before) {
+        bool found = false;
+        for (size_t k = 0; k < after.size() && !found; ++k) {
+          if (!used[k] && equal(x, after[k])) used[k] = found = true;
+        }
+        permutation &= found;
+      }
+      what = permutation ? "reordered"
+                         : "element " + std::to_string(first_difference) + " " +
+                               ScalarText(before[first_difference]) + " -> " +
+                               ScalarText(after[first_difference]);
+    } else if (after.size() < before.size()) {
+      const size_t n = before.size() - after.size();
+      what = std::to_string(n) + (n == 1 ? " element" : " elements") + " dropped";
+    } else {
+      const size_t n = after.size() - before.size();
+      what = std::to_string(n) + (n == 1 ? " element" : " elements") + " added";
+    }
+    return ArrayText(before) + " -> " + ArrayText(after) + " (" + what + ")";
   }
 
   // An old number against a new one, at least one of them a double: equal

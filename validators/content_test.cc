@@ -427,6 +427,82 @@ TEST(ContentTest, ANumberTurnedIntoAStringOrAnotherNumberIsAChangeShownBothSides
   EXPECT_EQ(ProblemOf(*r, b.id(2)), "metadata.authenticity_score 1.0 -> 1.5");
 }
 
+// Chroma 1.5's metadata lists: element by element, numbers by value; a
+// dropped element, a reordered list and a list flattened to a string are
+// changes that show both sides.
+TEST(ContentTest, ListsCompareElementByElementAndChangesShowBothLists) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(12);
+  for (size_t i = 0; i < b.size(); ++i) {
+    auto& m = *b.mutable_metadatas()[i];
+    m["tags"] = MetadataArray{std::string("a"), std::string("b"), std::string("c")};
+    m["scores"] = MetadataArray{1.0, 0.5};
+  }
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  for (size_t i = 0; i < b.size(); ++i) {
+    // 1.0 written back as 1 (Chroma and JavaScript do) is no change.
+    (*b.mutable_metadatas()[i])["scores"] = MetadataArray{int64_t{1}, 0.5};
+  }
+  (*b.mutable_metadatas()[0])["tags"] = MetadataArray{std::string("a"), std::string("c")};
+  (*b.mutable_metadatas()[1])["tags"] =
+      MetadataArray{std::string("c"), std::string("b"), std::string("a")};
+  (*b.mutable_metadatas()[2])["tags"] = std::string("a,b,c");
+  (*b.mutable_metadatas()[3])["scores"] = MetadataArray{int64_t{1}, 0.25};
+  (*b.mutable_metadatas()[4])["tags"] =
+      MetadataArray{std::string("a"), std::string("b"), std::string("c"), std::string("d")};
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  EXPECT_EQ(r->metrics["records_changed"], 5);
+  EXPECT_EQ(ProblemOf(*r, b.id(0)),
+            "metadata.tags [\"a\", \"b\", \"c\"] -> [\"a\", \"c\"] (1 element dropped)");
+  EXPECT_EQ(ProblemOf(*r, b.id(1)),
+            "metadata.tags [\"a\", \"b\", \"c\"] -> [\"c\", \"b\", \"a\"] (reordered)");
+  EXPECT_EQ(ProblemOf(*r, b.id(2)),
+            "metadata.tags type array<string> -> string ([\"a\", \"b\", \"c\"] -> \"a,b,c\")");
+  EXPECT_EQ(ProblemOf(*r, b.id(3)), "metadata.scores [1.0, 0.5] -> [1, 0.25] (element 1 0.5 -> 0.25)");
+  EXPECT_EQ(ProblemOf(*r, b.id(4)),
+            "metadata.tags [\"a\", \"b\", \"c\"] -> [\"a\", \"b\", \"c\", \"d\"] (1 element added)");
+}
+
+TEST(ContentTest, NestedValuesCompareByTheirJsonText) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(6);
+  for (size_t i = 0; i < b.size(); ++i) {
+    (*b.mutable_metadatas()[i])["o"] = NestedJson{R"({"a":1})"};
+  }
+  o.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  (*b.mutable_metadatas()[0])["o"] = NestedJson{R"({"a":2})"};
+  n.AddCollection("c", DistanceSpace::kCosine, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->metrics["records_changed"], 1);
+  EXPECT_EQ(ProblemOf(*r, b.id(0)), "metadata.o changed (now {\"a\":2})");
+}
+
+TEST(HashTest, ListsHashByValueInOrder) {
+  EXPECT_EQ(HashMetadataValue(MetadataArray{1.0, std::string("x")}),
+            HashMetadataValue(MetadataArray{int64_t{1}, std::string("x")}));
+  EXPECT_NE(HashMetadataValue(MetadataArray{std::string("a"), std::string("b")}),
+            HashMetadataValue(MetadataArray{std::string("b"), std::string("a")}));
+  EXPECT_NE(HashMetadataValue(MetadataArray{std::string("a")}),
+            HashMetadataValue(std::string("a")));
+  EXPECT_NE(HashMetadataValue(MetadataArray{}), HashMetadataValue(MetadataArray{false}));
+  EXPECT_NE(HashMetadataValue(MetadataArray{}), 0u);
+  FieldDigests digests;
+  uint32_t begin = 0, count = 0;
+  digests.Append(Metadata{{"t", MetadataArray{std::string("a"), 2.5}}, {"z", 1.5}}, &begin,
+                 &count);
+  const std::vector<FieldDigests::Entry> entries = digests.Read(begin, count);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].type, FieldDigests::kArray);
+  ASSERT_NE(entries[0].array, nullptr);
+  EXPECT_EQ(*entries[0].array, (MetadataArray{std::string("a"), 2.5}));
+  EXPECT_EQ(entries[1].type, FieldDigests::kDouble);
+  EXPECT_EQ(entries[1].number, 1.5);
+}
+
 // A writer's own key on every record (LlamaIndex TS's create_date): the
 // user's data is intact, so a warning per key, not a FAIL per record.
 TEST(ContentTest, KeysOnlyTheNewRecordsHaveWarnPerKeyUnlessAllowed) {

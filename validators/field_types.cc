@@ -11,11 +11,16 @@
 // records with at least one violation; above field_types.fail_percent FAIL,
 // above warn_percent WARN. Findings: "<field>:wrong_type(float expected, got
 // string)", "<field>:out_of_range(1.7)", "<field>:not_allowed(\"maybe\")",
-// "<field>:pattern".
+// "<field>:pattern". An array rule ("array<string>", "array<int>",
+// "array<float>", "array<bool>") takes arrays whose every element has that
+// type and holds each element to the range, allowed values and pattern. A
+// nested value (an object: record.h NestedJson) in a field no rule covers
+// is a finding of its own, "<field>:nested({...})".
 #include <algorithm>
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "validators/check_util.h"
 #include "validators/validator.h"
@@ -42,6 +47,8 @@ class FieldTypesValidator : public Validator {
   Status OnBeginRun() override {
     findings_ = std::make_unique<check_util::SplitFindings>(suite().max_findings);
     rules_.clear();
+    ruled_fields_.clear();
+    nested_.clear();
     for (const FieldRule& rule : suite().field_rules) {
       CompiledRule c;
       c.rule = &rule;
@@ -57,6 +64,7 @@ class FieldTypesValidator : public Validator {
         c.pattern = std::move(compiled).value();
       }
       rules_.push_back(std::move(c));
+      ruled_fields_.insert(rule.field);
     }
     return Status::Ok();
   }
@@ -78,6 +86,9 @@ class FieldTypesValidator : public Validator {
           old_problems_.Note(page.id(i), ProblemKey(c.rule->field + ":" + problem));
         }
       }
+      for (const std::string& problem : NestedProblems(page.metadata(i), /*count=*/false)) {
+        old_problems_.Note(page.id(i), ProblemKey(problem));
+      }
     }
     return Status::Ok();
   }
@@ -95,6 +106,12 @@ class FieldTypesValidator : public Validator {
         problem = c.rule->field + ":" + problem;
         // Pre-existing: the old record already broke this field's rule the
         // same way (a changed value is the content check's finding).
+        const bool pre = joined.old[i] != nullptr &&
+                         old_problems_.Had(page.id(i), ProblemKey(problem));
+        (pre ? preexisting : introduced) = true;
+        findings_->Add(pre, group.target, page.id(i), problem);
+      }
+      for (const std::string& problem : NestedProblems(page.metadata(i), /*count=*/true)) {
         const bool pre = joined.old[i] != nullptr &&
                          old_problems_.Had(page.id(i), ProblemKey(problem));
         (pre ? preexisting : introduced) = true;
@@ -133,6 +150,7 @@ class FieldTypesValidator : public Validator {
       if (c.pattern_mismatch) counts["pattern_mismatch"] = c.pattern_mismatch;
       if (!counts.empty()) fields[c.rule->field] = counts;
     }
+    for (const auto& [field, n] : nested_) fields[field]["nested"] = n;
     r.metrics["fields"] = fields;
     r.summary = std::to_string(violating_records_) + " of " + std::to_string(records_) +
                 " records break a field rule (" + FormatFixed(pct, 3) + " %, " +
@@ -147,13 +165,27 @@ class FieldTypesValidator : public Validator {
   }
 
  private:
-  // The problem with `value` under rule `c`, or "" when it complies.
+  // The problem with `value` under rule `c`, or "" when it complies. An
+  // array's elements are each held to the rule's range, allowed values and
+  // pattern.
   static std::string Check(CompiledRule& c, const MetadataValue& value, bool count = true) {
     const FieldRule& rule = *c.rule;
     if (!rule.type.empty() && !HasRuleType(value, rule.type)) {
       if (count) ++c.wrong_type;
       return "wrong_type(" + rule.type + " expected, got " + MetadataTypeName(value) + ")";
     }
+    if (const auto* array = std::get_if<MetadataArray>(&value)) {
+      for (const MetadataScalar& e : *array) {
+        std::string problem = CheckScalar(c, ScalarToValue(e), count);
+        if (!problem.empty()) return problem;
+      }
+      return "";
+    }
+    return CheckScalar(c, value, count);
+  }
+
+  static std::string CheckScalar(CompiledRule& c, const MetadataValue& value, bool count) {
+    const FieldRule& rule = *c.rule;
     if (rule.min || rule.max) {
       double number = 0;
       bool numeric = true;
@@ -189,6 +221,25 @@ class FieldTypesValidator : public Validator {
     return "";
   }
 
+  // "<field>:nested(<json>)" for each value that is nested JSON (an object,
+  // or an array holding more than scalars) in a field no rule covers (a
+  // rule's type already says "got nested"): vecgate reads such a record
+  // rather than stop, and says here that its value is one no check can
+  // judge and Chroma cannot hold.
+  std::vector<std::string> NestedProblems(const std::optional<Metadata>& metadata, bool count) {
+    std::vector<std::string> out;
+    if (!metadata) return out;
+    for (const auto& [key, value] : *metadata) {
+      const auto* nested = std::get_if<NestedJson>(&value);
+      if (nested == nullptr || ruled_fields_.count(key) != 0) continue;
+      std::string text = nested->json;
+      if (text.size() > 60) text = text.substr(0, 57) + "...";
+      out.push_back(key + ":nested(" + text + ")");
+      if (count) ++nested_[key];
+    }
+    return out;
+  }
+
   // "field:kind" without the value: out_of_range(61.7) and out_of_range(61.8)
   // are the same problem of the same field.
   static std::string ProblemKey(const std::string& problem) {
@@ -204,6 +255,8 @@ class FieldTypesValidator : public Validator {
   check_util::OldProblems old_problems_;
   int64_t preexisting_records_ = 0;
   std::vector<CompiledRule> rules_;
+  std::set<std::string> ruled_fields_;
+  std::map<std::string, int64_t> nested_;  // nested values per field
   int64_t records_ = 0;
   int64_t violating_records_ = 0;
   check_util::FaultSources faults_;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 
 #include "validators/validator.h"
 #include "testutil/run_check.h"
@@ -72,6 +73,58 @@ TEST(FieldTypesTest, EachViolationIsNamed) {
   EXPECT_EQ(got["c-5"], "source_line:wrong_type(int expected, got bool)");
   EXPECT_EQ(got["c-6"], "source_line:out_of_range(0)");
   EXPECT_EQ(r->metrics["violating_records"], 6);
+}
+
+// Rules for lists: every element has the type and keeps to the range,
+// the allowed values and the pattern.
+TEST(FieldTypesTest, ListRulesJudgeEachElement) {
+  Suite suite = RulesSuite();
+  suite.field_rules.push_back(
+      {"tags", "array<string>", std::nullopt, std::nullopt, {"a", "b"}, ""});
+  suite.field_rules.push_back({"scores", "array<float>", 0.0, 1.0, {}, ""});
+  auto with_lists = [](MetadataValue tags, MetadataValue scores) {
+    Metadata m = Good();
+    m["tags"] = std::move(tags);
+    m["scores"] = std::move(scores);
+    return m;
+  };
+  const MetadataValue good_tags = MetadataArray{std::string("a"), std::string("b")};
+  const MetadataValue good_scores = MetadataArray{int64_t{1}, 0.5};
+  MemoryStore o, nw;
+  RecordBatch b = MakeBatch("c", 20, 4, 1, with_lists(good_tags, good_scores));
+  o.AddCollection("c", DistanceSpace::kL2, 4, b);
+  b.mutable_metadatas()[1] = with_lists(std::string("a,b"), good_scores);
+  b.mutable_metadatas()[2] =
+      with_lists(MetadataArray{std::string("a"), std::string("z")}, good_scores);
+  b.mutable_metadatas()[3] = with_lists(good_tags, MetadataArray{0.5, 1.5});
+  b.mutable_metadatas()[4] = with_lists(MetadataArray{std::string("a"), int64_t{1}}, good_scores);
+  b.mutable_metadatas()[5] = with_lists(MetadataArray{}, good_scores);  // empty: any list
+  nw.AddCollection("c", DistanceSpace::kL2, 4, b);
+  auto v = NewFieldTypesValidator();
+  auto r = RunCheck(*v, suite, o, nw, 100);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, CheckStatus::kFail);
+  std::map<std::string, std::string> problems;
+  for (const auto& f : r->findings) problems[f.id] = f.problem;
+  EXPECT_EQ(problems.size(), 4u);
+  EXPECT_EQ(problems[b.id(1)], "tags:wrong_type(array<string> expected, got string)");
+  EXPECT_EQ(problems[b.id(2)], "tags:not_allowed(\"z\")");
+  EXPECT_EQ(problems[b.id(3)], "scores:out_of_range(1.5)");
+  EXPECT_EQ(problems[b.id(4)], "tags:wrong_type(array<string> expected, got array<mixed>)");
+}
+
+// An object in the metadata does not stop the run: it is a finding of its
+// own where no rule covers the field.
+TEST(FieldTypesTest, NestedValuesAreFindings) {
+  auto r = RunTypes(40, {{3, With("extra", NestedJson{R"({"a":1})"})},
+                         {4, With("language", NestedJson{"[null]"})}});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  std::map<std::string, std::string> problems;
+  for (const auto& f : r->findings) problems[f.id] = f.problem;
+  ASSERT_EQ(problems.size(), 2u) << r->summary;
+  EXPECT_EQ(problems["c-3"], "extra:nested({\"a\":1})");
+  EXPECT_EQ(problems["c-4"], "language:wrong_type(string expected, got nested)");
+  EXPECT_EQ(r->metrics["fields"]["extra"]["nested"], 1);
 }
 
 TEST(FieldTypesTest, LowRateWarns) {

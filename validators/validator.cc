@@ -41,30 +41,62 @@ uint64_t HashBytes(const void* data, size_t n) {
   return h == 0 ? 1 : h;  // 0 means "absent" in digests
 }
 
-uint64_t HashMetadataValue(const MetadataValue& value) {
-  switch (value.index()) {
-    case 1: {
-      const auto& s = std::get<std::string>(value);
-      return HashBytes(s.data(), s.size()) ^ 0x1;
-    }
-    case 2: {
-      int64_t v = std::get<int64_t>(value);
-      return HashBytes(&v, sizeof(v)) ^ 0x2;
-    }
-    case 3: {
-      // Numbers hash by value: a double that is an int64 hashes as that int,
-      // so 1.0 and 1 (what a JavaScript writer makes of it) are equal for
-      // content, duplicates and citations alike.
-      double v = std::get<double>(value);
-      if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == std::trunc(v)) {
-        int64_t i = static_cast<int64_t>(v);
-        return HashBytes(&i, sizeof(i)) ^ 0x2;
-      }
-      return HashBytes(&v, sizeof(v)) ^ 0x3;
-    }
-    case 4: return std::get<bool>(value) ? 0x44 : 0x45;
+namespace {
+
+uint64_t HashString(const std::string& s, uint64_t tag) {
+  return HashBytes(s.data(), s.size()) ^ tag;
+}
+
+uint64_t HashInt(int64_t v) { return HashBytes(&v, sizeof(v)) ^ 0x2; }
+
+// Numbers hash by value: a double that is an int64 hashes as that int, so
+// 1.0 and 1 (what a JavaScript writer makes of it) are equal for content,
+// duplicates and citations alike.
+uint64_t HashDouble(double v) {
+  if (v >= -9223372036854775808.0 && v < 9223372036854775808.0 && v == std::trunc(v)) {
+    return HashInt(static_cast<int64_t>(v));
+  }
+  return HashBytes(&v, sizeof(v)) ^ 0x3;
+}
+
+uint64_t HashScalar(const MetadataScalar& e) {
+  switch (e.index()) {
+    case 0: return HashString(std::get<std::string>(e), 0x1);
+    case 1: return HashInt(std::get<int64_t>(e));
+    case 2: return HashDouble(std::get<double>(e));
+    case 3: return std::get<bool>(e) ? 0x44 : 0x45;
   }
   return 0x55;
+}
+
+}  // namespace
+
+uint64_t HashMetadataValue(const MetadataValue& value) {
+  switch (value.index()) {
+    case kMetadataString: return HashString(std::get<std::string>(value), 0x1);
+    case kMetadataInt: return HashInt(std::get<int64_t>(value));
+    case kMetadataDouble: return HashDouble(std::get<double>(value));
+    case kMetadataBool: return std::get<bool>(value) ? 0x44 : 0x45;
+    case kMetadataArray: {
+      // The list in order, each element by the rules above (so [1.0] and
+      // [1] hash alike); the length keeps ["a"] apart from "a".
+      const MetadataArray& array = std::get<MetadataArray>(value);
+      uint64_t h = 0x6a09e667f3bcc908ULL ^ array.size();
+      for (const MetadataScalar& e : array) {
+        h ^= HashScalar(e) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+      }
+      return h ^ 0x6;
+    }
+    case kMetadataNested: return HashString(std::get<NestedJson>(value).json, 0x7);
+  }
+  return 0x55;
+}
+
+uint64_t CitationHash(const MetadataValue& value) {
+  if (const auto* s = std::get_if<std::string>(&value)) return HashBytes(s->data(), s->size());
+  if (std::holds_alternative<std::monostate>(value)) return 0;
+  const uint64_t h = HashMetadataValue(value);
+  return h == 0 ? 1 : h;
 }
 
 uint64_t HashMetadata(const Metadata& m) {
@@ -90,13 +122,15 @@ constexpr int64_t kExactIntLimit = int64_t{1} << 44;
 
 FieldDigests::Type FieldDigests::TypeOf(const MetadataValue& value) {
   switch (value.index()) {
-    case 1: return kString;
-    case 2: {
+    case kMetadataString: return kString;
+    case kMetadataInt: {
       int64_t v = std::get<int64_t>(value);
       return v >= -kExactIntLimit && v < kExactIntLimit ? kIntExact : kIntHashed;
     }
-    case 3: return kDouble;
-    case 4: return kBool;
+    case kMetadataDouble: return kDouble;
+    case kMetadataBool: return kBool;
+    case kMetadataArray: return kArray;
+    case kMetadataNested: return kNested;
   }
   return kNull;
 }
@@ -113,6 +147,8 @@ uint64_t FieldDigests::Payload(const MetadataValue& value) {
       return HashBytes(&v, sizeof(v)) & kPayloadMask;
     }
     case kBool: return std::get<bool>(value) ? 1 : 0;
+    case kArray:
+    case kNested: return HashMetadataValue(value) & kPayloadMask;
     case kDouble:
     case kNull: return 0;
   }
@@ -144,6 +180,9 @@ void FieldDigests::Append(const Metadata& metadata, uint32_t* begin, uint32_t* c
       uint64_t bits;
       std::memcpy(&bits, &d, sizeof(bits));
       words_.push_back(bits);
+    } else if (type == kArray) {
+      words_.push_back(arrays_.size());
+      arrays_.push_back(std::get<MetadataArray>(value));
     }
     ++*count;
   }
@@ -161,9 +200,13 @@ std::vector<FieldDigests::Entry> FieldDigests::Read(uint32_t begin, uint32_t cou
     e.type = static_cast<Type>((word >> 45) & 0x7);
     e.payload = word & kPayloadMask;
     e.number = 0;
+    e.array = nullptr;
     if (e.type == kDouble && w < words_.size()) {
       uint64_t bits = words_[w++];
       std::memcpy(&e.number, &bits, sizeof(bits));
+    } else if (e.type == kArray && w < words_.size()) {
+      const uint64_t slot = words_[w++];
+      if (slot < arrays_.size()) e.array = &arrays_[slot];
     }
     out.push_back(e);
   }
@@ -175,6 +218,8 @@ void FieldDigests::Clear() {
   words_.shrink_to_fit();
   key_ids_.clear();
   keys_.clear();
+  arrays_.clear();
+  arrays_.shrink_to_fit();
 }
 
 std::string Validator::title() const {

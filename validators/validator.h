@@ -136,19 +136,23 @@ constexpr uint32_t kFieldsUnknown = 0xFFFFFFFFu;
 uint32_t CountChars(const std::string& text);
 
 // Per-field digests of the old records' metadata, 8 bytes a field (16 for a
-// double), so a changed record can say which field changed and, for ints,
-// doubles and bools, from what: key id (16 bits), type (3 bits) and a
-// 45-bit payload (a bool or small int exactly, else a hash); a double is
-// followed by its 64 bits. Keys are named through a per-group dictionary.
+// double or an array), so a changed record can say which field changed and,
+// for ints, doubles, bools and arrays, from what: key id (16 bits), type (3
+// bits) and a 45-bit payload (a bool or small int exactly, else a hash:
+// HashMetadataValue's for arrays and nested values); a double is followed
+// by its 64 bits, an array by its slot in a side table that keeps the old
+// list itself (arrays are short tag lists in practice; a finding shows both
+// lists, element by element). Keys are named through a per-group dictionary.
 class FieldDigests {
  public:
   enum Type : uint8_t { kNull = 0, kString = 1, kIntExact = 2, kDouble = 3, kBool = 4,
-                        kIntHashed = 5 };
+                        kIntHashed = 5, kArray = 6, kNested = 7 };
   struct Entry {
     std::string_view key;
     Type type;
     uint64_t payload;  // 45 bits
     double number;     // kDouble only
+    const MetadataArray* array;  // kArray only; lives as long as the digests
   };
 
   // Appends one record's metadata; sets begin/count (kFieldsUnknown when the
@@ -165,13 +169,20 @@ class FieldDigests {
   std::vector<uint64_t> words_;
   std::unordered_map<std::string, uint16_t> key_ids_;
   std::vector<std::string> keys_;
+  std::vector<MetadataArray> arrays_;  // old arrays, by slot
 };
 
 using OldIndex = std::unordered_map<std::string, OldRecordDigest>;
 
 // 64-bit hash (XXH3-like quality, stable across runs) of bytes.
 uint64_t HashBytes(const void* data, size_t n);
+// Of one value; numbers by value (1.0 hashes as 1), an array as its list of
+// elements by the same rules, in order. Never 0 for a non-null value.
 uint64_t HashMetadataValue(const MetadataValue& value);
+// Of a citation field's value, as OldRecordDigest::citation_hash keeps it:
+// a string by its bytes, any other value (a number, a list) by
+// HashMetadataValue, so numbers and lists compare by value. 0 for null.
+uint64_t CitationHash(const MetadataValue& value);
 // Of a whole metadata map (keys and values, in key order); never 0.
 uint64_t HashMetadata(const Metadata& metadata);
 
