@@ -27,6 +27,9 @@
 
 namespace vecgate {
 
+// Chroma's limit on a collection name, the default of Store::max_name_bytes.
+constexpr size_t kDefaultMaxNameBytes = 512;
+
 struct ScanOptions {
   size_t page_size = 1000;  // records per page
   Include include;
@@ -83,6 +86,27 @@ class Store {
   virtual Result<std::string> ChangeMarker(const std::string& /*collection*/) {
     return std::string();
   }
+
+  // The longest collection name the store takes, in bytes: Chroma's 512
+  // (the default), PostgreSQL's 63 (its identifier limit). Rollback makes
+  // its aside names fit (RollbackAsideName).
+  virtual size_t max_name_bytes() const { return kDefaultMaxNameBytes; }
+
+  // Whether a snapshot can hold `collection` as it is. A snapshot keeps a
+  // collection's CollectionInfo and its records as Scan gives them; a store
+  // whose collections hold more than that (PostgreSQL columns beyond the
+  // four vecgate maps, float8 embeddings, nested JSON) returns
+  // FailedPrecondition naming what a restore would lose, and `snapshot
+  // create` refuses the collection before writing anything. Default: OK.
+  virtual Status CheckSnapshotFaithful(const std::string& /*collection*/) {
+    return Status::Ok();
+  }
+  // Whether CreateCollection(info) and Add can put back a snapshot's
+  // collection described by `info` exactly (an archive written before
+  // CheckSnapshotFaithful existed may describe more than it holds).
+  // FailedPrecondition saying what cannot be restored; rollback refuses
+  // before changing anything. Default: OK.
+  virtual Status CheckRestorable(const CollectionInfo& /*info*/) { return Status::Ok(); }
 
   // How many ids one Get should ask for: a server's request (100), or all
   // at once for a file store whose Get reads the whole collection.
@@ -150,12 +174,16 @@ void RegisterStoreScheme(const std::string& prefix, StoreOpener opener);
 // The names rollback gives the collections it sets aside:
 // "NAME_failed_YYYYMMDDHHMMSS", "_N" added when that is taken; copies of a
 // failed migration kept for investigation. This is the one owner of the
-// format. RollbackAsideName makes one from the journal's stamp (its digits),
-// cutting NAME so the whole stays within Chroma's 512 characters;
+// format. RollbackAsideName makes one from the journal's stamp (its digits)
+// that fits `max_bytes` (the target's Store::max_name_bytes): when NAME is
+// too long it is cut and 8 hex digits of a hash of the whole NAME follow
+// the cut (NAMEPREFIX_HHHHHHHH_failed_...), so that two long names sharing
+// a prefix get different aside names;
 // IsRollbackAsideName recognises one (identity mappings and the
 // collection_distribution check leave them out).
 std::string RollbackAsideName(const std::string& name, const std::string& stamp,
-                              const std::set<std::string>& taken);
+                              const std::set<std::string>& taken,
+                              size_t max_bytes = kDefaultMaxNameBytes);
 bool IsRollbackAsideName(const std::string& name);
 
 // Metadata keys of the stamp rollback puts on each collection it sets aside

@@ -101,6 +101,13 @@ class KillingStore : public Store {
                           const Include& include) override {
     return store_->Get(c, ids, include);
   }
+  size_t max_name_bytes() const override { return store_->max_name_bytes(); }
+  Status CheckSnapshotFaithful(const std::string& c) override {
+    return store_->CheckSnapshotFaithful(c);
+  }
+  Status CheckRestorable(const CollectionInfo& info) override {
+    return store_->CheckRestorable(info);
+  }
   bool writable() const override { return store_->writable(); }
   Status CreateCollection(const CollectionInfo& info) override {
     return Around([&] { return store_->CreateCollection(info); });

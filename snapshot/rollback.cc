@@ -234,7 +234,8 @@ RollbackJournal PlanNewJournal(const Manifest& manifest,
                                const std::string& target_store,
                                const std::vector<std::string>& requested,
                                bool include_new_collections, int64_t now,
-                               std::vector<std::string>* untouched) {
+                               std::vector<std::string>* untouched,
+                               size_t max_name_bytes) {
   RollbackJournal journal;
   journal.snapshot_id = manifest.snapshot_id;
   journal.target_store = target_store;
@@ -252,7 +253,7 @@ RollbackJournal PlanNewJournal(const Manifest& manifest,
     taken.insert(mc.info.name);
   }
   auto set_aside = [&](JournalCollection& jc) {
-    jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken);
+    jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken, max_name_bytes);
     taken.insert(jc.aside_name);
   };
   std::set<std::string> in_target;
@@ -512,7 +513,19 @@ Status Rollback::Plan() {
   } else {
     ASSIGN_OR_RETURN(const auto listed, target_.ListCollections());
     journal_ = PlanNewJournal(manifest_, listed, target_.Describe(), requested,
-                              o_.include_new_collections, NowSeconds(env_), &untouched);
+                              o_.include_new_collections, NowSeconds(env_), &untouched,
+                              target_.max_name_bytes());
+  }
+  // What the target cannot put back as the snapshot holds it (an archive
+  // written before snapshots refused such collections) is refused here,
+  // before anything changes.
+  for (const auto& jc : journal_.collections) {
+    const ManifestCollection* mc = manifest_.Find(jc.name);
+    if (!jc.restore || mc == nullptr) continue;
+    if (Status s = target_.CheckRestorable(mc->info); !s.ok()) {
+      return s.WithContext("refusing to roll back collection '" + jc.name + "' from snapshot " +
+                           o_.snapshot_id + "; nothing was changed");
+    }
   }
   result_.plan = MakeRollbackPlan(manifest_, journal_, resuming, std::move(untouched));
   audit_.collections.clear();

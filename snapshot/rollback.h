@@ -142,14 +142,16 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options
 // `include_new_collections` (full rollbacks only) also an entry that only
 // sets aside each target collection the snapshot never held, which
 // otherwise are appended to `untouched`. Aside names are made with the
-// stamp of `now` and never reuse a name the target or the snapshot holds;
-// collections already set aside by an earlier rollback are left out.
+// stamp of `now`, fit `max_name_bytes` (the target's Store::max_name_bytes)
+// and never reuse a name the target or the snapshot holds; collections
+// already set aside by an earlier rollback are left out.
 RollbackJournal PlanNewJournal(const Manifest& manifest,
                                const std::vector<CollectionInfo>& target_collections,
                                const std::string& target_store,
                                const std::vector<std::string>& requested,
                                bool include_new_collections, int64_t now,
-                               std::vector<std::string>* untouched);
+                               std::vector<std::string>* untouched,
+                               size_t max_name_bytes = kDefaultMaxNameBytes);
 
 // OK when the pending journal read from `path` can be resumed by a rollback
 // of `manifest` into `target_store` for `requested` (sorted). Otherwise,
