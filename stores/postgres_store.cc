@@ -1292,8 +1292,12 @@ Result<std::vector<std::string>> ReplayedIndexes(const Json& pg, const std::stri
                              " ON table " + Printable(old_table, true) +
                              " USING ...; refusing to replay it, nothing was created");
     }
-    const std::string new_name =
-        old_table.empty() ? name : MovedIndexName(name, old_table, table_name);
+    // The same table again (a restore, a copy to another schema) keeps its
+    // index names; a table of another name gets them renamed as
+    // RenameTable does.
+    const std::string new_name = old_table.empty() || old_table == table_name
+                                     ? name
+                                     : MovedIndexName(name, old_table, table_name);
     out.push_back(std::string(parsed->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") +
                   QuoteIdent(new_name) + " ON " + table_sql + " " + parsed->tail);
   }
