@@ -259,8 +259,8 @@ std::string RollbackAsideName(const std::string& name, const std::string& stamp,
     if (c >= '0' && c <= '9') digits += c;
   }
   const std::string suffix = "_failed_" + digits;
-  // Room for "_N" when the name is taken (up to _99).
-  constexpr size_t kCounterBytes = 3;
+  // Room for "_N" when the name is taken (up to _999).
+  constexpr size_t kCounterBytes = 4;
   std::string base = name;
   if (base.size() + suffix.size() + kCounterBytes > max_bytes) {
     // FNV-1a of the whole name: a cut name stays tied to its original.

@@ -588,10 +588,25 @@ Status Rollback::SetAside(JournalCollection& jc) {
 }
 
 Status Rollback::Recreate(JournalCollection& jc) {
+  // Whether a run before this one began to create it: only then can a
+  // collection of that name be this rollback's own.
+  const bool attempted_before = jc.create_attempted;
+  if (!attempted_before) {
+    jc.create_attempted = true;
+    RETURN_IF_ERROR(Save());
+  }
   Status s = target_.CreateCollection(manifest_.Find(jc.name)->info);
   if (s.ok()) created_this_run_.insert(jc.name);
-  // AlreadyExists: made by an interrupted run (the original was set aside,
-  // or did not exist, before that run created it).
+  if (s.code() == StatusCode::kAlreadyExists && !attempted_before) {
+    // Made by someone else after the original was set aside: restoring
+    // into it would mix the snapshot with their records.
+    return FailedPrecondition(
+        "collection '" + jc.name + "' exists in " + target_.Describe() +
+        " but this rollback did not create it (it was made after '" + jc.name + "' was set " +
+        "aside" + (jc.aside_name.empty() ? std::string() : " as '" + jc.aside_name + "'") +
+        "); nothing was restored into it. Move it away, then run the rollback again");
+  }
+  // AlreadyExists after an attempt: made by the interrupted run.
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
     return s.WithContext("recreating collection '" + jc.name + "'");
   }

@@ -17,6 +17,7 @@
 
 #include "codec/record_json.h"
 #include "core/text.h"
+#include "stores/postgres_binary.h"
 #include "stores/postgres_internal.h"
 
 namespace vecgate {
@@ -130,58 +131,6 @@ EmbeddingKind KindOfType(const std::string& typname) {
 bool IsPgvectorKind(EmbeddingKind k) {
   return k == EmbeddingKind::kVector || k == EmbeddingKind::kHalfvec;
 }
-
-// Big-endian integers and floats of PostgreSQL's binary format.
-uint32_t ReadUint32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-}
-float ReadFloat32(const char* p) {
-  const uint32_t bits = ReadUint32(p);
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-
-// Decodes an embedding in binary form into `page`'s block: pgvector's
-// `vector` (int16 dimension, int16 unused, the float4s) or, when `array`,
-// a one-dimensional `real[]` (int32 number of dimensions, int32 has-nulls,
-// int32 element type, int32 length, int32 lower bound, then per element an
-// int32 byte count, -1 for NULL, read as NaN as the text form is, and the
-// float4). Every count is checked against the `n` bytes there are before it
-// is used. False on anything else.
-bool DecodeEmbeddingBinary(const char* p, size_t n, bool array, RecordBatch* page) {
-  if (!array) {
-    if (n < 4) return false;
-    const size_t dim = (static_cast<unsigned char>(p[0]) << 8) | static_cast<unsigned char>(p[1]);
-    if (n != 4 + 4 * dim) return false;
-    for (size_t c = 0; c < dim; ++c) page->PushComponent(ReadFloat32(p + 4 + 4 * c));
-    return true;
-  }
-  if (n < 12) return false;
-  const uint32_t ndim = ReadUint32(p);
-  if (ndim == 0) return n == 12;  // '{}'
-  if (ndim != 1 || n < 20) return false;
-  const uint32_t length = ReadUint32(p + 12);
-  if (length > static_cast<uint64_t>(kMaxDimension) || length > (n - 20) / 4) return false;
-  size_t at = 20;
-  for (uint32_t c = 0; c < length; ++c) {
-    if (n - at < 4) return false;
-    const uint32_t bytes = ReadUint32(p + at);
-    at += 4;
-    if (bytes == 0xFFFFFFFFu) {
-      page->PushComponent(std::numeric_limits<float>::quiet_NaN());
-    } else if (bytes == 4 && n - at >= 4) {
-      page->PushComponent(ReadFloat32(p + at));
-      at += 4;
-    } else {
-      return false;
-    }
-  }
-  return at == n;
-}
-
-
 
 std::vector<std::string> Secrets() {
   std::vector<std::string> secrets;

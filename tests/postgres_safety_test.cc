@@ -13,8 +13,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "core/store.h"
 #include "snapshot/rollback.h"
@@ -63,6 +65,34 @@ class OldVecgateStore : public Store {
 
  private:
   Store& store_;
+};
+
+// Forwards to a store; before the first CreateCollection it runs `before`
+// (another client making a table of that name).
+class InterposingStore : public OldVecgateStore {
+ public:
+  InterposingStore(Store& store, std::function<void()> before)
+      : OldVecgateStore(store), store_(store), before_(std::move(before)) {}
+  size_t max_name_bytes() const override { return store_.max_name_bytes(); }
+  bool writable() const override { return true; }
+  Status CreateCollection(const CollectionInfo& info) override {
+    if (before_) std::exchange(before_, nullptr)();
+    return store_.CreateCollection(info);
+  }
+  Status RenameCollectionWithMetadata(const std::string& from, const std::string& to,
+                                      const Metadata* metadata) override {
+    return store_.RenameCollectionWithMetadata(from, to, metadata);
+  }
+  Status DeleteCollection(const std::string& name) override {
+    return store_.DeleteCollection(name);
+  }
+  Status Add(const std::string& c, const RecordBatch& batch) override {
+    return store_.Add(c, batch);
+  }
+
+ private:
+  Store& store_;
+  std::function<void()> before_;
 };
 
 class PostgresSafetyTest : public ::testing::Test {
@@ -397,6 +427,35 @@ TEST_F(PostgresSafetyTest, ATakenIndexNameIsNotMistakenForTheTableExisting) {
   EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
                  "' AND tablename = 'b'"),
             "0");
+}
+
+TEST_F(PostgresSafetyTest, ATableSomeoneElseMadeIsNotTakenForTheOneRollbackCreated) {
+  MakeTable("docs");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  CreateSnapshotOptions options;
+  options.snapshot_dir = snapshots_;
+  auto manifest = CreateSnapshot(*store, options);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  Psql("DELETE FROM " + schema_ + ".docs WHERE id = 'c'");
+  // Between the set-aside and the re-creation, another client makes "docs".
+  InterposingStore racing(*store, [&] {
+    Psql("CREATE TABLE " + schema_ + ".docs (id text PRIMARY KEY, document text, metadata "
+         "jsonb, embedding real[]); INSERT INTO " + schema_ +
+         ".docs VALUES ('theirs', 'not ours', NULL, '{9,9,9}')");
+  });
+  RollbackOptions o;
+  o.snapshot_dir = snapshots_;
+  o.snapshot_id = manifest->snapshot_id;
+  auto result = RunRollback(racing, o);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition) << result.status().ToString();
+  EXPECT_THAT(result.status().message(), HasSubstr("did not create it"));
+  // Their table holds only their row; ours is aside, intact.
+  EXPECT_EQ(Psql("SELECT string_agg(id, ',' ORDER BY id) FROM " + schema_ + ".docs"), "theirs");
+  EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
+                 "' AND tablename LIKE 'docs_failed_%'"),
+            "1");
 }
 
 }  // namespace
