@@ -166,6 +166,11 @@ class RedactingStore : public Store {
   Status Add(const std::string& c, const RecordBatch& batch) override {
     return Clean(store_->Add(c, batch));
   }
+  bool can_swap_in_restored() const override { return store_->can_swap_in_restored(); }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* metadata) override {
+    return Clean(store_->SwapInRestored(staging, name, aside, metadata));
+  }
   bool can_query() const override { return store_->can_query(); }
   Result<QueryResult> Query(const std::string& c, const float* q, size_t n, size_t dim,
                             size_t k) override {
@@ -193,6 +198,10 @@ Status Store::RenameCollectionWithMetadata(const std::string& from,
                                            const Metadata* new_metadata) {
   if (new_metadata == nullptr) return RenameCollection(from, to);
   return Unimplemented(Describe() + " cannot change a collection's metadata");
+}
+Status Store::SwapInRestored(const std::string&, const std::string&, const std::string&,
+                             const Metadata*) {
+  return Unimplemented(Describe() + " cannot swap a restored collection in");
 }
 Status Store::DeleteCollection(const std::string&) {
   return NotWritable(*this, "delete a collection");
@@ -252,13 +261,16 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
   return std::unique_ptr<Store>(new RedactingStore(std::move(*opened)));
 }
 
-std::string RollbackAsideName(const std::string& name, const std::string& stamp,
-                              const std::set<std::string>& taken, size_t max_bytes) {
+namespace {
+
+// NAME + `marker` + the stamp's digits, fitted to `max_bytes`.
+std::string StampedName(const std::string& name, const char* marker, const std::string& stamp,
+                        const std::set<std::string>& taken, size_t max_bytes) {
   std::string digits;
   for (char c : stamp) {
     if (c >= '0' && c <= '9') digits += c;
   }
-  const std::string suffix = "_failed_" + digits;
+  const std::string suffix = marker + digits;
   // Room for "_N" when the name is taken (up to _999).
   constexpr size_t kCounterBytes = 4;
   std::string base = name;
@@ -283,6 +295,18 @@ std::string RollbackAsideName(const std::string& name, const std::string& stamp,
     candidate = base + suffix + "_" + std::to_string(n);
   }
   return candidate;
+}
+
+}  // namespace
+
+std::string RollbackAsideName(const std::string& name, const std::string& stamp,
+                              const std::set<std::string>& taken, size_t max_bytes) {
+  return StampedName(name, "_failed_", stamp, taken, max_bytes);
+}
+
+std::string RollbackStagingName(const std::string& name, const std::string& stamp,
+                                const std::set<std::string>& taken, size_t max_bytes) {
+  return StampedName(name, "_restoring_", stamp, taken, max_bytes);
 }
 
 bool IsRollbackAsideName(const std::string& name) {

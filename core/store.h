@@ -129,6 +129,20 @@ class Store {
   // all records are added or an error names the first batch that failed.
   virtual Status Add(const std::string& collection, const RecordBatch& batch);
 
+  // --- Stores that restore atomically. ---
+  // True when rollback may build a collection under a staging name
+  // (RollbackStagingName), fill and verify it there, and then swap it in
+  // with SwapInRestored: a failure before the swap leaves the live
+  // collection exactly as it was. Default false (set aside, then refill).
+  virtual bool can_swap_in_restored() const { return false; }
+  // In one transaction: when `name` exists it is renamed `aside` (its
+  // metadata replaced by `aside_metadata` when given, as
+  // RenameCollectionWithMetadata does), and `staging` is renamed `name`.
+  // NotFound when `staging` does not exist; on any error nothing changed.
+  // Default: Unimplemented.
+  virtual Status SwapInRestored(const std::string& staging, const std::string& name,
+                                const std::string& aside, const Metadata* aside_metadata);
+
   // --- Stores with a live index. ---
   virtual bool can_query() const { return false; }
   // `queries` is a row-major n x dim block.
@@ -185,6 +199,12 @@ std::string RollbackAsideName(const std::string& name, const std::string& stamp,
                               const std::set<std::string>& taken,
                               size_t max_bytes = kDefaultMaxNameBytes);
 bool IsRollbackAsideName(const std::string& name);
+// The name rollback builds a restored collection under before swapping it
+// in (Store::can_swap_in_restored): "NAME_restoring_YYYYMMDDHHMMSS", cut
+// and hashed to fit `max_bytes` as RollbackAsideName does.
+std::string RollbackStagingName(const std::string& name, const std::string& stamp,
+                                const std::set<std::string>& taken,
+                                size_t max_bytes = kDefaultMaxNameBytes);
 
 // Metadata keys of the stamp rollback puts on each collection it sets aside
 // (in the request that renames it): the snapshot id, the rollback's stamp

@@ -125,6 +125,11 @@ class KillingStore : public Store {
   Status Add(const std::string& c, const RecordBatch& batch) override {
     return Around([&] { return store_->Add(c, batch); });
   }
+  bool can_swap_in_restored() const override { return store_->can_swap_in_restored(); }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* metadata) override {
+    return Around([&] { return store_->SwapInRestored(staging, name, aside, metadata); });
+  }
   bool can_query() const override { return store_->can_query(); }
   Result<QueryResult> Query(const std::string& c, const float* q, size_t n,
                             size_t dim, size_t k) override {

@@ -242,6 +242,15 @@ class PostgresStore : public Store {
   // ExecutePostgres, whose SQL its caller (a test, a tool) wrote itself.
   Status ExecScript(const std::string& sql, const std::string& what);
 
+  // layout=tables: a restored table is built under a staging name and
+  // swapped in with the live one set aside, in one transaction. The other
+  // layouts share tables between collections and set aside, then refill.
+  bool can_swap_in_restored() const override {
+    return layout() == PostgresLayout::kTables && uri_.collection_column.empty();
+  }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* aside_metadata) override;
+
   // PostgreSQL's identifiers: 63 bytes.
   size_t max_name_bytes() const override { return kMaxIdentifierBytes; }
   // layout=tables: FailedPrecondition for a table a snapshot cannot hold as
@@ -290,6 +299,15 @@ class PostgresStore : public Store {
   // HNSW index in the collection's space; the comment holds its metadata.
   Status CreateTable(const CollectionInfo& info, const Json& configuration,
                      const std::string& table_name, const std::string& default_columns);
+  // The statements renaming table `from` to `to` with its indexes and
+  // writing `metadata_json` (when not empty) in its comment; NotFound when
+  // `from` does not exist.
+  Result<std::vector<std::string>> RenameTableStatements(const std::string& from,
+                                                         const std::string& to,
+                                                         const std::string& metadata_json,
+                                                         const std::string& what);
+  // Runs `statements` in one transaction (rolled back on error).
+  Status RunInTransaction(const std::vector<std::string>& statements, const std::string& what);
   // Renames table `from` to `to` with its indexes, and writes
   // `metadata_json` (when not empty) in its comment, in one transaction.
   Status RenameTable(const std::string& from, const std::string& to,

@@ -1351,38 +1351,71 @@ Status PostgresStore::RenameCollectionWithMetadata(const std::string& from, cons
   return RenameTable(from, to, metadata_json, what);
 }
 
-Status PostgresStore::RenameTable(const std::string& from, const std::string& to,
-                                  const std::string& metadata_json, const std::string& what) {
+Result<std::vector<std::string>> PostgresStore::RenameTableStatements(
+    const std::string& from, const std::string& to, const std::string& metadata_json,
+    const std::string& what) {
   RETURN_IF_ERROR(CheckIdentifier(Prefix(), to));
   ASSIGN_OR_RETURN(auto tables, DescribeTables(&from));
-  std::string comment_sql;
+  auto it = tables.find(from);
+  if (it == tables.end()) {
+    return NotFound(Prefix() + what + ": no table '" + Printable(from, true) + "' in schema '" +
+                    uri_.schema + "'");
+  }
+  std::vector<std::string> out;
+  out.push_back("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to));
   if (!metadata_json.empty()) {
-    const std::string comment = CommentWithMetadata(tables[from].comment, metadata_json);
+    const std::string comment = CommentWithMetadata(it->second.comment, metadata_json);
     char* literal = PQescapeLiteral(conn_.get(), comment.c_str(), comment.size());
     if (literal == nullptr) return Internal(Prefix() + what + ": cannot escape the comment");
-    comment_sql = "COMMENT ON TABLE " + Table(to) + " IS " + literal;
+    out.push_back("COMMENT ON TABLE " + Table(to) + " IS " + literal);
     PQfreemem(literal);
   }
+  // The table's indexes move with it, so that a new table of the old name
+  // can have indexes of the old names.
+  for (const IndexDef& index : it->second.indexes) {
+    const std::string moved = MovedIndexName(index.name, from, to);  // fits 63 bytes
+    out.push_back("ALTER INDEX " + Table(index.name) + " RENAME TO " + QuoteIdent(moved));
+  }
+  return out;
+}
+
+Status PostgresStore::RunInTransaction(const std::vector<std::string>& statements,
+                                       const std::string& what) {
   RETURN_IF_ERROR(Begin(what));
   auto run = [&]() -> Status {
-    RETURN_IF_ERROR(
-        Exec("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to), {}, what).status());
-    if (!comment_sql.empty()) {
-      RETURN_IF_ERROR(Exec(comment_sql, {}, what + ", metadata in the table comment").status());
-    }
-    // The table's indexes move with it, so that a new table of the old name
-    // can have indexes of the old names.
-    for (const IndexDef& index : tables[from].indexes) {
-      const std::string moved = MovedIndexName(index.name, from, to);  // fits 63 bytes
-      RETURN_IF_ERROR(Exec("ALTER INDEX " + Table(index.name) + " RENAME TO " + QuoteIdent(moved),
-                           {}, what + ", index " + index.name)
-                          .status());
-    }
+    for (const std::string& sql : statements) RETURN_IF_ERROR(Exec(sql, {}, what).status());
     return Commit(what);
   };
   Status s = run();
   if (!s.ok()) Rollback();
   return s;
+}
+
+Status PostgresStore::RenameTable(const std::string& from, const std::string& to,
+                                  const std::string& metadata_json, const std::string& what) {
+  ASSIGN_OR_RETURN(std::vector<std::string> statements,
+                   RenameTableStatements(from, to, metadata_json, what));
+  return RunInTransaction(statements, what);
+}
+
+Status PostgresStore::SwapInRestored(const std::string& staging, const std::string& name,
+                                     const std::string& aside, const Metadata* aside_metadata) {
+  const std::string what = "swapping the restored table '" + staging + "' in for '" + name + "'";
+  if (!can_swap_in_restored()) return Unimplemented(Prefix() + what + ": not for this layout");
+  ASSIGN_OR_RETURN(auto live, DescribeTables(&name));
+  std::vector<std::string> statements;
+  if (live.count(name)) {
+    std::string metadata_json;
+    if (aside_metadata != nullptr) {
+      RETURN_IF_ERROR(AppendPgMetadataJson(*aside_metadata, Prefix() + what, &metadata_json));
+    }
+    ASSIGN_OR_RETURN(statements, RenameTableStatements(name, aside, metadata_json, what));
+  }
+  // The staging table's indexes were named after it (MovedIndexName): they
+  // take the table's names back.
+  ASSIGN_OR_RETURN(std::vector<std::string> in, RenameTableStatements(staging, name, "", what));
+  statements.insert(statements.end(), in.begin(), in.end());
+  return RunInTransaction(statements, what);
 }
 
 Status PostgresStore::DeleteCollection(const std::string& name) {

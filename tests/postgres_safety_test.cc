@@ -98,6 +98,28 @@ class InterposingStore : public OldVecgateStore {
   std::function<void()> before_;
 };
 
+// Swaps restored tables in like the store it wraps, and fails the Add
+// after `adds_ok` successful ones (a server error half way through a
+// restore).
+class FailingAddStore : public InterposingStore {
+ public:
+  FailingAddStore(Store& store, int adds_ok)
+      : InterposingStore(store, nullptr), store_(store), adds_ok_(adds_ok) {}
+  bool can_swap_in_restored() const override { return store_.can_swap_in_restored(); }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* metadata) override {
+    return store_.SwapInRestored(staging, name, aside, metadata);
+  }
+  Status Add(const std::string& c, const RecordBatch& batch) override {
+    if (adds_ok_-- <= 0) return Unavailable("the server went away (injected)");
+    return store_.Add(c, batch);
+  }
+
+ private:
+  Store& store_;
+  int adds_ok_;
+};
+
 class PostgresSafetyTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -459,6 +481,56 @@ TEST_F(PostgresSafetyTest, ATableSomeoneElseMadeIsNotTakenForTheOneRollbackCreat
   EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
                  "' AND tablename LIKE 'docs_failed_%'"),
             "1");
+}
+
+TEST_F(PostgresSafetyTest, ARestoreThatFailsHalfWayLeavesTheLiveTableExactlyAsItWas) {
+  Psql("CREATE TABLE " + schema_ + ".docs (id text PRIMARY KEY, document text, metadata jsonb, "
+       "embedding real[]); INSERT INTO " + schema_ + ".docs SELECT 'r' || lpad(i::text, 3, "
+       "'0'), 'doc ' || i, jsonb_build_object('i', i), ARRAY[i, -i]::real[] FROM "
+       "generate_series(1, 30) i; CREATE INDEX docs_doc ON " + schema_ + ".docs (document)");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  CreateSnapshotOptions options;
+  options.snapshot_dir = snapshots_;
+  options.page_size = 10;
+  auto manifest = CreateSnapshot(*store, options);
+  ASSERT_TRUE(manifest.ok()) << manifest.status().ToString();
+  Psql("UPDATE " + schema_ + ".docs SET document = 'damaged' WHERE id > 'r020'");
+  const std::string before =
+      Psql("SELECT string_agg(id || ':' || document, ',' ORDER BY id) FROM " + schema_ + ".docs");
+  RollbackOptions o;
+  o.snapshot_dir = snapshots_;
+  o.snapshot_id = manifest->snapshot_id;
+  FailingAddStore failing(*store, 1);  // the second page fails
+  auto first = RunRollback(failing, o);
+  ASSERT_FALSE(first.ok());
+  EXPECT_THAT(first.status().message(), HasSubstr("injected"));
+  // Live: exactly as it was, under its name, with its index; nothing aside.
+  EXPECT_EQ(Psql("SELECT string_agg(id || ':' || document, ',' ORDER BY id) FROM " + schema_ +
+                 ".docs"),
+            before);
+  EXPECT_EQ(Psql("SELECT count(*) FROM pg_indexes WHERE schemaname = '" + schema_ +
+                 "' AND tablename = 'docs' AND indexname = 'docs_doc'"),
+            "1");
+  EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
+                 "' AND tablename LIKE 'docs_failed_%'"),
+            "0");
+  // Run again: it resumes, swaps the verified copy in and sets the damaged
+  // table aside, indexes and all, in one transaction.
+  auto second = RunRollback(*store, o);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(Psql("SELECT count(*) FROM " + schema_ + ".docs WHERE document = 'damaged'"), "0");
+  EXPECT_EQ(Psql("SELECT count(*) FROM " + schema_ + ".docs"), "30");
+  EXPECT_EQ(Psql("SELECT count(*) FROM pg_indexes WHERE schemaname = '" + schema_ +
+                 "' AND tablename = 'docs' AND indexname IN ('docs_doc', 'docs_pkey')"),
+            "2");
+  ASSERT_EQ(second->aside_names.size(), 1u);
+  EXPECT_EQ(Psql("SELECT count(*) FROM " + schema_ + "." + QuoteIdent(second->aside_names[0]) +
+                 " WHERE document = 'damaged'"),
+            "10");
+  EXPECT_EQ(Psql("SELECT count(*) FROM pg_tables WHERE schemaname = '" + schema_ +
+                 "' AND tablename LIKE '%restoring%'"),
+            "0");
 }
 
 // Rollback killed with SIGKILL (test hooks, snapshot/fault_hooks.h) at
