@@ -49,7 +49,7 @@ package: setup
 FUZZ_SECONDS ?= 60
 FUZZ_BUILD ?= build-fuzz
 FUZZ_TARGETS = suite manifest journal chroma_page jsonl_line tar archive_index store_uri \
-  audit_log queries
+  audit_log queries postgres_binary
 fuzz:
 	@tools/setup.sh --fuzz
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \

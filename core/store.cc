@@ -126,6 +126,13 @@ class RedactingStore : public Store {
     return Clean(store_->Get(c, ids, include));
   }
   OwnedKeys LayoutOwnedKeys() const override { return store_->LayoutOwnedKeys(); }
+  size_t max_name_bytes() const override { return store_->max_name_bytes(); }
+  Status CheckSnapshotFaithful(const std::string& c) override {
+    return Clean(store_->CheckSnapshotFaithful(c));
+  }
+  Status CheckRestorable(const CollectionInfo& info) override {
+    return Clean(store_->CheckRestorable(info));
+  }
   bool writable() const override { return store_->writable(); }
   Status CreateCollection(const CollectionInfo& info) override {
     return Clean(store_->CreateCollection(info));
@@ -142,6 +149,11 @@ class RedactingStore : public Store {
   }
   Status Add(const std::string& c, const RecordBatch& batch) override {
     return Clean(store_->Add(c, batch));
+  }
+  bool can_swap_in_restored() const override { return store_->can_swap_in_restored(); }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* metadata) override {
+    return Clean(store_->SwapInRestored(staging, name, aside, metadata));
   }
   bool can_query() const override { return store_->can_query(); }
   Result<QueryResult> Query(const std::string& c, const float* q, size_t n, size_t dim,
@@ -170,6 +182,10 @@ Status Store::RenameCollectionWithMetadata(const std::string& from,
                                            const Metadata* new_metadata) {
   if (new_metadata == nullptr) return RenameCollection(from, to);
   return Unimplemented(Describe() + " cannot change a collection's metadata");
+}
+Status Store::SwapInRestored(const std::string&, const std::string&, const std::string&,
+                             const Metadata*) {
+  return Unimplemented(Describe() + " cannot swap a restored collection in");
 }
 Status Store::DeleteCollection(const std::string&) {
   return NotWritable(*this, "delete a collection");
@@ -245,23 +261,52 @@ Result<std::unique_ptr<Store>> OpenStore(const std::string& uri,
   return std::unique_ptr<Store>(new RedactingStore(std::move(*opened)));
 }
 
-std::string RollbackAsideName(const std::string& name, const std::string& stamp,
-                              const std::set<std::string>& taken) {
-  constexpr size_t kMaxCollectionName = 512;  // Chroma's limit
+namespace {
+
+// NAME + `marker` + the stamp's digits, fitted to `max_bytes`.
+std::string StampedName(const std::string& name, const char* marker, const std::string& stamp,
+                        const std::set<std::string>& taken, size_t max_bytes) {
   std::string digits;
   for (char c : stamp) {
     if (c >= '0' && c <= '9') digits += c;
   }
-  const std::string suffix = "_failed_" + digits;
+  const std::string suffix = marker + digits;
+  // Room for "_N" when the name is taken (up to _999).
+  constexpr size_t kCounterBytes = 4;
   std::string base = name;
-  if (base.size() + suffix.size() + 4 > kMaxCollectionName) {
-    base.resize(kMaxCollectionName - suffix.size() - 4);
+  if (base.size() + suffix.size() + kCounterBytes > max_bytes) {
+    // FNV-1a of the whole name: a cut name stays tied to its original.
+    uint64_t hash = 1469598103934665603ull;
+    for (unsigned char c : name) hash = (hash ^ c) * 1099511628211ull;
+    static const char* hex = "0123456789abcdef";
+    std::string tag = "_";
+    for (int i = 0; i < 8; ++i) tag += hex[(hash >> (60 - 4 * i)) & 15];
+    const size_t fixed = suffix.size() + kCounterBytes + tag.size();
+    size_t keep = max_bytes > fixed ? max_bytes - fixed : 0;
+    // Cut on a UTF-8 character boundary.
+    while (keep > 0 && keep < name.size() &&
+           (static_cast<unsigned char>(name[keep]) & 0xC0) == 0x80) {
+      --keep;
+    }
+    base = name.substr(0, keep) + tag;
   }
   std::string candidate = base + suffix;
   for (int n = 2; taken.count(candidate); ++n) {
     candidate = base + suffix + "_" + std::to_string(n);
   }
   return candidate;
+}
+
+}  // namespace
+
+std::string RollbackAsideName(const std::string& name, const std::string& stamp,
+                              const std::set<std::string>& taken, size_t max_bytes) {
+  return StampedName(name, "_failed_", stamp, taken, max_bytes);
+}
+
+std::string RollbackStagingName(const std::string& name, const std::string& stamp,
+                                const std::set<std::string>& taken, size_t max_bytes) {
+  return StampedName(name, "_restoring_", stamp, taken, max_bytes);
 }
 
 bool IsRollbackAsideName(const std::string& name) {

@@ -27,6 +27,9 @@
 
 namespace vecgate {
 
+// Chroma's limit on a collection name, the default of Store::max_name_bytes.
+constexpr size_t kDefaultMaxNameBytes = 512;
+
 struct ScanOptions {
   size_t page_size = 1000;  // records per page
   Include include;
@@ -90,6 +93,27 @@ class Store {
     return std::string();
   }
 
+  // The longest collection name the store takes, in bytes: Chroma's 512
+  // (the default), PostgreSQL's 63 (its identifier limit). Rollback makes
+  // its aside names fit (RollbackAsideName).
+  virtual size_t max_name_bytes() const { return kDefaultMaxNameBytes; }
+
+  // Whether a snapshot can hold `collection` as it is. A snapshot keeps a
+  // collection's CollectionInfo and its records as Scan gives them; a store
+  // whose collections hold more than that (PostgreSQL columns beyond the
+  // four vecgate maps, float8 embeddings, nested JSON) returns
+  // FailedPrecondition naming what a restore would lose, and `snapshot
+  // create` refuses the collection before writing anything. Default: OK.
+  virtual Status CheckSnapshotFaithful(const std::string& /*collection*/) {
+    return Status::Ok();
+  }
+  // Whether CreateCollection(info) and Add can put back a snapshot's
+  // collection described by `info` exactly (an archive written before
+  // CheckSnapshotFaithful existed may describe more than it holds).
+  // FailedPrecondition saying what cannot be restored; rollback refuses
+  // before changing anything. Default: OK.
+  virtual Status CheckRestorable(const CollectionInfo& /*info*/) { return Status::Ok(); }
+
   // How many ids one Get should ask for: a server's request (100), or all
   // at once for a file store whose Get reads the whole collection.
   virtual size_t get_batch_size() const { return 100; }
@@ -124,6 +148,20 @@ class Store {
   // default calls Add and so lists nothing.
   virtual Status AddAccepted(const std::string& collection, const RecordBatch& batch,
                              std::vector<RefusedRecord>* refused);
+
+  // --- Stores that restore atomically. ---
+  // True when rollback may build a collection under a staging name
+  // (RollbackStagingName), fill and verify it there, and then swap it in
+  // with SwapInRestored: a failure before the swap leaves the live
+  // collection exactly as it was. Default false (set aside, then refill).
+  virtual bool can_swap_in_restored() const { return false; }
+  // In one transaction: when `name` exists it is renamed `aside` (its
+  // metadata replaced by `aside_metadata` when given, as
+  // RenameCollectionWithMetadata does), and `staging` is renamed `name`.
+  // NotFound when `staging` does not exist; on any error nothing changed.
+  // Default: Unimplemented.
+  virtual Status SwapInRestored(const std::string& staging, const std::string& name,
+                                const std::string& aside, const Metadata* aside_metadata);
 
   // --- Stores with a live index. ---
   virtual bool can_query() const { return false; }
@@ -177,13 +215,23 @@ std::vector<std::string> StoreSchemeUsages();
 // The names rollback gives the collections it sets aside:
 // "NAME_failed_YYYYMMDDHHMMSS", "_N" added when that is taken; copies of a
 // failed migration kept for investigation. This is the one owner of the
-// format. RollbackAsideName makes one from the journal's stamp (its digits),
-// cutting NAME so the whole stays within Chroma's 512 characters;
+// format. RollbackAsideName makes one from the journal's stamp (its digits)
+// that fits `max_bytes` (the target's Store::max_name_bytes): when NAME is
+// too long it is cut and 8 hex digits of a hash of the whole NAME follow
+// the cut (NAMEPREFIX_HHHHHHHH_failed_...), so that two long names sharing
+// a prefix get different aside names;
 // IsRollbackAsideName recognises one (identity mappings and the
 // collection_distribution check leave them out).
 std::string RollbackAsideName(const std::string& name, const std::string& stamp,
-                              const std::set<std::string>& taken);
+                              const std::set<std::string>& taken,
+                              size_t max_bytes = kDefaultMaxNameBytes);
 bool IsRollbackAsideName(const std::string& name);
+// The name rollback builds a restored collection under before swapping it
+// in (Store::can_swap_in_restored): "NAME_restoring_YYYYMMDDHHMMSS", cut
+// and hashed to fit `max_bytes` as RollbackAsideName does.
+std::string RollbackStagingName(const std::string& name, const std::string& stamp,
+                                const std::set<std::string>& taken,
+                                size_t max_bytes = kDefaultMaxNameBytes);
 
 // Metadata keys of the stamp rollback puts on each collection it sets aside
 // (in the request that renames it): the snapshot id, the rollback's stamp

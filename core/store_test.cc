@@ -24,6 +24,17 @@ TEST(RollbackAsideNameTest, LongNamesAreCutToFitChroma) {
   EXPECT_TRUE(IsRollbackAsideName(name));
 }
 
+TEST(RollbackAsideNameTest, LongNamesFitAStoresLimitAndStayApart) {
+  // PostgreSQL's 63 bytes: a 42-byte name plus "_failed_" and 14 digits
+  // would not fit.
+  const std::string a = RollbackAsideName(std::string(42, 'a') + "_one", "20261201050203", {}, 63);
+  const std::string b = RollbackAsideName(std::string(42, 'a') + "_two", "20261201050203", {}, 63);
+  EXPECT_LE(a.size() + 4, 63u);
+  EXPECT_TRUE(IsRollbackAsideName(a)) << a;
+  EXPECT_NE(a, b);  // the hash of the whole name tells them apart
+  EXPECT_EQ(RollbackAsideName("docs", "20261201050203", {}, 63), "docs_failed_20261201050203");
+}
+
 TEST(RollbackAsideNameTest, OtherNamesAreNotAside) {
   for (const char* name : {"docs", "docs_failed_", "docs_failed_2026120105020",
                            "docs_failed_20261201050203_", "docs_failed_20261201050203_x",

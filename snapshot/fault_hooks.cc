@@ -101,6 +101,13 @@ class KillingStore : public Store {
                           const Include& include) override {
     return store_->Get(c, ids, include);
   }
+  size_t max_name_bytes() const override { return store_->max_name_bytes(); }
+  Status CheckSnapshotFaithful(const std::string& c) override {
+    return store_->CheckSnapshotFaithful(c);
+  }
+  Status CheckRestorable(const CollectionInfo& info) override {
+    return store_->CheckRestorable(info);
+  }
   bool writable() const override { return store_->writable(); }
   Status CreateCollection(const CollectionInfo& info) override {
     return Around([&] { return store_->CreateCollection(info); });
@@ -117,6 +124,11 @@ class KillingStore : public Store {
   }
   Status Add(const std::string& c, const RecordBatch& batch) override {
     return Around([&] { return store_->Add(c, batch); });
+  }
+  bool can_swap_in_restored() const override { return store_->can_swap_in_restored(); }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* metadata) override {
+    return Around([&] { return store_->SwapInRestored(staging, name, aside, metadata); });
   }
   bool can_query() const override { return store_->can_query(); }
   Result<QueryResult> Query(const std::string& c, const float* q, size_t n,

@@ -159,11 +159,14 @@ std::optional<RollbackType> RollbackTypeFromName(std::string_view name) {
 std::string JournalJson(const RollbackJournal& j) {
   Json collections = Json::array();
   for (const auto& c : j.collections) {
-    collections.push_back(Json{{"name", c.name},
-                               {"phase", JournalPhaseName(c.phase)},
-                               {"aside_name", c.aside_name},
-                               {"restore", c.restore},
-                               {"pages_done", c.pages_done}});
+    Json entry{{"name", c.name},
+               {"phase", JournalPhaseName(c.phase)},
+               {"aside_name", c.aside_name},
+               {"restore", c.restore},
+               {"pages_done", c.pages_done}};
+    if (c.create_attempted) entry["create_attempted"] = true;
+    if (!c.staging_name.empty()) entry["staging_name"] = c.staging_name;
+    collections.push_back(std::move(entry));
   }
   Json out{{"snapshot_id", j.snapshot_id},
            {"target_store", RedactCredentials(j.target_store)},
@@ -236,6 +239,8 @@ Result<RollbackJournal> ParseJournal(const std::string& text, const std::string&
     jc.aside_name = r.String(c, path, "aside_name");
     jc.restore = r.Bool(c, path, "restore");
     jc.pages_done = r.Count(c, path, "pages_done", INT64_MAX);
+    jc.create_attempted = r.Bool(c, path, "create_attempted", false);
+    jc.staging_name = r.String(c, path, "staging_name", /*required=*/false);
     if (!r.problem().empty()) return corrupt(r.problem());
     if (auto p = JournalPhaseFromName(phase)) {
       jc.phase = *p;
@@ -245,6 +250,7 @@ Result<RollbackJournal> ParseJournal(const std::string& text, const std::string&
     }
     Status valid = ValidateCollectionName(jc.name);
     if (valid.ok() && !jc.aside_name.empty()) valid = ValidateCollectionName(jc.aside_name);
+    if (valid.ok() && !jc.staging_name.empty()) valid = ValidateCollectionName(jc.staging_name);
     if (!valid.ok()) return corrupt(path + ": " + valid.message());
     if (!names.insert(jc.name).second) {
       return corrupt(path + " names collection '" + jc.name +

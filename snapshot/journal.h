@@ -66,6 +66,16 @@ struct JournalCollection {
   std::string aside_name;  // "" when the target had no such collection
   bool restore = true;     // false: only set aside (not in the snapshot)
   int64_t pages_done = 0;  // pages restored so far
+  // Saved before the collection is created: a collection of its name found
+  // later is taken for this rollback's own only when a run had begun to
+  // create it ("create_attempted": true, written only when true).
+  bool create_attempted = false;
+  // Stores that swap a restored collection in (Store::can_swap_in_restored):
+  // the name it is built under, "" otherwise ("staging_name", written only
+  // when set). Such a collection goes pending -> created (the staging
+  // collection) -> restored -> verified (checked, then swapped in; the
+  // live one set aside in the same transaction).
+  std::string staging_name;
 
   // The phase this collection ends in: verified, or renamed_aside for one
   // that is only set aside.

@@ -123,8 +123,7 @@ bool SameMetadata(const std::optional<Metadata>& a, const std::optional<Metadata
 // Compares the target's collection with the snapshot's: count, collection
 // metadata, and the sampled records bit for bit.
 Status VerifyRestored(Store& target, const SnapshotStore& snapshot,
-                      const ManifestCollection& mc, size_t sample) {
-  const std::string& name = mc.info.name;
+                      const ManifestCollection& mc, size_t sample, const std::string& name) {
   ASSIGN_OR_RETURN(const int64_t count, target.Count(name));
   if (count != mc.count) {
     return Corruption("restored collection '" + name + "' holds " +
@@ -253,7 +252,8 @@ RollbackJournal PlanNewJournal(const Manifest& manifest,
                                const std::string& target_store,
                                const std::vector<std::string>& requested,
                                bool include_new_collections, int64_t now,
-                               std::vector<std::string>* untouched) {
+                               std::vector<std::string>* untouched,
+                               size_t max_name_bytes) {
   RollbackJournal journal;
   journal.snapshot_id = manifest.snapshot_id;
   journal.target_store = target_store;
@@ -271,7 +271,7 @@ RollbackJournal PlanNewJournal(const Manifest& manifest,
     taken.insert(mc.info.name);
   }
   auto set_aside = [&](JournalCollection& jc) {
-    jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken);
+    jc.aside_name = RollbackAsideName(jc.name, journal.stamp, taken, max_name_bytes);
     taken.insert(jc.aside_name);
   };
   std::set<std::string> in_target;
@@ -405,8 +405,25 @@ class Rollback {
   Status Recreate(JournalCollection& jc);  // renamed_aside -> created
   Status Refill(JournalCollection& jc);    // created -> restored
   Status Verify(JournalCollection& jc);    // restored -> verified
-  // The records of `page` whose ids `collection` of the target lacks.
-  Result<RecordBatch> MissingFrom(const std::string& collection, const RecordBatch& page);
+  // Stores that swap in (jc.staging_name set): verify the staging
+  // collection, then swap it in, the live one set aside (restored ->
+  // verified).
+  Status VerifyAndSwap(JournalCollection& jc);
+  // The collection the records go into: the staging collection when there
+  // is one, else the collection itself.
+  static const std::string& Into(const JournalCollection& jc) {
+    return jc.staging_name.empty() ? jc.name : jc.staging_name;
+  }
+  // The snapshot's collection info, named Into(jc).
+  CollectionInfo InfoFor(const JournalCollection& jc) const {
+    CollectionInfo info = manifest_.Find(jc.name)->info;
+    info.name = Into(jc);
+    return info;
+  }
+  // The stamped metadata of `jc`'s live collection, for setting it aside.
+  Result<Metadata> AsideStamp(const JournalCollection& jc);
+  // The records of `page` whose ids the target's Into(jc) lacks.
+  Result<RecordBatch> MissingFrom(const JournalCollection& jc, const RecordBatch& page);
   // Marks the snapshot restored and turns the journal into a done journal.
   Status Close();
 
@@ -533,7 +550,33 @@ Status Rollback::Plan() {
   } else {
     ASSIGN_OR_RETURN(const auto listed, target_.ListCollections());
     journal_ = PlanNewJournal(manifest_, listed, target_.Describe(), requested,
-                              o_.include_new_collections, NowSeconds(env_), &untouched);
+                              o_.include_new_collections, NowSeconds(env_), &untouched,
+                              target_.max_name_bytes());
+    if (target_.can_swap_in_restored()) {
+      // Each restored collection is built under a staging name and swapped
+      // in: the live one is not touched until its replacement is verified.
+      std::set<std::string> taken;
+      for (const auto& c : listed) taken.insert(c.name);
+      for (const auto& c : manifest_.collections) taken.insert(c.info.name);
+      for (const auto& jc : journal_.collections) taken.insert(jc.aside_name);
+      for (auto& jc : journal_.collections) {
+        if (!jc.restore) continue;
+        jc.staging_name = RollbackStagingName(jc.name, journal_.stamp, taken,
+                                              target_.max_name_bytes());
+        taken.insert(jc.staging_name);
+      }
+    }
+  }
+  // What the target cannot put back as the snapshot holds it (an archive
+  // written before snapshots refused such collections) is refused here,
+  // before anything changes.
+  for (const auto& jc : journal_.collections) {
+    const ManifestCollection* mc = manifest_.Find(jc.name);
+    if (!jc.restore || mc == nullptr) continue;
+    if (Status s = target_.CheckRestorable(mc->info); !s.ok()) {
+      return s.WithContext("refusing to roll back collection '" + jc.name + "' from snapshot " +
+                           o_.snapshot_id + "; nothing was changed");
+    }
   }
   result_.plan = MakeRollbackPlan(manifest_, journal_, resuming, std::move(untouched));
   audit_.collections.clear();
@@ -544,6 +587,28 @@ Status Rollback::Plan() {
 }
 
 Status Rollback::RunPhase(JournalCollection& jc) {
+  if (!jc.staging_name.empty()) {
+    // Built aside, swapped in: the live collection is only touched by the
+    // swap, one transaction.
+    switch (jc.phase) {
+      case JournalPhase::kPending:
+      case JournalPhase::kRenamedAside:
+        RETURN_IF_ERROR(Recreate(jc));
+        jc.phase = JournalPhase::kCreated;
+        break;
+      case JournalPhase::kCreated:
+        RETURN_IF_ERROR(Refill(jc));
+        jc.phase = JournalPhase::kRestored;
+        break;
+      case JournalPhase::kRestored:
+        RETURN_IF_ERROR(VerifyAndSwap(jc));
+        jc.phase = JournalPhase::kVerified;
+        break;
+      case JournalPhase::kVerified:
+        return Status::Ok();
+    }
+    return Save();
+  }
   switch (jc.phase) {
     case JournalPhase::kPending:
       RETURN_IF_ERROR(SetAside(jc));
@@ -579,11 +644,7 @@ Status Rollback::SetAside(JournalCollection& jc) {
   }
   // Rename and stamp in one request: cleanup deletes an aside collection
   // only when it carries this stamp.
-  ASSIGN_OR_RETURN(const CollectionInfo info, target_.GetCollection(jc.name));
-  Metadata stamped = info.metadata;
-  stamped[kAsideStampSnapshotKey] = o_.snapshot_id;
-  stamped[kAsideStampTimeKey] = journal_.stamp;
-  stamped[kAsideStampOriginalKey] = jc.name;
+  ASSIGN_OR_RETURN(Metadata stamped, AsideStamp(jc));
   Status s = target_.RenameCollectionWithMetadata(jc.name, jc.aside_name, &stamped);
   if (s.code() == StatusCode::kUnimplemented) {
     s = target_.RenameCollection(jc.name, jc.aside_name);
@@ -595,11 +656,78 @@ Status Rollback::SetAside(JournalCollection& jc) {
   return Status::Ok();
 }
 
+Result<Metadata> Rollback::AsideStamp(const JournalCollection& jc) {
+  ASSIGN_OR_RETURN(const CollectionInfo info, target_.GetCollection(jc.name));
+  Metadata stamped = info.metadata;
+  stamped[kAsideStampSnapshotKey] = o_.snapshot_id;
+  stamped[kAsideStampTimeKey] = journal_.stamp;
+  stamped[kAsideStampOriginalKey] = jc.name;
+  return stamped;
+}
+
+Status Rollback::VerifyAndSwap(JournalCollection& jc) {
+  const ManifestCollection& mc = *manifest_.Find(jc.name);
+  ASSIGN_OR_RETURN(const bool staged, Exists(target_, jc.staging_name));
+  if (!staged) {
+    // Swapped by an interrupted run (the swap is one transaction): the
+    // collection holds the restored records now.
+    ASSIGN_OR_RETURN(const bool live, Exists(target_, jc.name));
+    if (!live) {
+      return FailedPrecondition("neither collection '" + jc.name + "' nor its restored copy '" +
+                                jc.staging_name + "' exists in " + target_.Describe() +
+                                "; run the rollback again from a new journal");
+    }
+    Log("verified " + jc.name + " (swapped in by the interrupted run)");
+    return Status::Ok();
+  }
+  Status verified = VerifyRestored(target_, *snapshot_, mc, o_.verify_sample, jc.staging_name);
+  if (!verified.ok()) {
+    return verified.WithContext("verification of the restored copy '" + jc.staging_name +
+                                "' of '" + jc.name + "' failed; '" + jc.name +
+                                "' is untouched");
+  }
+  ASSIGN_OR_RETURN(const bool live, Exists(target_, jc.name));
+  if (live && jc.aside_name.empty()) {
+    return FailedPrecondition("collection '" + jc.name + "' was made in " + target_.Describe() +
+                              " after the rollback was planned; nothing was swapped in. Move "
+                              "it away, then run the rollback again");
+  }
+  Metadata stamped;
+  if (live) {
+    ASSIGN_OR_RETURN(stamped, AsideStamp(jc));
+  }
+  Status s = target_.SwapInRestored(jc.staging_name, jc.name, jc.aside_name,
+                                    live ? &stamped : nullptr);
+  if (!s.ok()) {
+    return s.WithContext("swapping the restored copy '" + jc.staging_name + "' in for '" +
+                         jc.name + "'; '" + jc.name + "' is untouched");
+  }
+  Log("verified " + jc.name + " and swapped it in" +
+      (live ? "; the previous one is aside as " + jc.aside_name : std::string()));
+  if (!live) jc.aside_name.clear();  // nothing was set aside
+  return Status::Ok();
+}
+
 Status Rollback::Recreate(JournalCollection& jc) {
-  Status s = target_.CreateCollection(manifest_.Find(jc.name)->info);
-  if (s.ok()) created_this_run_.insert(jc.name);
-  // AlreadyExists: made by an interrupted run (the original was set aside,
-  // or did not exist, before that run created it).
+  // Whether a run before this one began to create it: only then can a
+  // collection of that name be this rollback's own.
+  const bool attempted_before = jc.create_attempted;
+  if (!attempted_before) {
+    jc.create_attempted = true;
+    RETURN_IF_ERROR(Save());
+  }
+  Status s = target_.CreateCollection(InfoFor(jc));
+  if (s.ok()) created_this_run_.insert(Into(jc));
+  if (s.code() == StatusCode::kAlreadyExists && !attempted_before) {
+    // Made by someone else after the original was set aside: restoring
+    // into it would mix the snapshot with their records.
+    return FailedPrecondition(
+        "collection '" + Into(jc) + "' exists in " + target_.Describe() +
+        " but this rollback did not create it (it was made after '" + jc.name + "' was set " +
+        "aside" + (jc.aside_name.empty() ? std::string() : " as '" + jc.aside_name + "'") +
+        "); nothing was restored into it. Move it away, then run the rollback again");
+  }
+  // AlreadyExists after an attempt: made by the interrupted run.
   if (!s.ok() && s.code() != StatusCode::kAlreadyExists) {
     return s.WithContext("recreating collection '" + jc.name + "'");
   }
@@ -625,7 +753,7 @@ Status Rollback::Refill(JournalCollection& jc) {
   size_t p = static_cast<size_t>(jc.pages_done);
   // Only a collection this run did not create itself can hold records an
   // interrupted run added.
-  bool first_page_may_be_added = created_this_run_.count(jc.name) == 0;
+  bool first_page_may_be_added = created_this_run_.count(Into(jc)) == 0;
   if (p < pages) next = std::async(std::launch::async, read, p);
   int64_t done_records = 0;
   for (size_t q = 0; q < p; ++q) done_records += mc.pages[q].rows;
@@ -638,7 +766,7 @@ Status Rollback::Refill(JournalCollection& jc) {
       // An interrupted run may have added this page (all of it, or part)
       // before its journal recorded it: add only what the target lacks.
       first_page_may_be_added = false;
-      auto missing = MissingFrom(jc.name, *batch);
+      auto missing = MissingFrom(jc, *batch);
       if (!missing.ok()) return abandon(missing.status());
       if (missing->size() != batch->size()) {
         Log(jc.name + ": " + std::to_string(batch->size() - missing->size()) + " of " +
@@ -647,7 +775,7 @@ Status Rollback::Refill(JournalCollection& jc) {
         *batch = std::move(*missing);
       }
     }
-    Status s = batch->empty() ? Status::Ok() : target_.Add(jc.name, *batch);
+    Status s = batch->empty() ? Status::Ok() : target_.Add(Into(jc), *batch);
     if (!s.ok()) return abandon(s.WithContext("restoring collection '" + jc.name + "'"));
     result_.records_restored += static_cast<int64_t>(batch->size());
     done_records += static_cast<int64_t>(batch->size());
@@ -659,8 +787,9 @@ Status Rollback::Refill(JournalCollection& jc) {
   return Status::Ok();
 }
 
-Result<RecordBatch> Rollback::MissingFrom(const std::string& collection,
+Result<RecordBatch> Rollback::MissingFrom(const JournalCollection& jc,
                                           const RecordBatch& page) {
+  const std::string& collection = Into(jc);
   std::vector<std::string> ids;
   ids.reserve(page.size());
   for (size_t i = 0; i < page.size(); ++i) ids.push_back(page.id(i));
@@ -673,7 +802,7 @@ Result<RecordBatch> Rollback::MissingFrom(const std::string& collection,
     // The journal says created, but the store lost the collection (a
     // jsonl: file killed before its buffered header was written): make it
     // again; none of the page is there.
-    Status created = target_.CreateCollection(manifest_.Find(collection)->info);
+    Status created = target_.CreateCollection(InfoFor(jc));
     if (!created.ok() && created.code() != StatusCode::kAlreadyExists) {
       return created.WithContext("recreating collection '" + collection + "'");
     }
@@ -693,7 +822,8 @@ Result<RecordBatch> Rollback::MissingFrom(const std::string& collection,
 }
 
 Status Rollback::Verify(JournalCollection& jc) {
-  Status s = VerifyRestored(target_, *snapshot_, *manifest_.Find(jc.name), o_.verify_sample);
+  Status s = VerifyRestored(target_, *snapshot_, *manifest_.Find(jc.name), o_.verify_sample,
+                            jc.name);
   if (!s.ok()) {
     return s.WithContext("verification after restoring '" + jc.name +
                          "' failed; the aside collection " +

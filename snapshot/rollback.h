@@ -3,7 +3,9 @@
 //
 // All under the snapshot directory's lock:
 //   1. plan: the archive's SHA-256 is checked against the manifest (a
-//      damaged snapshot is refused before anything is touched), the pending
+//      damaged snapshot is refused before anything is touched), every
+//      collection to restore is checked restorable (Store::CheckRestorable),
+//      the pending
 //      journal is resumed or a new one planned, and the RollbackPlan says
 //      what will be restored and what set aside; the target is only read;
 //   2. confirm: the caller's callback sees the plan (the command line prints
@@ -17,7 +19,11 @@
 //      snapshot -- except that in cosine collections, which Chroma
 //      re-normalises on add, embedding components may differ by at most 4
 //      ulps, and metadata doubles, which Chroma parses with about an ulp of
-//      error, by 4 ulps (see rollback.cc);
+//      error, by 4 ulps (see rollback.cc). A store that swaps restored
+//      collections in (Store::can_swap_in_restored: PostgreSQL tables)
+//      instead builds each under a staging name, refills and checks it
+//      there, and then sets the live one aside and renames the copy into
+//      place in one transaction: until then the live one is untouched;
 //   4. the manifest's status becomes "restored", the journal is closed and
 //      one line goes to the audit log (also on failure).
 // A full rollback leaves target collections the snapshot never held (made
@@ -142,14 +148,16 @@ Result<RollbackResult> RunRollback(Store& target, const RollbackOptions& options
 // `include_new_collections` (full rollbacks only) also an entry that only
 // sets aside each target collection the snapshot never held, which
 // otherwise are appended to `untouched`. Aside names are made with the
-// stamp of `now` and never reuse a name the target or the snapshot holds;
-// collections already set aside by an earlier rollback are left out.
+// stamp of `now`, fit `max_name_bytes` (the target's Store::max_name_bytes)
+// and never reuse a name the target or the snapshot holds; collections
+// already set aside by an earlier rollback are left out.
 RollbackJournal PlanNewJournal(const Manifest& manifest,
                                const std::vector<CollectionInfo>& target_collections,
                                const std::string& target_store,
                                const std::vector<std::string>& requested,
                                bool include_new_collections, int64_t now,
-                               std::vector<std::string>* untouched);
+                               std::vector<std::string>* untouched,
+                               size_t max_name_bytes = kDefaultMaxNameBytes);
 
 // OK when the pending journal read from `path` can be resumed by a rollback
 // of `manifest` into `target_store` for `requested` (sorted). Otherwise,

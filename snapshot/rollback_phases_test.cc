@@ -398,9 +398,10 @@ TEST_F(RollbackPhasesTest, InterruptedAtEveryJournalWriteThenResumedFinishesExac
     ExpectRolledBack(target);
     if (HasFailure()) return;
   }
-  // The first save, one per phase change and page (13), the manifest and
-  // the finished journal.
-  EXPECT_EQ(interrupted, 16);
+  // The first save, one per phase change and page (13), one before each of
+  // the two collections is created (create_attempted), the manifest and the
+  // finished journal.
+  EXPECT_EQ(interrupted, 18);
   for (const char* state : {"a:restored:3", "b:restored:1", "a:verified:3",
                             "made_after:renamed_aside:0"}) {
     EXPECT_TRUE(resumed_from.count(state)) << state;

@@ -76,6 +76,13 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
       return valid.WithContext(store.Describe() +
                                " has a collection vecgate cannot snapshot safely");
     }
+    // A snapshot that could not restore the collection as it is would make
+    // a later rollback lose data: refused before the archive is begun.
+    Status faithful = store.CheckSnapshotFaithful(info.name);
+    if (!faithful.ok()) {
+      return faithful.WithContext("cannot snapshot collection '" + info.name +
+                                  "' faithfully; no snapshot was written");
+    }
   }
   ArchiveWriterOptions archive_options = options.archive;
   archive_options.mtime_seconds = now;

@@ -160,9 +160,28 @@ bool IsNotACollection(const Status& s);
 
 // InvalidArgument unless `name` can be a PostgreSQL identifier.
 Status CheckIdentifier(const std::string& prefix, const std::string& name);
-std::optional<std::string> RetargetIndex(const std::string& definition,
-                                         const std::string& index_sql,
-                                         const std::string& table_sql);
+// An index definition as pg_get_indexdef prints it, taken apart by its
+// structure: CREATE [UNIQUE] INDEX name ON [ONLY] [schema.]table USING ...
+// (identifiers as quote_ident prints them). `tail` is "USING ...", which
+// holds no ';' outside quotes. nullopt for anything else.
+struct ParsedIndexDefinition {
+  bool unique = false;
+  std::string name;
+  std::string table;
+  std::string tail;
+};
+std::optional<ParsedIndexDefinition> ParseIndexDefinition(const std::string& definition);
+// True for a column type as format_type prints it: a name, optionally
+// schema-qualified and with a type modifier (vector(8), numeric(10,2)),
+// or one of SQL's multi-word names, followed by any number of [].
+bool IsPlainTypeName(const std::string& type);
+// True for text that is one SQL expression: parentheses balanced and no ';'
+// or top-level ',' outside quotes (a recorded default, replayed as
+// DEFAULT (text)).
+bool IsOneExpression(const std::string& text);
+// `name` cut to fit PostgreSQL's 63 bytes with 8 hex digits of its hash,
+// or `name` when it fits.
+std::string FitIdentifier(const std::string& name);
 std::string MovedIndexName(const std::string& index, const std::string& from,
                            const std::string& to);
 
@@ -217,8 +236,40 @@ class PostgresStore : public Store {
   // Runs `sql` with `params`; `what` says what was being done, for the
   // error. Rows come back as text, or in PostgreSQL's binary form when
   // `binary` (every column: text as its bytes).
+  // One statement, always over the extended protocol (PQexecParams), which
+  // refuses several: no text from a catalogue, archive or journal can add a
+  // statement of its own.
   Result<PgResult> Exec(const std::string& sql, const Params& params, const std::string& what,
                         bool binary = false);
+  // Several statements through the simple protocol: only for
+  // ExecutePostgres, whose SQL its caller (a test, a tool) wrote itself.
+  Status ExecScript(const std::string& sql, const std::string& what);
+
+  // layout=tables: a restored table is built under a staging name and
+  // swapped in with the live one set aside, in one transaction. The other
+  // layouts share tables between collections and set aside, then refill.
+  bool can_swap_in_restored() const override {
+    return layout() == PostgresLayout::kTables && uri_.collection_column.empty();
+  }
+  Status SwapInRestored(const std::string& staging, const std::string& name,
+                        const std::string& aside, const Metadata* aside_metadata) override;
+
+  // PostgreSQL's identifiers: 63 bytes.
+  size_t max_name_bytes() const override { return kMaxIdentifierBytes; }
+  // layout=tables: FailedPrecondition for a table a snapshot cannot hold as
+  // it is -- columns beyond the id, document, metadata and embedding,
+  // double precision[] embeddings (read as float32), metadata holding
+  // nested objects or arrays (read as their JSON text), identity or serial
+  // columns, CHECK, exclusion or foreign-key constraints (either way),
+  // triggers, a partitioned table -- naming each.
+  Status CheckSnapshotFaithful(const std::string& collection) override;
+  // FailedPrecondition for a snapshot's collection whose recorded table
+  // (configuration_json's postgres.columns and indexes) this store could
+  // not recreate exactly or safely: the above, a column type that is not a
+  // plain type name, a default that is not one expression, an index
+  // definition that does not parse as CREATE [UNIQUE] INDEX name ON table
+  // USING ... of the recorded table.
+  Status CheckRestorable(const CollectionInfo& info) override;
 
  private:
   std::string Prefix() const { return Describe() + ": "; }
@@ -251,6 +302,15 @@ class PostgresStore : public Store {
   // HNSW index in the collection's space; the comment holds its metadata.
   Status CreateTable(const CollectionInfo& info, const Json& configuration,
                      const std::string& table_name, const std::string& default_columns);
+  // The statements renaming table `from` to `to` with its indexes and
+  // writing `metadata_json` (when not empty) in its comment; NotFound when
+  // `from` does not exist.
+  Result<std::vector<std::string>> RenameTableStatements(const std::string& from,
+                                                         const std::string& to,
+                                                         const std::string& metadata_json,
+                                                         const std::string& what);
+  // Runs `statements` in one transaction (rolled back on error).
+  Status RunInTransaction(const std::vector<std::string>& statements, const std::string& what);
   // Renames table `from` to `to` with its indexes, and writes
   // `metadata_json` (when not empty) in its comment, in one transaction.
   Status RenameTable(const std::string& from, const std::string& to,

@@ -12,10 +12,12 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <regex>
 #include <set>
 
 #include "codec/record_json.h"
 #include "core/text.h"
+#include "stores/postgres_binary.h"
 #include "stores/postgres_internal.h"
 
 namespace vecgate {
@@ -129,58 +131,6 @@ EmbeddingKind KindOfType(const std::string& typname) {
 bool IsPgvectorKind(EmbeddingKind k) {
   return k == EmbeddingKind::kVector || k == EmbeddingKind::kHalfvec;
 }
-
-// Big-endian integers and floats of PostgreSQL's binary format.
-uint32_t ReadUint32(const char* p) {
-  const auto* b = reinterpret_cast<const unsigned char*>(p);
-  return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
-}
-float ReadFloat32(const char* p) {
-  const uint32_t bits = ReadUint32(p);
-  float v;
-  std::memcpy(&v, &bits, sizeof v);
-  return v;
-}
-
-// Decodes an embedding in binary form into `page`'s block: pgvector's
-// `vector` (int16 dimension, int16 unused, the float4s) or, when `array`,
-// a one-dimensional `real[]` (int32 number of dimensions, int32 has-nulls,
-// int32 element type, int32 length, int32 lower bound, then per element an
-// int32 byte count, -1 for NULL, read as NaN as the text form is, and the
-// float4). Every count is checked against the `n` bytes there are before it
-// is used. False on anything else.
-bool DecodeEmbeddingBinary(const char* p, size_t n, bool array, RecordBatch* page) {
-  if (!array) {
-    if (n < 4) return false;
-    const size_t dim = (static_cast<unsigned char>(p[0]) << 8) | static_cast<unsigned char>(p[1]);
-    if (n != 4 + 4 * dim) return false;
-    for (size_t c = 0; c < dim; ++c) page->PushComponent(ReadFloat32(p + 4 + 4 * c));
-    return true;
-  }
-  if (n < 12) return false;
-  const uint32_t ndim = ReadUint32(p);
-  if (ndim == 0) return n == 12;  // '{}'
-  if (ndim != 1 || n < 20) return false;
-  const uint32_t length = ReadUint32(p + 12);
-  if (length > static_cast<uint64_t>(kMaxDimension) || length > (n - 20) / 4) return false;
-  size_t at = 20;
-  for (uint32_t c = 0; c < length; ++c) {
-    if (n - at < 4) return false;
-    const uint32_t bytes = ReadUint32(p + at);
-    at += 4;
-    if (bytes == 0xFFFFFFFFu) {
-      page->PushComponent(std::numeric_limits<float>::quiet_NaN());
-    } else if (bytes == 4 && n - at >= 4) {
-      page->PushComponent(ReadFloat32(p + at));
-      at += 4;
-    } else {
-      return false;
-    }
-  }
-  return at == n;
-}
-
-
 
 std::vector<std::string> Secrets() {
   std::vector<std::string> secrets;
@@ -314,7 +264,8 @@ CollectionNote NoteFromJson(const Json& v) {
 Json CommentJson(const std::string& comment) {
   Json out = Json::object();
   if (!comment.empty()) {
-    Json parsed = Json::parse(comment, nullptr, /*allow_exceptions=*/false);
+    Result<Json> bounded = ParseJsonBounded(comment, "table comment");
+    Json parsed = bounded.ok() ? std::move(bounded).value() : Json();
     if (parsed.is_object() && parsed.contains("vecgate") && parsed["vecgate"].is_object()) {
       out = std::move(parsed);
     } else {
@@ -329,7 +280,11 @@ Json CommentJson(const std::string& comment) {
 TableComment ParseComment(const std::string& comment) {
   TableComment out;
   if (comment.empty() || comment[0] != '{') return out;
-  const Json json = Json::parse(comment, nullptr, /*allow_exceptions=*/false);
+  // Anyone can write a comment: its nesting is bounded before nlohmann
+  // (recursive) sees it.
+  Result<Json> parsed = ParseJsonBounded(comment, "table comment");
+  if (!parsed.ok()) return out;
+  const Json& json = *parsed;
   if (!json.is_object()) return out;
   auto v = json.find("vecgate");
   if (v == json.end() || !v->is_object()) return out;
@@ -461,6 +416,15 @@ Status PostgresStore::Connect() {
   PQsetNoticeProcessor(conn_.get(), [](void*, const char*) {}, nullptr);
   // Shortest exact float text, whatever the server's default.
   ASSIGN_OR_RETURN(PgResult r, Exec("SET extra_float_digits = 1", {}, "setting up the session"));
+  // --timeout bounds every statement, as it bounds every HTTP request of
+  // the other stores: a server that stalls (a lock held elsewhere, a
+  // statement that never ends) fails the job instead of hanging it.
+  if (options_.timeout_seconds > 0) {
+    const long long ms = std::max<long long>(
+        1, static_cast<long long>(std::llround(options_.timeout_seconds * 1000.0)));
+    ASSIGN_OR_RETURN(PgResult t, Exec("SET statement_timeout = " + std::to_string(ms), {},
+                                      "setting the statement timeout"));
+  }
   return CheckVectorExtension();
 }
 
@@ -505,14 +469,23 @@ Result<PgResult> PostgresStore::Exec(const std::string& sql, const Params& param
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  // Without parameters the simple protocol runs it (several statements may
-  // be given); with parameters, the extended one.
-  PgResult result(params.empty() && !binary
-                      ? PQexec(conn_.get(), sql.c_str())
-                      : PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(params.size()),
-                                     nullptr, values.data(), nullptr, nullptr, binary ? 1 : 0));
+  // Always the extended protocol, which runs exactly one statement: SQL
+  // text that holds something from a catalogue, an archive or a journal
+  // (an index definition, a default) can never smuggle a second statement
+  // in. A table named 'x ON b USING btree(id);DROP TABLE v;--' once
+  // dropped v through the simple protocol (PQexec) when its index was
+  // replayed (postgres_safety_test).
+  PgResult result(PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(params.size()),
+                               nullptr, values.data(), nullptr, nullptr, binary ? 1 : 0));
   const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return result;
+  return ErrorFrom(result.get(), what);
+}
+
+Status PostgresStore::ExecScript(const std::string& sql, const std::string& what) {
+  PgResult result(PQexec(conn_.get(), sql.c_str()));
+  const ExecStatusType status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) return Status::Ok();
   return ErrorFrom(result.get(), what);
 }
 
@@ -553,7 +526,7 @@ Result<std::map<std::string, TableDesc>> PostgresStore::DescribeTables(const std
            "JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
            "JOIN pg_type t ON t.oid = a.atttypid "
            "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
-           "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')" +
+           "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition" +
                filter + " ORDER BY c.relname, a.attnum",
            params, "reading the catalog of schema '" + uri_.schema + "'"));
   for (int i = 0; i < PQntuples(cols.get()); ++i) {
@@ -601,7 +574,9 @@ Result<std::map<std::string, TableDesc>> PostgresStore::DescribeTables(const std
 void ApplyIndexes(const TableDesc& table, Target* t, Json* pg) {
   Json indexes = Json::array();
   for (const IndexDef& d : table.indexes) {
-    indexes.push_back({{"name", d.name}, {"definition", d.definition}});
+    Json entry = {{"name", d.name}, {"definition", d.definition}};
+    if (d.primary) entry["primary"] = true;  // made by the table's PRIMARY KEY on restore
+    indexes.push_back(std::move(entry));
     if ((d.method == "hnsw" || d.method == "ivfflat") && d.first_column == t->embedding_col &&
         t->ann_method.empty()) {
       if (auto space = SpaceOfOpclass(d.opclass)) {
@@ -1028,27 +1003,130 @@ Status CheckIdentifier(const std::string& prefix, const std::string& name) {
   return Status::Ok();
 }
 
-// "CREATE [UNIQUE] INDEX name ON [ONLY] schema.table USING ..." for another
-// index name and table.
-std::optional<std::string> RetargetIndex(const std::string& definition,
-                                         const std::string& index_sql,
-                                         const std::string& table_sql) {
-  const size_t on = definition.find(" ON ");
-  const size_t using_pos = definition.find(" USING ");
-  if (on == std::string::npos || using_pos == std::string::npos || using_pos < on) {
+namespace {
+
+// One identifier as quote_ident prints it at `*at`: a bare [a-z0-9_]
+// word, or "..." with "" for a quote. Advances `*at`.
+std::optional<std::string> ReadIdentifier(const std::string& s, size_t* at) {
+  size_t i = *at;
+  if (i < s.size() && s[i] == '"') {
+    std::string out;
+    for (++i; i < s.size(); ++i) {
+      if (s[i] != '"') {
+        out += s[i];
+      } else if (i + 1 < s.size() && s[i + 1] == '"') {
+        out += '"';
+        ++i;
+      } else {
+        *at = i + 1;
+        return out;
+      }
+    }
     return std::nullopt;
   }
-  const bool unique = definition.rfind("CREATE UNIQUE INDEX ", 0) == 0;
-  if (!unique && definition.rfind("CREATE INDEX ", 0) != 0) return std::nullopt;
-  return std::string(unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") + index_sql + " ON " +
-         table_sql + definition.substr(using_pos);
+  size_t j = i;
+  while (j < s.size() && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= '0' && s[j] <= '9') ||
+                          s[j] == '_' || s[j] == '$')) {
+    ++j;
+  }
+  if (j == i) return std::nullopt;
+  *at = j;
+  return s.substr(i, j - i);
+}
+
+bool Consume(const std::string& s, size_t* at, const char* word) {
+  const size_t n = std::strlen(word);
+  if (s.compare(*at, n, word) != 0) return false;
+  *at += n;
+  return true;
+}
+
+// Walks `text` outside '...', "..." and $$...$$-free SQL: calls `f` with
+// each character outside quotes and its parenthesis depth; false when a
+// quote is left open or `f` says stop.
+template <typename F>
+bool WalkOutsideQuotes(const std::string& text, F f) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\0') return false;
+    if (quote) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      continue;
+    }
+    if (c == '$') return false;  // dollar quoting: never in what vecgate replays
+    if (c == '(') ++depth;
+    if (c == ')' && --depth < 0) return false;
+    if (!f(c, depth)) return false;
+  }
+  return quote == 0 && depth == 0;
+}
+
+}  // namespace
+
+std::optional<ParsedIndexDefinition> ParseIndexDefinition(const std::string& definition) {
+  ParsedIndexDefinition p;
+  size_t at = 0;
+  if (Consume(definition, &at, "CREATE UNIQUE INDEX ")) {
+    p.unique = true;
+  } else if (!Consume(definition, &at, "CREATE INDEX ")) {
+    return std::nullopt;
+  }
+  auto name = ReadIdentifier(definition, &at);
+  if (!name || !Consume(definition, &at, " ON ")) return std::nullopt;
+  Consume(definition, &at, "ONLY ");
+  auto table = ReadIdentifier(definition, &at);
+  if (!table) return std::nullopt;
+  if (Consume(definition, &at, ".")) {
+    table = ReadIdentifier(definition, &at);  // the first was the schema
+    if (!table) return std::nullopt;
+  }
+  if (!Consume(definition, &at, " ")) return std::nullopt;
+  p.tail = definition.substr(at);
+  if (p.tail.rfind("USING ", 0) != 0) return std::nullopt;
+  if (!WalkOutsideQuotes(p.tail, [](char c, int) { return c != ';'; })) return std::nullopt;
+  p.name = std::move(*name);
+  p.table = std::move(*table);
+  return p;
+}
+
+bool IsPlainTypeName(const std::string& type) {
+  static const std::regex kType(
+      R"(^(((("([^"]|"")+")|[a-z_][a-z0-9_$]*)\.)?(("([^"]|"")+")|[a-z_][a-z0-9_$]*)(\([0-9]+(,[0-9]+)?\))?)"
+      R"(|double precision|(character|bit) varying(\([0-9]+\))?)"
+      R"(|(timestamp|time)(\([0-9]+\))? with(out)? time zone)(\[[0-9]*\])*$)");
+  return type.size() < 1024 && std::regex_match(type, kType);
+}
+
+bool IsOneExpression(const std::string& text) {
+  if (text.empty()) return false;
+  return WalkOutsideQuotes(text, [](char c, int depth) {
+    return c != ';' && !(c == ',' && depth == 0);
+  });
+}
+
+std::string FitIdentifier(const std::string& name) {
+  if (name.size() <= kMaxIdentifierBytes) return name;
+  uint64_t hash = 1469598103934665603ull;  // FNV-1a
+  for (unsigned char c : name) hash = (hash ^ c) * 1099511628211ull;
+  static const char* hex = "0123456789abcdef";
+  std::string tag = "_";
+  for (int i = 0; i < 8; ++i) tag += hex[(hash >> (60 - 4 * i)) & 15];
+  size_t keep = kMaxIdentifierBytes - tag.size();
+  while (keep > 0 && (static_cast<unsigned char>(name[keep]) & 0xC0) == 0x80) --keep;
+  return name.substr(0, keep) + tag;
 }
 
 // The new name of index `index` of table `from` when the table becomes `to`.
 std::string MovedIndexName(const std::string& index, const std::string& from,
                            const std::string& to) {
-  if (index.rfind(from, 0) == 0) return to + index.substr(from.size());
-  return to + "_" + index;
+  if (index.rfind(from, 0) == 0) return FitIdentifier(to + index.substr(from.size()));
+  return FitIdentifier(to + "_" + index);
 }
 
 Status PostgresStore::CreateCollection(const CollectionInfo& info) {
@@ -1077,6 +1155,18 @@ Status PostgresStore::CreateCollection(const CollectionInfo& info) {
 
 namespace {
 
+// A string or boolean field of archive JSON: empty / false when absent or
+// of another type (never throws).
+std::string StringField(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+bool BoolField(const Json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+
 // The column list of a table to create, from the columns a snapshot
 // recorded (configuration_json's postgres.columns). A column whose default
 // draws from a sequence (bigserial, as LlamaIndex's id) becomes a serial
@@ -1095,20 +1185,72 @@ Result<std::string> RecordedColumns(const Json& columns, const std::string& wher
                              "holds an entry without string name and type");
     }
     std::string type = c["type"].get<std::string>();
-    const std::string def = c.value("default", "");
+    const std::string column = c["name"].get<std::string>();
+    const std::string def = StringField(c, "default");
+    // Types and defaults are text an archive carries: only a plain type
+    // name and one expression are replayed (in parentheses, so nothing can
+    // follow it), and the statement goes over the extended protocol.
+    if (!IsPlainTypeName(type)) {
+      return InvalidArgument(where + ": column '" + Printable(column, true) + "' has type '" +
+                             Printable(type, true) +
+                             "', which is not a plain type name; refusing to replay it");
+    }
+    if (!def.empty() && !IsOneExpression(def)) {
+      return InvalidArgument(where + ": column '" + Printable(column, true) + "' has default '" +
+                             Printable(def, true) +
+                             "', which is not one expression; refusing to replay it");
+    }
     const bool serial = def.rfind("nextval(", 0) == 0;
     if (serial) {
       type = type == "bigint" ? "bigserial" : type == "smallint" ? "smallserial" : "serial";
     }
     if (type.rfind("vector", 0) == 0 || type.rfind("halfvec", 0) == 0) *need_vector = true;
     if (!sql.empty()) sql += ", ";
-    sql += QuoteIdent(c["name"].get<std::string>()) + " " + type;
-    if (!serial && !def.empty()) sql += " DEFAULT " + def;
-    if (c.value("not_null", false)) sql += " NOT NULL";
-    if (c.value("primary_key", false)) keys.push_back(c["name"].get<std::string>());
+    sql += QuoteIdent(column) + " " + type;
+    if (!serial && !def.empty()) sql += " DEFAULT (" + def + ")";
+    if (BoolField(c, "not_null")) sql += " NOT NULL";
+    if (BoolField(c, "primary_key")) keys.push_back(column);
   }
   if (keys.size() == 1) sql += ", PRIMARY KEY (" + QuoteIdent(keys[0]) + ")";
   return sql;
+}
+
+// The recorded indexes (configuration's postgres.indexes) as statements for
+// table `table_name`, taken apart before anything is created: each is
+// CREATE [UNIQUE] INDEX new_name ON new_table + its USING clause, the
+// identifiers substituted structurally, never by searching the text. The
+// primary key's index is left out (the table's PRIMARY KEY makes it).
+// InvalidArgument naming a definition that does not parse as an index of
+// the recorded table.
+Result<std::vector<std::string>> ReplayedIndexes(const Json& pg, const std::string& table_name,
+                                                 const std::string& table_sql,
+                                                 const std::string& where) {
+  std::vector<std::string> out;
+  auto indexes = pg.find("indexes");
+  if (indexes == pg.end() || !indexes->is_array()) return out;
+  const std::string old_table = StringField(pg, "table");
+  for (const Json& index : *indexes) {
+    if (!index.is_object()) return InvalidArgument(where + ": an index entry is not an object");
+    const std::string name = StringField(index, "name");
+    const std::string def = StringField(index, "definition");
+    if (name == old_table + "_pkey" || BoolField(index, "primary")) continue;
+    std::optional<ParsedIndexDefinition> parsed = ParseIndexDefinition(def);
+    if (!parsed || parsed->name != name || (!old_table.empty() && parsed->table != old_table)) {
+      return InvalidArgument(where + ": index definition '" + Printable(def, true) +
+                             "' is not CREATE [UNIQUE] INDEX " + Printable(name, true) +
+                             " ON table " + Printable(old_table, true) +
+                             " USING ...; refusing to replay it, nothing was created");
+    }
+    // The same table again (a restore, a copy to another schema) keeps its
+    // index names; a table of another name gets them renamed as
+    // RenameTable does.
+    const std::string new_name = old_table.empty() || old_table == table_name
+                                     ? name
+                                     : MovedIndexName(name, old_table, table_name);
+    out.push_back(std::string(parsed->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ") +
+                  QuoteIdent(new_name) + " ON " + table_sql + " " + parsed->tail);
+  }
+  return out;
 }
 
 }  // namespace
@@ -1131,6 +1273,10 @@ Status PostgresStore::CreateTable(const CollectionInfo& info, const Json& config
     pg = &*pg_it;
     ASSIGN_OR_RETURN(columns_sql, RecordedColumns((*pg)["columns"], Prefix() + what, &need_vector));
   }
+  std::vector<std::string> index_sql;
+  if (pg != nullptr) {
+    ASSIGN_OR_RETURN(index_sql, ReplayedIndexes(*pg, table_name, table_sql, Prefix() + what));
+  }
   std::string comment;
   {
     Json c = Json::object();
@@ -1150,28 +1296,11 @@ Status PostgresStore::CreateTable(const CollectionInfo& info, const Json& config
     PQfreemem(literal);
     RETURN_IF_ERROR(Exec(comment_sql, {}, what).status());
     if (pg != nullptr && pg->contains("indexes") && (*pg)["indexes"].is_array()) {
-      const std::string old_table = pg->value("table", "");
-      for (const Json& index : (*pg)["indexes"]) {
-        const std::string name = index.value("name", "");
-        const std::string def = index.value("definition", "");
-        const std::string old_pkey = old_table + "_pkey";
-        if (name == old_pkey) continue;  // made by PRIMARY KEY above
-        std::string new_name = old_table.empty() ? name : MovedIndexName(name, old_table, table_name);
-        if (new_name.size() > kMaxIdentifierBytes) new_name = name;
-        // An index lives in its table's schema: its name takes no schema.
-        auto sql = RetargetIndex(def, QuoteIdent(new_name), table_sql);
-        if (!sql) {
-          return InvalidArgument(Prefix() + what + ": cannot replay index definition '" +
-                                 Printable(def, true) + "'");
-        }
-        RETURN_IF_ERROR(Exec(*sql, {}, what + ", index " + new_name).status());
-      }
+      for (const std::string& sql : index_sql) RETURN_IF_ERROR(Exec(sql, {}, what).status());
     } else if (info.dimension > 0) {
       // An ANN index like the one a Chroma collection has.
-      std::string index = table_name + "_embedding_idx";
-      if (index.size() > kMaxIdentifierBytes) index = "";
-      RETURN_IF_ERROR(Exec("CREATE INDEX " + (index.empty() ? "" : QuoteIdent(index) + " ") +
-                               "ON " + table_sql + " USING hnsw (embedding vector" +
+      const std::string index = FitIdentifier(table_name + "_embedding_idx");
+      RETURN_IF_ERROR(Exec("CREATE INDEX " + QuoteIdent(index) + " ON " + table_sql + " USING hnsw (embedding vector" +
                                OpsSuffix(info.space) + ")",
                            {}, what + ", hnsw index")
                           .status());
@@ -1180,6 +1309,15 @@ Status PostgresStore::CreateTable(const CollectionInfo& info, const Json& config
   };
   Status s = run();
   if (!s.ok()) Rollback();
+  // The table was absent when this began: "already exists" here is another
+  // relation (an index name taken in the schema), not the table, and the
+  // transaction made nothing. Saying AlreadyExists would pass for "made by
+  // an interrupted run" to a rollback.
+  if (s.code() == StatusCode::kAlreadyExists) {
+    return FailedPrecondition(s.message() + "; a relation of that name exists in schema '" +
+                              uri_.schema + "', so collection '" + info.name +
+                              "' was not created");
+  }
   return s;
 }
 
@@ -1213,43 +1351,71 @@ Status PostgresStore::RenameCollectionWithMetadata(const std::string& from, cons
   return RenameTable(from, to, metadata_json, what);
 }
 
-Status PostgresStore::RenameTable(const std::string& from, const std::string& to,
-                                  const std::string& metadata_json, const std::string& what) {
+Result<std::vector<std::string>> PostgresStore::RenameTableStatements(
+    const std::string& from, const std::string& to, const std::string& metadata_json,
+    const std::string& what) {
   RETURN_IF_ERROR(CheckIdentifier(Prefix(), to));
   ASSIGN_OR_RETURN(auto tables, DescribeTables(&from));
-  std::string comment_sql;
+  auto it = tables.find(from);
+  if (it == tables.end()) {
+    return NotFound(Prefix() + what + ": no table '" + Printable(from, true) + "' in schema '" +
+                    uri_.schema + "'");
+  }
+  std::vector<std::string> out;
+  out.push_back("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to));
   if (!metadata_json.empty()) {
-    const std::string comment = CommentWithMetadata(tables[from].comment, metadata_json);
+    const std::string comment = CommentWithMetadata(it->second.comment, metadata_json);
     char* literal = PQescapeLiteral(conn_.get(), comment.c_str(), comment.size());
     if (literal == nullptr) return Internal(Prefix() + what + ": cannot escape the comment");
-    comment_sql = "COMMENT ON TABLE " + Table(to) + " IS " + literal;
+    out.push_back("COMMENT ON TABLE " + Table(to) + " IS " + literal);
     PQfreemem(literal);
   }
+  // The table's indexes move with it, so that a new table of the old name
+  // can have indexes of the old names.
+  for (const IndexDef& index : it->second.indexes) {
+    const std::string moved = MovedIndexName(index.name, from, to);  // fits 63 bytes
+    out.push_back("ALTER INDEX " + Table(index.name) + " RENAME TO " + QuoteIdent(moved));
+  }
+  return out;
+}
+
+Status PostgresStore::RunInTransaction(const std::vector<std::string>& statements,
+                                       const std::string& what) {
   RETURN_IF_ERROR(Begin(what));
   auto run = [&]() -> Status {
-    RETURN_IF_ERROR(
-        Exec("ALTER TABLE " + Table(from) + " RENAME TO " + QuoteIdent(to), {}, what).status());
-    if (!comment_sql.empty()) {
-      RETURN_IF_ERROR(Exec(comment_sql, {}, what + ", metadata in the table comment").status());
-    }
-    // The table's indexes move with it, so that a new table of the old name
-    // can have indexes of the old names.
-    for (const IndexDef& index : tables[from].indexes) {
-      const std::string moved = MovedIndexName(index.name, from, to);
-      if (moved.size() > kMaxIdentifierBytes) {
-        return InvalidArgument(Prefix() + what + ": index '" + index.name +
-                               "' would be renamed '" + moved +
-                               "', longer than PostgreSQL's 63 bytes; use a shorter name");
-      }
-      RETURN_IF_ERROR(Exec("ALTER INDEX " + Table(index.name) + " RENAME TO " + QuoteIdent(moved),
-                           {}, what + ", index " + index.name)
-                          .status());
-    }
+    for (const std::string& sql : statements) RETURN_IF_ERROR(Exec(sql, {}, what).status());
     return Commit(what);
   };
   Status s = run();
   if (!s.ok()) Rollback();
   return s;
+}
+
+Status PostgresStore::RenameTable(const std::string& from, const std::string& to,
+                                  const std::string& metadata_json, const std::string& what) {
+  ASSIGN_OR_RETURN(std::vector<std::string> statements,
+                   RenameTableStatements(from, to, metadata_json, what));
+  return RunInTransaction(statements, what);
+}
+
+Status PostgresStore::SwapInRestored(const std::string& staging, const std::string& name,
+                                     const std::string& aside, const Metadata* aside_metadata) {
+  const std::string what = "swapping the restored table '" + staging + "' in for '" + name + "'";
+  if (!can_swap_in_restored()) return Unimplemented(Prefix() + what + ": not for this layout");
+  ASSIGN_OR_RETURN(auto live, DescribeTables(&name));
+  std::vector<std::string> statements;
+  if (live.count(name)) {
+    std::string metadata_json;
+    if (aside_metadata != nullptr) {
+      RETURN_IF_ERROR(AppendPgMetadataJson(*aside_metadata, Prefix() + what, &metadata_json));
+    }
+    ASSIGN_OR_RETURN(statements, RenameTableStatements(name, aside, metadata_json, what));
+  }
+  // The staging table's indexes were named after it (MovedIndexName): they
+  // take the table's names back.
+  ASSIGN_OR_RETURN(std::vector<std::string> in, RenameTableStatements(staging, name, "", what));
+  statements.insert(statements.end(), in.begin(), in.end());
+  return RunInTransaction(statements, what);
 }
 
 Status PostgresStore::DeleteCollection(const std::string& name) {
@@ -1430,6 +1596,155 @@ Status PostgresStore::Add(const std::string& collection, const RecordBatch& batc
   Status s = run();
   if (!s.ok()) Rollback();
   return s;
+}
+
+namespace {
+
+std::string JoinProblems(const std::vector<std::string>& problems) {
+  std::string out;
+  for (const auto& p : problems) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+// What a layout=tables snapshot does not keep, named for the user.
+constexpr char kNotKept[] =
+    "vecgate's snapshot keeps a table's id, document, metadata and embedding columns "
+    "and its indexes; back this table up with pg_dump instead, or leave it out "
+    "(--collections)";
+
+}  // namespace
+
+Status PostgresStore::CheckSnapshotFaithful(const std::string& collection) {
+  if (layout() != PostgresLayout::kTables || !uri_.collection_column.empty()) {
+    return Status::Ok();  // the layout's own tables, which CreateInLayout makes again
+  }
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  ASSIGN_OR_RETURN(auto tables, DescribeTables(&collection));
+  const TableDesc& table = tables[collection];
+  const std::string where = Prefix() + "table '" + Printable(collection, true) + "'";
+  std::vector<std::string> problems;
+  for (const Column& c : table.columns) {
+    if (c.name == t.id_col || c.name == t.document_col || c.name == t.metadata_col ||
+        c.name == t.embedding_col) {
+      continue;
+    }
+    problems.push_back("column '" + Printable(c.name, true) + "' (" + c.type +
+                       (c.not_null ? " NOT NULL" : "") +
+                       (c.default_sql.empty() ? "" : " DEFAULT " + Printable(c.default_sql, true)) +
+                       ") would come back " + (c.not_null ? "refusing every row" : "NULL"));
+  }
+  if (t.kind == EmbeddingKind::kDouble) {
+    problems.push_back("embedding column '" + Printable(t.embedding_col, true) +
+                       "' is double precision[], which vecgate reads as float32: values "
+                       "would come back rounded");
+  }
+  ASSIGN_OR_RETURN(
+      PgResult r,
+      Exec("SELECT c.relkind::text, "
+           "(SELECT string_agg(a.attname || CASE WHEN a.attidentity <> '' THEN ' (identity)' "
+           "ELSE ' (serial)' END, ', ') FROM pg_attribute a LEFT JOIN pg_attrdef d ON "
+           "d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = c.oid AND "
+           "a.attnum > 0 AND NOT a.attisdropped AND (a.attidentity <> '' OR "
+           "pg_get_expr(d.adbin, d.adrelid) LIKE 'nextval(%')), "
+           "(SELECT string_agg(conname || CASE contype WHEN 'c' THEN ' (CHECK)' WHEN 'f' THEN "
+           "' (foreign key to ' || confrelid::regclass::text || ')' WHEN 'x' THEN ' (exclusion)' "
+           "ELSE ' (constraint trigger)' END, ', ') FROM pg_constraint WHERE conrelid = c.oid "
+           "AND contype IN ('c', 'f', 'x', 't')), "
+           "(SELECT string_agg(conname || ' of ' || conrelid::regclass::text, ', ') FROM "
+           "pg_constraint WHERE confrelid = c.oid AND contype = 'f' AND conrelid <> c.oid), "
+           "(SELECT string_agg(tgname, ', ') FROM pg_trigger WHERE tgrelid = c.oid AND NOT "
+           "tgisinternal) "
+           "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+           "WHERE n.nspname = $1 AND c.relname = $2",
+           {uri_.schema, collection}, "reading the constraints of table '" + collection + "'"));
+  if (PQntuples(r.get()) == 1) {
+    auto text = [&](int col) {
+      return PQgetisnull(r.get(), 0, col) ? std::string()
+                                          : Printable(PQgetvalue(r.get(), 0, col), true);
+    };
+    if (text(0) == "p") problems.push_back("it is partitioned; a restore would make a plain table");
+    if (!text(1).empty()) {
+      problems.push_back("columns " + text(1) +
+                         " draw from a sequence whose position a restore would not keep");
+    }
+    if (!text(2).empty()) problems.push_back("constraints " + text(2) + " would not be restored");
+    if (!text(3).empty()) {
+      problems.push_back("foreign keys " + text(3) +
+                         " reference it and would follow it when it is set aside");
+    }
+    if (!text(4).empty()) problems.push_back("triggers " + text(4) + " would not be restored");
+  }
+  if (!t.metadata_col.empty()) {
+    // Nested values are read as their JSON text: a restore would write
+    // strings where objects and arrays were.
+    const std::string m = QuoteIdent(t.metadata_col) + "::jsonb";
+    ASSIGN_OR_RETURN(
+        PgResult nested,
+        Exec("SELECT " + t.id_sql + " FROM " + t.table_sql + " WHERE jsonb_typeof(" + m +
+                 ") = 'object' AND EXISTS (SELECT 1 FROM jsonb_each(CASE WHEN jsonb_typeof(" + m +
+                 ") = 'object' THEN " + m + " ELSE '{}'::jsonb END) e WHERE jsonb_typeof(e.value) "
+                 "IN ('object', 'array')) LIMIT 1",
+             {}, "looking for nested metadata in table '" + collection + "'"));
+    if (PQntuples(nested.get()) > 0) {
+      problems.push_back("the metadata of record '" +
+                         Printable(PQgetvalue(nested.get(), 0, 0), true) +
+                         "' (and maybe others) holds a nested object or array, which vecgate "
+                         "keeps as its JSON text: it would come back a string");
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  return FailedPrecondition(where + " cannot be snapshotted as it is: " +
+                            JoinProblems(problems) + ". " + kNotKept);
+}
+
+Status PostgresStore::CheckRestorable(const CollectionInfo& info) {
+  const std::string where = Prefix() + "collection '" + Printable(info.name, true) + "'";
+  ASSIGN_OR_RETURN(Json configuration,
+                   ParseJsonBounded(info.configuration_json.empty() ? "{}"
+                                                                    : info.configuration_json,
+                                    where + ", configuration_json"));
+  auto pg_it = configuration.find("postgres");
+  if (pg_it == configuration.end() || !pg_it->is_object()) return Status::Ok();
+  const Json& pg = *pg_it;
+  // CreateTable replays the recorded table only for the same layout.
+  if (StringField(pg, "layout") != PostgresLayoutName(layout())) return Status::Ok();
+  auto columns = pg.find("columns");
+  if (columns == pg.end() || !columns->is_array()) return Status::Ok();
+  std::vector<std::string> problems;
+  bool need_vector = false;
+  Result<std::string> columns_sql = RecordedColumns(*columns, where, &need_vector);
+  if (!columns_sql.ok()) problems.push_back(columns_sql.status().message());
+  const std::string name = info.name.size() <= kMaxIdentifierBytes ? info.name : "t";
+  Result<std::vector<std::string>> indexes = ReplayedIndexes(pg, name, Table(name), where);
+  if (!indexes.ok()) problems.push_back(indexes.status().message());
+  if (layout() == PostgresLayout::kTables && uri_.collection_column.empty()) {
+    const std::set<std::string> mapped = {StringField(pg, "id"), StringField(pg, "document"),
+                                          StringField(pg, "metadata"),
+                                          StringField(pg, "embedding")};
+    std::string extra;
+    for (const Json& c : *columns) {
+      if (!c.is_object()) continue;
+      const std::string column = StringField(c, "name");
+      if (column.empty() || mapped.count(column)) continue;
+      extra += (extra.empty() ? "" : ", ") + Printable(column, true) + " (" +
+               Printable(StringField(c, "type"), true) + ")";
+    }
+    if (!extra.empty()) {
+      problems.push_back("the snapshot recorded columns " + extra +
+                         " but not their values (an older vecgate wrote it); restoring would "
+                         "lose them");
+    }
+    for (const Json& c : *columns) {
+      if (c.is_object() && StringField(c, "name") == StringField(pg, "embedding") &&
+          StringField(c, "type").rfind("double precision", 0) == 0) {
+        problems.push_back("its embeddings were double precision[] and the snapshot holds them "
+                           "as float32; restoring would round them");
+      }
+    }
+  }
+  if (problems.empty()) return Status::Ok();
+  return FailedPrecondition(where + " cannot be restored as the snapshot recorded it: " +
+                            JoinProblems(problems));
 }
 
 Result<QueryResult> PostgresStore::Query(const std::string& collection, const float* queries,
@@ -1733,7 +2048,7 @@ Status ExecutePostgres(const std::string& uri, const std::string& sql) {
   ASSIGN_OR_RETURN(PostgresUri parsed, ParsePostgresUri(uri));
   PostgresStore store(std::move(parsed), OpenOptions());
   RETURN_IF_ERROR(store.Connect());
-  return store.Exec(sql, {}, "running SQL").status();
+  return store.ExecScript(sql, "running SQL");
 }
 
 }  // namespace vecgate

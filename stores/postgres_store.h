@@ -82,6 +82,16 @@
 // as the library's search is: an HNSW index may then give fewer than k
 // rows, which are returned as they are, never padded.
 //
+// Every statement goes over the extended protocol (one statement each);
+// identifiers are always quoted, and what the catalogue or an archive holds
+// as text (index definitions, defaults, types) is replayed only when it
+// parses as the one thing it should be (postgres_internal.h). --timeout
+// bounds every statement (statement_timeout). A snapshot refuses a table it
+// cannot hold as it is (CheckSnapshotFaithful) and a rollback one it cannot
+// recreate (CheckRestorable); layout=tables restores by building a staging
+// table and swapping it in (SwapInRestored). Names fit 63 bytes
+// (max_name_bytes).
+//
 // Thread safety: one thread at a time (the Store contract); one connection.
 #ifndef VECGATE_STORES_POSTGRES_STORE_H_
 #define VECGATE_STORES_POSTGRES_STORE_H_

@@ -143,7 +143,7 @@ INSTANTIATE_TEST_SUITE_P(EveryContentFault, GateContentFaultTest,
 class GateListFaultTest : public ::testing::TestWithParam<FaultKind> {
  protected:
   static void SetUpTestSuite() {
-    static testing::TempDir* const dir = new testing::TempDir();
+    static testutil::TempDir* const dir = new testutil::TempDir();
     dir_ = dir;
     static Store* const source = testing::LoadGateSource(
         std::move(OpenStore("jsonl:" + dir->path() + "/source.jsonl", OpenOptions())).value(),
@@ -160,10 +160,10 @@ class GateListFaultTest : public ::testing::TestWithParam<FaultKind> {
     return target;
   }
   static Store* source_;
-  static testing::TempDir* dir_;
+  static testutil::TempDir* dir_;
 };
 Store* GateListFaultTest::source_ = nullptr;
-testing::TempDir* GateListFaultTest::dir_ = nullptr;
+testutil::TempDir* GateListFaultTest::dir_ = nullptr;
 
 TEST_F(GateListFaultTest, ACleanCopyWithListsPasses) {
   GateRun run;
