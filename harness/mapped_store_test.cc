@@ -89,7 +89,7 @@ Result<ValidationReport> Validate(MemoryStore& o, MemoryStore& n, const Suite& s
   return RunValidation(o, n, suite, options);
 }
 
-class IdMappingGateTest : public testing::TestWithParam<std::string> {};
+class IdMappingGateTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(IdMappingGateTest, ARekeyedCleanCopyPassesWithTheMappingAndSaysHowWithout) {
   const IdMapping mapping = *ParseIdMapping(GetParam());
@@ -122,7 +122,7 @@ TEST_P(IdMappingGateTest, ARekeyedCleanCopyPassesWithTheMappingAndSaysHowWithout
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, IdMappingGateTest,
-                         testing::Values("metadata.chroma_id", "uuid5:dns"),
+                         ::testing::Values("metadata.chroma_id", "uuid5:dns"),
                          [](const auto& info) {
                            return info.param[0] == 'm' ? std::string("Metadata")
                                                        : std::string("Uuid5");
@@ -159,9 +159,9 @@ TEST(IdMappingGateTest, DroppedRecordsAndRecordsWithoutTheKeyAreNamed) {
     return std::any_of(ids.begin(), ids.end(),
                        [&](const std::string& s) { return s.find(needle) != std::string::npos; });
   };
-  EXPECT_TRUE(has(old_batch.id(3))) << testing::PrintToString(ids);
-  EXPECT_TRUE(has(old_batch.id(11))) << testing::PrintToString(ids);  // kept[10] is old 11
-  EXPECT_TRUE(has("row-1011 (no metadata.chroma_id)")) << testing::PrintToString(ids);
+  EXPECT_TRUE(has(old_batch.id(3))) << ::testing::PrintToString(ids);
+  EXPECT_TRUE(has(old_batch.id(11))) << ::testing::PrintToString(ids);  // kept[10] is old 11
+  EXPECT_TRUE(has("row-1011 (no metadata.chroma_id)")) << ::testing::PrintToString(ids);
   const CheckResult* duplicates = Check(*r, "duplicates");
   ASSERT_NE(duplicates, nullptr);
   EXPECT_NE(duplicates->status, CheckStatus::kPass) << duplicates->summary;

@@ -37,6 +37,13 @@ Json FindingsToJson(const std::vector<Finding>& list) {
     finding["collection"] = f.collection;
     finding["id"] = f.id;
     finding["problem"] = f.problem;
+    if (!f.field.empty()) finding["field"] = f.field;
+    if (!f.kind.empty()) finding["kind"] = f.kind;
+    if (!f.old_value.empty() || !f.new_value.empty()) {
+      finding["old"] = f.old_value;
+      finding["new"] = f.new_value;
+    }
+    if (f.offset >= 0) finding["offset"] = f.offset;
     findings.push_back(std::move(finding));
   }
   return findings;

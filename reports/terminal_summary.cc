@@ -25,6 +25,8 @@ constexpr const char* kYellow = "\033[33m";
 
 // Deciding criteria shown under a check's line.
 constexpr size_t kMaxCriteriaLines = 2;
+// Findings shown under a failing or warning check.
+constexpr size_t kMaxFindingLines = 3;
 
 const char* CheckColor(CheckStatus s) {
   switch (s) {
@@ -96,6 +98,20 @@ std::string RenderTerminalSummary(const ValidationReport& r, const std::string& 
     if (deciding.size() > kMaxCriteriaLines) {
       out += indent + "(" + std::to_string(deciding.size() - kMaxCriteriaLines) +
              " more thresholds in the reports)\n";
+    }
+    // The first records a failing or warning check names, with the change.
+    if (c.status != CheckStatus::kPass && !c.findings.empty()) {
+      const size_t shown = std::min(c.findings.size(), kMaxFindingLines);
+      for (size_t i = 0; i < shown; ++i) {
+        const Finding& f = c.findings[i];
+        out += indent + (f.id.empty() ? OneLine(f.collection) : OneLine(f.id)) + ": " +
+               OneLine(f.problem) + "\n";
+      }
+      const int64_t total = std::max<int64_t>(c.findings_total, c.findings.size());
+      if (total > static_cast<int64_t>(shown)) {
+        out += indent + "(showing " + std::to_string(shown) + " of " + FormatCount(total) +
+               "; all in validation_report.json)\n";
+      }
     }
   }
   if (!error) {

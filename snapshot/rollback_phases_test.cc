@@ -327,7 +327,7 @@ TEST_F(RollbackPhasesTest, ThePlanAndAnUnconfirmedRollbackChangeNothing) {
   ASSERT_TRUE(audit.ok());
   ASSERT_EQ(audit->size(), 2u);
   EXPECT_EQ(audit->at(0).type, "dry_run");
-  EXPECT_EQ(audit->at(1).status, "failed");
+  EXPECT_EQ(audit->at(1).status, "cancelled");
 }
 
 // Interrupted at the nth store mutation (before it, or after it but before

@@ -1706,8 +1706,15 @@ Status PostgresStore::CheckRestorable(const CollectionInfo& info) {
   auto pg_it = configuration.find("postgres");
   if (pg_it == configuration.end() || !pg_it->is_object()) return Status::Ok();
   const Json& pg = *pg_it;
-  // CreateTable replays the recorded table only for the same layout.
-  if (StringField(pg, "layout") != PostgresLayoutName(layout())) return Status::Ok();
+  // A snapshot of this kind of store in another layout would be restored
+  // into tables the application does not read: refused, naming both.
+  const std::string snapshot_layout = StringField(pg, "layout");
+  if (!snapshot_layout.empty() && snapshot_layout != PostgresLayoutName(layout())) {
+    return FailedPrecondition(
+        where + " was snapshotted from layout=" + snapshot_layout + ", but this store reads " +
+        "layout=" + PostgresLayoutName(layout()) + ": roll back into the store the snapshot " +
+        "was taken from (its URI with ?layout=" + snapshot_layout + "); nothing was changed");
+  }
   auto columns = pg.find("columns");
   if (columns == pg.end() || !columns->is_array()) return Status::Ok();
   std::vector<std::string> problems;

@@ -276,7 +276,7 @@ TEST_P(Chroma15GateListFaultTest, ContentFailsWithTheLoggedIds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryListFault, Chroma15GateListFaultTest,
-                         ::testing::ValuesIn(ListFaultKinds()), testing::FaultTestName);
+                         ::testing::ValuesIn(ListFaultKinds()), testutil::FaultTestName);
 
 }  // namespace
 }  // namespace vecgate

@@ -145,9 +145,9 @@ class GateListFaultTest : public ::testing::TestWithParam<FaultKind> {
   static void SetUpTestSuite() {
     static testutil::TempDir* const dir = new testutil::TempDir();
     dir_ = dir;
-    static Store* const source = testing::LoadGateSource(
+    static Store* const source = testutil::LoadGateSource(
         std::move(OpenStore("jsonl:" + dir->path() + "/source.jsonl", OpenOptions())).value(),
-        testing::GateListCorpus());
+        testutil::GateListCorpus());
     ASSERT_NE(source, nullptr) << "the corpus did not load";
     source_ = source;
   }
@@ -167,9 +167,9 @@ testutil::TempDir* GateListFaultTest::dir_ = nullptr;
 
 TEST_F(GateListFaultTest, ACleanCopyWithListsPasses) {
   GateRun run;
-  ASSERT_NO_FATAL_FAILURE(testing::MigrateAndValidate(*source_, JsonlTarget(), FaultSpec(),
+  ASSERT_NO_FATAL_FAILURE(testutil::MigrateAndValidate(*source_, JsonlTarget(), FaultSpec(),
                                                       "list_clean", GateSuite(), &run));
-  for (const std::string& check : testing::AllNineChecks()) {
+  for (const std::string& check : testutil::AllNineChecks()) {
     const CheckResult* c = FindCheck(run.report, check);
     ASSERT_NE(c, nullptr) << check;
     EXPECT_NE(c->status, CheckStatus::kFail) << Describe(*c);
@@ -183,9 +183,9 @@ TEST_P(GateListFaultTest, ContentFailsWithTheLoggedIdsAndBothLists) {
   FaultSpec spec;
   spec.rates[fault] = RateFor(fault);
   GateRun run;
-  ASSERT_NO_FATAL_FAILURE(testing::MigrateAndValidate(
+  ASSERT_NO_FATAL_FAILURE(testutil::MigrateAndValidate(
       *source_, JsonlTarget(), spec, std::string("list_") + FaultName(fault), GateSuite(), &run));
-  testing::ExpectContentFaultCaught(fault, *source_, run);
+  testutil::ExpectContentFaultCaught(fault, *source_, run);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryListFault, GateListFaultTest,

@@ -513,6 +513,28 @@ TEST_F(PostgresLayoutsTest, CollectionColumnSplitsATable) {
   EXPECT_EQ(Text(initech_info->metadata, "plan"), "gold");
 }
 
+// A rollback restores a collection from a snapshot of the same store and
+// layout: a snapshot taken in layout=tables, rolled back into a store read
+// as layout=langchain, would land in tables the application never reads.
+TEST_F(PostgresLayoutsTest, ASnapshotOfAnotherLayoutIsRefusedBeforeAnythingChanges) {
+  auto tables = Open("layout=tables");
+  ASSERT_NE(tables, nullptr);
+  CollectionInfo info;
+  info.name = "docs";
+  info.dimension = 3;
+  ASSERT_TRUE(tables->CreateCollection(info).ok());
+  auto snapshotted = tables->GetCollection("docs");
+  ASSERT_TRUE(snapshotted.ok()) << snapshotted.status().ToString();
+  EXPECT_TRUE(tables->CheckRestorable(*snapshotted).ok());
+
+  auto langchain = Open("layout=langchain");
+  ASSERT_NE(langchain, nullptr);
+  Status refused = langchain->CheckRestorable(*snapshotted);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition) << refused.ToString();
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("snapshotted from layout=tables"));
+  EXPECT_THAT(refused.message(), ::testing::HasSubstr("layout=langchain"));
+}
+
 TEST(PostgresLayoutUriTest, LayoutsAndTheirParameters) {
   auto parsed = ParsePostgresUri(
       "postgresql://app@db:5432/v?layout=langchain-js&table=docs&collection_table=cols");

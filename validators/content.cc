@@ -31,10 +31,12 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/text.h"
 #include "validators/check_util.h"
 #include "validators/validator.h"
 
@@ -199,6 +201,7 @@ class ContentValidator : public Validator {
   }
 
   Status EndGroup(const GroupContext& group) override {
+    ShowBothSides(group);
     nlohmann::json row;
     row["collection"] = group.target;
     row["records_compared"] = g_.compared;
@@ -357,7 +360,19 @@ class ContentValidator : public Validator {
     }
     ++document_kinds_[kind];
     ++g_.documents;
-    findings_->Add(group.target, page.id(i), problem);
+    const int64_t at = findings_->Add(group.target, page.id(i), problem);
+    if (at >= 0) {
+      Finding& f = findings_->at(at);
+      f.field = "document";
+      f.kind = kind;
+      Pending p;
+      p.finding = at;
+      p.source = old.source_index;
+      p.id = page.id(i);
+      p.new_document = doc ? doc->substr(0, kMaxDocumentShown) : std::string();
+      p.document = kind != "added";
+      pending_.push_back(std::move(p));
+    }
     return true;
   }
 
@@ -379,6 +394,7 @@ class ContentValidator : public Validator {
     const Metadata& after = meta ? *meta : kEmpty;
     std::vector<std::string> problems;
     std::vector<std::string> added;  // keys only the new record has
+    std::string first_key, first_new;  // the first changed key, for the finding
     auto b = before.begin();
     auto a = after.begin();
     while (b != before.end() || a != after.end()) {
@@ -387,6 +403,7 @@ class ContentValidator : public Validator {
       if (take_old) {
         const std::string key(b->key);
         if (!ignored_.count(key)) {
+          if (problems.empty()) first_key = key;
           problems.push_back("metadata." + key + " lost (was " + OldValueText(*b) + ")");
           ++field_changes_[key];
         }
@@ -402,6 +419,10 @@ class ContentValidator : public Validator {
         if (!ignored_.count(key)) {
           std::string what = CompareValue(*b, a->second);
           if (!what.empty()) {
+            if (problems.empty()) {
+              first_key = key;
+              first_new = NewValueText(a->second);
+            }
             problems.push_back("metadata." + key + " " + what);
             ++field_changes_[key];
           }
@@ -421,7 +442,19 @@ class ContentValidator : public Validator {
     ++g_.metadata;
     std::string text;
     for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
-    findings_->Add(group.target, page.id(i), text);
+    const int64_t at = findings_->Add(group.target, page.id(i), text);
+    if (at >= 0) {
+      Finding& f = findings_->at(at);
+      f.field = "metadata." + first_key;
+      f.kind = "changed";
+      f.new_value = first_new;
+      Pending p;
+      p.finding = at;
+      p.source = old.source_index;
+      p.id = page.id(i);
+      p.key = first_key;
+      pending_.push_back(std::move(p));
+    }
     return true;
   }
 
@@ -527,6 +560,74 @@ class ContentValidator : public Validator {
     return UlpDistance(before, after) <= ulps;
   }
 
+  // A listed finding whose old side is read back at the end of the group:
+  // the digests keep hashes, and a person needs the text.
+  struct Pending {
+    int64_t finding = -1;
+    uint32_t source = 0;
+    std::string id;
+    bool document = false;     // a document change: new_document is the new text
+    std::string new_document;  // at most kMaxDocumentShown bytes
+    std::string key;           // a metadata change: its first changed key
+  };
+  static constexpr size_t kMaxDocumentShown = 1 << 20;
+
+  // Reads the old side of the listed findings (one Get per old collection,
+  // at most max_findings ids) and puts both sides into them: the document's
+  // first difference in context, the old value of a changed string. A
+  // store that cannot answer leaves the findings as they were.
+  void ShowBothSides(const GroupContext& group) {
+    if (pending_.empty() || run_->old_store == nullptr) return;
+    std::map<uint32_t, std::vector<std::string>> ids;
+    for (const auto& p : pending_) ids[p.source].push_back(p.id);
+    std::map<std::pair<uint32_t, std::string>, std::pair<std::optional<std::string>,
+                                                          std::optional<Metadata>>>
+        old_records;
+    for (const auto& [source, list] : ids) {
+      if (source >= group.sources.size()) continue;
+      Include include;
+      include.embeddings = false;
+      auto got = run_->old_store->Get(group.sources[source], list, include);
+      if (!got.ok()) continue;
+      for (size_t i = 0; i < got->size(); ++i) {
+        old_records[{source, got->id(i)}] = {got->document(i), got->metadata(i)};
+      }
+    }
+    for (const auto& p : pending_) {
+      auto it = old_records.find({p.source, p.id});
+      if (it == old_records.end()) continue;
+      Finding& f = findings_->at(p.finding);
+      if (p.document) {
+        const std::string before = it->second.first.value_or("");
+        TextDifference d = FirstDifference(before, p.new_document);
+        if (d.offset == std::string::npos) continue;
+        f.offset = static_cast<int64_t>(d.offset);
+        f.old_value = d.old_snippet;
+        f.new_value = d.new_snippet;
+        // The text says where and what for an edit; a truncation, a loss or
+        // a shift already says what happened (the snippets are in the
+        // finding's old and new).
+        if (f.kind == "changed") {
+          f.problem += " at character " + std::to_string(d.offset) + ": \"" + d.old_snippet +
+                       "\" -> \"" + d.new_snippet + "\"";
+        }
+      } else if (!p.key.empty() && it->second.second) {
+        auto value = it->second.second->find(p.key);
+        if (value == it->second.second->end()) continue;
+        f.old_value = NewValueText(value->second);
+        // "metadata.author changed (now "B")" -> "metadata.author "A" -> "B"".
+        const std::string vague = "metadata." + p.key + " changed (now " + f.new_value + ")";
+        const size_t at = f.problem.find(vague);
+        if (at != std::string::npos) {
+          f.problem.replace(at, vague.size(),
+                            "metadata." + p.key + " " + f.old_value + " -> " + f.new_value);
+        }
+      }
+    }
+    pending_.clear();
+  }
+
+  std::vector<Pending> pending_;
   std::unique_ptr<FindingList> findings_;
   std::unordered_set<std::string> ignored_;
   std::unordered_map<uint64_t, const std::string*> old_documents_;

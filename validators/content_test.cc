@@ -115,7 +115,7 @@ TEST(ContentTest, LostDocumentsAndChangedValuesAreCountedPerField) {
   EXPECT_EQ(ProblemOf(*r, "r-5"), "document lost (was 303 chars)");
   EXPECT_EQ(ProblemOf(*r, "r-9"), "metadata.disputed true -> false");
   EXPECT_EQ(ProblemOf(*r, "r-20"), "metadata.chunk_index 20 -> 21");
-  EXPECT_EQ(ProblemOf(*r, "r-30"), "metadata.author changed (now \"someone else\")");
+  EXPECT_EQ(ProblemOf(*r, "r-30"), "metadata.author \"author 2\" -> \"someone else\"");
   EXPECT_EQ(r->metrics["metadata_field_changes"]["disputed"], 1);
   EXPECT_EQ(r->metrics["metadata_field_changes"]["author"], 1);
 }
@@ -478,7 +478,7 @@ TEST(ContentTest, NestedValuesCompareByTheirJsonText) {
   auto r = RunContent(o, n);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->metrics["records_changed"], 1);
-  EXPECT_EQ(ProblemOf(*r, b.id(0)), "metadata.o changed (now {\"a\":2})");
+  EXPECT_EQ(ProblemOf(*r, b.id(0)), "metadata.o {\"a\":1} -> {\"a\":2}");
 }
 
 TEST(HashTest, ListsHashByValueInOrder) {
@@ -550,6 +550,38 @@ TEST(ContentTest, AnAddedKeyBesideALostOneIsAChange) {
   const std::string p = ProblemOf(*r, b.id(0));
   EXPECT_NE(p.find("metadata.author lost"), std::string::npos) << p;
   EXPECT_NE(p.find("metadata.writer added"), std::string::npos) << p;
+}
+
+// A person reading a finding sees the change itself: where a same-length
+// edit is, both snippets, and a string's old value beside its new one.
+TEST(ContentTest, FindingsShowBothSidesOfTheChange) {
+  MemoryStore o, n;
+  RecordBatch b = Corpus(20);
+  o.AddCollection("c", DistanceSpace::kL2, 8, b);
+  std::string& doc = *b.mutable_documents()[3];
+  doc[150] = '#';  // same length, one character
+  (*b.mutable_metadatas()[5])["author"] = std::string("Someone Else");
+  n.AddCollection("c", DistanceSpace::kL2, 8, b);
+  auto r = RunContent(o, n);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const Finding* edited = nullptr;
+  const Finding* author = nullptr;
+  for (const auto& f : r->findings) {
+    if (f.id == b.id(3)) edited = &f;
+    if (f.id == b.id(5)) author = &f;
+  }
+  ASSERT_NE(edited, nullptr);
+  EXPECT_EQ(edited->field, "document");
+  EXPECT_EQ(edited->kind, "changed");
+  EXPECT_EQ(edited->offset, 150);
+  EXPECT_NE(edited->old_value.find("ddd"), std::string::npos) << edited->old_value;
+  EXPECT_NE(edited->new_value.find("#"), std::string::npos) << edited->new_value;
+  EXPECT_NE(edited->problem.find("at character 150"), std::string::npos) << edited->problem;
+  ASSERT_NE(author, nullptr);
+  EXPECT_EQ(author->field, "metadata.author");
+  EXPECT_EQ(author->old_value, "\"author 5\"");
+  EXPECT_EQ(author->new_value, "\"Someone Else\"");
+  EXPECT_EQ(author->problem, "metadata.author \"author 5\" -> \"Someone Else\"");
 }
 
 }  // namespace

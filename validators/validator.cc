@@ -21,12 +21,16 @@ const char* CheckStatusName(CheckStatus s) {
   return "FAIL";
 }
 
-void FindingList::Add(const std::string& collection, const std::string& id,
-                      const std::string& problem) {
+int64_t FindingList::Add(const std::string& collection, const std::string& id,
+                         const std::string& problem) {
   ++total_;
-  if (static_cast<int64_t>(findings_.size()) < cap_) {
-    findings_.push_back({collection, id, problem});
-  }
+  if (static_cast<int64_t>(findings_.size()) >= cap_) return -1;
+  Finding f;
+  f.collection = collection;
+  f.id = id;
+  f.problem = problem;
+  findings_.push_back(std::move(f));
+  return static_cast<int64_t>(findings_.size()) - 1;
 }
 
 void FindingList::MoveTo(CheckResult& result) {

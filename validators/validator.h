@@ -52,6 +52,16 @@ struct Finding {
   std::string collection;
   std::string id;
   std::string problem;  // short, e.g. "nan", "missing_in_new", "dimension 380 != 384"
+  // What changed, where a check can say it (content): the field
+  // ("document", "metadata.author"), the kind of change ("changed",
+  // "truncated", ...), both sides as a person reads them (for long text a
+  // snippet around the first difference) and, for text, the character
+  // offset of the first difference (-1 when not known).
+  std::string field;
+  std::string kind;
+  std::string old_value;
+  std::string new_value;
+  int64_t offset = -1;
 };
 
 // One rule a check applied: what it measured, the observed value, the limit
@@ -95,8 +105,11 @@ struct CheckResult {
 class FindingList {
  public:
   explicit FindingList(int64_t cap) : cap_(cap) {}
-  void Add(const std::string& collection, const std::string& id,
-           const std::string& problem);
+  // Returns the finding's index in this list, or -1 past the cap.
+  int64_t Add(const std::string& collection, const std::string& id,
+              const std::string& problem);
+  // A finding kept by Add (index from Add), to add detail to it.
+  Finding& at(int64_t index) { return findings_[static_cast<size_t>(index)]; }
   int64_t total() const { return total_; }
   // Moves the findings and total into `result`.
   void MoveTo(CheckResult& result);
