@@ -130,12 +130,12 @@ TEST(PackageTest, DependsAreThePackagesOfTheLibrariesTheBinaryNeeds) {
   EXPECT_TRUE(declared.count("libcurl4")) << "chroma:// stores need libcurl: " << depends;
 }
 
-// The README's walkthrough blocks that need only Chroma (the ones before
-// the pgvector section).
+// The README's walkthrough: its sh blocks from "## A walkthrough" up to
+// the first one that needs PostgreSQL (they need only Chroma).
 std::string ChromaWalkthrough() {
   std::ifstream in(std::string(VECGATE_SOURCE_DIR) + "/README.md");
   std::string script, line, block;
-  bool marked = false, open = false;
+  bool in_walkthrough = false, open = false;
   while (std::getline(in, line)) {
     if (open) {
       if (line.rfind("```", 0) == 0) {
@@ -147,14 +147,12 @@ std::string ChromaWalkthrough() {
       }
       continue;
     }
-    if (line.rfind("```", 0) == 0) {
-      open = marked;
+    if (line.rfind("## ", 0) == 0) {
+      if (in_walkthrough && line != "## A walkthrough") break;
+      in_walkthrough = line == "## A walkthrough";
+    } else if (in_walkthrough && line == "```sh") {
+      open = true;
       block.clear();
-      marked = false;
-    } else if (line == "<!-- readme-test -->") {
-      marked = true;
-    } else if (!line.empty()) {
-      marked = false;
     }
   }
   return script;
