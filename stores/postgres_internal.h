@@ -205,6 +205,9 @@ class PostgresStore : public Store {
   Result<int64_t> Count(const std::string& collection) override;
   Status Scan(const std::string& collection, const ScanOptions& options,
               const PageSink& sink) override;
+  // Scan's pages, inside the snapshot Scan opened (or the caller's).
+  Status ScanIn(const Target& t, const std::string& collection, const ScanOptions& options,
+                const PageSink& sink);
   Result<RecordBatch> Get(const std::string& collection, const std::vector<std::string>& ids,
                           const Include& include) override;
   // LlamaIndex's node keys, LlamaIndex TS's create_date.

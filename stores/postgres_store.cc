@@ -878,9 +878,31 @@ Status DecodeRows(const PGresult* r, const Target& t, const Include& include,
 
 Status PostgresStore::Scan(const std::string& collection, const ScanOptions& options,
                            const PageSink& sink) {
+  ASSIGN_OR_RETURN(Target t, Resolve(collection));
+  // One snapshot for the count and every page: rows that others insert,
+  // delete or update meanwhile are neither skipped nor read twice. A scan
+  // inside a caller's transaction reads in that one instead.
+  const bool own_snapshot = PQtransactionStatus(conn_.get()) == PQTRANS_IDLE;
+  if (own_snapshot) {
+    RETURN_IF_ERROR(Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {},
+                         "starting the snapshot that scans collection '" + collection + "'")
+                        .status());
+  }
+  Status s = ScanIn(t, collection, options, sink);
+  if (own_snapshot) {
+    if (s.ok()) {
+      s = Commit("ending the snapshot that scanned collection '" + collection + "'");
+    } else {
+      Rollback();
+    }
+  }
+  return s;
+}
+
+Status PostgresStore::ScanIn(const Target& t, const std::string& collection,
+                             const ScanOptions& options, const PageSink& sink) {
   const size_t page_size = std::max<size_t>(options.page_size, 1);
   ASSIGN_OR_RETURN(const int64_t count, Count(collection));
-  ASSIGN_OR_RETURN(Target t, Resolve(collection));
   const std::string where = Prefix() + "collection '" + Printable(collection, true) + "'";
   // Pages follow the primary key, which may differ from the record id
   // (LlamaIndex's bigint id beside its node_id): the order is stable either

@@ -218,6 +218,44 @@ int PostgresSafetyTest::port_ = 0;
 long PostgresSafetyTest::pid_ = 0;
 std::string PostgresSafetyTest::cluster_;
 
+// A scan reads one snapshot of the collection (REPEATABLE READ): rows that
+// another connection deletes, inserts or moves while the pages are read are
+// neither skipped nor read twice (the consistent-read issue). A backend per
+// connection is what makes the writer concurrent here.
+TEST_F(PostgresSafetyTest, AScanSeesOneSnapshotWhileAnotherConnectionWrites) {
+  const std::string table = schema_ + ".moving";
+  Psql("CREATE TABLE " + table + " (id text PRIMARY KEY, document text, metadata jsonb, "
+       "embedding real[]); INSERT INTO " + table + " SELECT 'r' || lpad(g::text, 4, '0'), "
+       "'doc ' || g, '{}', '{1,2,3}' FROM generate_series(1, 300) g");
+  auto store = Open();
+  ASSERT_NE(store, nullptr);
+  ScanOptions options;
+  options.page_size = 50;
+  std::vector<std::string> ids;
+  int pages = 0;
+  Status s = store->Scan("moving", options, [&](RecordBatch& page) {
+    if (++pages == 2) {
+      // Behind the cursor and ahead of it: a delete, a re-insert that
+      // would move a row, and appends.
+      Psql("DELETE FROM " + table + " WHERE id IN ('r0010', 'r0200'); "
+           "INSERT INTO " + table + " VALUES ('r0010', 'doc 10', '{}', '{1,2,3}'), "
+           "('r9999', 'late', '{}', '{1,2,3}'), ('r0150x', 'late', '{}', '{1,2,3}')");
+    }
+    ids.insert(ids.end(), page.ids().begin(), page.ids().end());
+    return Status::Ok();
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  std::set<std::string> unique(ids.begin(), ids.end());
+  EXPECT_EQ(ids.size(), 300u) << "the scan read one state of the table";
+  EXPECT_EQ(unique.size(), 300u);
+  EXPECT_TRUE(unique.count("r0200")) << "a row deleted during the scan was in its snapshot";
+  EXPECT_FALSE(unique.count("r9999")) << "a row inserted during the scan was not";
+  // The writer's changes are there for the next scan.
+  auto count = store->Count("moving");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 301);
+}
+
 TEST_F(PostgresSafetyTest, SqlInATableNameNeverRunsWhenItsIndexIsReplayed) {
   const std::string hostile = "x ON b USING btree(id);DROP TABLE victim;--";
   Psql("CREATE TABLE public.victim (n int); INSERT INTO public.victim VALUES (7)");
