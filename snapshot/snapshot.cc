@@ -5,6 +5,10 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <functional>
+#include <string>
+#include <unordered_set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -48,6 +52,43 @@ std::vector<const MemberEntry*> MembersInOrder(const Manifest& m) {
   }
   out.push_back(&m.index_member);
   return out;
+}
+
+// The rules a validation's reads follow (harness/read_consistency.h), for
+// a snapshot: the collection's count and change marker are the same after
+// the scan as before it, and an id the scan read twice is held twice by the
+// store (asked again by id). Otherwise the store was written during the
+// snapshot, and the archive would hold no state it ever had.
+Status CheckSnapshotRead(Store& store, const std::string& collection, int64_t count_before,
+                         const std::string& marker_before,
+                         const std::vector<std::string>& repeated) {
+  const std::string what = "collection '" + Printable(collection, true) + "' of " +
+                           store.Describe() + " changed while the snapshot read it (";
+  const std::string retry = "); nothing was kept. Retry when nothing writes to the store";
+  ASSIGN_OR_RETURN(const int64_t count_after, store.Count(collection));
+  if (count_after != count_before) {
+    return Corruption(what + "count " + std::to_string(count_before) + " before the scan, " +
+                      std::to_string(count_after) + " after" + retry);
+  }
+  ASSIGN_OR_RETURN(const std::string marker_after, store.ChangeMarker(collection));
+  if (marker_after != marker_before) {
+    return Corruption(what + marker_before + " before, " + marker_after + " after" + retry);
+  }
+  if (repeated.empty()) return Status::Ok();
+  Include ids_only;
+  ids_only.documents = false;
+  ids_only.metadatas = false;
+  ids_only.embeddings = false;
+  ASSIGN_OR_RETURN(RecordBatch held, store.Get(collection, repeated, ids_only));
+  std::map<std::string, int> times;
+  for (const auto& held_id : held.ids()) ++times[held_id];
+  for (const auto& record_id : repeated) {
+    if (times[record_id] < 2) {
+      return Corruption(what + "id '" + Printable(record_id, true) + "' read twice, held " +
+                        std::to_string(times[record_id]) + " time(s)" + retry);
+    }
+  }
+  return Status::Ok();
 }
 
 Status CreateInto(Store& store, const CreateSnapshotOptions& options,
@@ -97,11 +138,21 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
     ManifestCollection& mc = m->collections.back();
     mc.info = infos[k];
     ASSIGN_OR_RETURN(const int64_t expected, store.Count(mc.info.name));
+    ASSIGN_OR_RETURN(const std::string marker_before, store.ChangeMarker(mc.info.name));
+    // Ids read twice in this scan (by hash; each is asked for again below).
+    std::unordered_set<size_t> seen;
+    std::vector<std::string> repeated;
     int64_t dimension = mc.info.dimension;
     ScanOptions scan;
     scan.page_size = options.page_size;
     Status s = store.Scan(mc.info.name, scan, [&](RecordBatch& page) -> Status {
       if (page.empty()) return Status::Ok();
+      for (const std::string& record_id : page.ids()) {
+        if (!seen.insert(std::hash<std::string>()(record_id)).second &&
+            repeated.size() < 1000) {
+          repeated.push_back(record_id);
+        }
+      }
       if (dimension == 0) dimension = static_cast<int64_t>(page.embedding_size(0));
       lines.clear();
       embeddings.clear();
@@ -125,6 +176,7 @@ Status CreateInto(Store& store, const CreateSnapshotOptions& options,
       return Status::Ok();
     });
     if (!s.ok()) return s.WithContext("snapshot of collection '" + mc.info.name + "'");
+    RETURN_IF_ERROR(CheckSnapshotRead(store, mc.info.name, expected, marker_before, repeated));
     if (mc.count != expected) {
       return Corruption("collection '" + mc.info.name + "' of " + store.Describe() +
                         " counted " + std::to_string(expected) +

@@ -776,6 +776,9 @@ class JsonlStoreImpl : public JsonlStore {
   // The file as the file system describes it: a writer that appends,
   // rewrites or replaces it changes one of these.
   Result<std::string> ChangeMarker(const std::string&) override {
+    // Records this store buffered are written first, as before any read:
+    // its own writes are not another writer's.
+    RETURN_IF_ERROR(Flush());
     struct stat st;
     if (::stat(path_.c_str(), &st) != 0) return std::string("no file");
     return std::to_string(st.st_size) + " bytes, modified " + std::to_string(st.st_mtim.tv_sec) +

@@ -194,6 +194,30 @@ TEST_F(RollbackSafetyTest, DeeplyNestedJsonInAManifestIsAnErrorNotACrash) {
   EXPECT_THAT(out, HasSubstr(path));
 }
 
+// The consistent-read rules apply to a snapshot too: a file written while
+// the snapshot reads it is refused, and nothing is kept.
+TEST_F(RollbackSafetyTest, ASnapshotOfAStoreWrittenDuringTheReadIsRefused) {
+  Fill(source_);
+  auto store = OpenStore(source_, OpenOptions());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  const std::string path = source_.substr(std::string("jsonl:").size());
+  CreateSnapshotOptions options;
+  options.snapshot_dir = dir_;
+  options.page_size = 5;
+  bool written = false;
+  options.progress = [&](const std::string&, int64_t, int64_t) {
+    if (!written) std::ofstream(path, std::ios::app) << "\n";  // another writer
+    written = true;
+  };
+  auto m = CreateSnapshot(**store, options);
+  ASSERT_FALSE(m.ok()) << "a snapshot of a moving store was kept";
+  EXPECT_THAT(m.status().message(), HasSubstr("changed while the snapshot read it"));
+  EXPECT_THAT(m.status().message(), HasSubstr("bytes, modified"));
+  auto list = ListSnapshots(Env::Default(), dir_);
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  EXPECT_TRUE(list->empty()) << "nothing is kept";
+}
+
 // Defect 4: a URI whose query carries a secret (a jsonl: path can hold
 // "?sslpassword=..." as any PostgreSQL URI can): no output repeats it.
 TEST_F(RollbackSafetyTest, ACredentialInAStoreUriReachesNoOutput) {
