@@ -270,65 +270,55 @@ Status ReadAfter(Store& store, CollectionRead* read) {
 
 // Second looks at one group's discrepancies: ids the new scan did not see,
 // ids only the new scan saw, ids a scan read twice.
+// Ids the scan of `collection` did not read, that `store` holds when asked
+// by id: each refutes the read.
+Status ConfirmAbsent(Store& store, const std::string& collection,
+                     const std::vector<std::string>& ids, CollectionRead* read) {
+  if (ids.empty()) return Status::Ok();
+  size_t asked = 0;
+  ASSIGN_OR_RETURN(auto held, LookAgain(store, collection, ids, &asked));
+  read->looked_again += static_cast<int64_t>(asked);
+  for (size_t i = 0; i < asked; ++i) {
+    if (!held.count(ids[i])) continue;
+    ++read->refuted;
+    read->AddExample(ids[i] + ": not in the scan, present by id");
+  }
+  return Status::Ok();
+}
+
+// Ids the scan read twice: each the store holds fewer than twice refutes it.
+Status ConfirmRepeated(Store& store, const std::string& collection,
+                       const std::vector<std::string>& ids, CollectionRead* read) {
+  if (ids.empty()) return Status::Ok();
+  size_t asked = 0;
+  ASSIGN_OR_RETURN(auto held, LookAgain(store, collection, ids, &asked));
+  read->looked_again += static_cast<int64_t>(asked);
+  for (size_t i = 0; i < asked; ++i) {
+    auto it = held.find(ids[i]);
+    const int times = it == held.end() ? 0 : it->second;
+    if (times >= 2) continue;
+    ++read->refuted;
+    read->AddExample(ids[i] + ": read twice, held " + std::to_string(times) + " time(s)");
+  }
+  return Status::Ok();
+}
+
 Status ConfirmGroup(Store& old_store, Store& new_store, const GroupContext& group,
                     const OldIndex& index, const std::vector<std::string>& extras,
                     const std::vector<std::vector<std::string>>& old_repeated,
                     const std::vector<std::string>& new_repeated,
                     std::vector<CollectionRead*> old_reads, CollectionRead* new_read) {
-  size_t asked = 0;
   if (new_read != nullptr) {
     std::vector<std::string> missing;
     for (const auto& [id, digest] : index) {
       if (!digest.seen_in_new) missing.push_back(id);
     }
-    if (!missing.empty()) {
-      ASSIGN_OR_RETURN(auto held, LookAgain(new_store, group.target, missing, &asked));
-      new_read->looked_again += static_cast<int64_t>(asked);
-      for (size_t i = 0; i < asked; ++i) {
-        if (held.count(missing[i])) {
-          ++new_read->refuted;
-          new_read->AddExample(missing[i] + ": not in the scan, present by id");
-        }
-      }
-    }
-    if (!new_repeated.empty()) {
-      ASSIGN_OR_RETURN(auto held, LookAgain(new_store, group.target, new_repeated, &asked));
-      new_read->looked_again += static_cast<int64_t>(asked);
-      for (size_t i = 0; i < asked; ++i) {
-        auto it = held.find(new_repeated[i]);
-        if (it == held.end() || it->second < 2) {
-          ++new_read->refuted;
-          new_read->AddExample(new_repeated[i] + ": read twice, held " +
-                               std::to_string(it == held.end() ? 0 : it->second) + " time(s)");
-        }
-      }
-    }
+    RETURN_IF_ERROR(ConfirmAbsent(new_store, group.target, missing, new_read));
+    RETURN_IF_ERROR(ConfirmRepeated(new_store, group.target, new_repeated, new_read));
   }
   for (size_t s = 0; s < group.sources.size(); ++s) {
-    CollectionRead* read = old_reads[s];
-    const std::string& source = group.sources[s];
-    if (!extras.empty()) {
-      ASSIGN_OR_RETURN(auto held, LookAgain(old_store, source, extras, &asked));
-      read->looked_again += static_cast<int64_t>(asked);
-      for (size_t i = 0; i < asked; ++i) {
-        if (held.count(extras[i])) {
-          ++read->refuted;
-          read->AddExample(extras[i] + ": not in the scan, present by id");
-        }
-      }
-    }
-    if (!old_repeated[s].empty()) {
-      ASSIGN_OR_RETURN(auto held, LookAgain(old_store, source, old_repeated[s], &asked));
-      read->looked_again += static_cast<int64_t>(asked);
-      for (size_t i = 0; i < asked; ++i) {
-        auto it = held.find(old_repeated[s][i]);
-        if (it == held.end() || it->second < 2) {
-          ++read->refuted;
-          read->AddExample(old_repeated[s][i] + ": read twice, held " +
-                           std::to_string(it == held.end() ? 0 : it->second) + " time(s)");
-        }
-      }
-    }
+    RETURN_IF_ERROR(ConfirmAbsent(old_store, group.sources[s], extras, old_reads[s]));
+    RETURN_IF_ERROR(ConfirmRepeated(old_store, group.sources[s], old_repeated[s], old_reads[s]));
   }
   return Status::Ok();
 }

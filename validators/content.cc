@@ -112,15 +112,16 @@ std::string ArrayText(const MetadataArray& array) {
   return text + "]";
 }
 
+// The int a kIntExact digest holds: its 45-bit payload, sign-extended.
+int64_t ExactInt(const FieldDigests::Entry& e) {
+  return static_cast<int64_t>(e.payload << 19) >> 19;
+}
+
 // How an old field reads in a finding: the value when the digest holds it.
 std::string OldValueText(const FieldDigests::Entry& e) {
   switch (e.type) {
     case FieldDigests::kBool: return e.payload ? "true" : "false";
-    case FieldDigests::kIntExact: {
-      // Sign-extend the 45-bit payload.
-      int64_t v = static_cast<int64_t>(e.payload << 19) >> 19;
-      return std::to_string(v);
-    }
+    case FieldDigests::kIntExact: return std::to_string(ExactInt(e));
     case FieldDigests::kDouble: return FloatText(e.number);
     case FieldDigests::kNull: return "null";
     case FieldDigests::kString: return "a string";
@@ -393,7 +394,8 @@ class ContentValidator : public Validator {
     static const Metadata kEmpty;
     const Metadata& after = meta ? *meta : kEmpty;
     std::vector<std::string> problems;
-    std::vector<std::string> added;  // keys only the new record has
+    std::vector<std::string> added;  // keys only the new record has, as findings say them
+    std::vector<std::string> added_keys;
     std::string first_key, first_new;  // the first changed key, for the finding
     auto b = before.begin();
     auto a = after.begin();
@@ -411,6 +413,7 @@ class ContentValidator : public Validator {
       } else if (take_new) {
         if (!ignored_.count(a->first) && !suite().content.new_fields_allowed) {
           added.push_back("metadata." + a->first + " added (" + NewValueText(a->second) + ")");
+          added_keys.push_back(a->first);
           ++added_keys_[a->first];
         }
         ++a;
@@ -438,7 +441,7 @@ class ContentValidator : public Validator {
       return false;
     }
     problems.insert(problems.end(), added.begin(), added.end());
-    for (const auto& p : added) ++field_changes_[p.substr(9, p.find(" added") - 9)];
+    for (const auto& key : added_keys) ++field_changes_[key];
     ++g_.metadata;
     std::string text;
     for (const auto& p : problems) text += (text.empty() ? "" : "; ") + p;
@@ -550,7 +553,7 @@ class ContentValidator : public Validator {
     }
     const double before = old.type == FieldDigests::kDouble
                               ? old.number
-                              : static_cast<double>(static_cast<int64_t>(old.payload << 19) >> 19);
+                              : static_cast<double>(ExactInt(old));
     double after;
     if (const auto* d = std::get_if<double>(&now)) {
       after = *d;
